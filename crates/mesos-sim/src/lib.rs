@@ -1,0 +1,1 @@
+//! A Mesos-compatible master emulator (work in progress).

@@ -1,0 +1,154 @@
+//! The desired deployment: the TOML deployment file plus `alluxio-site.properties`,
+//! validated into a [`Desired`] value that the planner trusts completely.
+//!
+//! Everything here is offline: no Mesos, no state file. Errors are located
+//! diagnostics (file, line, column, and a help line with the fix).
+//!
+//! Interface types live in this file; parsing and validation live in the
+//! submodules.
+
+use crate::desired::constraint::Constraint;
+use crate::desired::secrets::SiteProperties;
+use crate::desired::size::ByteSize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub mod constraint;
+pub mod secrets;
+pub mod size;
+
+/// A fully validated deployment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desired {
+    /// Deployment name (`name` in the TOML file).
+    pub name: String,
+    pub mesos: MesosSettings,
+    pub install: Install,
+    pub master: MasterSpec,
+    pub worker: WorkerSpec,
+    /// `alluxio.zookeeper.address` when `alluxio.zookeeper.enabled=true`.
+    pub zookeeper: Option<String>,
+    /// The effective site properties passed to every task: the properties
+    /// file, with the settings given in the TOML file written under their
+    /// Alluxio keys. Secrets are held as [`secrets::PropertyValue::Secret`].
+    pub site: SiteProperties,
+    pub files: SourceFiles,
+}
+
+/// Where the deployment came from (for messages and relative paths).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFiles {
+    pub deployment: PathBuf,
+    pub properties: PathBuf,
+}
+
+/// How to reach Mesos and who we are there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MesosSettings {
+    pub master: MasterLocator,
+    /// Framework name (defaults to the deployment name).
+    pub framework_name: String,
+    pub principal: Option<String>,
+    /// The framework secret; never printed (its `Debug` is redacted).
+    pub secret: Option<secrets::Secret>,
+    /// Role the framework registers with (`*` by default).
+    pub role: String,
+    /// Unix user the tasks run as.
+    pub user: String,
+    /// How long Mesos keeps our tasks after the CLI disconnects.
+    pub failover_timeout: Duration,
+    pub ca_cert: Option<PathBuf>,
+    /// Cluster file for `master = "local"` (None: the built-in three agents).
+    pub local_cluster: Option<PathBuf>,
+}
+
+/// The `[mesos] master` setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MasterLocator {
+    /// One or more `http(s)://host:port` URLs (tried in order, following the leader).
+    Http(Vec<String>),
+    /// `zk://[user:pass@]host:port,.../path`.
+    ZooKeeper(String),
+    /// The embedded emulator (`master = "local"`).
+    Local,
+}
+
+/// Where Alluxio and Java come from on the agents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Install {
+    pub alluxio: AlluxioSource,
+    pub jdk: JdkSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlluxioSource {
+    /// Installed on every agent at `alluxio.home`.
+    Local { home: String },
+    /// A tarball that Mesos fetches and extracts into the sandbox.
+    Tarball { url: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JdkSource {
+    /// Java already on the agents.
+    Local,
+    /// A JDK tarball fetched by Mesos; `path` is the directory it unpacks to (JAVA_HOME).
+    Download { url: String, path: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MasterSpec {
+    pub count: u32,
+    pub cpus: f64,
+    pub mem: ByteSize,
+    pub rpc_port: u16,
+    pub web_port: u16,
+    /// Pin every master to this agent hostname.
+    pub hostname: Option<String>,
+    pub constraints: Option<Constraint>,
+    pub task_name: String,
+    /// Run this command under the Mesos command executor instead of the Alluxio scripts.
+    pub command: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerCount {
+    /// One worker on every eligible agent.
+    All,
+    Exactly(u32),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerSpec {
+    pub count: WorkerCount,
+    pub cpus: f64,
+    /// JVM heap and overhead.
+    pub mem: ByteSize,
+    /// `alluxio.worker.memory.size`: Mesos must account for it too.
+    pub ramdisk: ByteSize,
+    pub rpc_port: u16,
+    pub data_port: u16,
+    pub web_port: u16,
+    /// Workers replaced at a time.
+    pub max_unavailable: u32,
+    pub constraints: Option<Constraint>,
+    pub task_name: String,
+    pub command: Option<String>,
+}
+
+impl MasterSpec {
+    pub fn ports(&self) -> [u16; 2] {
+        [self.rpc_port, self.web_port]
+    }
+}
+
+impl WorkerSpec {
+    pub fn ports(&self) -> [u16; 3] {
+        [self.rpc_port, self.data_port, self.web_port]
+    }
+
+    /// What Mesos must hold for a worker: the JVM plus the ramdisk.
+    pub fn total_mem(&self) -> ByteSize {
+        ByteSize(self.mem.0 + self.ramdisk.0)
+    }
+}

@@ -1,0 +1,11 @@
+//! `alluxio-mesos`: plan and apply Alluxio deployments on Apache Mesos.
+//!
+//! Data flows one way: the desired deployment ([`desired`]), the live cluster
+//! ([`live`]) and the state file ([`state`]) make a plan ([`plan`]), which is
+//! rendered ([`render`]) or applied ([`apply`]), producing a new state.
+//! The planner is pure; I/O lives at the edges.
+
+pub mod address;
+pub mod desired;
+pub mod live;
+pub mod state;

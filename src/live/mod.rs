@@ -1,0 +1,76 @@
+//! The live cluster: a Mesos master's `/master/state` document (fetched or
+//! saved) reduced to what planning needs: agents with their free resources,
+//! and our framework's tasks.
+//!
+//! Interface types live in this file; reading documents of every Mesos
+//! version lives in the submodules.
+
+use mesos_api::{PortRanges, TaskState};
+use std::collections::BTreeMap;
+
+/// Which framework is ours: by ID when the state file knows it, else by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameworkSelector {
+    pub id: Option<String>,
+    pub name: String,
+    /// Our role: resources reserved for it count as free for us.
+    pub role: String,
+}
+
+/// Scalar and port resources of an agent or a task.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Resources {
+    pub cpus: f64,
+    /// Memory in MB, as Mesos counts it.
+    pub mem_mb: f64,
+    pub disk_mb: f64,
+    pub ports: PortRanges,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Agent {
+    pub id: String,
+    pub hostname: String,
+    /// Missing on very old agents: treated as active.
+    pub active: bool,
+    /// Attribute values rendered as text (`rack: "r1"`, `gen: "3"`).
+    pub attributes: BTreeMap<String, String>,
+    pub total: Resources,
+    /// Neither used by tasks nor reserved for roles other than ours.
+    pub free: Resources,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveTask {
+    pub id: String,
+    pub name: String,
+    pub agent_id: String,
+    pub state: TaskState,
+    pub labels: BTreeMap<String, String>,
+    pub resources: Resources,
+    /// Time of the latest status (seconds since the epoch), when known.
+    pub updated_at: Option<f64>,
+    /// The latest status message, when Mesos gave one.
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveFramework {
+    pub id: String,
+    pub name: String,
+    pub active: bool,
+    /// Running, completed and unreachable tasks together, sorted by task ID.
+    pub tasks: Vec<LiveTask>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveCluster {
+    /// Where the document came from (URL or file path), for messages.
+    pub source: String,
+    /// `version` of the master, when the document says.
+    pub version: Option<String>,
+    /// Agents sorted by ID.
+    pub agents: Vec<Agent>,
+    /// Our framework, if Mesos knows it.
+    pub framework: Option<LiveFramework>,
+}

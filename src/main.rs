@@ -1,0 +1,4 @@
+//! The `alluxio-mesos` command line.
+fn main() {
+    println!("alluxio-mesos: under construction");
+}

@@ -1,0 +1,129 @@
+//! The state file: what `apply` launched, for the next plan and apply.
+//!
+//! Schema types live in this file (the contract of DESIGN.md section 6);
+//! locking, atomic writes and backups live in the submodules.
+
+use crate::address::{Address, Role};
+use mesos_api::TaskState;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The state file format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    pub format_version: u32,
+    /// Identifies one deployment's history; a state of another lineage is refused.
+    pub lineage: String,
+    /// Incremented on every write.
+    pub serial: u64,
+    pub deployment: String,
+    /// Our Mesos framework ID, reused on every subscribe.
+    pub framework_id: Option<String>,
+    /// Hex key of the secret fingerprints (see `desired::secrets::SecretHasher`).
+    pub secret_hash_key: String,
+    pub tasks: Vec<TaskRecord>,
+    /// The configuration of the last successful apply (for the plan's diff and reasons).
+    #[serde(default)]
+    pub applied: Option<AppliedConfig>,
+    #[serde(default)]
+    pub outputs: Outputs,
+}
+
+/// What a task was launched with, as far as Mesos is concerned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskResources {
+    pub cpus: f64,
+    /// Total memory held in Mesos (worker: JVM plus ramdisk), MB.
+    pub mem_mb: f64,
+    /// The ramdisk part of `mem_mb` (0 for masters), MB.
+    #[serde(default)]
+    pub ramdisk_mb: f64,
+}
+
+/// `pending`: intent written before the launch; otherwise the last Mesos state seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordedState {
+    Pending,
+    Mesos(TaskState),
+}
+
+impl Serialize for RecordedState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RecordedState::Pending => s.serialize_str("pending"),
+            RecordedState::Mesos(t) => s.serialize_str(t.as_str()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RecordedState {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s == "pending" {
+            return Ok(RecordedState::Pending);
+        }
+        TaskState::parse(&s).map(RecordedState::Mesos).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown task state {s:?} (expected \"pending\" or a Mesos state such as \"TASK_RUNNING\")"
+            ))
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskRecord {
+    pub address: Address,
+    pub task_id: String,
+    pub role: Role,
+    pub agent_id: String,
+    pub hostname: String,
+    pub ports: Vec<u16>,
+    pub resources: TaskResources,
+    /// Hash of the configuration in this task's scope (see `plan::config`).
+    pub config_hash: String,
+    pub state: RecordedState,
+    /// RFC 3339 time of the last change of this record.
+    pub updated_at: String,
+}
+
+/// The configuration of the last successful apply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppliedConfig {
+    /// Effective site properties, secrets as fingerprints.
+    pub site_properties: BTreeMap<String, String>,
+}
+
+/// Where the deployment can be reached (`alluxio-mesos output`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outputs {
+    /// `alluxio://host:19998` for every master.
+    #[serde(default)]
+    pub master_rpc: Vec<String>,
+    /// `http://host:19999` for every master.
+    #[serde(default)]
+    pub master_web: Vec<String>,
+}
+
+impl State {
+    /// The state of a deployment that has never been applied.
+    pub fn empty(deployment: &str) -> State {
+        State {
+            format_version: FORMAT_VERSION,
+            lineage: uuid::Uuid::new_v4().to_string(),
+            serial: 0,
+            deployment: deployment.to_string(),
+            framework_id: None,
+            secret_hash_key: crate::desired::secrets::SecretHasher::random().key_hex(),
+            tasks: Vec::new(),
+            applied: None,
+            outputs: Outputs::default(),
+        }
+    }
+}
