@@ -45,7 +45,8 @@ pub struct SourceFiles {
 /// How to reach Mesos and who we are there.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MesosSettings {
-    pub master: MasterLocator,
+    /// None when the file does not say: `--mesos` or `--mesos-state` must then.
+    pub master: Option<MasterLocator>,
     /// Framework name (defaults to the deployment name).
     pub framework_name: String,
     pub principal: Option<String>,
