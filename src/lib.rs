@@ -9,3 +9,5 @@ pub mod address;
 pub mod desired;
 pub mod live;
 pub mod state;
+pub mod plan;
+pub mod render;

@@ -97,6 +97,12 @@ pub struct TaskRecord {
 pub struct AppliedConfig {
     /// Effective site properties, secrets as fingerprints.
     pub site_properties: BTreeMap<String, String>,
+    /// The masters' configuration fields (see `plan::config::RoleConfig`).
+    #[serde(default)]
+    pub master: BTreeMap<String, String>,
+    /// The workers' configuration fields.
+    #[serde(default)]
+    pub worker: BTreeMap<String, String>,
 }
 
 /// Where the deployment can be reached (`alluxio-mesos output`).

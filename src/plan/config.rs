@@ -1,0 +1,273 @@
+//! What a task of each role is configured with, and what changed.
+//!
+//! A role's configuration is a flat, ordered map of everything that, when
+//! changed, requires relaunching that role's tasks: resources, ports, the
+//! install source and the site properties in the role's scope. Its hash
+//! labels the task in Mesos; comparing two maps explains a replacement.
+//!
+//! Scopes: `alluxio.master.*` (and the integration's master keys) concern
+//! masters only, `alluxio.worker.*` workers only, `alluxio.user.*` clients
+//! only (nothing is replaced), every other key both roles.
+
+use crate::address::Role;
+use crate::desired::secrets::{is_secret_key, SecretHasher, REDACTED};
+use crate::desired::{AlluxioSource, Desired, JdkSource};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// Which tasks a site property concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Master,
+    Worker,
+    /// Read by Alluxio clients only: no task needs replacing.
+    Client,
+    Both,
+}
+
+pub fn property_scope(key: &str) -> Scope {
+    const MASTER: [&str; 3] = [
+        "alluxio.master.",
+        "alluxio.integration.master.",
+        "alluxio.integration.mesos.master.",
+    ];
+    const WORKER: [&str; 3] = [
+        "alluxio.worker.",
+        "alluxio.integration.worker.",
+        "alluxio.integration.mesos.worker.",
+    ];
+    if MASTER.iter().any(|p| key.starts_with(p)) {
+        Scope::Master
+    } else if WORKER.iter().any(|p| key.starts_with(p)) {
+        Scope::Worker
+    } else if key.starts_with("alluxio.user.") {
+        Scope::Client
+    } else {
+        Scope::Both
+    }
+}
+
+fn in_scope(role: Role, scope: Scope) -> bool {
+    matches!(
+        (role, scope),
+        (_, Scope::Both) | (Role::Master, Scope::Master) | (Role::Worker, Scope::Worker)
+    )
+}
+
+/// The prefix of site property entries in a [`RoleConfig`].
+const PROPERTY: &str = "property ";
+
+/// Everything a role's tasks are launched with, as `name -> value` text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleConfig {
+    pub fields: BTreeMap<String, String>,
+}
+
+impl RoleConfig {
+    /// Short stable hash (16 hex digits of SHA-256 over the fields).
+    pub fn hash(&self) -> String {
+        let mut h = Sha256::new();
+        for (k, v) in &self.fields {
+            h.update(k.as_bytes());
+            h.update([0]);
+            h.update(v.as_bytes());
+            h.update([b'\n']);
+        }
+        hex::encode(&h.finalize()[..8])
+    }
+
+    /// One reason line per field that differs from `before`, secrets redacted.
+    pub fn explain_changes(&self, before: &RoleConfig) -> Vec<String> {
+        let mut reasons = Vec::new();
+        let keys: std::collections::BTreeSet<&String> =
+            self.fields.keys().chain(before.fields.keys()).collect();
+        for key in keys {
+            let (old, new) = (before.fields.get(key), self.fields.get(key));
+            if old == new {
+                continue;
+            }
+            let shown = |v: Option<&String>| match v {
+                None => "(unset)".to_string(),
+                Some(_) if is_secret_field(key) => REDACTED.to_string(),
+                Some(v) => v.clone(),
+            };
+            let label = key.strip_prefix(PROPERTY).unwrap_or(key);
+            if is_secret_field(key) && old.is_some() && new.is_some() {
+                reasons.push(format!("{label}: {REDACTED} (changed)"));
+            } else {
+                reasons.push(format!("{label}: {} -> {}", shown(old), shown(new)));
+            }
+        }
+        reasons
+    }
+}
+
+fn is_secret_field(field: &str) -> bool {
+    field.strip_prefix(PROPERTY).is_some_and(is_secret_key)
+}
+
+/// The install source as shown in plans: `LOCAL /opt/alluxio` or the tarball URL.
+pub fn install_label(desired: &Desired) -> String {
+    let alluxio = match &desired.install.alluxio {
+        AlluxioSource::Local { home } => format!("LOCAL {home}"),
+        AlluxioSource::Tarball { url } => url.clone(),
+    };
+    match &desired.install.jdk {
+        JdkSource::Local => alluxio,
+        JdkSource::Download { url, .. } => format!("{alluxio} + JDK {url}"),
+    }
+}
+
+fn common_fields(desired: &Desired, role: Role, hasher: &SecretHasher) -> RoleConfig {
+    let mut fields = BTreeMap::new();
+    fields.insert("install".to_string(), install_label(desired));
+    if let JdkSource::Download { path, .. } = &desired.install.jdk {
+        fields.insert("install JAVA_HOME".to_string(), path.clone());
+    }
+    fields.insert("user".to_string(), desired.mesos.user.clone());
+    for (key, value) in desired.site.fingerprinted(hasher) {
+        if in_scope(role, property_scope(&key)) {
+            fields.insert(format!("{PROPERTY}{key}"), value);
+        }
+    }
+    RoleConfig { fields }
+}
+
+fn num(x: f64) -> String {
+    // Stable text for decimals: 1 -> "1", 0.5 -> "0.5".
+    let s = format!("{x}");
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+}
+
+fn ports_text(ports: &[u16]) -> String {
+    ports.iter().map(u16::to_string).collect::<Vec<_>>().join(",")
+}
+
+pub fn master_config(desired: &Desired, hasher: &SecretHasher) -> RoleConfig {
+    let mut c = common_fields(desired, Role::Master, hasher);
+    let m = &desired.master;
+    c.fields.insert("cpus".into(), num(m.cpus));
+    c.fields.insert("mem".into(), m.mem.to_string());
+    c.fields.insert("ports".into(), ports_text(&m.ports()));
+    c.fields.insert("task name".into(), m.task_name.clone());
+    if let Some(cmd) = &m.command {
+        c.fields.insert("command".into(), cmd.clone());
+    }
+    c
+}
+
+/// Workers also depend on where the masters run when ZooKeeper is off:
+/// they are started with the master's hostname.
+pub fn worker_config(desired: &Desired, hasher: &SecretHasher, master_hosts: &[String]) -> RoleConfig {
+    let mut c = common_fields(desired, Role::Worker, hasher);
+    let w = &desired.worker;
+    c.fields.insert("cpus".into(), num(w.cpus));
+    c.fields.insert("mem".into(), w.mem.to_string());
+    c.fields.insert("ramdisk".into(), w.ramdisk.to_string());
+    c.fields.insert("ports".into(), ports_text(&w.ports()));
+    c.fields.insert("task name".into(), w.task_name.clone());
+    if let Some(cmd) = &w.command {
+        c.fields.insert("command".into(), cmd.clone());
+    }
+    if desired.zookeeper.is_none() {
+        c.fields.insert("master hostname".into(), master_hosts.join(","));
+    }
+    c
+}
+
+/// The effective properties as stored in state and plan files (secrets fingerprinted).
+pub fn stored_properties(desired: &Desired, hasher: &SecretHasher) -> BTreeMap<String, String> {
+    desired.site.fingerprinted(hasher)
+}
+
+/// Unified diff of the site properties, last applied vs desired, secrets redacted.
+/// Empty when nothing changed.
+pub fn properties_diff(
+    applied: &BTreeMap<String, String>,
+    desired: &BTreeMap<String, String>,
+) -> String {
+    let old = render_properties(applied, None);
+    let new = render_properties(desired, Some(applied));
+    if old == new {
+        return String::new();
+    }
+    similar::TextDiff::from_lines(&old, &new)
+        .unified_diff()
+        .context_radius(3)
+        .header("applied/alluxio-site.properties", "desired/alluxio-site.properties")
+        .to_string()
+}
+
+/// `key=value` lines with secrets redacted. `previous` is given for the
+/// desired side only: a secret whose fingerprint differs from the applied
+/// one is marked as changed.
+fn render_properties(
+    props: &BTreeMap<String, String>,
+    previous: Option<&BTreeMap<String, String>>,
+) -> String {
+    let mut out = String::new();
+    for (k, v) in props {
+        let changed = previous.and_then(|p| p.get(k)).is_some_and(|o| o != v);
+        let shown = match (is_secret_key(k), changed) {
+            (false, _) => v.clone(),
+            (true, true) => format!("{REDACTED} (changed)"),
+            (true, false) => REDACTED.to_string(),
+        };
+        out.push_str(&format!("{k}={shown}\n"));
+    }
+    out
+}
+
+/// Client-only keys that changed: they replace nothing, and the plan says so.
+pub fn client_only_changes(
+    applied: &BTreeMap<String, String>,
+    desired: &BTreeMap<String, String>,
+) -> Vec<String> {
+    let keys: std::collections::BTreeSet<&String> = applied.keys().chain(desired.keys()).collect();
+    keys.into_iter()
+        .filter(|k| property_scope(k) == Scope::Client && applied.get(*k) != desired.get(*k))
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_follow_the_key_prefix() {
+        assert_eq!(property_scope("alluxio.master.port"), Scope::Master);
+        assert_eq!(property_scope("alluxio.integration.master.resource.mem"), Scope::Master);
+        assert_eq!(property_scope("alluxio.worker.memory.size"), Scope::Worker);
+        assert_eq!(property_scope("alluxio.integration.mesos.worker.name"), Scope::Worker);
+        assert_eq!(property_scope("alluxio.user.file.buffer.bytes"), Scope::Client);
+        assert_eq!(property_scope("alluxio.underfs.address"), Scope::Both);
+    }
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn diff_redacts_secrets_and_marks_their_change() {
+        let old = map(&[("a.password", "hmac-sha256:11"), ("x", "1")]);
+        let new = map(&[("a.password", "hmac-sha256:22"), ("x", "1")]);
+        let d = properties_diff(&old, &new);
+        assert!(d.contains("-a.password=<redacted>\n"), "{d}");
+        assert!(d.contains("+a.password=<redacted> (changed)\n"), "{d}");
+        assert!(!d.contains("hmac"), "{d}");
+        assert_eq!(properties_diff(&old, &old), "");
+    }
+
+    #[test]
+    fn explains_changes_field_by_field_without_secrets() {
+        let before = RoleConfig { fields: map(&[("mem", "1GB"), ("property s.token", "h1")]) };
+        let after = RoleConfig { fields: map(&[("mem", "2GB"), ("property s.token", "h2")]) };
+        assert_eq!(
+            after.explain_changes(&before),
+            ["mem: 1GB -> 2GB", "s.token: <redacted> (changed)"]
+        );
+        assert_ne!(after.hash(), before.hash());
+        assert_eq!(after.hash().len(), 16);
+    }
+}

@@ -1,0 +1,1 @@
+//! Plan files (`plan -o FILE`): the plan plus what apply needs to trust it.

@@ -1,0 +1,606 @@
+//! The planning algorithm. See the module docs of [`crate::plan`].
+//!
+//! Order matters and is fixed: strays and duplicates are killed first
+//! (freeing their resources), then masters are kept, replaced or launched,
+//! then workers (which, with ZooKeeper off, depend on the masters' hosts).
+
+use super::config::{self, RoleConfig};
+use super::existing::{self, Existing, Slot};
+use super::model::*;
+use super::placement::{self, Capacity, Eligibility, Need};
+use crate::address::{Address, Role};
+use crate::desired::secrets::{is_secret_key, SecretHasher};
+use crate::desired::{Desired, WorkerCount};
+use crate::live::LiveCluster;
+use crate::state::State;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// Plan killing every task of the deployment.
+    pub destroy: bool,
+    /// Restrict the plan to these addresses (empty: everything).
+    pub targets: Vec<Address>,
+}
+
+/// The hasher for secret fingerprints: the state file's key, or, before the
+/// first apply, one derived from the deployment name so that plans of a new
+/// deployment are deterministic too (apply then stores that key).
+pub fn secret_hasher(desired: &Desired, state: Option<&State>) -> SecretHasher {
+    state
+        .and_then(|s| SecretHasher::from_hex(&s.secret_hash_key))
+        .unwrap_or_else(|| {
+            let key = Sha256::digest(format!("alluxio-mesos secret fingerprints/{}", desired.name));
+            SecretHasher::new(key.to_vec())
+        })
+}
+
+pub fn make_plan(desired: &Desired, live: &LiveCluster, state: Option<&State>, opts: &PlanOptions) -> Plan {
+    let hasher = secret_hasher(desired, state);
+    let existing = existing::collect(live, state);
+    let warnings = warnings(desired, live, state, &existing, opts);
+    let mut p = Planner {
+        desired,
+        existing,
+        caps: placement::capacities(&live.agents),
+        applied: state.and_then(|s| s.applied.as_ref()),
+        changes: Vec::new(),
+        failures: Vec::new(),
+    };
+    if opts.destroy {
+        p.destroy_all();
+    } else {
+        p.kill_strays_and_duplicates();
+        let master_hosts = p.plan_masters(&config::master_config(desired, &hasher));
+        p.plan_workers(&config::worker_config(desired, &hasher, &master_hosts));
+    }
+
+    let applied_props = p.applied.map(|a| a.site_properties.clone()).unwrap_or_default();
+    let desired_props = config::stored_properties(desired, &hasher);
+    let mut config_notes = Vec::new();
+    let client_keys = config::client_only_changes(&applied_props, &desired_props);
+    if !client_keys.is_empty() && p.applied.is_some() {
+        config_notes.push(format!(
+            "{} changed: client-side settings, read by Alluxio clients from their own configuration; no task is replaced for them",
+            client_keys.join(", ")
+        ));
+    }
+
+    let mut changes = p.changes;
+    let mut failures = p.failures;
+    if !opts.targets.is_empty() {
+        changes.retain(|c| opts.targets.contains(&c.address));
+        failures.retain(|f| f.address.as_ref().is_none_or(|a| opts.targets.contains(a)));
+    }
+    changes.sort_by(|a, b| a.address.cmp(&b.address));
+
+    Plan {
+        deployment: desired.name.clone(),
+        changes,
+        placement_failures: failures,
+        config_diff: config::properties_diff(&applied_props, &desired_props),
+        config_notes,
+        warnings,
+        destroy: opts.destroy,
+    }
+}
+
+fn warnings(
+    desired: &Desired,
+    live: &LiveCluster,
+    state: Option<&State>,
+    existing: &Existing,
+    opts: &PlanOptions,
+) -> Vec<String> {
+    let mut w = Vec::new();
+    // Tasks of our framework that no address claims were not launched by
+    // this tool (or their state record was lost): never kill them blindly.
+    for t in &existing.strays {
+        w.push(format!(
+            "task {} on {} runs in this deployment's framework but belongs to no address; it is left alone",
+            t.task_id, t.agent.hostname
+        ));
+    }
+    if let (Some(id), None) = (state.and_then(|s| s.framework_id.as_ref()), &live.framework) {
+        w.push(format!(
+            "framework {id} from the state file is not registered with Mesos: its tasks ended when it was torn down"
+        ));
+    }
+    let sensitive: Vec<&str> = desired
+        .site
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| is_secret_key(k))
+        .collect();
+    if !sensitive.is_empty() && !opts.destroy {
+        w.push(format!(
+            "the site properties reach the tasks in the environment variable ALLUXIO_MESOS_SITE_PROPERTIES_CONTENT, which anyone who can read the Mesos state can see; sensitive keys concerned: {}",
+            sensitive.join(", ")
+        ));
+    }
+    if !opts.targets.is_empty() {
+        w.push("planned with --target: changes to other addresses are not shown and will not be applied".into());
+    }
+    w
+}
+
+struct Planner<'a> {
+    desired: &'a Desired,
+    existing: Existing,
+    caps: BTreeMap<String, Capacity>,
+    applied: Option<&'a crate::state::AppliedConfig>,
+    changes: Vec<Change>,
+    failures: Vec<PlacementFailure>,
+}
+
+/// A running task that should be replaced, and why.
+struct Pending {
+    address: Address,
+    before: ExistingTask,
+    reasons: Vec<String>,
+}
+
+impl<'a> Planner<'a> {
+    fn push(&mut self, address: Address, action: Action, reasons: Vec<String>) {
+        self.changes.push(Change { address, action, reasons });
+    }
+
+    fn count_on_agent(&mut self, task: &ExistingTask, role: Role, delta: i32) {
+        if let Some(cap) = self.caps.get_mut(&task.agent.id) {
+            let n = match role {
+                Role::Master => &mut cap.masters,
+                Role::Worker => &mut cap.workers,
+            };
+            *n = n.saturating_add_signed(delta);
+        }
+    }
+
+    fn kill(&mut self, address: Address, task: ExistingTask, reason: String) {
+        if let Some(cap) = self.caps.get_mut(&task.agent.id) {
+            cap.give_back(&task);
+        }
+        self.count_on_agent(&task, address.role(), -1);
+        self.push(address, Action::Kill { before: task }, vec![reason]);
+    }
+
+    fn destroy_all(&mut self) {
+        let slots = std::mem::take(&mut self.existing.slots);
+        for (address, slot) in slots {
+            for task in slot.active.into_iter().chain(slot.duplicates) {
+                self.push(address.clone(), Action::Kill { before: task }, vec!["destroy: every task of the deployment is killed".into()]);
+            }
+        }
+    }
+
+    fn kill_strays_and_duplicates(&mut self) {
+        let addresses: Vec<Address> = self.existing.slots.keys().cloned().collect();
+        for address in addresses {
+            if let Some(t) = self.existing.slots[&address].active.clone() {
+                self.count_on_agent(&t, address.role(), 1);
+            }
+            let dups = std::mem::take(&mut self.existing.slots.get_mut(&address).unwrap().duplicates);
+            let keeper = self.existing.slots[&address].active.as_ref().map(|t| t.task_id.clone()).unwrap_or_default();
+            for d in dups {
+                self.count_on_agent(&d, address.role(), 1);
+                self.kill(address.clone(), d, format!("duplicate: task {keeper} already serves this address"));
+            }
+        }
+    }
+
+    fn slot(&self, address: &Address) -> Slot {
+        self.existing.slots.get(address).cloned().unwrap_or_default()
+    }
+
+    /// Why a running task must be replaced (empty: keep it).
+    fn replace_reasons(&self, task: &ExistingTask, wanted: &RoleConfig, role: Role) -> Vec<String> {
+        let wanted_hash = wanted.hash();
+        match &task.config_hash {
+            Some(h) if *h == wanted_hash => Vec::new(),
+            Some(h) => {
+                let applied = self.applied.map(|a| match role {
+                    Role::Master => &a.master,
+                    Role::Worker => &a.worker,
+                });
+                match applied.map(|fields| RoleConfig { fields: fields.clone() }) {
+                    Some(before) if before.hash() == *h => wanted
+                        .explain_changes(&before)
+                        .into_iter()
+                        .map(|r| annotate_reason(r, role))
+                        .collect(),
+                    _ => vec![format!(
+                        "configuration changed (hash {h} -> {wanted_hash}); the state file does not hold the configuration it was launched with"
+                    )],
+                }
+            }
+            None => vec!["the task carries no configuration hash label: it was not launched by alluxio-mesos".into()],
+        }
+    }
+
+    fn launch_reason(slot: &Slot, address: &Address) -> String {
+        match &slot.ended {
+            Some(e) => format!("{address} {}", e.what),
+            None => format!("{address} is not running"),
+        }
+    }
+
+    /// Masters: returns the hostnames the masters will have, by index.
+    fn plan_masters(&mut self, wanted: &RoleConfig) -> Vec<String> {
+        let spec = &self.desired.master;
+        let need = Need { cpus: spec.cpus, jvm_mem_mb: spec.mem.as_mb(), ramdisk_mb: 0.0, ports: spec.ports().to_vec() };
+        let rules = Eligibility { hostname: spec.hostname.as_deref(), constraints: spec.constraints.as_ref() };
+        let count = spec.count;
+
+        // Excess masters first: their agents become free for the others.
+        let excess: Vec<(Address, ExistingTask)> = self
+            .existing
+            .slots
+            .iter()
+            .filter_map(|(a, s)| match (a, &s.active) {
+                (Address::Master(i), Some(t)) if *i >= count => Some((a.clone(), t.clone())),
+                _ => None,
+            })
+            .collect();
+        for (address, task) in excess {
+            self.kill(address, task, format!("the deployment has {count} master(s)"));
+        }
+
+        let mut hosts = vec![String::new(); count as usize];
+        let mut replace = Vec::new();
+        let mut launch = Vec::new();
+        for i in 0..count {
+            let address = Address::Master(i);
+            let slot = self.slot(&address);
+            match slot.active {
+                Some(task) => {
+                    let mut reasons = self.replace_reasons(&task, wanted, Role::Master);
+                    if let Some(cap) = self.caps.get(&task.agent.id) {
+                        // Inactive agents keep their running tasks; only rules the operator set move them.
+                        let rules_only = Eligibility { hostname: rules.hostname, constraints: rules.constraints };
+                        reasons.extend(cap.ineligibility(&rules_only).into_iter().filter(|r| r != "agent is inactive"));
+                    }
+                    hosts[i as usize] = task.agent.hostname.clone();
+                    if reasons.is_empty() {
+                        self.push(address, Action::NoOp { before: task }, Vec::new());
+                    } else {
+                        replace.push(Pending { address, before: task, reasons });
+                    }
+                }
+                None => launch.push((address.clone(), Self::launch_reason(&slot, &address))),
+            }
+        }
+
+        let spec_for = |d: &Desired| task_spec(d, Role::Master, wanted.hash());
+        for p in replace {
+            self.free(&p.before, Role::Master);
+            match self.place(Role::Master, &need, &rules, Some(&p.before.agent.id)) {
+                Ok(agent) => {
+                    if let Address::Master(i) = p.address {
+                        hosts[i as usize] = agent.hostname.clone();
+                    }
+                    let after = spec_for(self.desired);
+                    self.push(p.address, Action::Replace { before: p.before, agent, after }, p.reasons);
+                }
+                Err(rejections) => {
+                    self.unfree(&p.before, Role::Master);
+                    self.fail_replacement(p, rejections, &need);
+                }
+            }
+        }
+        for (address, reason) in launch {
+            match self.place(Role::Master, &need, &rules, None) {
+                Ok(agent) => {
+                    if let Address::Master(i) = address {
+                        hosts[i as usize] = agent.hostname.clone();
+                    }
+                    let after = spec_for(self.desired);
+                    self.push(address, Action::Launch { agent, after }, vec![reason]);
+                }
+                Err(rejections) => {
+                    let remedies = self.remedies(&rejections, &need);
+                    self.failures.push(PlacementFailure {
+                        summary: format!("{address} cannot be placed: no agent has room for it"),
+                        address: Some(address),
+                        role: Role::Master,
+                        unplaced: 1,
+                        agents: rejections,
+                        remedies,
+                    });
+                }
+            }
+        }
+        hosts.retain(|h| !h.is_empty());
+        hosts
+    }
+
+    fn free(&mut self, task: &ExistingTask, role: Role) {
+        if let Some(cap) = self.caps.get_mut(&task.agent.id) {
+            cap.give_back(task);
+        }
+        self.count_on_agent(task, role, -1);
+    }
+
+    /// Undoes [`Self::free`] when a replacement cannot be placed: the old task stays.
+    fn unfree(&mut self, task: &ExistingTask, role: Role) {
+        if let Some(cap) = self.caps.get_mut(&task.agent.id) {
+            cap.take(&Need { cpus: task.cpus, jvm_mem_mb: task.mem_mb, ramdisk_mb: 0.0, ports: task.ports.clone() });
+        }
+        self.count_on_agent(task, role, 1);
+    }
+
+    fn fail_replacement(&mut self, p: Pending, rejections: Vec<AgentRejection>, need: &Need) {
+        let remedies = self.remedies(&rejections, need);
+        self.failures.push(PlacementFailure {
+            summary: format!(
+                "{} should be replaced ({}), but no agent has room for the new configuration; the running task is left as is",
+                p.address,
+                p.reasons.join("; ")
+            ),
+            address: Some(p.address.clone()),
+            role: p.address.role(),
+            unplaced: 1,
+            agents: rejections,
+            remedies,
+        });
+        self.push(p.address, Action::NoOp { before: p.before }, Vec::new());
+    }
+
+    /// Tries agents in order: the preferred one, then most free memory, then hostname.
+    fn place(&mut self, role: Role, need: &Need, rules: &Eligibility<'_>, prefer: Option<&str>) -> Result<AgentRef, Vec<AgentRejection>> {
+        let mut order: Vec<&Capacity> = self.caps.values().collect();
+        order.sort_by(|a, b| {
+            let pa = Some(a.agent.id.as_str()) != prefer;
+            let pb = Some(b.agent.id.as_str()) != prefer;
+            pa.cmp(&pb)
+                .then(b.mem_mb.total_cmp(&a.mem_mb))
+                .then(a.agent.hostname.cmp(&b.agent.hostname))
+        });
+        let mut rejections = Vec::new();
+        let mut chosen = None;
+        for cap in order {
+            let reasons = rejection_reasons(cap, role, need, rules);
+            if reasons.is_empty() {
+                chosen = Some(cap.agent.id.clone());
+                break;
+            }
+            rejections.push(AgentRejection { agent: cap.agent.clone(), reasons });
+        }
+        match chosen {
+            Some(id) => {
+                let cap = self.caps.get_mut(&id).expect("chosen from caps");
+                cap.take(need);
+                match role {
+                    Role::Master => cap.masters += 1,
+                    Role::Worker => cap.workers += 1,
+                }
+                Ok(cap.agent.clone())
+            }
+            None => {
+                rejections.sort_by(|a, b| a.agent.hostname.cmp(&b.agent.hostname).then(a.agent.id.cmp(&b.agent.id)));
+                Err(rejections)
+            }
+        }
+    }
+
+    fn remedies(&self, rejections: &[AgentRejection], need: &Need) -> Vec<String> {
+        let port_problem = rejections.iter().any(|r| {
+            self.caps.get(&r.agent.id).is_some_and(|c| c.lacks_offered_ports(need))
+        });
+        if !port_problem {
+            return Vec::new();
+        }
+        let d = self.desired;
+        let mut all: Vec<u16> = d.master.ports().to_vec();
+        all.extend(d.worker.ports());
+        vec![
+            format!(
+                "start the Mesos agents with --resources='ports:[{}]' (keeping any other port ranges they offer), so that they offer the Alluxio ports",
+                placement::fmt_ports(&all)
+            ),
+            format!(
+                "or move the ports into the range the agents offer (by default [31000-32000]) with alluxio.master.port ({}), alluxio.master.web.port ({}), alluxio.worker.port ({}), alluxio.worker.data.port ({}) and alluxio.worker.web.port ({}) in {}",
+                d.master.rpc_port,
+                d.master.web_port,
+                d.worker.rpc_port,
+                d.worker.data_port,
+                d.worker.web_port,
+                d.files.properties.display()
+            ),
+        ]
+    }
+
+    fn plan_workers(&mut self, wanted: &RoleConfig) {
+        let spec = &self.desired.worker;
+        let need = Need {
+            cpus: spec.cpus,
+            jvm_mem_mb: spec.mem.as_mb(),
+            ramdisk_mb: spec.ramdisk.as_mb(),
+            ports: spec.ports().to_vec(),
+        };
+        let rules = Eligibility { hostname: None, constraints: spec.constraints.as_ref() };
+        let agent_by_host: HashMap<String, String> = {
+            // Prefer active agents when a hostname re-registered under a new ID.
+            let mut m: HashMap<String, (bool, String)> = HashMap::new();
+            for c in self.caps.values() {
+                let e = m.entry(c.agent.hostname.clone()).or_insert((c.active, c.agent.id.clone()));
+                if c.active && !e.0 {
+                    *e = (true, c.agent.id.clone());
+                }
+            }
+            m.into_iter().map(|(h, (_, id))| (h, id)).collect()
+        };
+
+        // Existing workers: keep, replace or kill.
+        let mut keep: Vec<(Address, ExistingTask, Vec<String>)> = Vec::new();
+        let worker_slots: Vec<(Address, Slot)> = self
+            .existing
+            .slots
+            .iter()
+            .filter(|(a, _)| a.role() == Role::Worker)
+            .map(|(a, s)| (a.clone(), s.clone()))
+            .collect();
+        for (address, slot) in &worker_slots {
+            let Some(task) = slot.active.clone() else { continue };
+            let Some(cap) = self.caps.get(&task.agent.id) else {
+                self.kill(address.clone(), task, "its agent is no longer registered with Mesos".into());
+                continue;
+            };
+            let broken: Vec<String> = cap.ineligibility(&rules).into_iter().filter(|r| r != "agent is inactive").collect();
+            if !broken.is_empty() {
+                self.kill(address.clone(), task, format!("its agent is no longer eligible: {}", broken.join("; ")));
+                continue;
+            }
+            let reasons = self.replace_reasons(&task, wanted, Role::Worker);
+            keep.push((address.clone(), task, reasons));
+        }
+        if let WorkerCount::Exactly(n) = spec.count {
+            // Keep up-to-date workers first, then by hostname; kill the rest.
+            keep.sort_by(|a, b| a.2.is_empty().cmp(&b.2.is_empty()).reverse().then(a.0.cmp(&b.0)));
+            while keep.len() > n as usize {
+                let (address, task, _) = keep.pop().expect("len > n >= 0");
+                self.kill(address, task, format!("the deployment has {n} worker(s)"));
+            }
+        }
+        let after = task_spec(self.desired, Role::Worker, wanted.hash());
+        for (address, task, reasons) in keep {
+            if reasons.is_empty() {
+                self.push(address, Action::NoOp { before: task }, Vec::new());
+                continue;
+            }
+            // A worker is replaced on its own agent: its address is that agent.
+            self.free(&task, Role::Worker);
+            let cap = self.caps.get_mut(&task.agent.id).expect("checked above");
+            let short = cap.shortfalls(&need);
+            if short.is_empty() {
+                cap.take(&need);
+                cap.workers += 1;
+                let agent = cap.agent.clone();
+                self.push(address, Action::Replace { before: task, agent, after: after.clone() }, reasons);
+            } else {
+                let rejection = AgentRejection { agent: cap.agent.clone(), reasons: short };
+                self.unfree(&task, Role::Worker);
+                self.fail_replacement(Pending { address, before: task, reasons }, vec![rejection], &need);
+            }
+        }
+
+        // New workers.
+        let placed_now = self.caps.values().filter(|c| c.workers > 0).count() as u32;
+        let mut candidates: Vec<Capacity> = self.caps.values().filter(|c| c.workers == 0).cloned().collect();
+        let had_worker = |host: &str| worker_slots.iter().any(|(a, _)| *a == Address::Worker(host.to_string()));
+        candidates.sort_by(|a, b| {
+            had_worker(&b.agent.hostname)
+                .cmp(&had_worker(&a.agent.hostname))
+                .then(b.mem_mb.total_cmp(&a.mem_mb))
+                .then(a.agent.hostname.cmp(&b.agent.hostname))
+        });
+        let wanted_new = match spec.count {
+            WorkerCount::All => u32::MAX,
+            WorkerCount::Exactly(n) => n.saturating_sub(placed_now),
+        };
+        let mut launched = 0u32;
+        let mut rejections = Vec::new();
+        let mut counted = 0u32;
+        for cand in candidates {
+            if launched >= wanted_new {
+                break; // never for `count = "all"`: wanted_new is unbounded
+            }
+            let ineligible = cand.ineligibility(&rules);
+            let short = cand.shortfalls(&need);
+            if !ineligible.is_empty() {
+                rejections.push(AgentRejection { agent: cand.agent.clone(), reasons: ineligible });
+                continue;
+            }
+            if agent_by_host.get(&cand.agent.hostname) != Some(&cand.agent.id) {
+                rejections.push(AgentRejection {
+                    agent: cand.agent.clone(),
+                    reasons: vec![format!("another agent with hostname {} is preferred", cand.agent.hostname)],
+                });
+                continue;
+            }
+            if !short.is_empty() {
+                if matches!(spec.count, WorkerCount::All) {
+                    counted += 1;
+                }
+                rejections.push(AgentRejection { agent: cand.agent.clone(), reasons: short });
+                continue;
+            }
+            let address = Address::Worker(cand.agent.hostname.clone());
+            let slot = self.slot(&address);
+            let cap = self.caps.get_mut(&cand.agent.id).expect("candidate from caps");
+            cap.take(&need);
+            cap.workers += 1;
+            let agent = cap.agent.clone();
+            let reason = match &slot.ended {
+                Some(_) => Self::launch_reason(&slot, &address),
+                None => format!("agent {} has no worker", agent.hostname),
+            };
+            self.push(address, Action::Launch { agent, after: after.clone() }, vec![reason]);
+            launched += 1;
+        }
+        let missing = match spec.count {
+            WorkerCount::All => counted,
+            WorkerCount::Exactly(_) => wanted_new.saturating_sub(launched),
+        };
+        if missing > 0 || (matches!(spec.count, WorkerCount::All) && !rejections.is_empty()) {
+            rejections.sort_by(|a, b| a.agent.hostname.cmp(&b.agent.hostname).then(a.agent.id.cmp(&b.agent.id)));
+            let summary = match spec.count {
+                WorkerCount::All if missing > 0 => format!("{missing} eligible agent(s) cannot run a worker"),
+                WorkerCount::All => format!("{} agent(s) are not eligible for a worker", rejections.len()),
+                WorkerCount::Exactly(n) => format!("{missing} of {n} worker(s) cannot be placed"),
+            };
+            let remedies = self.remedies(&rejections, &need);
+            self.failures.push(PlacementFailure {
+                address: None,
+                role: Role::Worker,
+                summary,
+                unplaced: missing,
+                agents: rejections,
+                remedies,
+            });
+        }
+    }
+}
+
+fn rejection_reasons(cap: &Capacity, role: Role, need: &Need, rules: &Eligibility<'_>) -> Vec<String> {
+    let mut reasons = cap.ineligibility(rules);
+    if role == Role::Master && cap.masters > 0 {
+        reasons.push("already runs a master (masters go to distinct agents)".into());
+    }
+    if role == Role::Worker && cap.workers > 0 {
+        reasons.push("already runs a worker".into());
+    }
+    reasons.extend(cap.shortfalls(need));
+    reasons
+}
+
+/// Explains what a changed field means for the role.
+fn annotate_reason(reason: String, role: Role) -> String {
+    if role == Role::Worker && reason.starts_with("master hostname:") {
+        format!("{reason} (ZooKeeper is off: workers are started with the master's hostname)")
+    } else {
+        reason
+    }
+}
+
+fn task_spec(d: &Desired, role: Role, config_hash: String) -> TaskSpec {
+    match role {
+        Role::Master => TaskSpec {
+            name: d.master.task_name.clone(),
+            cpus: d.master.cpus,
+            jvm_mem_mb: d.master.mem.as_mb(),
+            ramdisk_mb: 0.0,
+            ports: d.master.ports().to_vec(),
+            install: config::install_label(d),
+            config_hash,
+        },
+        Role::Worker => TaskSpec {
+            name: d.worker.task_name.clone(),
+            cpus: d.worker.cpus,
+            jvm_mem_mb: d.worker.mem.as_mb(),
+            ramdisk_mb: d.worker.ramdisk.as_mb(),
+            ports: d.worker.ports().to_vec(),
+            install: config::install_label(d),
+            config_hash,
+        },
+    }
+}
