@@ -8,6 +8,6 @@
 pub mod address;
 pub mod desired;
 pub mod live;
-pub mod state;
 pub mod plan;
 pub mod render;
+pub mod state;

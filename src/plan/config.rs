@@ -140,7 +140,11 @@ fn num(x: f64) -> String {
 }
 
 fn ports_text(ports: &[u16]) -> String {
-    ports.iter().map(u16::to_string).collect::<Vec<_>>().join(",")
+    ports
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 pub fn master_config(desired: &Desired, hasher: &SecretHasher) -> RoleConfig {
@@ -158,7 +162,11 @@ pub fn master_config(desired: &Desired, hasher: &SecretHasher) -> RoleConfig {
 
 /// Workers also depend on where the masters run when ZooKeeper is off:
 /// they are started with the master's hostname.
-pub fn worker_config(desired: &Desired, hasher: &SecretHasher, master_hosts: &[String]) -> RoleConfig {
+pub fn worker_config(
+    desired: &Desired,
+    hasher: &SecretHasher,
+    master_hosts: &[String],
+) -> RoleConfig {
     let mut c = common_fields(desired, Role::Worker, hasher);
     let w = &desired.worker;
     c.fields.insert("cpus".into(), num(w.cpus));
@@ -170,7 +178,8 @@ pub fn worker_config(desired: &Desired, hasher: &SecretHasher, master_hosts: &[S
         c.fields.insert("command".into(), cmd.clone());
     }
     if desired.zookeeper.is_none() {
-        c.fields.insert("master hostname".into(), master_hosts.join(","));
+        c.fields
+            .insert("master hostname".into(), master_hosts.join(","));
     }
     c
 }
@@ -194,7 +203,10 @@ pub fn properties_diff(
     similar::TextDiff::from_lines(&old, &new)
         .unified_diff()
         .context_radius(3)
-        .header("applied/alluxio-site.properties", "desired/alluxio-site.properties")
+        .header(
+            "applied/alluxio-site.properties",
+            "desired/alluxio-site.properties",
+        )
         .to_string()
 }
 
@@ -237,15 +249,27 @@ mod tests {
     #[test]
     fn scopes_follow_the_key_prefix() {
         assert_eq!(property_scope("alluxio.master.port"), Scope::Master);
-        assert_eq!(property_scope("alluxio.integration.master.resource.mem"), Scope::Master);
+        assert_eq!(
+            property_scope("alluxio.integration.master.resource.mem"),
+            Scope::Master
+        );
         assert_eq!(property_scope("alluxio.worker.memory.size"), Scope::Worker);
-        assert_eq!(property_scope("alluxio.integration.mesos.worker.name"), Scope::Worker);
-        assert_eq!(property_scope("alluxio.user.file.buffer.bytes"), Scope::Client);
+        assert_eq!(
+            property_scope("alluxio.integration.mesos.worker.name"),
+            Scope::Worker
+        );
+        assert_eq!(
+            property_scope("alluxio.user.file.buffer.bytes"),
+            Scope::Client
+        );
         assert_eq!(property_scope("alluxio.underfs.address"), Scope::Both);
     }
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -261,8 +285,12 @@ mod tests {
 
     #[test]
     fn explains_changes_field_by_field_without_secrets() {
-        let before = RoleConfig { fields: map(&[("mem", "1GB"), ("property s.token", "h1")]) };
-        let after = RoleConfig { fields: map(&[("mem", "2GB"), ("property s.token", "h2")]) };
+        let before = RoleConfig {
+            fields: map(&[("mem", "1GB"), ("property s.token", "h1")]),
+        };
+        let after = RoleConfig {
+            fields: map(&[("mem", "2GB"), ("property s.token", "h2")]),
+        };
         assert_eq!(
             after.explain_changes(&before),
             ["mem: 1GB -> 2GB", "s.token: <redacted> (changed)"]

@@ -84,7 +84,11 @@ pub fn collect(live: &LiveCluster, state: Option<&State>) -> Existing {
         .unwrap_or_default();
 
     let mut candidates = Vec::new();
-    let live_tasks = live.framework.as_ref().map(|f| f.tasks.as_slice()).unwrap_or(&[]);
+    let live_tasks = live
+        .framework
+        .as_ref()
+        .map(|f| f.tasks.as_slice())
+        .unwrap_or(&[]);
     for task in live_tasks {
         let record = records.get(task.id.as_str());
         let address = task
@@ -101,7 +105,10 @@ pub fn collect(live: &LiveCluster, state: Option<&State>) -> Existing {
             address,
             task: ExistingTask {
                 task_id: task.id.clone(),
-                agent: AgentRef { id: task.agent_id.clone(), hostname },
+                agent: AgentRef {
+                    id: task.agent_id.clone(),
+                    hostname,
+                },
                 state: Some(task.state),
                 cpus: task.resources.cpus,
                 mem_mb: task.resources.mem_mb,
@@ -142,7 +149,10 @@ pub fn collect(live: &LiveCluster, state: Option<&State>) -> Existing {
             address: Some(record.address.clone()),
             task: ExistingTask {
                 task_id: record.task_id.clone(),
-                agent: AgentRef { id: record.agent_id.clone(), hostname: record.hostname.clone() },
+                agent: AgentRef {
+                    id: record.agent_id.clone(),
+                    hostname: record.hostname.clone(),
+                },
                 state: None,
                 cpus: record.resources.cpus,
                 mem_mb: record.resources.mem_mb,
@@ -176,7 +186,11 @@ pub fn collect(live: &LiveCluster, state: Option<&State>) -> Existing {
             };
             rank(a)
                 .cmp(&rank(b))
-                .then(b.updated_at.unwrap_or(0.0).total_cmp(&a.updated_at.unwrap_or(0.0)))
+                .then(
+                    b.updated_at
+                        .unwrap_or(0.0)
+                        .total_cmp(&a.updated_at.unwrap_or(0.0)),
+                )
                 .then(a.task.task_id.cmp(&b.task.task_id))
         });
         let mut slot = Slot::default();
@@ -187,7 +201,10 @@ pub fn collect(live: &LiveCluster, state: Option<&State>) -> Existing {
             } else if active {
                 slot.duplicates.push(c.task);
             } else if slot.ended.is_none() && c.state != Some(TaskState::Killing) {
-                slot.ended = Some(Ended { task: c.task, what: c.what });
+                slot.ended = Some(Ended {
+                    task: c.task,
+                    what: c.what,
+                });
             }
         }
         existing.slots.insert(address, slot);

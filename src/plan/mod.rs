@@ -8,7 +8,9 @@ pub mod model;
 pub mod placement;
 mod planner;
 
-pub use model::{Action, AgentRef, Change, ExistingTask, Plan, PlacementFailure, Summary, TaskSpec};
+pub use model::{
+    Action, AgentRef, Change, ExistingTask, PlacementFailure, Plan, Summary, TaskSpec,
+};
 pub use planner::{make_plan, secret_hasher, PlanOptions};
 
 /// Task labels written at launch and read back from Mesos.

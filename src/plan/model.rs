@@ -73,10 +73,21 @@ pub struct ExistingTask {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Action {
-    Launch { agent: AgentRef, after: TaskSpec },
-    Kill { before: ExistingTask },
-    Replace { before: ExistingTask, agent: AgentRef, after: TaskSpec },
-    NoOp { before: ExistingTask },
+    Launch {
+        agent: AgentRef,
+        after: TaskSpec,
+    },
+    Kill {
+        before: ExistingTask,
+    },
+    Replace {
+        before: ExistingTask,
+        agent: AgentRef,
+        after: TaskSpec,
+    },
+    NoOp {
+        before: ExistingTask,
+    },
 }
 
 impl Action {

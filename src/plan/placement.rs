@@ -78,7 +78,13 @@ pub fn fmt_ports(ports: &[u16]) -> String {
     PortRanges::from_ports(ports.iter().map(|&p| u64::from(p)))
         .ranges()
         .iter()
-        .map(|&(b, e)| if b == e { b.to_string() } else { format!("{b}-{e}") })
+        .map(|&(b, e)| {
+            if b == e {
+                b.to_string()
+            } else {
+                format!("{b}-{e}")
+            }
+        })
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -86,7 +92,10 @@ pub fn fmt_ports(ports: &[u16]) -> String {
 impl Capacity {
     pub fn from_agent(agent: &Agent) -> Self {
         Capacity {
-            agent: AgentRef { id: agent.id.clone(), hostname: agent.hostname.clone() },
+            agent: AgentRef {
+                id: agent.id.clone(),
+                hostname: agent.hostname.clone(),
+            },
             active: agent.active,
             attributes: agent.attributes.clone(),
             offered_ports: agent.total.ports.clone(),
@@ -106,7 +115,9 @@ impl Capacity {
         }
         if let Some(host) = rules.hostname {
             if self.agent.hostname != host {
-                reasons.push(format!("hostname is not {host} (pinned by [master] hostname)"));
+                reasons.push(format!(
+                    "hostname is not {host} (pinned by [master] hostname)"
+                ));
             }
         }
         if let Some(c) = rules.constraints {
@@ -130,7 +141,11 @@ impl Capacity {
     pub fn shortfalls(&self, need: &Need) -> Vec<String> {
         let mut reasons = Vec::new();
         if need.cpus > self.cpus + EPSILON {
-            reasons.push(format!("cpus: needs {}, {} free", fmt_num(need.cpus), fmt_num(self.cpus.max(0.0))));
+            reasons.push(format!(
+                "cpus: needs {}, {} free",
+                fmt_num(need.cpus),
+                fmt_num(self.cpus.max(0.0))
+            ));
         }
         if need.mem_mb() > self.mem_mb + EPSILON {
             reasons.push(format!(
@@ -150,7 +165,11 @@ impl Capacity {
         }
         let in_use = wanted.intersect(&self.offered_ports).subtract(&self.ports);
         if !in_use.is_empty() {
-            reasons.push(format!("ports {} in use (free: {})", fmt_ports(&to_u16(&in_use)), self.ports));
+            reasons.push(format!(
+                "ports {} in use (free: {})",
+                fmt_ports(&to_u16(&in_use)),
+                self.ports
+            ));
         }
         reasons
     }
@@ -193,7 +212,12 @@ mod tests {
     use crate::live::Resources;
 
     fn agent(ports: &str, cpus: f64, mem: f64) -> Agent {
-        let r = Resources { cpus, mem_mb: mem, disk_mb: 0.0, ports: ports.parse().unwrap() };
+        let r = Resources {
+            cpus,
+            mem_mb: mem,
+            disk_mb: 0.0,
+            ports: ports.parse().unwrap(),
+        };
         Agent {
             id: "S1".into(),
             hostname: "a1".into(),
@@ -205,7 +229,12 @@ mod tests {
     }
 
     fn worker_need() -> Need {
-        Need { cpus: 1.0, jvm_mem_mb: 1024.0, ramdisk_mb: 4096.0, ports: vec![29998, 29999, 30000] }
+        Need {
+            cpus: 1.0,
+            jvm_mem_mb: 1024.0,
+            ramdisk_mb: 4096.0,
+            ports: vec![29998, 29999, 30000],
+        }
     }
 
     #[test]
@@ -234,7 +263,13 @@ mod tests {
     fn taking_and_giving_back_restores_capacity() {
         let mut cap = Capacity::from_agent(&agent("[29998-30000]", 2.0, 8192.0));
         cap.take(&worker_need());
-        assert_eq!(cap.shortfalls(&worker_need()).len(), 3);
+        assert_eq!(
+            cap.shortfalls(&worker_need()),
+            [
+                "mem: needs 5120MB (1024MB JVM + 4096MB ramdisk), 3072MB free",
+                "ports 29998-30000 in use (free: [])"
+            ]
+        );
         let task = ExistingTask {
             task_id: "t".into(),
             agent: cap.agent.clone(),

@@ -31,12 +31,20 @@ pub fn secret_hasher(desired: &Desired, state: Option<&State>) -> SecretHasher {
     state
         .and_then(|s| SecretHasher::from_hex(&s.secret_hash_key))
         .unwrap_or_else(|| {
-            let key = Sha256::digest(format!("alluxio-mesos secret fingerprints/{}", desired.name));
+            let key = Sha256::digest(format!(
+                "alluxio-mesos secret fingerprints/{}",
+                desired.name
+            ));
             SecretHasher::new(key.to_vec())
         })
 }
 
-pub fn make_plan(desired: &Desired, live: &LiveCluster, state: Option<&State>, opts: &PlanOptions) -> Plan {
+pub fn make_plan(
+    desired: &Desired,
+    live: &LiveCluster,
+    state: Option<&State>,
+    opts: &PlanOptions,
+) -> Plan {
     let hasher = secret_hasher(desired, state);
     let existing = existing::collect(live, state);
     let warnings = warnings(desired, live, state, &existing, opts);
@@ -56,7 +64,10 @@ pub fn make_plan(desired: &Desired, live: &LiveCluster, state: Option<&State>, o
         p.plan_workers(&config::worker_config(desired, &hasher, &master_hosts));
     }
 
-    let applied_props = p.applied.map(|a| a.site_properties.clone()).unwrap_or_default();
+    let applied_props = p
+        .applied
+        .map(|a| a.site_properties.clone())
+        .unwrap_or_default();
     let desired_props = config::stored_properties(desired, &hasher);
     let mut config_notes = Vec::new();
     let client_keys = config::client_only_changes(&applied_props, &desired_props);
@@ -143,7 +154,11 @@ struct Pending {
 
 impl<'a> Planner<'a> {
     fn push(&mut self, address: Address, action: Action, reasons: Vec<String>) {
-        self.changes.push(Change { address, action, reasons });
+        self.changes.push(Change {
+            address,
+            action,
+            reasons,
+        });
     }
 
     fn count_on_agent(&mut self, task: &ExistingTask, role: Role, delta: i32) {
@@ -168,7 +183,11 @@ impl<'a> Planner<'a> {
         let slots = std::mem::take(&mut self.existing.slots);
         for (address, slot) in slots {
             for task in slot.active.into_iter().chain(slot.duplicates) {
-                self.push(address.clone(), Action::Kill { before: task }, vec!["destroy: every task of the deployment is killed".into()]);
+                self.push(
+                    address.clone(),
+                    Action::Kill { before: task },
+                    vec!["destroy: every task of the deployment is killed".into()],
+                );
             }
         }
     }
@@ -179,17 +198,30 @@ impl<'a> Planner<'a> {
             if let Some(t) = self.existing.slots[&address].active.clone() {
                 self.count_on_agent(&t, address.role(), 1);
             }
-            let dups = std::mem::take(&mut self.existing.slots.get_mut(&address).unwrap().duplicates);
-            let keeper = self.existing.slots[&address].active.as_ref().map(|t| t.task_id.clone()).unwrap_or_default();
+            let dups =
+                std::mem::take(&mut self.existing.slots.get_mut(&address).unwrap().duplicates);
+            let keeper = self.existing.slots[&address]
+                .active
+                .as_ref()
+                .map(|t| t.task_id.clone())
+                .unwrap_or_default();
             for d in dups {
                 self.count_on_agent(&d, address.role(), 1);
-                self.kill(address.clone(), d, format!("duplicate: task {keeper} already serves this address"));
+                self.kill(
+                    address.clone(),
+                    d,
+                    format!("duplicate: task {keeper} already serves this address"),
+                );
             }
         }
     }
 
     fn slot(&self, address: &Address) -> Slot {
-        self.existing.slots.get(address).cloned().unwrap_or_default()
+        self.existing
+            .slots
+            .get(address)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Why a running task must be replaced (empty: keep it).
@@ -227,8 +259,16 @@ impl<'a> Planner<'a> {
     /// Masters: returns the hostnames the masters will have, by index.
     fn plan_masters(&mut self, wanted: &RoleConfig) -> Vec<String> {
         let spec = &self.desired.master;
-        let need = Need { cpus: spec.cpus, jvm_mem_mb: spec.mem.as_mb(), ramdisk_mb: 0.0, ports: spec.ports().to_vec() };
-        let rules = Eligibility { hostname: spec.hostname.as_deref(), constraints: spec.constraints.as_ref() };
+        let need = Need {
+            cpus: spec.cpus,
+            jvm_mem_mb: spec.mem.as_mb(),
+            ramdisk_mb: 0.0,
+            ports: spec.ports().to_vec(),
+        };
+        let rules = Eligibility {
+            hostname: spec.hostname.as_deref(),
+            constraints: spec.constraints.as_ref(),
+        };
         let count = spec.count;
 
         // Excess masters first: their agents become free for the others.
@@ -242,7 +282,11 @@ impl<'a> Planner<'a> {
             })
             .collect();
         for (address, task) in excess {
-            self.kill(address, task, format!("the deployment has {count} master(s)"));
+            self.kill(
+                address,
+                task,
+                format!("the deployment has {count} master(s)"),
+            );
         }
 
         let mut hosts = vec![String::new(); count as usize];
@@ -256,14 +300,25 @@ impl<'a> Planner<'a> {
                     let mut reasons = self.replace_reasons(&task, wanted, Role::Master);
                     if let Some(cap) = self.caps.get(&task.agent.id) {
                         // Inactive agents keep their running tasks; only rules the operator set move them.
-                        let rules_only = Eligibility { hostname: rules.hostname, constraints: rules.constraints };
-                        reasons.extend(cap.ineligibility(&rules_only).into_iter().filter(|r| r != "agent is inactive"));
+                        let rules_only = Eligibility {
+                            hostname: rules.hostname,
+                            constraints: rules.constraints,
+                        };
+                        reasons.extend(
+                            cap.ineligibility(&rules_only)
+                                .into_iter()
+                                .filter(|r| r != "agent is inactive"),
+                        );
                     }
                     hosts[i as usize] = task.agent.hostname.clone();
                     if reasons.is_empty() {
                         self.push(address, Action::NoOp { before: task }, Vec::new());
                     } else {
-                        replace.push(Pending { address, before: task, reasons });
+                        replace.push(Pending {
+                            address,
+                            before: task,
+                            reasons,
+                        });
                     }
                 }
                 None => launch.push((address.clone(), Self::launch_reason(&slot, &address))),
@@ -279,7 +334,15 @@ impl<'a> Planner<'a> {
                         hosts[i as usize] = agent.hostname.clone();
                     }
                     let after = spec_for(self.desired);
-                    self.push(p.address, Action::Replace { before: p.before, agent, after }, p.reasons);
+                    self.push(
+                        p.address,
+                        Action::Replace {
+                            before: p.before,
+                            agent,
+                            after,
+                        },
+                        p.reasons,
+                    );
                 }
                 Err(rejections) => {
                     self.unfree(&p.before, Role::Master);
@@ -323,7 +386,12 @@ impl<'a> Planner<'a> {
     /// Undoes [`Self::free`] when a replacement cannot be placed: the old task stays.
     fn unfree(&mut self, task: &ExistingTask, role: Role) {
         if let Some(cap) = self.caps.get_mut(&task.agent.id) {
-            cap.take(&Need { cpus: task.cpus, jvm_mem_mb: task.mem_mb, ramdisk_mb: 0.0, ports: task.ports.clone() });
+            cap.take(&Need {
+                cpus: task.cpus,
+                jvm_mem_mb: task.mem_mb,
+                ramdisk_mb: 0.0,
+                ports: task.ports.clone(),
+            });
         }
         self.count_on_agent(task, role, 1);
     }
@@ -346,7 +414,13 @@ impl<'a> Planner<'a> {
     }
 
     /// Tries agents in order: the preferred one, then most free memory, then hostname.
-    fn place(&mut self, role: Role, need: &Need, rules: &Eligibility<'_>, prefer: Option<&str>) -> Result<AgentRef, Vec<AgentRejection>> {
+    fn place(
+        &mut self,
+        role: Role,
+        need: &Need,
+        rules: &Eligibility<'_>,
+        prefer: Option<&str>,
+    ) -> Result<AgentRef, Vec<AgentRejection>> {
         let mut order: Vec<&Capacity> = self.caps.values().collect();
         order.sort_by(|a, b| {
             let pa = Some(a.agent.id.as_str()) != prefer;
@@ -363,7 +437,10 @@ impl<'a> Planner<'a> {
                 chosen = Some(cap.agent.id.clone());
                 break;
             }
-            rejections.push(AgentRejection { agent: cap.agent.clone(), reasons });
+            rejections.push(AgentRejection {
+                agent: cap.agent.clone(),
+                reasons,
+            });
         }
         match chosen {
             Some(id) => {
@@ -376,7 +453,12 @@ impl<'a> Planner<'a> {
                 Ok(cap.agent.clone())
             }
             None => {
-                rejections.sort_by(|a, b| a.agent.hostname.cmp(&b.agent.hostname).then(a.agent.id.cmp(&b.agent.id)));
+                rejections.sort_by(|a, b| {
+                    a.agent
+                        .hostname
+                        .cmp(&b.agent.hostname)
+                        .then(a.agent.id.cmp(&b.agent.id))
+                });
                 Err(rejections)
             }
         }
@@ -384,7 +466,9 @@ impl<'a> Planner<'a> {
 
     fn remedies(&self, rejections: &[AgentRejection], need: &Need) -> Vec<String> {
         let port_problem = rejections.iter().any(|r| {
-            self.caps.get(&r.agent.id).is_some_and(|c| c.lacks_offered_ports(need))
+            self.caps
+                .get(&r.agent.id)
+                .is_some_and(|c| c.lacks_offered_ports(need))
         });
         if !port_problem {
             return Vec::new();
@@ -417,12 +501,17 @@ impl<'a> Planner<'a> {
             ramdisk_mb: spec.ramdisk.as_mb(),
             ports: spec.ports().to_vec(),
         };
-        let rules = Eligibility { hostname: None, constraints: spec.constraints.as_ref() };
+        let rules = Eligibility {
+            hostname: None,
+            constraints: spec.constraints.as_ref(),
+        };
         let agent_by_host: HashMap<String, String> = {
             // Prefer active agents when a hostname re-registered under a new ID.
             let mut m: HashMap<String, (bool, String)> = HashMap::new();
             for c in self.caps.values() {
-                let e = m.entry(c.agent.hostname.clone()).or_insert((c.active, c.agent.id.clone()));
+                let e = m
+                    .entry(c.agent.hostname.clone())
+                    .or_insert((c.active, c.agent.id.clone()));
                 if c.active && !e.0 {
                     *e = (true, c.agent.id.clone());
                 }
@@ -440,14 +529,28 @@ impl<'a> Planner<'a> {
             .map(|(a, s)| (a.clone(), s.clone()))
             .collect();
         for (address, slot) in &worker_slots {
-            let Some(task) = slot.active.clone() else { continue };
-            let Some(cap) = self.caps.get(&task.agent.id) else {
-                self.kill(address.clone(), task, "its agent is no longer registered with Mesos".into());
+            let Some(task) = slot.active.clone() else {
                 continue;
             };
-            let broken: Vec<String> = cap.ineligibility(&rules).into_iter().filter(|r| r != "agent is inactive").collect();
+            let Some(cap) = self.caps.get(&task.agent.id) else {
+                self.kill(
+                    address.clone(),
+                    task,
+                    "its agent is no longer registered with Mesos".into(),
+                );
+                continue;
+            };
+            let broken: Vec<String> = cap
+                .ineligibility(&rules)
+                .into_iter()
+                .filter(|r| r != "agent is inactive")
+                .collect();
             if !broken.is_empty() {
-                self.kill(address.clone(), task, format!("its agent is no longer eligible: {}", broken.join("; ")));
+                self.kill(
+                    address.clone(),
+                    task,
+                    format!("its agent is no longer eligible: {}", broken.join("; ")),
+                );
                 continue;
             }
             let reasons = self.replace_reasons(&task, wanted, Role::Worker);
@@ -455,7 +558,12 @@ impl<'a> Planner<'a> {
         }
         if let WorkerCount::Exactly(n) = spec.count {
             // Keep up-to-date workers first, then by hostname; kill the rest.
-            keep.sort_by(|a, b| a.2.is_empty().cmp(&b.2.is_empty()).reverse().then(a.0.cmp(&b.0)));
+            keep.sort_by(|a, b| {
+                a.2.is_empty()
+                    .cmp(&b.2.is_empty())
+                    .reverse()
+                    .then(a.0.cmp(&b.0))
+            });
             while keep.len() > n as usize {
                 let (address, task, _) = keep.pop().expect("len > n >= 0");
                 self.kill(address, task, format!("the deployment has {n} worker(s)"));
@@ -475,18 +583,46 @@ impl<'a> Planner<'a> {
                 cap.take(&need);
                 cap.workers += 1;
                 let agent = cap.agent.clone();
-                self.push(address, Action::Replace { before: task, agent, after: after.clone() }, reasons);
+                self.push(
+                    address,
+                    Action::Replace {
+                        before: task,
+                        agent,
+                        after: after.clone(),
+                    },
+                    reasons,
+                );
             } else {
-                let rejection = AgentRejection { agent: cap.agent.clone(), reasons: short };
+                let rejection = AgentRejection {
+                    agent: cap.agent.clone(),
+                    reasons: short,
+                };
                 self.unfree(&task, Role::Worker);
-                self.fail_replacement(Pending { address, before: task, reasons }, vec![rejection], &need);
+                self.fail_replacement(
+                    Pending {
+                        address,
+                        before: task,
+                        reasons,
+                    },
+                    vec![rejection],
+                    &need,
+                );
             }
         }
 
         // New workers.
         let placed_now = self.caps.values().filter(|c| c.workers > 0).count() as u32;
-        let mut candidates: Vec<Capacity> = self.caps.values().filter(|c| c.workers == 0).cloned().collect();
-        let had_worker = |host: &str| worker_slots.iter().any(|(a, _)| *a == Address::Worker(host.to_string()));
+        let mut candidates: Vec<Capacity> = self
+            .caps
+            .values()
+            .filter(|c| c.workers == 0)
+            .cloned()
+            .collect();
+        let had_worker = |host: &str| {
+            worker_slots
+                .iter()
+                .any(|(a, _)| *a == Address::Worker(host.to_string()))
+        };
         candidates.sort_by(|a, b| {
             had_worker(&b.agent.hostname)
                 .cmp(&had_worker(&a.agent.hostname))
@@ -507,13 +643,19 @@ impl<'a> Planner<'a> {
             let ineligible = cand.ineligibility(&rules);
             let short = cand.shortfalls(&need);
             if !ineligible.is_empty() {
-                rejections.push(AgentRejection { agent: cand.agent.clone(), reasons: ineligible });
+                rejections.push(AgentRejection {
+                    agent: cand.agent.clone(),
+                    reasons: ineligible,
+                });
                 continue;
             }
             if agent_by_host.get(&cand.agent.hostname) != Some(&cand.agent.id) {
                 rejections.push(AgentRejection {
                     agent: cand.agent.clone(),
-                    reasons: vec![format!("another agent with hostname {} is preferred", cand.agent.hostname)],
+                    reasons: vec![format!(
+                        "another agent with hostname {} is preferred",
+                        cand.agent.hostname
+                    )],
                 });
                 continue;
             }
@@ -521,12 +663,18 @@ impl<'a> Planner<'a> {
                 if matches!(spec.count, WorkerCount::All) {
                     counted += 1;
                 }
-                rejections.push(AgentRejection { agent: cand.agent.clone(), reasons: short });
+                rejections.push(AgentRejection {
+                    agent: cand.agent.clone(),
+                    reasons: short,
+                });
                 continue;
             }
             let address = Address::Worker(cand.agent.hostname.clone());
             let slot = self.slot(&address);
-            let cap = self.caps.get_mut(&cand.agent.id).expect("candidate from caps");
+            let cap = self
+                .caps
+                .get_mut(&cand.agent.id)
+                .expect("candidate from caps");
             cap.take(&need);
             cap.workers += 1;
             let agent = cap.agent.clone();
@@ -534,7 +682,14 @@ impl<'a> Planner<'a> {
                 Some(_) => Self::launch_reason(&slot, &address),
                 None => format!("agent {} has no worker", agent.hostname),
             };
-            self.push(address, Action::Launch { agent, after: after.clone() }, vec![reason]);
+            self.push(
+                address,
+                Action::Launch {
+                    agent,
+                    after: after.clone(),
+                },
+                vec![reason],
+            );
             launched += 1;
         }
         let missing = match spec.count {
@@ -542,10 +697,20 @@ impl<'a> Planner<'a> {
             WorkerCount::Exactly(_) => wanted_new.saturating_sub(launched),
         };
         if missing > 0 || (matches!(spec.count, WorkerCount::All) && !rejections.is_empty()) {
-            rejections.sort_by(|a, b| a.agent.hostname.cmp(&b.agent.hostname).then(a.agent.id.cmp(&b.agent.id)));
+            rejections.sort_by(|a, b| {
+                a.agent
+                    .hostname
+                    .cmp(&b.agent.hostname)
+                    .then(a.agent.id.cmp(&b.agent.id))
+            });
             let summary = match spec.count {
-                WorkerCount::All if missing > 0 => format!("{missing} eligible agent(s) cannot run a worker"),
-                WorkerCount::All => format!("{} agent(s) are not eligible for a worker", rejections.len()),
+                WorkerCount::All if missing > 0 => {
+                    format!("{missing} eligible agent(s) cannot run a worker")
+                }
+                WorkerCount::All => format!(
+                    "{} agent(s) are not eligible for a worker",
+                    rejections.len()
+                ),
                 WorkerCount::Exactly(n) => format!("{missing} of {n} worker(s) cannot be placed"),
             };
             let remedies = self.remedies(&rejections, &need);
@@ -561,7 +726,12 @@ impl<'a> Planner<'a> {
     }
 }
 
-fn rejection_reasons(cap: &Capacity, role: Role, need: &Need, rules: &Eligibility<'_>) -> Vec<String> {
+fn rejection_reasons(
+    cap: &Capacity,
+    role: Role,
+    need: &Need,
+    rules: &Eligibility<'_>,
+) -> Vec<String> {
     let mut reasons = cap.ineligibility(rules);
     if role == Role::Master && cap.masters > 0 {
         reasons.push("already runs a master (masters go to distinct agents)".into());

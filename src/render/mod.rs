@@ -1,1 +1,67 @@
-//! Plan renderings.
+//! Plan renderings: text for terminals, Markdown for pull-request comments,
+//! JSON for machines (a versioned contract, docs/plan-json.md). Rendering
+//! never changes a plan and never sees a secret value: plans hold none.
+
+pub mod json;
+pub mod markdown;
+pub mod text;
+
+use crate::plan::{Action, Change, Plan};
+
+/// Output formats of `plan` and `show`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Markdown,
+    Json,
+}
+
+pub fn render(plan: &Plan, format: Format, color: bool) -> String {
+    match format {
+        Format::Text => text::render(plan, color),
+        Format::Markdown => markdown::render(plan),
+        Format::Json => json::render(plan),
+    }
+}
+
+/// The closing line of text and Markdown renderings.
+pub fn summary_line(plan: &Plan) -> String {
+    if !plan.has_changes() && plan.placement_failures.iter().all(|f| f.unplaced == 0) {
+        return "No changes. The deployment matches the live cluster.".to_string();
+    }
+    let s = plan.summary();
+    let mut line = format!(
+        "Plan: {} to launch, {} to replace, {} to kill.",
+        s.launch, s.replace, s.kill
+    );
+    if s.unplaceable > 0 {
+        line.push_str(&format!(" {} cannot be placed.", s.unplaceable));
+    }
+    line
+}
+
+/// The changes worth showing (no-ops are only counted).
+pub fn visible_changes(plan: &Plan) -> impl Iterator<Item = &Change> {
+    plan.changes
+        .iter()
+        .filter(|c| !matches!(c.action, Action::NoOp { .. }))
+}
+
+/// Terraform's symbols: `+` launch, `-` kill, `-/+` replace.
+pub fn symbol(action: &Action) -> &'static str {
+    match action {
+        Action::Launch { .. } => "+",
+        Action::Kill { .. } => "-",
+        Action::Replace { .. } => "-/+",
+        Action::NoOp { .. } => " ",
+    }
+}
+
+pub fn verb(action: &Action) -> &'static str {
+    match action {
+        Action::Launch { .. } => "launched",
+        Action::Kill { .. } => "killed",
+        Action::Replace { .. } => "replaced",
+        Action::NoOp { .. } => "left as is",
+    }
+}

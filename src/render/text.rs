@@ -1,0 +1,161 @@
+//! Text plans in Terraform's manner, for terminals and logs.
+
+use super::{summary_line, symbol, verb, visible_changes};
+use crate::plan::model::{Action, Change, ExistingTask, TaskSpec};
+use crate::plan::placement::{fmt_mem, fmt_ports};
+use crate::plan::Plan;
+use std::fmt::Write;
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn green(&self, s: &str) -> String {
+        self.wrap("32", s)
+    }
+    fn red(&self, s: &str) -> String {
+        self.wrap("31", s)
+    }
+    fn yellow(&self, s: &str) -> String {
+        self.wrap("33", s)
+    }
+    fn bold(&self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+    fn for_action(&self, a: &Action, s: &str) -> String {
+        match a {
+            Action::Launch { .. } => self.green(s),
+            Action::Kill { .. } => self.red(s),
+            Action::Replace { .. } => self.yellow(s),
+            Action::NoOp { .. } => s.to_string(),
+        }
+    }
+}
+
+pub(crate) fn num(x: f64) -> String {
+    let r = (x * 1000.0).round() / 1000.0;
+    let s = format!("{r}");
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+}
+
+fn spec_lines(out: &mut String, spec: &TaskSpec) {
+    let _ = writeln!(out, "      cpus:     {}", num(spec.cpus));
+    let _ = writeln!(
+        out,
+        "      mem:      {}",
+        fmt_mem(spec.jvm_mem_mb, spec.ramdisk_mb)
+    );
+    let _ = writeln!(out, "      ports:    {}", fmt_ports(&spec.ports));
+    let _ = writeln!(out, "      install:  {}", spec.install);
+}
+
+fn task_line(t: &ExistingTask) -> String {
+    let state = t.state.map(|s| s.as_str()).unwrap_or("unknown to Mesos");
+    format!("{} ({state}) on {}", t.task_id, t.agent.hostname)
+}
+
+fn change_block(out: &mut String, c: &Change, p: &Paint) {
+    let head = format!("# {} will be {}", c.address, verb(&c.action));
+    let _ = writeln!(out, "  {}", p.bold(&head));
+    let _ = writeln!(
+        out,
+        "  {} {}",
+        p.for_action(&c.action, symbol(&c.action)),
+        c.address
+    );
+    if let Some(before) = c.action.before() {
+        let _ = writeln!(out, "      task:     {}", task_line(before));
+    }
+    if let Some((agent, spec)) = c.action.after() {
+        let _ = writeln!(out, "      agent:    {} ({})", agent.hostname, agent.id);
+        spec_lines(out, spec);
+    }
+    match c.reasons.as_slice() {
+        [] => {}
+        [one] => {
+            let _ = writeln!(out, "      because:  {one}");
+        }
+        many => {
+            let _ = writeln!(out, "      because:");
+            for r in many {
+                let _ = writeln!(out, "        - {r}");
+            }
+        }
+    }
+    out.push('\n');
+}
+
+pub fn render(plan: &Plan, color: bool) -> String {
+    let p = Paint { on: color };
+    let mut out = String::new();
+    let changes: Vec<&Change> = visible_changes(plan).collect();
+    if !changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "alluxio-mesos will perform the following actions on deployment {:?}:\n",
+            plan.deployment
+        );
+        for c in changes {
+            change_block(&mut out, c, &p);
+        }
+    }
+    let unchanged = plan.changes.len() - visible_changes(plan).count();
+    if unchanged > 0 {
+        let _ = writeln!(out, "{unchanged} task(s) unchanged.\n");
+    }
+    if !plan.placement_failures.is_empty() {
+        let _ = writeln!(out, "{}", p.bold("Placement failures:"));
+        for f in &plan.placement_failures {
+            let _ = writeln!(out, "  {} {}", p.red("x"), f.summary);
+            for r in &f.agents {
+                let _ = writeln!(
+                    out,
+                    "      {} ({}): {}",
+                    r.agent.hostname,
+                    r.agent.id,
+                    r.reasons.join("; ")
+                );
+            }
+            if !f.remedies.is_empty() {
+                let _ = writeln!(out, "    To fix:");
+                for r in &f.remedies {
+                    let _ = writeln!(out, "      - {r}");
+                }
+            }
+        }
+        out.push('\n');
+    }
+    if !plan.config_diff.is_empty() {
+        let _ = writeln!(out, "{}", p.bold("Site properties:"));
+        for line in plan.config_diff.lines() {
+            let painted = if line.starts_with('+') && !line.starts_with("+++") {
+                p.green(line)
+            } else if line.starts_with('-') && !line.starts_with("---") {
+                p.red(line)
+            } else {
+                line.to_string()
+            };
+            let _ = writeln!(out, "  {painted}");
+        }
+        out.push('\n');
+    }
+    for n in &plan.config_notes {
+        let _ = writeln!(out, "Note: {n}");
+    }
+    for w in &plan.warnings {
+        let _ = writeln!(out, "{} {w}", p.yellow("Warning:"));
+    }
+    if !plan.config_notes.is_empty() || !plan.warnings.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}", p.bold(&summary_line(plan)));
+    out
+}
