@@ -1,0 +1,510 @@
+//! Planner behaviour, on hand-built inputs (fixture-driven tests live in tests/).
+
+use super::config;
+use super::*;
+use crate::address::Address;
+use crate::desired::secrets::SiteProperties;
+use crate::desired::size::ByteSize;
+use crate::desired::*;
+use crate::live::{Agent, LiveCluster, LiveFramework, LiveTask, Resources};
+use crate::render::{render, Format};
+use crate::state::{AppliedConfig, State};
+use mesos_api::TaskState;
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub(crate) fn desired() -> Desired {
+    let mut site = SiteProperties::default();
+    site.insert("alluxio.integration.mesos.alluxio.jar.url", "LOCAL");
+    site.insert("alluxio.home", "/opt/alluxio");
+    site.insert("alluxio.worker.memory.size", "4GB");
+    Desired {
+        name: "alluxio".into(),
+        mesos: MesosSettings {
+            master: Some(MasterLocator::Local),
+            framework_name: "alluxio".into(),
+            principal: None,
+            secret: None,
+            role: "*".into(),
+            user: "alluxio".into(),
+            failover_timeout: Duration::from_secs(28 * 86400),
+            ca_cert: None,
+            local_cluster: None,
+        },
+        install: Install {
+            alluxio: AlluxioSource::Local {
+                home: "/opt/alluxio".into(),
+            },
+            jdk: JdkSource::Local,
+        },
+        master: MasterSpec {
+            count: 1,
+            cpus: 1.0,
+            mem: ByteSize::from_mb(1024),
+            rpc_port: 19998,
+            web_port: 19999,
+            hostname: None,
+            constraints: None,
+            task_name: "AlluxioMaster".into(),
+            command: None,
+        },
+        worker: WorkerSpec {
+            count: WorkerCount::All,
+            cpus: 1.0,
+            mem: ByteSize::from_mb(1024),
+            ramdisk: ByteSize::from_mb(4096),
+            rpc_port: 29998,
+            data_port: 29999,
+            web_port: 30000,
+            max_unavailable: 1,
+            constraints: None,
+            task_name: "AlluxioWorker".into(),
+            command: None,
+        },
+        zookeeper: None,
+        site,
+        files: SourceFiles {
+            deployment: PathBuf::from("alluxio-mesos.toml"),
+            properties: PathBuf::from("alluxio-site.properties"),
+        },
+    }
+}
+
+pub(crate) fn agent(n: u32, ports: &str, cpus: f64, mem: f64) -> Agent {
+    let r = Resources {
+        cpus,
+        mem_mb: mem,
+        disk_mb: 10000.0,
+        ports: ports.parse().unwrap(),
+    };
+    Agent {
+        id: format!("S{n}"),
+        hostname: format!("a{n}"),
+        active: true,
+        attributes: BTreeMap::new(),
+        total: r.clone(),
+        free: r,
+    }
+}
+
+const ALLUXIO_PORTS: &str = "[19998-19999, 29998-30000, 31000-32000]";
+
+fn live(agents: Vec<Agent>, tasks: Vec<LiveTask>) -> LiveCluster {
+    LiveCluster {
+        source: "test".into(),
+        version: Some("1.11.0".into()),
+        agents,
+        framework: Some(LiveFramework {
+            id: "F1".into(),
+            name: "alluxio".into(),
+            active: false,
+            tasks,
+        }),
+    }
+}
+
+fn running(
+    id: &str,
+    address: &str,
+    agent: &Agent,
+    hash: &str,
+    cpus: f64,
+    mem: f64,
+    ports: &str,
+) -> LiveTask {
+    let labels = [(LABEL_ADDRESS, address), (LABEL_CONFIG_HASH, hash)]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    LiveTask {
+        id: id.into(),
+        name: "t".into(),
+        agent_id: agent.id.clone(),
+        state: TaskState::Running,
+        labels,
+        resources: Resources {
+            cpus,
+            mem_mb: mem,
+            disk_mb: 0.0,
+            ports: ports.parse().unwrap(),
+        },
+        updated_at: Some(1_790_000_000.0),
+        message: None,
+    }
+}
+
+fn hashes(d: &Desired, master_host: &str) -> (String, String) {
+    let h = secret_hasher(d, None);
+    (
+        config::master_config(d, &h).hash(),
+        config::worker_config(d, &h, &[master_host.to_string()]).hash(),
+    )
+}
+
+/// A cluster where the deployment is fully running on agents a1..a3, master on a1.
+fn converged(d: &Desired) -> LiveCluster {
+    let mut agents: Vec<Agent> = (1..=3)
+        .map(|n| agent(n, ALLUXIO_PORTS, 4.0, 16384.0))
+        .collect();
+    let (mh, wh) = hashes(d, "a1");
+    let mut tasks = vec![running(
+        "m0",
+        "master[0]",
+        &agents[0],
+        &mh,
+        1.0,
+        1024.0,
+        "[19998-19999]",
+    )];
+    for a in &agents {
+        let addr = format!("worker[\"{}\"]", a.hostname);
+        tasks.push(running(
+            &format!("w-{}", a.hostname),
+            &addr,
+            a,
+            &wh,
+            1.0,
+            5120.0,
+            "[29998-30000]",
+        ));
+    }
+    // Free resources exclude what our tasks use.
+    agents[0].free.cpus -= 1.0;
+    agents[0].free.mem_mb -= 1024.0;
+    agents[0].free.ports = agents[0]
+        .free
+        .ports
+        .subtract(&"[19998-19999]".parse().unwrap());
+    for a in agents.iter_mut() {
+        a.free.cpus -= 1.0;
+        a.free.mem_mb -= 5120.0;
+        a.free.ports = a.free.ports.subtract(&"[29998-30000]".parse().unwrap());
+    }
+    live(agents, tasks)
+}
+
+fn plan_of(d: &Desired, l: &LiveCluster, s: Option<&State>) -> Plan {
+    make_plan(d, l, s, &PlanOptions::default())
+}
+
+#[test]
+fn fresh_cluster_gets_one_master_and_a_worker_per_agent() {
+    let d = desired();
+    let mut agents: Vec<Agent> = (1..=3)
+        .map(|n| agent(n, ALLUXIO_PORTS, 4.0, 16384.0))
+        .collect();
+    agents[1].free.mem_mb = 32768.0; // the master goes where most memory is free
+    let plan = plan_of(&d, &live(agents, vec![]), None);
+    let s = plan.summary();
+    assert_eq!((s.launch, s.replace, s.kill, s.unplaceable), (4, 0, 0, 0));
+    let master = &plan.changes[0];
+    assert_eq!(master.address, Address::Master(0));
+    assert_eq!(master.action.agent().hostname, "a2");
+    assert_eq!(master.reasons, ["master[0] is not running"]);
+    let worker_hosts: Vec<_> = plan.changes[1..]
+        .iter()
+        .map(|c| c.action.agent().hostname.clone())
+        .collect();
+    assert_eq!(worker_hosts, ["a1", "a2", "a3"]);
+}
+
+#[test]
+fn converged_cluster_has_no_changes() {
+    let d = desired();
+    let plan = plan_of(&d, &converged(&d), None);
+    assert!(!plan.has_changes(), "{plan:#?}");
+    assert!(render(&plan, Format::Text, false)
+        .contains("No changes. The deployment matches the live cluster."));
+}
+
+#[test]
+fn default_agents_without_alluxio_ports_give_reasons_and_both_remedies() {
+    let d = desired();
+    let agents: Vec<Agent> = (1..=3)
+        .map(|n| agent(n, "[31000-32000]", 4.0, 16384.0))
+        .collect();
+    let plan = plan_of(&d, &live(agents, vec![]), None);
+    let s = plan.summary();
+    assert_eq!((s.launch, s.unplaceable), (0, 4));
+    let master = &plan.placement_failures[0];
+    assert_eq!(master.address, Some(Address::Master(0)));
+    assert_eq!(master.agents.len(), 3);
+    assert_eq!(
+        master.agents[0].reasons,
+        ["ports 19998-19999 not offered (agent offers [31000-32000])"]
+    );
+    assert!(
+        master.remedies[0].contains("--resources='ports:[19998-19999,29998-30000]'"),
+        "{:?}",
+        master.remedies
+    );
+    assert!(master.remedies[1].contains("alluxio.master.port (19998)"));
+    let workers = &plan.placement_failures[1];
+    assert_eq!(workers.unplaced, 3);
+    assert_eq!(workers.summary, "3 eligible agent(s) cannot run a worker");
+}
+
+#[test]
+fn a_lost_worker_is_launched_again_with_the_reason() {
+    let d = desired();
+    let mut l = converged(&d);
+    let fw = l.framework.as_mut().unwrap();
+    let lost = fw.tasks.iter_mut().find(|t| t.id == "w-a3").unwrap();
+    lost.state = TaskState::Lost;
+    lost.message = Some("Agent removed".into());
+    // A lost task no longer holds resources.
+    let a3 = l.agents.iter_mut().find(|a| a.hostname == "a3").unwrap();
+    a3.free = a3.total.clone();
+    let plan = plan_of(&d, &l, None);
+    let launches: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action.name() == "launch")
+        .collect();
+    assert_eq!(launches.len(), 1);
+    assert_eq!(launches[0].address, Address::Worker("a3".into()));
+    assert_eq!(
+        launches[0].reasons,
+        ["worker[\"a3\"] was TASK_LOST at 2026-09-21T14:13:20Z: Agent removed"]
+    );
+}
+
+#[test]
+fn a_worker_property_change_replaces_workers_only_with_reasons() {
+    let before = desired();
+    let h = secret_hasher(&before, None);
+    let state = State {
+        applied: Some(AppliedConfig {
+            site_properties: config::stored_properties(&before, &h),
+            master: config::master_config(&before, &h).fields,
+            worker: config::worker_config(&before, &h, &["a1".into()]).fields,
+        }),
+        secret_hash_key: h.key_hex(),
+        ..State::empty("alluxio")
+    };
+    let mut after = before.clone();
+    after.site.insert("alluxio.worker.tieredstore.levels", "2");
+    let plan = plan_of(&after, &converged(&before), Some(&state));
+    let s = plan.summary();
+    assert_eq!((s.launch, s.replace, s.kill), (0, 3, 0), "{plan:#?}");
+    assert!(plan
+        .changes
+        .iter()
+        .filter(|c| c.action.name() == "replace")
+        .all(|c| c.role() == crate::address::Role::Worker));
+    let reasons = &plan.changes[1].reasons;
+    assert_eq!(
+        reasons,
+        &["alluxio.worker.tieredstore.levels: (unset) -> 2"]
+    );
+    assert!(
+        plan.config_diff
+            .contains("+alluxio.worker.tieredstore.levels=2"),
+        "{}",
+        plan.config_diff
+    );
+}
+
+#[test]
+fn a_client_property_change_replaces_nothing_and_says_so() {
+    let before = desired();
+    let h = secret_hasher(&before, None);
+    let state = State {
+        applied: Some(AppliedConfig {
+            site_properties: config::stored_properties(&before, &h),
+            master: config::master_config(&before, &h).fields,
+            worker: config::worker_config(&before, &h, &["a1".into()]).fields,
+        }),
+        secret_hash_key: h.key_hex(),
+        ..State::empty("alluxio")
+    };
+    let mut after = before.clone();
+    after.site.insert("alluxio.user.file.buffer.bytes", "16MB");
+    let plan = plan_of(&after, &converged(&before), Some(&state));
+    assert!(!plan.has_changes());
+    assert!(
+        plan.config_notes[0].starts_with("alluxio.user.file.buffer.bytes changed: client-side"),
+        "{:?}",
+        plan.config_notes
+    );
+    assert!(!plan.config_diff.is_empty());
+}
+
+#[test]
+fn master_moving_host_replaces_workers_when_zookeeper_is_off() {
+    let d = desired();
+    let mut l = converged(&d);
+    // The master's agent went inactive and the master is pinned elsewhere.
+    let mut pinned = d.clone();
+    pinned.master.hostname = Some("a2".into());
+    let fw = l.framework.as_mut().unwrap();
+    fw.tasks.retain(|t| t.id != "m0");
+    let a1 = l.agents.iter_mut().find(|a| a.hostname == "a1").unwrap();
+    a1.free.cpus += 1.0;
+    a1.free.mem_mb += 1024.0;
+    a1.free.ports = a1.free.ports.union(&"[19998-19999]".parse().unwrap());
+    let plan = plan_of(&pinned, &l, None);
+    assert_eq!(plan.changes[0].action.agent().hostname, "a2");
+    let replaced: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action.name() == "replace")
+        .collect();
+    assert_eq!(replaced.len(), 3, "{plan:#?}");
+}
+
+#[test]
+fn numbered_workers_prefer_agents_with_most_free_memory() {
+    let mut d = desired();
+    d.worker.count = WorkerCount::Exactly(2);
+    let mut agents: Vec<Agent> = (1..=4)
+        .map(|n| agent(n, ALLUXIO_PORTS, 4.0, 16384.0))
+        .collect();
+    agents[3].free.mem_mb = 30000.0;
+    agents[2].free.mem_mb = 20000.0;
+    let plan = plan_of(&d, &live(agents, vec![]), None);
+    let workers: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.role() == crate::address::Role::Worker)
+        .map(|c| c.address.to_string())
+        .collect();
+    assert_eq!(workers, ["worker[\"a3\"]", "worker[\"a4\"]"]);
+}
+
+#[test]
+fn excess_workers_are_killed_when_the_count_drops() {
+    let mut d = desired();
+    let l = converged(&d);
+    d.worker.count = WorkerCount::Exactly(1);
+    // Hashes are unchanged by the count.
+    let plan = plan_of(&d, &l, None);
+    let s = plan.summary();
+    assert_eq!((s.launch, s.replace, s.kill), (0, 0, 2), "{plan:#?}");
+}
+
+#[test]
+fn inactive_agents_are_listed_but_not_counted_as_unplaceable() {
+    let d = desired();
+    let mut agents: Vec<Agent> = (1..=3)
+        .map(|n| agent(n, ALLUXIO_PORTS, 4.0, 16384.0))
+        .collect();
+    agents[2].active = false;
+    let plan = plan_of(&d, &live(agents, vec![]), None);
+    assert_eq!(plan.summary().unplaceable, 0);
+    assert_eq!(
+        plan.placement_failures[0].agents[0].reasons,
+        ["agent is inactive"]
+    );
+}
+
+#[test]
+fn destroy_kills_every_task() {
+    let d = desired();
+    let plan = make_plan(
+        &d,
+        &converged(&d),
+        None,
+        &PlanOptions {
+            destroy: true,
+            targets: vec![],
+        },
+    );
+    assert_eq!(plan.summary().kill, 4);
+    assert!(plan.changes.iter().all(|c| c.action.name() == "kill"));
+}
+
+#[test]
+fn targets_restrict_the_plan() {
+    let d = desired();
+    let agents: Vec<Agent> = (1..=3)
+        .map(|n| agent(n, ALLUXIO_PORTS, 4.0, 16384.0))
+        .collect();
+    let opts = PlanOptions {
+        destroy: false,
+        targets: vec![Address::Worker("a2".into())],
+    };
+    let plan = make_plan(&d, &live(agents, vec![]), None, &opts);
+    assert_eq!(plan.changes.len(), 1);
+    assert_eq!(plan.changes[0].address, Address::Worker("a2".into()));
+}
+
+#[test]
+fn a_canary_secret_never_appears_in_any_rendering() {
+    const CANARY: &str = "CANARY-s3cr3t-7f1d";
+    let mut d = desired();
+    d.site.insert("fs.s3a.secretKey", CANARY);
+    d.site.insert("alluxio.integration.mesos.secret", CANARY);
+    let agents: Vec<Agent> = (1..=3)
+        .map(|n| agent(n, ALLUXIO_PORTS, 4.0, 16384.0))
+        .collect();
+    let plan = plan_of(&d, &live(agents, vec![]), None);
+    for f in [Format::Text, Format::Markdown, Format::Json] {
+        let out = render(&plan, f, false);
+        assert!(!out.contains(CANARY), "{f:?} leaks the secret");
+        assert!(out.contains("<redacted>"), "{f:?} shows the redaction");
+    }
+    assert!(!format!("{plan:?}").contains(CANARY));
+    assert!(!serde_json::to_string(&plan).unwrap().contains(CANARY));
+}
+
+fn arb_agents() -> impl Strategy<Value = Vec<Agent>> {
+    proptest::collection::vec(
+        (0.0f64..6.0, 0.0f64..20000.0, any::<bool>(), any::<bool>()),
+        0..12,
+    )
+    .prop_map(|v| {
+        v.into_iter()
+            .enumerate()
+            .map(|(i, (cpus, mem, ports, active))| {
+                let mut a = agent(
+                    i as u32,
+                    if ports {
+                        ALLUXIO_PORTS
+                    } else {
+                        "[31000-32000]"
+                    },
+                    cpus,
+                    mem,
+                );
+                a.active = active;
+                a
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    #[test]
+    fn plans_are_deterministic_and_never_overcommit(agents in arb_agents(), reverse in any::<bool>()) {
+        let d = desired();
+        let mut shuffled = agents.clone();
+        if reverse { shuffled.reverse(); }
+        let a = plan_of(&d, &live(agents.clone(), vec![]), None);
+        let b = plan_of(&d, &live(shuffled, vec![]), None);
+        prop_assert_eq!(render(&a, Format::Json, false), render(&b, Format::Json, false));
+
+        let mut workers_per_agent: BTreeMap<String, u32> = BTreeMap::new();
+        let mut used: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+        for c in &a.changes {
+            if let Some((agent, spec)) = c.action.after() {
+                if c.role() == crate::address::Role::Worker {
+                    *workers_per_agent.entry(agent.id.clone()).or_default() += 1;
+                }
+                let u = used.entry(agent.id.clone()).or_default();
+                u.0 += spec.cpus;
+                u.1 += spec.mem_mb();
+            }
+        }
+        prop_assert!(workers_per_agent.values().all(|&n| n <= 1));
+        for ag in &agents {
+            if let Some((cpus, mem)) = used.get(&ag.id) {
+                prop_assert!(ag.active);
+                prop_assert!(*cpus <= ag.free.cpus + 1e-6);
+                prop_assert!(*mem <= ag.free.mem_mb + 1e-6);
+            }
+        }
+    }
+}
