@@ -506,3 +506,41 @@ fn concurrent_writers_take_turns_and_never_leave_a_torn_file() {
     assert_eq!(state.serial, 2 * ROUNDS as u64);
     assert_eq!(state.tasks.len(), 2 * ROUNDS, "no update was lost");
 }
+
+#[test]
+fn saves_leave_only_the_state_its_backup_and_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = state_path(&dir);
+    let mut store = open(&path);
+    for i in 0..3 {
+        store
+            .update(|s| s.framework_id = Some(format!("fw-{i}")))
+            .unwrap();
+    }
+    let mut names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "alluxio-mesos.state.json",
+            "alluxio-mesos.state.json.backup",
+            "alluxio-mesos.state.json.lock"
+        ]
+    );
+}
+
+#[test]
+fn a_state_file_in_a_missing_directory_fails_to_lock_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no-such-dir").join("s.json");
+    let err = StateStore::open(&path, DEPLOYMENT, "apply", SHORT).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, StateError::Lock { .. }), "{msg}");
+    assert!(
+        msg.contains("s.json.lock") && msg.contains("exists and is writable"),
+        "{msg}"
+    );
+}

@@ -101,7 +101,7 @@ pub enum StateError {
     },
 
     #[error(
-        "cannot use lock file {} ({step}): {source}; check that the directory of the state file is writable",
+        "cannot use lock file {} ({step}): {source}; check that the directory of the state file exists and is writable",
         lock_path(path).display()
     )]
     Lock {
@@ -128,7 +128,7 @@ pub fn lock_path(path: &Path) -> PathBuf {
     with_suffix(path, ".lock")
 }
 
-pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)

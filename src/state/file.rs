@@ -8,7 +8,7 @@
 //! directory fsynced. A crash before the rename leaves the old file, after
 //! it the new one; a leftover temporary is never read.
 
-use super::error::{backup_path, with_suffix, StateError};
+use super::error::{backup_path, StateError};
 use super::{State, FORMAT_VERSION};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -242,7 +242,12 @@ fn keep_backup(target: &Path) -> io::Result<()> {
         return Ok(());
     }
     let backup = backup_path(target);
-    let staging = with_suffix(&backup, &format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
+    // Named like the other temporaries, so a crash's leftover is cleaned up.
+    let staging = parent_dir(target).join(format!(
+        "{}backup-{}",
+        temp_prefix(target),
+        uuid::Uuid::new_v4().simple()
+    ));
     // A hard link costs nothing and stays valid: the new state is renamed
     // over `target`, so the old inode is never modified. Filesystems without
     // hard links get a copy.
