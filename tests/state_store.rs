@@ -267,6 +267,7 @@ fn a_state_that_would_not_read_back_is_not_written() {
     task.resources.cpus = f64::NAN;
     let err = store.update(|s| s.tasks.push(task)).unwrap_err();
     assert!(matches!(err, StateError::InvalidUpdate { .. }), "{err:?}");
+    assert!(err.to_string().contains("would not read back"), "{err}");
     assert!(!path.exists());
 }
 

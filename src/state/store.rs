@@ -106,7 +106,13 @@ impl StateStore {
         let bytes = render(&new);
         // Never write a file the next run could not read (e.g. a NaN, which
         // JSON renders as null).
-        parse(&self.path, &bytes).map_err(|e| invalid(format!("it would not read back: {e}")))?;
+        if let Err(e) = parse(&self.path, &bytes) {
+            let why = match e {
+                StateError::Corrupt { detail, .. } => detail,
+                other => other.to_string(),
+            };
+            return Err(invalid(format!("it would not read back ({why})")));
+        }
         write_atomic(&self.path, &bytes)?;
         self.on_disk = Some(new.serial);
         self.state = new;
