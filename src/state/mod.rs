@@ -3,6 +3,16 @@
 //! Schema types live in this file (the contract of DESIGN.md section 6);
 //! locking, atomic writes and backups live in the submodules.
 
+mod error;
+mod file;
+mod lock;
+mod store;
+
+pub use error::{backup_path, lock_path, StateError};
+pub use file::{load, load_for, parse};
+pub use lock::{force_unlock, force_unlock_if, read_lock, LockHolder, LockInfo};
+pub use store::StateStore;
+
 use crate::address::{Address, Role};
 use mesos_api::TaskState;
 use serde::{Deserialize, Serialize};
