@@ -100,10 +100,12 @@ impl SiteProperties {
 /// Keyed hashes of secrets, so that state and plan files can tell a changed
 /// secret from an unchanged one without holding it.
 ///
-/// The key is random per state lineage and stored in the state file: this
+/// The key is stored in the state file and differs per deployment: this
 /// makes the hashes useless across deployments and against precomputed
 /// tables; it does not protect a weak secret from someone who holds the
-/// state file and guesses offline. Keep the state file private.
+/// state file (or knows the deployment name) and guesses offline. Keep the
+/// state file private; secrets in site properties are in any case visible
+/// to Mesos readers through the task environment (the plan warns).
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretHasher {
     key: Vec<u8>,
@@ -123,9 +125,13 @@ impl SecretHasher {
         SecretHasher { key: key.into() }
     }
 
-    /// A fresh random key (hex-encoded by [`SecretHasher::key_hex`] for storage).
-    pub fn random() -> Self {
-        SecretHasher::new(uuid::Uuid::new_v4().as_bytes().to_vec())
+    /// The key of a deployment that has no state file yet. Derived from the
+    /// deployment name so that plans made before the first apply are
+    /// deterministic; the first apply stores it in the new state file.
+    pub fn for_new_deployment(deployment: &str) -> Self {
+        use sha2::Digest;
+        let key = sha2::Sha256::digest(format!("alluxio-mesos secret fingerprints/{deployment}"));
+        SecretHasher::new(key.to_vec())
     }
 
     pub fn from_hex(hex_key: &str) -> Option<Self> {

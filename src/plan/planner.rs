@@ -13,7 +13,6 @@ use crate::desired::secrets::{is_secret_key, SecretHasher};
 use crate::desired::{Desired, WorkerCount};
 use crate::live::LiveCluster;
 use crate::state::State;
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, Default)]
@@ -30,13 +29,7 @@ pub struct PlanOptions {
 pub fn secret_hasher(desired: &Desired, state: Option<&State>) -> SecretHasher {
     state
         .and_then(|s| SecretHasher::from_hex(&s.secret_hash_key))
-        .unwrap_or_else(|| {
-            let key = Sha256::digest(format!(
-                "alluxio-mesos secret fingerprints/{}",
-                desired.name
-            ));
-            SecretHasher::new(key.to_vec())
-        })
+        .unwrap_or_else(|| SecretHasher::for_new_deployment(&desired.name))
 }
 
 pub fn make_plan(
