@@ -11,3 +11,4 @@ pub mod live;
 pub mod plan;
 pub mod render;
 pub mod state;
+pub mod cli;

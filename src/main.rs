@@ -1,4 +1,5 @@
-//! The `alluxio-mesos` command line.
+//! The `alluxio-mesos` command line (see `alluxio_mesos::cli`).
+
 fn main() {
-    println!("alluxio-mesos: under construction");
+    std::process::exit(alluxio_mesos::cli::run());
 }

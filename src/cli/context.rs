@@ -1,0 +1,101 @@
+//! What most commands load first: the deployment, the state file and the
+//! live cluster, with errors that say which file or URL and what to do.
+
+use super::{CliError, Global};
+use crate::desired::{self, Desired, MasterLocator};
+use crate::live::{self, FrameworkSelector, LiveCluster};
+use crate::state::{self, State};
+use std::path::{Path, PathBuf};
+
+pub fn load_desired(g: &Global) -> Result<Desired, CliError> {
+    let loaded = desired::load(&g.config).map_err(|e| CliError::Diagnostic(miette::Report::new(e)))?;
+    for w in &loaded.warnings {
+        eprintln!("Warning: {w}");
+    }
+    Ok(loaded.desired)
+}
+
+/// `--state`, or `alluxio-mesos.state.json` beside the deployment file.
+pub fn state_path(g: &Global) -> PathBuf {
+    g.state.clone().unwrap_or_else(|| {
+        let dir = g.config.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        dir.join("alluxio-mesos.state.json")
+    })
+}
+
+pub fn load_state(g: &Global, desired: &Desired) -> Result<Option<State>, CliError> {
+    Ok(state::load_for(&state_path(g), &desired.name)?)
+}
+
+pub fn selector(desired: &Desired, state: Option<&State>) -> FrameworkSelector {
+    FrameworkSelector {
+        id: state.and_then(|s| s.framework_id.clone()),
+        name: desired.mesos.framework_name.clone(),
+        role: desired.mesos.role.clone(),
+    }
+}
+
+/// Where to find Mesos: `--mesos` wins over `[mesos] master`.
+pub fn master_locator(g: &Global, desired: &Desired) -> Result<MasterLocator, CliError> {
+    if let Some(url) = &g.mesos {
+        return desired::parse_master_locator(url).map_err(CliError::msg);
+    }
+    desired.mesos.master.clone().ok_or_else(|| {
+        CliError::msg(format!(
+            "no Mesos master: set [mesos] master in {}, or pass --mesos URL, or plan against a saved document with --mesos-state FILE",
+            g.config.display()
+        ))
+    })
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::msg(format!("cannot start the async runtime: {e}")))
+}
+
+pub fn http_client(desired: &Desired) -> Result<reqwest::Client, CliError> {
+    let mut b = reqwest::Client::builder()
+        .user_agent(concat!("alluxio-mesos/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(ca) = &desired.mesos.ca_cert {
+        let pem = std::fs::read(ca).map_err(|e| CliError::msg(format!("cannot read ca_cert {}: {e}", ca.display())))?;
+        let cert = reqwest::Certificate::from_pem(&pem)
+            .map_err(|e| CliError::msg(format!("ca_cert {} is not a PEM certificate: {e}", ca.display())))?;
+        b = b.add_root_certificate(cert);
+    }
+    b.build().map_err(|e| CliError::msg(format!("cannot build the HTTP client: {e}")))
+}
+
+/// Reads the live cluster from a saved document or the master.
+pub fn acquire_live(
+    g: &Global,
+    desired: &Desired,
+    state: Option<&State>,
+    mesos_state: Option<&Path>,
+) -> Result<LiveCluster, CliError> {
+    let sel = selector(desired, state);
+    if let Some(file) = mesos_state {
+        return Ok(live::read_state_file(file, &sel)?);
+    }
+    match master_locator(g, desired)? {
+        MasterLocator::Http(urls) => {
+            let client = http_client(desired)?;
+            let rt = runtime()?;
+            let cluster = rt.block_on(live::fetch_state(&urls, &client, &sel))?;
+            if g.verbose > 0 {
+                eprintln!("Read the live state from {}", cluster.source);
+            }
+            Ok(cluster)
+        }
+        MasterLocator::ZooKeeper(url) => Err(CliError::msg(format!(
+            "ZooKeeper master detection ({url}) is not available in this build yet; pass the leading master with --mesos http://host:5050"
+        ))),
+        MasterLocator::Local => Err(CliError::msg(
+            "the embedded local cluster is not available in this build yet; pass --mesos URL or --mesos-state FILE",
+        )),
+    }
+}

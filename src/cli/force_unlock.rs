@@ -1,0 +1,37 @@
+//! `alluxio-mesos force-unlock`: remove a lock left by a crashed run.
+
+use super::{context, CliError, CliResult, Global};
+use crate::state;
+use std::io::{BufRead, IsTerminal, Write};
+
+#[derive(Debug, clap::Args)]
+pub struct ForceUnlockArgs {
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+pub fn run(g: &Global, args: &ForceUnlockArgs) -> CliResult {
+    let path = context::state_path(g);
+    let Some(holder) = state::read_lock(&path)? else {
+        println!("{} is not locked.", path.display());
+        return Ok(0);
+    };
+    println!("The state {} is locked by {holder}.", path.display());
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(CliError::msg("refusing to remove the lock without confirmation: run on a terminal, or pass --yes"));
+        }
+        print!("Remove it? Only do so if that run is no longer running. Type 'yes': ");
+        std::io::stdout().flush().ok();
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer).map_err(CliError::msg)?;
+        if answer.trim() != "yes" {
+            println!("Left the lock in place.");
+            return Ok(1);
+        }
+    }
+    state::force_unlock_if(&path, &holder)?;
+    println!("Removed the lock.");
+    Ok(0)
+}

@@ -1,0 +1,128 @@
+//! The command line: argument parsing, dispatch and exit codes. Each command
+//! lives in its own module as a small function from parsed arguments to
+//! output; the work itself is done by the library modules.
+
+mod context;
+mod force_unlock;
+mod output;
+mod plan;
+mod show;
+mod state_cmd;
+mod validate;
+
+use crate::render::Format;
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "alluxio-mesos", version, about = "Plan and apply Alluxio deployments on Apache Mesos")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options accepted before or after the command name.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Global {
+    /// The deployment file.
+    #[arg(short = 'c', long = "config", global = true, default_value = "alluxio-mesos.toml", value_name = "FILE")]
+    pub config: PathBuf,
+    /// Mesos master URL (overrides [mesos] master): http(s)://host:port, a comma-separated list, zk://... or local.
+    #[arg(long, global = true, value_name = "URL")]
+    pub mesos: Option<String>,
+    /// State file (default: alluxio-mesos.state.json beside the deployment file).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// More output (which endpoints were used, timings).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// No colours (NO_COLOR is respected too).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the deployment file and site properties, offline.
+    Validate,
+    /// Show what apply would change, and why.
+    Plan(plan::PlanArgs),
+    /// Render a saved plan file, or the state when no file is given.
+    Show(show::ShowArgs),
+    /// Inspect or edit the state file.
+    #[command(subcommand)]
+    State(state_cmd::StateCommand),
+    /// Print the master addresses and web UIs of the deployment.
+    Output(output::OutputArgs),
+    /// Remove a stale state lock left by a crashed run.
+    ForceUnlock(force_unlock::ForceUnlockArgs),
+}
+
+/// A failure, printed once at the top: located diagnostics through miette,
+/// everything else as one `Error:` line (plus hints).
+#[derive(Debug)]
+pub enum CliError {
+    Diagnostic(miette::Report),
+    Message(String),
+}
+
+impl CliError {
+    pub fn msg(m: impl std::fmt::Display) -> Self {
+        CliError::Message(m.to_string())
+    }
+}
+
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError::Message(e.to_string())
+    }
+}
+
+pub type CliResult = Result<i32, CliError>;
+
+/// Exit codes: 0 success (or no changes with --detailed-exitcode), 1 error,
+/// 2 changes present (with --detailed-exitcode), 130 interrupted.
+pub const EXIT_ERROR: i32 = 1;
+
+pub fn color_enabled(global: &Global) -> bool {
+    !global.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    let result = dispatch(&cli);
+    match result {
+        Ok(code) => code,
+        Err(CliError::Diagnostic(report)) => {
+            eprintln!("{report:?}");
+            EXIT_ERROR
+        }
+        Err(CliError::Message(m)) => {
+            eprintln!("Error: {m}");
+            EXIT_ERROR
+        }
+    }
+}
+
+fn dispatch(cli: &Cli) -> CliResult {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Validate => validate::run(g),
+        Command::Plan(args) => plan::run(g, args),
+        Command::Show(args) => show::run(g, args),
+        Command::State(cmd) => state_cmd::run(g, cmd),
+        Command::Output(args) => output::run(g, args),
+        Command::ForceUnlock(args) => force_unlock::run(g, args),
+    }
+}
+
+/// `--format` shared by plan and show.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FormatArg {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}

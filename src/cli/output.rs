@@ -1,0 +1,28 @@
+//! `alluxio-mesos output [--json]`: where the deployment can be reached.
+
+use super::{context, CliError, CliResult, Global};
+use crate::state;
+
+#[derive(Debug, clap::Args)]
+pub struct OutputArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(g: &Global, args: &OutputArgs) -> CliResult {
+    let path = context::state_path(g);
+    let st = state::load(&path)?
+        .ok_or_else(|| CliError::msg(format!("no state at {}: run `alluxio-mesos apply` first", path.display())))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&st.outputs).map_err(CliError::msg)?);
+        return Ok(0);
+    }
+    for (rpc, web) in st.outputs.master_rpc.iter().zip(&st.outputs.master_web) {
+        println!("master: {rpc}  web UI: {web}");
+    }
+    if st.outputs.master_rpc.is_empty() {
+        println!("No master is running.");
+    }
+    Ok(0)
+}

@@ -1,0 +1,48 @@
+//! `alluxio-mesos plan`: desired x live x state -> rendered plan (and a plan file).
+
+use super::{color_enabled, context, CliResult, FormatArg, Global};
+use crate::address::Address;
+use crate::plan::file::PlanFile;
+use crate::plan::{make_plan, secret_hasher, PlanOptions};
+use crate::render::render;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// Plan against a saved /master/state document instead of a live master.
+    #[arg(long, value_name = "FILE")]
+    pub mesos_state: Option<PathBuf>,
+    #[command(flatten)]
+    pub format: FormatArg,
+    /// Save the plan for `apply PLANFILE` and `show PLANFILE`.
+    #[arg(short = 'o', long = "out", value_name = "PLANFILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Plan killing every task of the deployment.
+    #[arg(long)]
+    pub destroy: bool,
+    /// Restrict the plan to this address (repeatable): master[0], worker["host"].
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub targets: Vec<Address>,
+}
+
+pub fn run(g: &Global, args: &PlanArgs) -> CliResult {
+    let desired = context::load_desired(g)?;
+    let state = context::load_state(g, &desired)?;
+    let live = context::acquire_live(g, &desired, state.as_ref(), args.mesos_state.as_deref())?;
+    let opts = PlanOptions { destroy: args.destroy, targets: args.targets.clone() };
+    let plan = make_plan(&desired, &live, state.as_ref(), &opts);
+    if let Some(out) = &args.out {
+        let hasher = secret_hasher(&desired, state.as_ref());
+        PlanFile::new(plan.clone(), &g.config, &desired, &hasher, &live, state.as_ref()).write(out)?;
+    }
+    print!("{}", render(&plan, args.format.format, color_enabled(g)));
+    if let Some(out) = &args.out {
+        if args.format.format == crate::render::Format::Text {
+            println!("\nSaved the plan to {}. Apply exactly this plan with: alluxio-mesos apply {}", out.display(), out.display());
+        }
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() { 2 } else { 0 })
+}

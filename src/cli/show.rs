@@ -1,0 +1,65 @@
+//! `alluxio-mesos show [PLANFILE]`: a saved plan in any format, or the state.
+
+use super::{color_enabled, context, CliError, CliResult, FormatArg, Global};
+use crate::plan::file::PlanFile;
+use crate::render::{render, Format};
+use crate::state::{self, RecordedState, State};
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// A plan file written by `plan -o`.
+    pub planfile: Option<PathBuf>,
+    #[command(flatten)]
+    pub format: FormatArg,
+}
+
+pub fn run(g: &Global, args: &ShowArgs) -> CliResult {
+    if let Some(path) = &args.planfile {
+        let pf = PlanFile::read(path)?;
+        print!("{}", render(&pf.plan, args.format.format, color_enabled(g)));
+        return Ok(0);
+    }
+    let path = context::state_path(g);
+    let Some(st) = state::load(&path)? else {
+        println!("No state at {}: nothing has been applied yet.", path.display());
+        return Ok(0);
+    };
+    match args.format.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&st).map_err(CliError::msg)?),
+        Format::Text => print!("{}", state_text(&st)),
+        Format::Markdown => print!("{}", state_markdown(&st)),
+    }
+    Ok(0)
+}
+
+fn recorded(s: RecordedState) -> String {
+    match s {
+        RecordedState::Pending => "pending".into(),
+        RecordedState::Mesos(t) => t.to_string(),
+    }
+}
+
+pub fn state_text(st: &State) -> String {
+    let mut out = format!(
+        "Deployment {:?} (serial {}, framework {})\n",
+        st.deployment,
+        st.serial,
+        st.framework_id.as_deref().unwrap_or("not registered yet")
+    );
+    for t in &st.tasks {
+        out.push_str(&format!("  {:<28} {:<16} {} on {}\n", t.address.to_string(), recorded(t.state), t.task_id, t.hostname));
+    }
+    if st.tasks.is_empty() {
+        out.push_str("  no tasks\n");
+    }
+    out
+}
+
+fn state_markdown(st: &State) -> String {
+    let mut out = format!("### alluxio-mesos state of `{}` (serial {})\n\n| address | state | task | agent |\n|---|---|---|---|\n", st.deployment, st.serial);
+    for t in &st.tasks {
+        out.push_str(&format!("| `{}` | {} | `{}` | {} |\n", t.address, recorded(t.state), t.task_id, t.hostname));
+    }
+    out
+}
