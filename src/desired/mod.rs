@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub mod constraint;
+pub mod properties;
 pub mod secrets;
 pub mod size;
 
