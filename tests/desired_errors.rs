@@ -236,7 +236,7 @@ fn a_master_port_may_not_equal_a_worker_port_even_by_default() {
         "{msg}"
     );
     assert!(
-        msg.contains("the default of alluxio.worker.data.port"),
+        msg.contains("alluxio.worker.data.port (by default)"),
         "{msg}"
     );
     assert_eq!(at(&locs, "alluxio-site.properties"), vec![(3, 25)]);
@@ -550,7 +550,8 @@ fn diagnostics_render_with_file_line_and_column() {
 
 #[test]
 fn toml_settings_are_written_into_the_site_under_their_alluxio_keys() {
-    let toml = with_toml("[worker]", "ramdisk = \"2GB\"\nrpc_port = 31001");
+    let toml = with_toml("[worker]", "ramdisk = \"2GB\"\nrpc_port = 31001")
+        .replace("[master]", "[master]\nname = \"Master X\"");
     let props = format!("{GOOD_PROPS}alluxio.underfs.address=hdfs://nn:8020/\n");
     let c = case(&toml, Some(&props));
     let site = load(&c).unwrap().desired.site;
@@ -562,6 +563,28 @@ fn toml_settings_are_written_into_the_site_under_their_alluxio_keys() {
     assert_eq!(get("alluxio.worker.port"), "31001");
     assert_eq!(get("alluxio.underfs.address"), "hdfs://nn:8020/");
     assert_eq!(get("alluxio.home"), "/opt/alluxio");
+    assert_eq!(get("alluxio.integration.mesos.master.name"), "Master X");
+}
+
+#[test]
+fn a_latin1_properties_file_is_read_as_java_reads_it() {
+    let c = case(GOOD_TOML, None);
+    let mut bytes = GOOD_PROPS.as_bytes().to_vec();
+    bytes.extend_from_slice(b"alluxio.underfs.address=/data/caf");
+    bytes.push(0xe9);
+    bytes.push(b'\n');
+    std::fs::write(
+        c.toml.parent().unwrap().join("alluxio-site.properties"),
+        bytes,
+    )
+    .unwrap();
+    let site = load(&c).unwrap().desired.site;
+    assert_eq!(
+        site.get("alluxio.underfs.address"),
+        Some(&alluxio_mesos::desired::secrets::PropertyValue::Plain(
+            "/data/caf\u{e9}".into()
+        ))
+    );
 }
 
 #[test]

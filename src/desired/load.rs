@@ -8,6 +8,9 @@
 use crate::desired::constraint::{parse_constraint, Constraint};
 use crate::desired::deployment_file::{self, DeploymentFile, TomlEntry};
 use crate::desired::diagnostic::{DesiredError, Label, Problem, SourceFile};
+use crate::desired::kinds::{
+    type_name, Kind, Unfit, BOOL, COUNT, CPUS, DURATION, PORT, SIZE, TEXT, WORKER_COUNT,
+};
 use crate::desired::locator::{parse_master_locator, MASTER_FORMS};
 use crate::desired::properties::{self, PropertyEntry};
 use crate::desired::secrets::{is_secret_key, Secret, SiteProperties};
@@ -71,6 +74,10 @@ pub fn load_with_env(
             desired: d,
             warnings: cx.warnings,
         }),
+        _ if cx.errors.is_empty() => Err(DesiredError::new(vec![Problem::error(
+            "desired::internal",
+            "the deployment could not be assembled, but no problem was recorded (a bug in alluxio-mesos)",
+        )])),
         _ => Err(DesiredError::new(cx.errors)),
     }
 }
@@ -93,197 +100,19 @@ impl Props {
 struct Found<T> {
     value: T,
     at: Option<Label>,
-    /// `file:line (key)` for messages; "the default" when not written.
-    place: String,
+    /// `file:line` for messages; None for the default.
+    place: Option<String>,
 }
 
 impl<T> Found<T> {
-    fn default(value: T, key: &str) -> Self {
+    fn default(value: T) -> Self {
         Found {
             value,
             at: None,
-            place: format!("the default of {key}"),
+            place: None,
         }
     }
 }
-
-/// Why a TOML value does not fit.
-enum Unfit {
-    /// A different TOML type (the message says what was expected).
-    Type,
-    /// The right type but not a valid value.
-    Bad(String),
-}
-
-/// How to read one kind of setting from TOML and from property text.
-struct Kind<T> {
-    expected: &'static str,
-    from_toml: fn(&toml::Value) -> Result<T, Unfit>,
-    from_text: fn(&str) -> Result<T, String>,
-    show: fn(&T) -> String,
-    help: &'static str,
-}
-
-fn type_name(v: &toml::Value) -> &'static str {
-    match v {
-        toml::Value::String(_) => "a string",
-        toml::Value::Integer(_) => "an integer",
-        toml::Value::Float(_) => "a decimal number",
-        toml::Value::Boolean(_) => "a boolean",
-        toml::Value::Datetime(_) => "a date",
-        toml::Value::Array(_) => "an array",
-        toml::Value::Table(_) => "a table",
-    }
-}
-
-const TEXT: Kind<String> = Kind {
-    expected: "a string",
-    from_toml: |v| match v {
-        toml::Value::String(s) if s.trim().is_empty() => Err(Unfit::Bad("may not be empty".into())),
-        toml::Value::String(s) => Ok(s.trim().to_string()),
-        _ => Err(Unfit::Type),
-    },
-    from_text: |s| {
-        if s.trim().is_empty() {
-            Err("may not be empty".into())
-        } else {
-            Ok(s.trim().to_string())
-        }
-    },
-    show: |s| format!("{s:?}"),
-    help: "write a non-empty quoted string",
-};
-
-const COUNT: Kind<u32> = Kind {
-    expected: "a whole number",
-    from_toml: |v| match v {
-        toml::Value::Integer(n) => {
-            u32::try_from(*n).map_err(|_| Unfit::Bad(format!("{n} is out of range")))
-        }
-        _ => Err(Unfit::Type),
-    },
-    from_text: |s| {
-        s.trim()
-            .parse::<u32>()
-            .map_err(|_| format!("{:?} is not a whole number", s.trim()))
-    },
-    show: |n| n.to_string(),
-    help: "write a whole number such as 1 or 3, without quotes",
-};
-
-fn positive_cpus(x: f64) -> Result<f64, String> {
-    if x.is_finite() && x > 0.0 {
-        Ok(x)
-    } else {
-        Err(format!("{x} CPUs is not more than 0"))
-    }
-}
-
-const CPUS: Kind<f64> = Kind {
-    expected: "a number of CPUs",
-    from_toml: |v| match v {
-        toml::Value::Integer(n) => positive_cpus(*n as f64).map_err(Unfit::Bad),
-        toml::Value::Float(x) => positive_cpus(*x).map_err(Unfit::Bad),
-        _ => Err(Unfit::Type),
-    },
-    from_text: |s| {
-        let x: f64 = s
-            .trim()
-            .parse()
-            .map_err(|_| format!("{:?} is not a number of CPUs", s.trim()))?;
-        positive_cpus(x)
-    },
-    show: |x| x.to_string(),
-    help: "write a number of CPUs greater than 0, such as 1 or 0.5",
-};
-
-const SIZE: Kind<ByteSize> = Kind {
-    expected: "a size such as \"1024MB\"",
-    from_toml: |v| match v {
-        toml::Value::String(s) => s.parse::<ByteSize>().map_err(|e| Unfit::Bad(e.0)),
-        _ => Err(Unfit::Type),
-    },
-    from_text: |s| s.parse::<ByteSize>().map_err(|e| e.0),
-    show: |b| b.to_string(),
-    help: "write a quoted size as Alluxio does: \"1024MB\", \"4GB\", \"0.5GB\", \"512KB\", or plain bytes",
-};
-
-fn port_in_range(n: i64) -> Result<u16, String> {
-    match u16::try_from(n) {
-        Ok(p) if p >= 1 => Ok(p),
-        _ => Err(format!("port {n} is outside 1..65535")),
-    }
-}
-
-const PORT: Kind<u16> = Kind {
-    expected: "a port number",
-    from_toml: |v| match v {
-        toml::Value::Integer(n) => port_in_range(*n).map_err(Unfit::Bad),
-        _ => Err(Unfit::Type),
-    },
-    from_text: |s| {
-        let n: i64 = s
-            .trim()
-            .parse()
-            .map_err(|_| format!("{:?} is not a port number", s.trim()))?;
-        port_in_range(n)
-    },
-    show: |p| p.to_string(),
-    help: "use a port between 1 and 65535 (a default Mesos agent offers 31000-32000)",
-};
-
-const BOOL: Kind<bool> = Kind {
-    expected: "true or false",
-    from_toml: |v| match v {
-        toml::Value::Boolean(b) => Ok(*b),
-        _ => Err(Unfit::Type),
-    },
-    from_text: |s| match s.trim().to_ascii_lowercase().as_str() {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        other => Err(format!("{other:?} is neither true nor false")),
-    },
-    show: |b| b.to_string(),
-    help: "write true or false",
-};
-
-const DURATION: Kind<Duration> = Kind {
-    expected: "a duration such as \"4w\"",
-    from_toml: |v| match v {
-        toml::Value::String(s) => humantime::parse_duration(s.trim())
-            .map_err(|e| Unfit::Bad(format!("{s:?} is not a duration: {e}"))),
-        _ => Err(Unfit::Type),
-    },
-    from_text: |s| {
-        humantime::parse_duration(s.trim()).map_err(|e| format!("{s:?} is not a duration: {e}"))
-    },
-    show: |d| humantime::format_duration(*d).to_string(),
-    help: "write a quoted duration such as \"4w\", \"7days\" or \"12h\"",
-};
-
-const WORKER_COUNT: Kind<WorkerCount> = Kind {
-    expected: "\"all\" or a whole number",
-    from_toml: |v| match v {
-        toml::Value::String(s) if s.trim() == "all" => Ok(WorkerCount::All),
-        toml::Value::String(s) => Err(Unfit::Bad(format!("{s:?} is neither \"all\" nor a number"))),
-        toml::Value::Integer(n) => u32::try_from(*n)
-            .map(WorkerCount::Exactly)
-            .map_err(|_| Unfit::Bad(format!("{n} is out of range"))),
-        _ => Err(Unfit::Type),
-    },
-    from_text: |s| match s.trim() {
-        "all" => Ok(WorkerCount::All),
-        n => n
-            .parse()
-            .map(WorkerCount::Exactly)
-            .map_err(|_| format!("{n:?} is neither \"all\" nor a number")),
-    },
-    show: |c| match c {
-        WorkerCount::All => "all".into(),
-        WorkerCount::Exactly(n) => n.to_string(),
-    },
-    help: "write count = \"all\" (one worker per eligible agent) or a number such as count = 3",
-};
 
 struct Context<'a> {
     toml: &'a DeploymentFile,
@@ -315,12 +144,8 @@ impl Context<'_> {
         }
     }
 
-    fn toml_place(&self, e: &TomlEntry, table: &str, key: &str) -> String {
-        format!(
-            "{} ({})",
-            self.toml.file.at(e.span.start),
-            dotted(table, key)
-        )
+    fn toml_place(&self, e: &TomlEntry) -> Option<String> {
+        Some(self.toml.file.at(e.span.start))
     }
 
     fn prop_label(&self, e: &PropertyEntry, text: &str) -> Label {
@@ -332,9 +157,9 @@ impl Context<'_> {
         }
     }
 
-    fn prop_place(&self, e: &PropertyEntry) -> String {
+    fn prop_place(&self, e: &PropertyEntry) -> Option<String> {
         let props = self.props.as_ref().expect("properties read");
-        format!("{}:{} ({})", props.file.path().display(), e.line, e.key)
+        Some(format!("{}:{}", props.file.path().display(), e.line))
     }
 
     fn read_toml<T>(&mut self, table: &str, key: &str, kind: &Kind<T>) -> Option<Found<T>> {
@@ -344,7 +169,7 @@ impl Context<'_> {
             Ok(value) => Some(Found {
                 value,
                 at: Some(self.toml_label(&e, "set here")),
-                place: self.toml_place(&e, table, key),
+                place: self.toml_place(&e),
             }),
             Err(unfit) => {
                 let (code, message, label) = match unfit {
@@ -422,15 +247,17 @@ impl Context<'_> {
                     (String::new(), String::new())
                 } else {
                     (
-                        format!(" says {}", (kind.show)(&t.value)),
-                        format!(" says {}", (kind.show)(&p.value)),
+                        format!(" = {}", (kind.show)(&t.value)),
+                        format!(" = {}", (kind.show)(&p.value)),
                     )
                 };
+                let in_file = |f: &Found<T>| f.place.clone().unwrap_or_default();
                 let mut problem = Problem::error(
                     "desired::conflict",
                     format!(
-                        "`{name}` is set twice with different values: {}{a}, and {}{b}",
-                        t.place, p.place
+                        "`{name}` is set twice with different values: {name}{a} in {}, and {prop}{b} in {}",
+                        in_file(&t),
+                        in_file(&p)
                     ),
                 )
                 .with_help(format!(
@@ -466,7 +293,7 @@ impl Context<'_> {
         default: T,
     ) -> Found<T> {
         self.setting(table, key, prop, kind)
-            .unwrap_or_else(|| Found::default(default, prop))
+            .unwrap_or_else(|| Found::default(default))
     }
 
     fn error(&mut self, p: Problem) {
@@ -506,8 +333,8 @@ impl Context<'_> {
             None if self.failed.contains("alluxio.site_properties") => return None,
             None => (self.base.join(DEFAULT_SITE_PROPERTIES), None),
         };
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
+        let text = match std::fs::read(&path) {
+            Ok(bytes) => decode_properties(bytes),
             Err(e) => {
                 let why = if e.kind() == std::io::ErrorKind::NotFound {
                     "does not exist".to_string()
@@ -516,7 +343,7 @@ impl Context<'_> {
                 };
                 let (message, help) = match &at {
                     Some(f) => (
-                        format!("the site properties file {} {why} (set by {})", path.display(), f.place),
+                        format!("the site properties file {} {why} (set by site_properties in {})", path.display(), f.place.clone().unwrap_or_default()),
                         "fix `alluxio.site_properties` (relative to the deployment file) or create the file".to_string(),
                     ),
                     None => (
@@ -1165,7 +992,10 @@ impl Context<'_> {
         for (port, users) in seen.into_iter().filter(|(_, u)| u.len() > 1) {
             let names: Vec<String> = users
                 .iter()
-                .map(|u| format!("{} ({})", u.key, u.place))
+                .map(|u| match &u.place {
+                    Some(p) => format!("{} (set in {p})", u.key),
+                    None => format!("{} (by default)", u.key),
+                })
                 .collect();
             let mut problem = Problem::error(
                 "desired::port_collision",
@@ -1247,12 +1077,19 @@ impl Context<'_> {
     }
 }
 
+/// Properties files are UTF-8 in practice; Java reads them as ISO-8859-1,
+/// so a file that is not valid UTF-8 is decoded that way.
+fn decode_properties(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes)
+        .unwrap_or_else(|e| e.into_bytes().into_iter().map(char::from).collect())
+}
+
 /// One of the five ports, and where it was set.
 struct PortUse {
     key: &'static str,
     port: u16,
     at: Option<Label>,
-    place: String,
+    place: Option<String>,
 }
 
 impl PortUse {

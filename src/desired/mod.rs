@@ -16,6 +16,7 @@ use std::time::Duration;
 pub mod constraint;
 pub mod deployment_file;
 pub mod diagnostic;
+pub mod kinds;
 pub mod load;
 pub mod locator;
 pub mod properties;
