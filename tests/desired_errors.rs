@@ -530,9 +530,11 @@ fn a_canary_secret_never_appears_in_debug_output_or_errors() {
         "{}\n[alluxio]\npassword = \"{CANARY}\"\n",
         GOOD_TOML.replace("count = 1", "count = 2")
     );
+    let unparsable_props = format!("my.secret.key={CANARY}\nbad=\\u12x4\n");
     for (toml, props) in [
         (GOOD_TOML.to_string(), bad_props.clone()),
         (bad_toml, bad_props),
+        (GOOD_TOML.to_string(), unparsable_props),
     ] {
         let c = case(&toml, Some(&props));
         let e = load_with_env(&c.toml, &env).unwrap_err();
@@ -585,6 +587,16 @@ fn a_latin1_properties_file_is_read_as_java_reads_it() {
             "/data/caf\u{e9}".into()
         ))
     );
+}
+
+#[test]
+fn a_malformed_unicode_escape_in_the_properties_is_located() {
+    let props = format!("{GOOD_PROPS}alluxio.underfs.address=/data/\\u00zz\n");
+    let (e, _) = error(GOOD_TOML, Some(&props));
+    let (msg, help, locs) = single(&e);
+    assert!(msg.contains("malformed \\uXXXX escape"), "{msg}");
+    assert!(help.contains("four hex digits"), "{help}");
+    assert_eq!(at(&locs, "alluxio-site.properties"), vec![(3, 31)]);
 }
 
 #[test]

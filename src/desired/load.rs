@@ -364,7 +364,8 @@ impl Context<'_> {
         let entries = match properties::parse(&text) {
             Ok(e) => e,
             Err(err) => {
-                let file = SourceFile::new(&path, text);
+                self.failed.insert("properties".into());
+                let file = SourceFile::new(&path, properties::mask_secret_lines(&text));
                 self.error(
                     Problem::error(
                         "desired::properties_syntax",
@@ -393,7 +394,8 @@ impl Context<'_> {
                 }
             }
         }
-        let shown = String::from_utf8(shown).expect("ASCII replaced whole UTF-8 sequences");
+        // Spans fall on character boundaries, so this stays valid UTF-8; lossy only for certainty.
+        let shown = String::from_utf8_lossy(&shown).into_owned();
         let file = SourceFile::new(&path, shown);
         let mut last = BTreeMap::new();
         for (i, e) in entries.iter().enumerate() {

@@ -199,6 +199,43 @@ fn unescape(chars: &[(char, usize)]) -> Result<String, PropertiesSyntaxError> {
     Ok(out)
 }
 
+/// Masks (with `*`, keeping lengths and line breaks) the values of lines
+/// whose key looks secret, without parsing the file: for showing a file
+/// that failed to parse. A secret value's continuation lines are masked too.
+pub fn mask_secret_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut continuing_secret = false;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let ending = &line[body.len()..];
+        let content = body.trim_start_matches(is_ws);
+        let lead = body.len() - content.len();
+        let mask_from = if continuing_secret {
+            Some(lead)
+        } else if content.starts_with('#') || content.starts_with('!') {
+            None
+        } else {
+            let key_len = content
+                .find(|c: char| c == '=' || c == ':' || is_ws(c))
+                .unwrap_or(content.len());
+            crate::desired::secrets::is_secret_key(&content[..key_len]).then_some(lead + key_len)
+        };
+        match mask_from {
+            Some(from) => {
+                out.push_str(&body[..from]);
+                out.extend(body[from..].chars().map(|_| '*'));
+                continuing_secret = trailing_backslashes(body) % 2 == 1;
+            }
+            None => {
+                out.push_str(body);
+                continuing_secret = false;
+            }
+        }
+        out.push_str(ending);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,6 +330,21 @@ mod tests {
         let err = parse("ok=1\nbad=\\u12x4\n").unwrap_err();
         assert_eq!(err.offset, 9);
         assert!(err.message.contains("\\uXXXX"), "{}", err.message);
+    }
+
+    #[test]
+    fn masks_secret_looking_lines_and_their_continuations() {
+        let text = "a=1\nmy.password = hunter2 \\\n   more\nb=\\u12x4\n# token=x\n";
+        let masked = mask_secret_lines(text);
+        assert!(
+            !masked.contains("hunter2") && !masked.contains("more"),
+            "{masked}"
+        );
+        assert!(
+            masked.contains("a=1") && masked.contains("# token=x"),
+            "{masked}"
+        );
+        assert_eq!(masked.lines().count(), text.lines().count());
     }
 
     /// Our reader must agree with the java-properties crate on everything it reads.
