@@ -307,4 +307,41 @@ mod tests {
             assert_eq!(e.offset, offset, "{s:?}: {}", e.message);
         }
     }
+
+    fn tree() -> impl proptest::strategy::Strategy<Value = Constraint> {
+        use proptest::prelude::*;
+        let leaf = (
+            proptest::sample::select(vec!["rack", "zone", "gpu"]),
+            proptest::sample::select(vec!["a", "b"]),
+        )
+            .prop_map(|(n, v)| attr(n, v));
+        leaf.prop_recursive(4, 24, 2, |inner| {
+            prop_oneof![
+                inner.clone().prop_map(not),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| and(a, b)),
+                (inner.clone(), inner).prop_map(|(a, b)| or(a, b)),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Display then parse gives an expression that selects exactly the same agents.
+        #[test]
+        fn display_then_parse_keeps_the_meaning(c in tree()) {
+            let text = c.to_string();
+            let back = parse_constraint(&text).map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{text}: {e}")))?;
+            for rack in ["a", "b", "-"] {
+                for zone in ["a", "b", "-"] {
+                    for gpu in ["a", "-"] {
+                        let attrs: BTreeMap<String, String> = [("rack", rack), ("zone", zone), ("gpu", gpu)]
+                            .into_iter()
+                            .filter(|(_, v)| *v != "-")
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .collect();
+                        proptest::prop_assert_eq!(c.matches(&attrs), back.matches(&attrs), "{}", text);
+                    }
+                }
+            }
+        }
+    }
 }
