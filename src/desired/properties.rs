@@ -421,7 +421,7 @@ mod tests {
         ) {
             let input: String = parts.concat();
             let last = input.rsplit(['\n', '\r']).next().unwrap_or_default();
-            proptest::prop_assume!(trailing_backslashes(last) % 2 == 0);
+            proptest::prop_assume!(trailing_backslashes(last).is_multiple_of(2));
             // A line holding only a continuation makes the next line start the
             // logical line; Java then reads `#` there as a key, the crate as a comment.
             proptest::prop_assume!(!input.split(['\n', '\r']).any(|l| {
