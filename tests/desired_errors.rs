@@ -201,6 +201,14 @@ fn unparsable_numbers_and_zero_cpus_are_rejected() {
 }
 
 #[test]
+fn zero_memory_is_rejected() {
+    let (e, _) = error(&with_toml("[worker]", "mem = \"0MB\""), Some(GOOD_PROPS));
+    let (msg, _, locs) = single(&e);
+    assert_eq!(msg, "`worker.mem` is 0");
+    assert_eq!(at(&locs, "alluxio-mesos.toml"), vec![(11, 7)]);
+}
+
+#[test]
 fn ports_outside_the_valid_range_are_rejected() {
     let props = format!("{GOOD_PROPS}alluxio.worker.web.port=70000\n");
     let (e, _) = error(GOOD_TOML, Some(&props));

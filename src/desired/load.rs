@@ -842,7 +842,7 @@ impl Context<'_> {
         let hostname = self.read_toml("master", "hostname", &TEXT);
         let command = self.read_toml("master", "command", &TEXT).map(|f| f.value);
         let constraints = self.constraints("master");
-        let mut ok = true;
+        let mut ok = self.nonzero_mem("master.mem", &mem);
         if count.value == 0 {
             ok = false;
             self.error(
@@ -959,6 +959,7 @@ impl Context<'_> {
             None if self.failed.contains("worker.max_unavailable") => None,
             None => Some(1),
         };
+        let mem_ok = self.nonzero_mem("worker.mem", &mem);
         let ports = vec![
             PortUse::new("alluxio.worker.port", &rpc),
             PortUse::new("alluxio.worker.data.port", &data),
@@ -977,7 +978,20 @@ impl Context<'_> {
             task_name: name.value,
             command,
         };
-        Some((spec, ports))
+        mem_ok.then_some((spec, ports))
+    }
+
+    /// A task needs some memory: Mesos refuses a task without it.
+    fn nonzero_mem(&mut self, name: &str, mem: &Found<ByteSize>) -> bool {
+        if mem.value.0 > 0 {
+            return true;
+        }
+        self.error(
+            Problem::error("desired::invalid_value", format!("`{name}` is 0"))
+                .with_help("give the task memory, e.g. \"1024MB\"")
+                .with_located(mem.at.as_ref()),
+        );
+        false
     }
 
     /// All five ports must differ: a master and a worker may share an agent.
