@@ -49,3 +49,299 @@ impl fmt::Display for Constraint {
         }
     }
 }
+
+/// Why a constraint expression does not parse: the byte offset in the
+/// expression where the problem is, and what is wrong there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConstraintError {
+    pub offset: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ConstraintError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (at offset {})", self.message, self.offset)
+    }
+}
+
+impl std::error::Error for ConstraintError {}
+
+impl std::str::FromStr for Constraint {
+    type Err = ConstraintError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_constraint(s)
+    }
+}
+
+/// Parses `rack:r1 & !zone:z2 | (gpu:true)`.
+///
+/// Precedence: `!` binds tightest, then `&`, then `|`; `&` and `|` group to
+/// the left; parentheses override. An attribute is `name:value`, where the
+/// name stops at the first `:` and neither part may hold whitespace or any
+/// of `&|!()`.
+pub fn parse_constraint(input: &str) -> Result<Constraint, ConstraintError> {
+    let mut p = Parser { input, pos: 0 };
+    p.skip_ws();
+    if p.pos == input.len() {
+        return Err(p.error("the constraint is empty; write e.g. rack:r1 & !zone:z2"));
+    }
+    let c = p.or()?;
+    p.skip_ws();
+    match p.peek() {
+        None => Ok(c),
+        Some(')') => Err(p.error("unmatched `)`")),
+        Some(ch) => Err(p.error(&format!(
+            "expected `&`, `|` or the end of the expression, found `{ch}`"
+        ))),
+    }
+}
+
+struct Parser<'a> {
+    input: &'a str,
+    pos: usize,
+}
+
+fn is_word_char(c: char) -> bool {
+    !c.is_whitespace() && !matches!(c, '&' | '|' | '!' | '(' | ')')
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<char> {
+        self.input[self.pos..].chars().next()
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(c) = self.peek().filter(|c| c.is_whitespace()) {
+            self.pos += c.len_utf8();
+        }
+    }
+
+    fn error(&self, message: &str) -> ConstraintError {
+        ConstraintError {
+            offset: self.pos,
+            message: message.to_string(),
+        }
+    }
+
+    fn or(&mut self) -> Result<Constraint, ConstraintError> {
+        let mut left = self.and()?;
+        loop {
+            self.skip_ws();
+            if self.peek() != Some('|') {
+                return Ok(left);
+            }
+            self.pos += 1;
+            let right = self.and()?;
+            left = Constraint::Or(Box::new(left), Box::new(right));
+        }
+    }
+
+    fn and(&mut self) -> Result<Constraint, ConstraintError> {
+        let mut left = self.unary()?;
+        loop {
+            self.skip_ws();
+            if self.peek() != Some('&') {
+                return Ok(left);
+            }
+            self.pos += 1;
+            let right = self.unary()?;
+            left = Constraint::And(Box::new(left), Box::new(right));
+        }
+    }
+
+    fn unary(&mut self) -> Result<Constraint, ConstraintError> {
+        self.skip_ws();
+        match self.peek() {
+            Some('!') => {
+                self.pos += 1;
+                Ok(Constraint::Not(Box::new(self.unary()?)))
+            }
+            Some('(') => {
+                let open = self.pos;
+                self.pos += 1;
+                let inner = self.or()?;
+                self.skip_ws();
+                if self.peek() == Some(')') {
+                    self.pos += 1;
+                    Ok(inner)
+                } else {
+                    Err(ConstraintError {
+                        offset: open,
+                        message: "this `(` is never closed".into(),
+                    })
+                }
+            }
+            Some(c) if is_word_char(c) => self.attr(),
+            Some(c) => Err(self.error(&format!(
+                "expected an attribute such as rack:r1, `!` or `(`, found `{c}`"
+            ))),
+            None => Err(self.error(
+                "the expression ends early: expected an attribute such as rack:r1, `!` or `(`",
+            )),
+        }
+    }
+
+    fn attr(&mut self) -> Result<Constraint, ConstraintError> {
+        let start = self.pos;
+        while let Some(c) = self.peek().filter(|&c| is_word_char(c)) {
+            self.pos += c.len_utf8();
+        }
+        let word = &self.input[start..self.pos];
+        match word.split_once(':') {
+            Some((name, value)) if !name.is_empty() && !value.is_empty() => Ok(Constraint::Attr {
+                name: name.to_string(),
+                value: value.to_string(),
+            }),
+            _ => Err(ConstraintError {
+                offset: start,
+                message: format!(
+                    "`{word}` is not an attribute test: write name:value, e.g. rack:r1"
+                ),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attr(n: &str, v: &str) -> Constraint {
+        Constraint::Attr {
+            name: n.into(),
+            value: v.into(),
+        }
+    }
+    fn not(c: Constraint) -> Constraint {
+        Constraint::Not(Box::new(c))
+    }
+    fn and(a: Constraint, b: Constraint) -> Constraint {
+        Constraint::And(Box::new(a), Box::new(b))
+    }
+    fn or(a: Constraint, b: Constraint) -> Constraint {
+        Constraint::Or(Box::new(a), Box::new(b))
+    }
+    fn p(s: &str) -> Constraint {
+        parse_constraint(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn parses_a_single_attribute() {
+        assert_eq!(p("rack:r1"), attr("rack", "r1"));
+        assert_eq!(p("  host:a:b  "), attr("host", "a:b"));
+    }
+
+    #[test]
+    fn not_binds_tighter_than_and_which_binds_tighter_than_or() {
+        assert_eq!(
+            p("a:1 | b:2 & !c:3"),
+            or(attr("a", "1"), and(attr("b", "2"), not(attr("c", "3"))))
+        );
+        assert_eq!(
+            p("!a:1 & b:2 | c:3"),
+            or(and(not(attr("a", "1")), attr("b", "2")), attr("c", "3"))
+        );
+    }
+
+    #[test]
+    fn parentheses_override_precedence() {
+        assert_eq!(
+            p("(a:1 | b:2) & c:3"),
+            and(or(attr("a", "1"), attr("b", "2")), attr("c", "3"))
+        );
+        assert_eq!(p("!(a:1&b:2)"), not(and(attr("a", "1"), attr("b", "2"))));
+        assert_eq!(p("!!a:1"), not(not(attr("a", "1"))));
+    }
+
+    #[test]
+    fn binary_operators_group_to_the_left() {
+        assert_eq!(
+            p("a:1 & b:2 & c:3"),
+            and(and(attr("a", "1"), attr("b", "2")), attr("c", "3"))
+        );
+    }
+
+    #[test]
+    fn display_reparses_to_the_same_expression() {
+        for s in [
+            "rack:r1 & !zone:z2",
+            "(a:1 | b:2) & !(c:3 | d:4)",
+            "a:1 | b:2 & c:3",
+            "!(a:1 & b:2) | c:3",
+        ] {
+            let c = p(s);
+            assert_eq!(p(&c.to_string()), c, "{s} -> {c}");
+        }
+    }
+
+    #[test]
+    fn matches_follow_the_expression() {
+        let c = p("rack:r1 & !zone:z2");
+        let attrs = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        assert!(c.matches(&attrs(&[("rack", "r1")])));
+        assert!(!c.matches(&attrs(&[("rack", "r1"), ("zone", "z2")])));
+        assert!(!c.matches(&attrs(&[("rack", "r2")])));
+    }
+
+    #[test]
+    fn errors_point_at_the_offending_offset() {
+        let cases = [
+            ("", 0),
+            ("rack", 0),
+            ("rack:r1 &", 9),
+            ("rack:r1 & & zone:z", 10),
+            ("(rack:r1", 0),
+            ("rack:r1)", 7),
+            ("rack:r1 zone:z2", 8),
+            ("a:1 | :x", 6),
+            ("a:", 0),
+        ];
+        for (s, offset) in cases {
+            let e = parse_constraint(s).expect_err(s);
+            assert_eq!(e.offset, offset, "{s:?}: {}", e.message);
+        }
+    }
+
+    fn tree() -> impl proptest::strategy::Strategy<Value = Constraint> {
+        use proptest::prelude::*;
+        let leaf = (
+            proptest::sample::select(vec!["rack", "zone", "gpu"]),
+            proptest::sample::select(vec!["a", "b"]),
+        )
+            .prop_map(|(n, v)| attr(n, v));
+        leaf.prop_recursive(4, 24, 2, |inner| {
+            prop_oneof![
+                inner.clone().prop_map(not),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| and(a, b)),
+                (inner.clone(), inner).prop_map(|(a, b)| or(a, b)),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Display then parse gives an expression that selects exactly the same agents.
+        #[test]
+        fn display_then_parse_keeps_the_meaning(c in tree()) {
+            let text = c.to_string();
+            let back = parse_constraint(&text).map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{text}: {e}")))?;
+            for rack in ["a", "b", "-"] {
+                for zone in ["a", "b", "-"] {
+                    for gpu in ["a", "-"] {
+                        let attrs: BTreeMap<String, String> = [("rack", rack), ("zone", zone), ("gpu", gpu)]
+                            .into_iter()
+                            .filter(|(_, v)| *v != "-")
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .collect();
+                        proptest::prop_assert_eq!(c.matches(&attrs), back.matches(&attrs), "{}", text);
+                    }
+                }
+            }
+        }
+    }
+}

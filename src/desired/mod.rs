@@ -14,8 +14,19 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub mod constraint;
+pub mod deployment_file;
+pub mod diagnostic;
+pub mod kinds;
+pub mod load;
+pub mod locator;
+pub mod properties;
 pub mod secrets;
 pub mod size;
+
+pub use constraint::{parse_constraint, ConstraintError};
+pub use diagnostic::{DesiredError, Location, Problem};
+pub use load::{load, load_with_env, load_with_warnings, Loaded};
+pub use locator::parse_master_locator;
 
 /// A fully validated deployment.
 #[derive(Debug, Clone, PartialEq)]
