@@ -5,6 +5,16 @@
 //! Interface types live in this file; reading documents of every Mesos
 //! version lives in the submodules.
 
+mod document;
+mod error;
+mod fetch;
+mod resources;
+mod values;
+
+pub use document::parse_state;
+pub use error::LiveError;
+pub use fetch::{fetch_state, leader_url, read_state_file, MAX_HOPS};
+
 use mesos_api::{PortRanges, TaskState};
 use std::collections::BTreeMap;
 
