@@ -3,7 +3,7 @@
 
 /// Said to everyone who cannot reach a master: plans can be made offline.
 pub const OFFLINE_HINT: &str =
-    "without access to the cluster, plan from a saved document with --mesos-state FILE";
+    "plan offline with --mesos-state FILE (a saved /master/state document)";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {

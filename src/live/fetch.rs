@@ -76,7 +76,7 @@ pub async fn fetch_state(
 /// A message without the offline hint, which the combined message says once.
 fn without_hint(msg: &str) -> String {
     let mut m = msg.to_string();
-    for sep in [", or ", "; ", " Otherwise ", ", ", " "] {
+    for sep in [", or ", "; ", " Otherwise "] {
         m = m.replace(&format!("{sep}{OFFLINE_HINT}"), "");
     }
     m
