@@ -339,3 +339,14 @@ async fn no_urls_at_all_is_an_error_with_the_hint() {
         .unwrap_err();
     assert!(e.to_string().contains("--mesos-state FILE"), "{e}");
 }
+
+#[tokio::test]
+async fn a_password_in_the_master_url_never_appears_in_errors() {
+    let url = refused_url().await.replace("http://", "http://ops:s3cret@");
+    let e = fetch_state(&[url], &reqwest::Client::new(), &selector())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(!e.contains("s3cret"), "{e}");
+    assert!(e.contains("ops:***@127.0.0.1"), "{e}");
+}

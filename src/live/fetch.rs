@@ -92,12 +92,12 @@ fn normalise(base: &str) -> Result<String, LiveError> {
         format!("http://{trimmed}")
     };
     let url = Url::parse(&with_scheme).map_err(|e| LiveError::BadUrl {
-        url: base.to_string(),
+        url: redact(base),
         cause: e.to_string(),
     })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(LiveError::BadUrl {
-            url: base.to_string(),
+            url: redact(base),
             cause: format!("scheme {}:// is not http:// or https://", url.scheme()),
         });
     }
@@ -113,7 +113,7 @@ async fn fetch_from(
     let mut hops = 0;
     loop {
         let (url, body) = fetch_document(&base, client, &mut hops).await?;
-        match parse_state(&body, selector, url.as_str()) {
+        match parse_state(&body, selector, &redact(url.as_str())) {
             Err(LiveError::NotLeader { leader }) => {
                 let scheme = url.scheme().to_string();
                 let Some(next) = leader_url(&leader, &scheme) else {
@@ -122,9 +122,9 @@ async fn fetch_from(
                 hops += 1;
                 if hops > MAX_HOPS {
                     return Err(LiveError::TooManyHops {
-                        url: base,
+                        url: redact(&base),
                         hops: MAX_HOPS,
-                        last: next,
+                        last: redact(&next),
                     });
                 }
                 base = next;
@@ -143,7 +143,7 @@ async fn fetch_document(
     for path in PATHS {
         let start = format!("{base}{path}");
         let mut url = Url::parse(&start).map_err(|e| LiveError::BadUrl {
-            url: start.clone(),
+            url: redact(&start),
             cause: e.to_string(),
         })?;
         loop {
@@ -153,7 +153,7 @@ async fn fetch_document(
                 .send()
                 .await
                 .map_err(|e| LiveError::Connect {
-                    url: url.to_string(),
+                    url: redact(url.as_str()),
                     cause: root_cause(&e),
                 })?;
             // The client may have followed redirects itself.
@@ -167,22 +167,22 @@ async fn fetch_document(
                     .map(str::to_string);
                 let Some(location) = location else {
                     return Err(LiveError::Status {
-                        url: final_url.to_string(),
+                        url: redact(final_url.as_str()),
                         status: status.as_u16(),
                         detail: " without a Location header".to_string(),
                     });
                 };
                 // `Url::join` resolves `//host:port/path` against our scheme.
                 let next = final_url.join(&location).map_err(|e| LiveError::BadUrl {
-                    url: location.clone(),
+                    url: redact(&location),
                     cause: e.to_string(),
                 })?;
                 *hops += 1;
                 if *hops > MAX_HOPS {
                     return Err(LiveError::TooManyHops {
-                        url: start,
+                        url: redact(&start),
                         hops: MAX_HOPS,
-                        last: next.to_string(),
+                        last: redact(next.as_str()),
                     });
                 }
                 url = next;
@@ -192,13 +192,13 @@ async fn fetch_document(
                 break;
             }
             let body = resp.bytes().await.map_err(|e| LiveError::Connect {
-                url: final_url.to_string(),
+                url: redact(final_url.as_str()),
                 cause: format!("reading the answer failed: {}", root_cause(&e)),
             })?;
             if !status.is_success() {
                 let start = body_start(&body);
                 return Err(LiveError::Status {
-                    url: final_url.to_string(),
+                    url: redact(final_url.as_str()),
                     status: status.as_u16(),
                     detail: if start.is_empty() {
                         String::new()
@@ -210,19 +210,50 @@ async fn fetch_document(
             return Ok((final_url, body.to_vec()));
         }
     }
-    Err(LiveError::NoEndpoint {
-        base: base.to_string(),
-    })
+    Err(LiveError::NoEndpoint { base: redact(base) })
+}
+
+/// A URL fit for messages: a password in it (`http://user:secret@host`)
+/// is replaced by `***`.
+fn redact(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(_) => url.to_string(),
+        // Unparsable: hide whatever sits between the scheme and an `@`.
+        Err(_) => match (url.find("://"), url.rfind('@')) {
+            (Some(s), Some(at)) if s + 3 < at => format!("{}***{}", &url[..s + 3], &url[at..]),
+            _ => url.to_string(),
+        },
+    }
 }
 
 /// The innermost cause of a request error, such as "Connection refused
 /// (os error 111)", which is what the reader needs.
 fn root_cause(e: &reqwest::Error) -> String {
-    let mut cause: &dyn std::error::Error = e;
-    while let Some(inner) = cause.source() {
-        cause = inner;
+    // The reqwest error itself prints the URL, password included: only its
+    // causes are shown.
+    let mut text = match std::error::Error::source(e) {
+        None => String::new(),
+        Some(mut cause) => {
+            while let Some(inner) = cause.source() {
+                cause = inner;
+            }
+            cause.to_string()
+        }
+    };
+    if text.is_empty() {
+        text = if e.is_connect() {
+            "connection failed"
+        } else if e.is_body() || e.is_decode() {
+            "the answer broke off"
+        } else {
+            "the request failed"
+        }
+        .to_string();
     }
-    let text = cause.to_string();
     if e.is_timeout() && !text.to_lowercase().contains("timed out") {
         format!("timed out ({text})")
     } else {
@@ -264,6 +295,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("zk:// is not http:// or https://"), "{e}");
+    }
+
+    #[test]
+    fn passwords_in_master_urls_never_reach_messages() {
+        assert_eq!(
+            redact("http://ops:s3cret@10.0.0.5:5050/master/state"),
+            "http://ops:***@10.0.0.5:5050/master/state"
+        );
+        assert_eq!(redact("http://10.0.0.5:5050"), "http://10.0.0.5:5050");
+        assert_eq!(redact("http://ops:s3cret@[bad"), "http://***@[bad");
+        let e = normalise("ftp://ops:s3cret@host").unwrap_err().to_string();
+        assert!(!e.contains("s3cret"), "{e}");
     }
 
     #[test]
