@@ -47,7 +47,9 @@ pub fn read_state_file(
 }
 
 /// Reads the live cluster from the first of `base_urls` that answers with
-/// a leader's state document.
+/// a leader's state document. URLs may omit `http://`; a password in one
+/// is never shown. Timeouts are those of `client`: give it one, state
+/// documents of big clusters take seconds to produce.
 pub async fn fetch_state(
     base_urls: &[String],
     client: &reqwest::Client,
