@@ -3,7 +3,24 @@
 //! and our framework's tasks.
 //!
 //! Interface types live in this file; reading documents of every Mesos
-//! version lives in the submodules.
+//! version lives in the submodules:
+//! - `document`: a state document (any version, or a v1 `GET_STATE`
+//!   answer) into a [`LiveCluster`]; says how our framework is chosen and
+//!   how free resources are counted;
+//! - `fetch`: getting the document from the leading master or a file;
+//! - `resources`, `values`: the many spellings of resources, IDs, numbers,
+//!   times, labels and attributes;
+//! - `error`: [`LiveError`], one line with the cause and a hint.
+
+mod document;
+mod error;
+mod fetch;
+mod resources;
+mod values;
+
+pub use document::parse_state;
+pub use error::LiveError;
+pub use fetch::{fetch_state, leader_url, read_state_file, MAX_HOPS};
 
 use mesos_api::{PortRanges, TaskState};
 use std::collections::BTreeMap;
@@ -36,7 +53,9 @@ pub struct Agent {
     /// Attribute values rendered as text (`rack: "r1"`, `gen: "3"`).
     pub attributes: BTreeMap<String, String>,
     pub total: Resources,
-    /// Neither used by tasks nor reserved for roles other than ours.
+    /// Neither used by tasks (ours included), nor offered to other
+    /// frameworks, nor reserved for roles other than ours (details in
+    /// `document`).
     pub free: Resources,
 }
 

@@ -1,0 +1,897 @@
+//! Reading a Mesos state document into a [`LiveCluster`].
+//!
+//! Accepted shapes:
+//! - `/master/state` (and the older `/master/state.json`, `/state.json`) of
+//!   Mesos 0.19 to 1.x: `slaves` (or `agents`), `frameworks`,
+//!   `completed_frameworks`, `orphan_tasks`; frameworks carry `tasks`,
+//!   `completed_tasks`, `unreachable_tasks`;
+//! - a saved v1 operator `GET_STATE` response (`{"type":"GET_STATE",
+//!   "get_state":{...}}`): agents under `get_agents.agents` with
+//!   `agent_info`, frameworks under `get_frameworks` with `framework_info`,
+//!   tasks under `get_tasks` with their `framework_id`.
+//!
+//! Any field may be missing. Speed on big clusters (10,000 agents, 100,000
+//! tasks of other frameworks) comes from never building other frameworks:
+//! each framework and each loose task is first borrowed as raw JSON text
+//! (`RawValue`, no copy), only a few header fields are read from it to
+//! choose ours, and only ours is then parsed in full.
+//!
+//! # Which framework is ours
+//! With `selector.id`, the framework with that ID (none if Mesos no longer
+//! knows it: a framework of the same name is a different one). Otherwise
+//! by name; when several share it, the best by, in order: registered
+//! (`frameworks`) before torn down (`completed_frameworks`), active, most
+//! recent `registered_time`, greatest ID (only so that the choice never
+//! depends on document order).
+//!
+//! # Free resources of an agent
+//! `free = usable - used - offered`, each part counted as below, scalars
+//! never below zero:
+//! - `usable`: what a framework of `selector.role` may be offered. With
+//!   `Resource` arrays (v1), the resources unreserved or reserved for our role
+//!   or one of its ancestors; with the summary maps, `resources` minus
+//!   `reserved_resources` of every other role.
+//! - `used`: `used_resources` (`allocated_resources` in v1), including our own
+//!   tasks. When the reservations of used resources are known (v1 arrays or
+//!   `used_resources_full`), only the part taken from `usable` counts; the
+//!   summary map cannot say, so it is all subtracted: a task of another role
+//!   running on that role's reservation is then subtracted twice. That errs
+//!   on the side of "does not fit", never of launching into an agent that
+//!   cannot take the task.
+//! - `offered`: `offered_resources` (same rule for `offered_resources_full`)
+//!   minus the offers held by our own framework on that agent. An offer to
+//!   another framework is theirs until they accept or decline it, so counting
+//!   it as free would promise what Mesos will not offer us now; our own
+//!   outstanding offers are given back when our scheduler reconnects.
+
+use super::error::{body_start, LiveError};
+use super::resources::{add, role_may_use, subtract, sum, ResourcesDoc};
+use super::values::{Attributes, Id, Labels, Time};
+use super::{Agent, FrameworkSelector, LiveCluster, LiveFramework, LiveTask, Resources};
+use mesos_api::TaskState;
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize as DeriveDeserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Reads a state document. `source` (URL or path) names it in messages
+/// and in [`LiveCluster::source`].
+pub fn parse_state(
+    bytes: &[u8],
+    selector: &FrameworkSelector,
+    source: &str,
+) -> Result<LiveCluster, LiveError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(LiveError::NotJson {
+            origin: source.to_string(),
+            cause: match first {
+                None => "it is empty".to_string(),
+                Some(_) => "a state document is a JSON object".to_string(),
+            },
+            start: body_start(bytes),
+        });
+    }
+    let doc: Doc = serde_json::from_slice(bytes).map_err(|e| bad(bytes, source, &e, None))?;
+    Reader {
+        bytes,
+        source,
+        selector,
+    }
+    .read(doc)
+}
+
+fn bad(bytes: &[u8], source: &str, e: &serde_json::Error, within: Option<&RawValue>) -> LiveError {
+    let (mut line, mut column) = (e.line(), e.column());
+    if let Some(raw) = within {
+        // Errors inside a borrowed slice count from the slice's start.
+        let offset = raw.get().as_ptr() as usize - bytes.as_ptr() as usize;
+        let before = &bytes[..offset.min(bytes.len())];
+        let start_line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let start_col = offset
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
+        if line == 1 {
+            column += start_col - 1;
+        }
+        line += start_line - 1;
+    }
+    let cause = match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            format!("invalid JSON: {}", strip_position(e))
+        }
+        _ => strip_position(e),
+    };
+    LiveError::BadDocument {
+        origin: source.to_string(),
+        line,
+        column,
+        cause,
+    }
+}
+
+/// serde_json ends messages with " at line L column C"; we print the
+/// position in front instead.
+fn strip_position(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+#[derive(DeriveDeserialize)]
+struct Doc<'a> {
+    #[serde(default)]
+    pid: Option<String>,
+    #[serde(default)]
+    leader: Option<String>,
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default, alias = "agents")]
+    slaves: Option<Vec<AgentDoc>>,
+    #[serde(default, borrow)]
+    frameworks: Option<Vec<&'a RawValue>>,
+    #[serde(default, borrow)]
+    completed_frameworks: Option<Vec<&'a RawValue>>,
+    #[serde(default, borrow)]
+    orphan_tasks: Option<Vec<&'a RawValue>>,
+    #[serde(default, borrow)]
+    get_state: Option<GetState<'a>>,
+}
+
+#[derive(DeriveDeserialize)]
+struct GetState<'a> {
+    #[serde(default)]
+    get_agents: Option<GetAgents>,
+    #[serde(default, borrow)]
+    get_frameworks: Option<GetFrameworks<'a>>,
+    #[serde(default, borrow)]
+    get_tasks: Option<GetTasks<'a>>,
+}
+
+#[derive(DeriveDeserialize)]
+struct GetAgents {
+    #[serde(default)]
+    agents: Option<Vec<AgentDoc>>,
+}
+
+#[derive(DeriveDeserialize)]
+struct GetFrameworks<'a> {
+    #[serde(default, borrow)]
+    frameworks: Option<Vec<&'a RawValue>>,
+    #[serde(default, borrow)]
+    completed_frameworks: Option<Vec<&'a RawValue>>,
+}
+
+#[derive(DeriveDeserialize)]
+struct GetTasks<'a> {
+    #[serde(default, borrow)]
+    tasks: Option<Vec<&'a RawValue>>,
+    #[serde(default, borrow)]
+    unreachable_tasks: Option<Vec<&'a RawValue>>,
+    #[serde(default, borrow)]
+    completed_tasks: Option<Vec<&'a RawValue>>,
+    #[serde(default, borrow)]
+    orphan_tasks: Option<Vec<&'a RawValue>>,
+}
+
+#[derive(DeriveDeserialize)]
+struct AgentInfoDoc {
+    #[serde(default)]
+    id: Option<Id>,
+    #[serde(default)]
+    hostname: Option<String>,
+    #[serde(default)]
+    attributes: Option<Attributes>,
+    #[serde(default)]
+    resources: Option<ResourcesDoc>,
+}
+
+#[derive(DeriveDeserialize)]
+struct AgentDoc {
+    #[serde(default)]
+    id: Option<Id>,
+    #[serde(default)]
+    hostname: Option<String>,
+    #[serde(default)]
+    pid: Option<String>,
+    #[serde(default)]
+    attributes: Option<Attributes>,
+    #[serde(default)]
+    active: Option<bool>,
+    #[serde(default)]
+    deactivated: Option<bool>,
+    #[serde(default, alias = "total_resources")]
+    resources: Option<ResourcesDoc>,
+    #[serde(default, alias = "allocated_resources")]
+    used_resources: Option<ResourcesDoc>,
+    #[serde(default)]
+    offered_resources: Option<ResourcesDoc>,
+    #[serde(default)]
+    reserved_resources: Option<BTreeMap<String, ResourcesDoc>>,
+    #[serde(default)]
+    used_resources_full: Option<ResourcesDoc>,
+    #[serde(default)]
+    offered_resources_full: Option<ResourcesDoc>,
+    #[serde(default)]
+    agent_info: Option<AgentInfoDoc>,
+}
+
+#[derive(DeriveDeserialize)]
+struct FrameworkInfoHead {
+    #[serde(default)]
+    id: Option<Id>,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// What is read of every framework to choose ours; its task lists are
+/// skipped without being built.
+#[derive(DeriveDeserialize)]
+struct FrameworkHead {
+    #[serde(default)]
+    id: Option<Id>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    active: Option<bool>,
+    #[serde(default)]
+    registered_time: Option<Time>,
+    #[serde(default)]
+    framework_info: Option<FrameworkInfoHead>,
+}
+
+impl FrameworkHead {
+    fn id(&self) -> Option<&str> {
+        self.id
+            .as_ref()
+            .or(self.framework_info.as_ref().and_then(|i| i.id.as_ref()))
+            .map(|i| i.0.as_str())
+    }
+    fn name(&self) -> Option<&str> {
+        self.name
+            .as_deref()
+            .or(self.framework_info.as_ref().and_then(|i| i.name.as_deref()))
+    }
+}
+
+#[derive(DeriveDeserialize)]
+struct FrameworkDoc {
+    #[serde(default)]
+    tasks: Option<Vec<TaskDoc>>,
+    #[serde(default)]
+    unreachable_tasks: Option<Vec<TaskDoc>>,
+    #[serde(default)]
+    completed_tasks: Option<Vec<TaskDoc>>,
+    #[serde(default)]
+    offers: Option<Vec<OfferDoc>>,
+}
+
+#[derive(DeriveDeserialize)]
+struct OfferDoc {
+    #[serde(default, alias = "agent_id")]
+    slave_id: Option<Id>,
+    #[serde(default)]
+    resources: Option<ResourcesDoc>,
+}
+
+#[derive(DeriveDeserialize)]
+struct StatusDoc {
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    timestamp: Option<Time>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+#[derive(DeriveDeserialize)]
+struct TaskDoc {
+    #[serde(default, alias = "task_id")]
+    id: Option<Id>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default, alias = "agent_id")]
+    slave_id: Option<Id>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    resources: Option<ResourcesDoc>,
+    #[serde(default)]
+    statuses: Option<Vec<StatusDoc>>,
+    #[serde(default)]
+    labels: Option<Labels>,
+}
+
+/// A task outside any framework (`orphan_tasks`, v1 `get_tasks`): only
+/// its framework ID is read, borrowed, to decide whether it is ours.
+#[derive(DeriveDeserialize)]
+struct LooseTaskHead<'a> {
+    #[serde(default, borrow)]
+    framework_id: Option<IdRef<'a>>,
+}
+
+/// An ID borrowed from the document when it has no escapes.
+struct IdRef<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for IdRef<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = IdRef<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an ID: a string or {\"value\": string}")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(IdRef(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(IdRef(Cow::Owned(v.to_string())))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut value = None;
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if key == "value" {
+                        value = Some(map.next_value::<IdRef<'a>>()?);
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                value.ok_or_else(|| de::Error::missing_field("value"))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+struct Reader<'s> {
+    bytes: &'s [u8],
+    source: &'s str,
+    selector: &'s FrameworkSelector,
+}
+
+/// A framework candidate: where it is and what ranks it.
+struct Candidate<'a> {
+    raw: &'a RawValue,
+    registered: bool,
+    head: FrameworkHead,
+}
+
+impl Reader<'_> {
+    fn parse_raw<'a, T: Deserialize<'a>>(&self, raw: &'a RawValue) -> Result<T, LiveError> {
+        serde_json::from_str(raw.get()).map_err(|e| bad(self.bytes, self.source, &e, Some(raw)))
+    }
+
+    fn read(&self, doc: Doc<'_>) -> Result<LiveCluster, LiveError> {
+        let Doc {
+            pid,
+            leader,
+            version,
+            slaves,
+            frameworks,
+            completed_frameworks,
+            orphan_tasks,
+            get_state,
+        } = doc;
+        let (mut agents_doc, mut registered, mut completed, mut loose) = (
+            slaves.unwrap_or_default(),
+            frameworks.unwrap_or_default(),
+            completed_frameworks.unwrap_or_default(),
+            orphan_tasks.unwrap_or_default(),
+        );
+        if let Some(gs) = get_state {
+            if let Some(a) = gs.get_agents.and_then(|a| a.agents) {
+                agents_doc.extend(a);
+            }
+            if let Some(f) = gs.get_frameworks {
+                registered.extend(f.frameworks.unwrap_or_default());
+                completed.extend(f.completed_frameworks.unwrap_or_default());
+            }
+            if let Some(t) = gs.get_tasks {
+                for list in [
+                    t.tasks,
+                    t.unreachable_tasks,
+                    t.completed_tasks,
+                    t.orphan_tasks,
+                ] {
+                    loose.extend(list.unwrap_or_default());
+                }
+            }
+        }
+
+        if let (Some(pid), Some(leader)) = (&pid, &leader) {
+            if pid != leader {
+                return Err(LiveError::NotLeader {
+                    leader: leader.clone(),
+                });
+            }
+        }
+        if pid.is_some() && leader.is_none() && agents_doc.is_empty() && registered.is_empty() {
+            return Err(LiveError::NoLeader {
+                origin: self.source.to_string(),
+            });
+        }
+
+        let mut candidates = Vec::new();
+        for (list, is_registered) in [(&registered, true), (&completed, false)] {
+            for raw in list.iter() {
+                candidates.push(Candidate {
+                    raw,
+                    registered: is_registered,
+                    head: self.parse_raw::<FrameworkHead>(raw)?,
+                });
+            }
+        }
+        let ours = self.choose(candidates);
+
+        let mut our_offers: BTreeMap<String, Resources> = BTreeMap::new();
+        let framework = match ours {
+            None => None,
+            Some(c) => {
+                let id = c.head.id().unwrap_or_default().to_string();
+                let name = c.head.name().unwrap_or_default().to_string();
+                let active = c.registered && c.head.active.unwrap_or(true);
+                let full: FrameworkDoc = self.parse_raw(c.raw)?;
+                for offer in full.offers.unwrap_or_default() {
+                    if let (Some(agent), Some(res)) = (offer.slave_id, offer.resources) {
+                        let entry = our_offers.entry(agent.0).or_default();
+                        *entry = add(entry, &res.total());
+                    }
+                }
+                let mut docs: Vec<TaskDoc> = Vec::new();
+                for list in [full.tasks, full.unreachable_tasks, full.completed_tasks] {
+                    docs.extend(list.unwrap_or_default());
+                }
+                for raw in &loose {
+                    let head: LooseTaskHead = self.parse_raw(raw)?;
+                    if head.framework_id.is_some_and(|f| f.0 == id) {
+                        docs.push(self.parse_raw(raw)?);
+                    }
+                }
+                Some(LiveFramework {
+                    id,
+                    name,
+                    active,
+                    tasks: tasks_of(docs),
+                })
+            }
+        };
+
+        let mut agents: Vec<Agent> = agents_doc
+            .into_iter()
+            .filter_map(|a| agent_of(a, &self.selector.role, &our_offers))
+            .collect();
+        agents.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(LiveCluster {
+            source: self.source.to_string(),
+            version,
+            agents,
+            framework,
+        })
+    }
+
+    fn choose<'a>(&self, candidates: Vec<Candidate<'a>>) -> Option<Candidate<'a>> {
+        let matching = candidates.into_iter().filter(|c| match &self.selector.id {
+            Some(id) => c.head.id() == Some(id.as_str()),
+            None => c.head.name() == Some(self.selector.name.as_str()),
+        });
+        matching.max_by(|a, b| {
+            let key = |c: &Candidate| {
+                (
+                    c.registered,
+                    c.registered && c.head.active.unwrap_or(true),
+                    c.head.registered_time.map_or(f64::NEG_INFINITY, |t| t.0),
+                )
+            };
+            let (ka, kb) = (key(a), key(b));
+            ka.0.cmp(&kb.0)
+                .then(ka.1.cmp(&kb.1))
+                .then(ka.2.total_cmp(&kb.2))
+                .then_with(|| a.head.id().cmp(&b.head.id()))
+        })
+    }
+}
+
+/// The host of a libprocess PID such as `slave(1)@10.0.0.11:5051`.
+fn pid_host(pid: &str) -> Option<&str> {
+    let addr = pid.rsplit_once('@').map_or(pid, |(_, a)| a);
+    let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+    Some(host.trim_start_matches('[').trim_end_matches(']')).filter(|h| !h.is_empty())
+}
+
+fn agent_of(a: AgentDoc, role: &str, our_offers: &BTreeMap<String, Resources>) -> Option<Agent> {
+    let info = a.agent_info;
+    let (info_id, info_host, info_attrs, info_res) = match info {
+        Some(i) => (i.id, i.hostname, i.attributes, i.resources),
+        None => (None, None, None, None),
+    };
+    // An agent without an ID cannot be launched on: leave it out.
+    let id = a.id.or(info_id)?.0;
+    let hostname = a
+        .hostname
+        .or(info_host)
+        .or_else(|| a.pid.as_deref().and_then(pid_host).map(str::to_string))
+        .unwrap_or_default();
+    let resources = a.resources.or(info_res);
+    let total = resources
+        .as_ref()
+        .map(ResourcesDoc::total)
+        .unwrap_or_default();
+
+    let usable = match resources.as_ref().and_then(|r| r.usable_by(role)) {
+        Some(u) => u,
+        None => {
+            let others = a
+                .reserved_resources
+                .iter()
+                .flatten()
+                .filter(|(r, _)| !role_may_use(role, r))
+                .map(|(_, res)| res.total())
+                .collect::<Vec<_>>();
+            subtract(&total, &sum(others.iter()))
+        }
+    };
+    let attributed = |full: Option<ResourcesDoc>, summary: Option<ResourcesDoc>| {
+        full.as_ref()
+            .and_then(|f| f.usable_by(role))
+            .or_else(|| summary.as_ref().and_then(|s| s.usable_by(role)))
+            .or_else(|| summary.as_ref().map(ResourcesDoc::total))
+            .unwrap_or_default()
+    };
+    let used = attributed(a.used_resources_full, a.used_resources);
+    let mut offered = attributed(a.offered_resources_full, a.offered_resources);
+    if let Some(ours) = our_offers.get(&id) {
+        offered = subtract(&offered, ours);
+    }
+    let free = subtract(&subtract(&usable, &used), &offered);
+    Some(Agent {
+        id,
+        hostname,
+        active: a.active.unwrap_or(true) && !a.deactivated.unwrap_or(false),
+        attributes: a.attributes.or(info_attrs).map(|x| x.0).unwrap_or_default(),
+        total,
+        free,
+    })
+}
+
+/// A state name as Mesos spells it; anything unknown (a newer Mesos) is
+/// `TASK_UNKNOWN`, which is not terminal: the planner then neither
+/// forgets the task nor counts on it.
+fn state_of(name: &str) -> TaskState {
+    TaskState::parse(name).unwrap_or(TaskState::Unknown)
+}
+
+fn task_of(t: TaskDoc) -> Option<LiveTask> {
+    let id = t.id?.0;
+    let statuses = t.statuses.unwrap_or_default();
+    // The latest status: statuses are in order, but trust timestamps over
+    // order when both exist (the last of equal timestamps wins).
+    let latest = statuses.iter().enumerate().max_by(|(ia, a), (ib, b)| {
+        let ta = a.timestamp.map_or(f64::NEG_INFINITY, |t| t.0);
+        let tb = b.timestamp.map_or(f64::NEG_INFINITY, |t| t.0);
+        ta.total_cmp(&tb).then(ia.cmp(ib))
+    });
+    let latest = latest.map(|(_, s)| s);
+    let state = t
+        .state
+        .as_deref()
+        .or(latest.and_then(|s| s.state.as_deref()))
+        .map_or(TaskState::Unknown, state_of);
+    Some(LiveTask {
+        id,
+        name: t.name.unwrap_or_default(),
+        agent_id: t.slave_id.map(|i| i.0).unwrap_or_default(),
+        state,
+        labels: t.labels.map(|l| l.0).unwrap_or_default(),
+        resources: t.resources.map(|r| r.total()).unwrap_or_default(),
+        updated_at: latest.and_then(|s| s.timestamp).map(|t| t.0),
+        message: latest
+            .and_then(|s| s.message.clone())
+            .filter(|m| !m.is_empty()),
+    })
+}
+
+/// Our tasks sorted by ID. A task ID Mesos lists twice (a framework may
+/// reuse the ID of a finished task) keeps the entry that is not terminal,
+/// else the most recently updated one.
+fn tasks_of(docs: Vec<TaskDoc>) -> Vec<LiveTask> {
+    let mut by_id: BTreeMap<String, LiveTask> = BTreeMap::new();
+    for task in docs.into_iter().filter_map(task_of) {
+        let better = |new: &LiveTask, old: &LiveTask| {
+            let rank = |t: &LiveTask| {
+                (
+                    !t.state.is_terminal(),
+                    t.updated_at.unwrap_or(f64::NEG_INFINITY),
+                )
+            };
+            let (rn, ro) = (rank(new), rank(old));
+            rn.0.cmp(&ro.0).then(rn.1.total_cmp(&ro.1)).is_gt()
+        };
+        match by_id.get(&task.id) {
+            Some(old) if !better(&task, old) => {}
+            _ => {
+                by_id.insert(task.id.clone(), task);
+            }
+        }
+    }
+    by_id.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sel(name: &str, role: &str) -> FrameworkSelector {
+        FrameworkSelector {
+            id: None,
+            name: name.into(),
+            role: role.into(),
+        }
+    }
+
+    fn parse(doc: &str) -> LiveCluster {
+        parse_state(doc.as_bytes(), &sel("alluxio", "alluxio"), "test.json")
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn err(doc: &str) -> LiveError {
+        parse_state(doc.as_bytes(), &sel("alluxio", "alluxio"), "test.json").unwrap_err()
+    }
+
+    #[test]
+    fn agents_and_agent_id_are_read_like_slaves_and_slave_id() {
+        let c = parse(
+            r#"{"agents":[{"id":"S0","hostname":"h0","resources":{"cpus":2}}],
+                "frameworks":[{"id":"F1","name":"alluxio","tasks":[
+                  {"id":"t1","agent_id":"S0","state":"TASK_RUNNING"}]}]}"#,
+        );
+        assert_eq!(c.agents[0].id, "S0");
+        assert_eq!(c.framework.unwrap().tasks[0].agent_id, "S0");
+    }
+
+    #[test]
+    fn missing_active_means_active_and_deactivated_agents_are_inactive() {
+        let c = parse(
+            r#"{"slaves":[{"id":"S0","hostname":"h0"},
+                          {"id":"S1","hostname":"h1","active":true,"deactivated":true},
+                          {"id":"S2","hostname":"h2","active":false}]}"#,
+        );
+        let active: Vec<bool> = c.agents.iter().map(|a| a.active).collect();
+        assert_eq!(active, [true, false, false]);
+    }
+
+    #[test]
+    fn agents_are_sorted_by_id_and_those_without_id_are_left_out() {
+        let c = parse(r#"{"slaves":[{"id":"S2"},{"hostname":"no-id"},{"id":"S10"},{"id":"S1"}]}"#);
+        let ids: Vec<&str> = c.agents.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["S1", "S10", "S2"]);
+    }
+
+    #[test]
+    fn a_missing_hostname_is_taken_from_the_agent_pid() {
+        let c = parse(r#"{"slaves":[{"id":"S0","pid":"slave(1)@10.0.0.11:5051"}]}"#);
+        assert_eq!(c.agents[0].hostname, "10.0.0.11");
+    }
+
+    #[test]
+    fn free_is_usable_minus_used_minus_offered_to_others() {
+        let c = parse(
+            r#"{"slaves":[{"id":"S0",
+                 "resources":{"cpus":8,"mem":1000.0,"ports":"[31000-32000, 19998-19999]"},
+                 "used_resources":{"cpus":1.5,"mem":100,"ports":"[31000-31000]"},
+                 "offered_resources":{"cpus":2,"mem":200,"ports":"[31001-31009]"},
+                 "reserved_resources":{"spark":{"cpus":1,"mem":50,"ports":"[31990-32000]"},
+                                       "alluxio":{"cpus":1}}}]}"#,
+        );
+        let free = &c.agents[0].free;
+        assert_eq!(free.cpus, 8.0 - 1.0 - 1.5 - 2.0);
+        assert_eq!(free.mem_mb, 1000.0 - 50.0 - 100.0 - 200.0);
+        assert_eq!(free.ports, "[19998-19999, 31010-31989]".parse().unwrap());
+        assert_eq!(c.agents[0].total.cpus, 8.0);
+    }
+
+    #[test]
+    fn resources_offered_to_our_own_framework_count_as_free() {
+        let c = parse(
+            r#"{"slaves":[{"id":"S0","resources":{"cpus":8,"ports":"[31000-32000]"},
+                 "offered_resources":{"cpus":8,"ports":"[31000-32000]"}},
+                {"id":"S1","resources":{"cpus":8},"offered_resources":{"cpus":8}}],
+                "frameworks":[{"name":"alluxio","id":"F1","offers":[
+                  {"id":"O1","framework_id":"F1","slave_id":"S0","resources":{"cpus":8,"ports":"[31000-32000]"}}]},
+                  {"name":"other","id":"F2","offers":[{"slave_id":"S1","resources":{"cpus":8}}]}]}"#,
+        );
+        assert_eq!(c.agents[0].free.cpus, 8.0);
+        assert_eq!(c.agents[0].free.ports, "[31000-32000]".parse().unwrap());
+        assert_eq!(c.agents[1].free.cpus, 0.0);
+    }
+
+    #[test]
+    fn reservations_of_an_ancestor_role_are_usable_by_a_child_role() {
+        let doc = r#"{"slaves":[{"id":"S0","resources":{"cpus":8},
+                      "reserved_resources":{"eng":{"cpus":2},"eng/alluxio":{"cpus":1},"ops":{"cpus":4}}}]}"#;
+        let child = parse_state(doc.as_bytes(), &sel("x", "eng/alluxio"), "t").unwrap();
+        assert_eq!(child.agents[0].free.cpus, 4.0);
+        let parent = parse_state(doc.as_bytes(), &sel("x", "eng"), "t").unwrap();
+        assert_eq!(parent.agents[0].free.cpus, 3.0);
+    }
+
+    #[test]
+    fn used_resources_full_attributes_usage_to_its_reservation() {
+        // Spark's task runs on spark's reservation: not subtracted twice.
+        let c = parse(
+            r#"{"slaves":[{"id":"S0","resources":{"cpus":8},
+                 "reserved_resources":{"spark":{"cpus":4}},
+                 "used_resources":{"cpus":3},
+                 "used_resources_full":[
+                   {"name":"cpus","type":"SCALAR","scalar":{"value":2},"role":"spark","reservation":{}},
+                   {"name":"cpus","type":"SCALAR","scalar":{"value":1},"role":"*"}]}]}"#,
+        );
+        assert_eq!(c.agents[0].free.cpus, 3.0);
+    }
+
+    #[test]
+    fn multi_role_frameworks_without_pid_or_role_are_found() {
+        let c = parse(
+            r#"{"frameworks":[{"id":"F1","name":"alluxio","roles":["alluxio","eng"],"active":true,"tasks":[]}]}"#,
+        );
+        let f = c.framework.unwrap();
+        assert_eq!(f.id, "F1");
+        assert!(f.active);
+    }
+
+    #[test]
+    fn slash_escapes_crlf_tabs_key_order_and_repeated_unregistered_ids_are_fine() {
+        let doc = "{\"unregistered_frameworks\":[\"F9\",\"F9\"],\r\n\t\"frameworks\":[{\"tasks\":[{\"state\":\"TASK_RUNNING\",\r\n\"labels\":[{\"value\":\"http:\\/\\/x\\/y\",\"key\":\"url\"}],\"id\":\"t\\/1\"}],\"name\":\"alluxio\",\"id\":\"F1\"}],\r\n\"slaves\":[]}\r\n";
+        let c = parse(doc);
+        let f = c.framework.unwrap();
+        assert_eq!(f.tasks[0].id, "t/1");
+        assert_eq!(f.tasks[0].labels["url"], "http://x/y");
+    }
+
+    #[test]
+    fn timestamps_may_be_integers_floats_or_huge_nanoseconds() {
+        let c = parse(
+            r#"{"frameworks":[
+                {"id":"F1","name":"alluxio","registered_time":{"nanoseconds":1732492800123456789},"tasks":[
+                  {"id":"a","state":"TASK_RUNNING","statuses":[{"state":"TASK_RUNNING","timestamp":1732492801}]},
+                  {"id":"b","state":"TASK_RUNNING","statuses":[{"state":"TASK_RUNNING","timestamp":1732492801.5}]}]}]}"#,
+        );
+        let t = c.framework.unwrap().tasks;
+        assert_eq!(t[0].updated_at, Some(1732492801.0));
+        assert_eq!(t[1].updated_at, Some(1732492801.5));
+    }
+
+    #[test]
+    fn of_several_frameworks_named_alike_the_active_then_the_latest_registered_wins() {
+        let c = parse(
+            r#"{"frameworks":[
+                {"id":"F1","name":"alluxio","active":false,"registered_time":300.0},
+                {"id":"F2","name":"alluxio","active":true,"registered_time":100},
+                {"id":"F3","name":"alluxio","active":true,"registered_time":200.5},
+                {"id":"F4","name":"other","active":true,"registered_time":900}],
+                "completed_frameworks":[{"id":"F5","name":"alluxio","active":true,"registered_time":999}]}"#,
+        );
+        assert_eq!(c.framework.unwrap().id, "F3");
+        let tie = parse(
+            r#"{"frameworks":[{"id":"F7","name":"alluxio"},{"id":"F8","name":"alluxio"},{"id":"F6","name":"alluxio"}]}"#,
+        );
+        assert_eq!(tie.framework.unwrap().id, "F8");
+    }
+
+    #[test]
+    fn other_frameworks_tasks_are_never_built_so_their_odd_shapes_do_not_matter() {
+        // `resources: 42` would fail our task reader: it is never run on them.
+        let c = parse(
+            r#"{"frameworks":[
+                {"id":"F2","name":"marathon","tasks":[{"id":"x","resources":42,"statuses":"odd"}]},
+                {"id":"F1","name":"alluxio","tasks":[{"id":"t1","state":"TASK_RUNNING"}]}],
+                "orphan_tasks":[{"id":"o1","framework_id":"F2","resources":42}]}"#,
+        );
+        assert_eq!(c.framework.unwrap().tasks.len(), 1);
+    }
+
+    #[test]
+    fn orphan_tasks_of_our_framework_are_ours() {
+        let c = parse(
+            r#"{"frameworks":[{"id":"F1","name":"alluxio","tasks":[{"id":"t1","state":"TASK_RUNNING"}]}],
+                "orphan_tasks":[{"id":"t0","framework_id":"F1","slave_id":"S0","state":"TASK_RUNNING"},
+                                {"id":"z","framework_id":"F2","state":"TASK_RUNNING"}]}"#,
+        );
+        let ids: Vec<String> = c
+            .framework
+            .unwrap()
+            .tasks
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(ids, ["t0", "t1"]);
+    }
+
+    #[test]
+    fn a_task_id_listed_twice_keeps_the_live_entry() {
+        let c = parse(
+            r#"{"frameworks":[{"id":"F1","name":"alluxio",
+                "tasks":[{"id":"t1","state":"TASK_RUNNING","statuses":[{"state":"TASK_RUNNING","timestamp":10}]}],
+                "completed_tasks":[{"id":"t1","state":"TASK_FINISHED","statuses":[{"state":"TASK_FINISHED","timestamp":20}]}]}]}"#,
+        );
+        let t = c.framework.unwrap().tasks;
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].state, TaskState::Running);
+    }
+
+    #[test]
+    fn task_state_falls_back_to_the_latest_status_and_unknown_names_are_unknown() {
+        let c = parse(
+            r#"{"frameworks":[{"id":"F1","name":"alluxio","tasks":[
+                {"id":"a","statuses":[{"state":"TASK_RUNNING","timestamp":2},{"state":"TASK_STARTING","timestamp":1}]},
+                {"id":"b","state":"TASK_FROM_THE_FUTURE"},
+                {"id":"c"}]}]}"#,
+        );
+        let t = c.framework.unwrap().tasks;
+        assert_eq!(t[0].state, TaskState::Running);
+        assert_eq!(t[0].updated_at, Some(2.0));
+        assert_eq!(t[1].state, TaskState::Unknown);
+        assert_eq!(t[2].state, TaskState::Unknown);
+        assert_eq!(t[2].updated_at, None);
+    }
+
+    #[test]
+    fn a_document_from_a_non_leading_master_is_refused_with_the_leader() {
+        match err(
+            r#"{"pid":"master@10.0.0.6:5050","leader":"master@10.0.0.5:5050","slaves":[],"frameworks":[]}"#,
+        ) {
+            LiveError::NotLeader { leader } => assert_eq!(leader, "master@10.0.0.5:5050"),
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn a_document_without_any_leader_is_refused() {
+        let e = err(r#"{"pid":"master@10.0.0.6:5050","slaves":[],"frameworks":[]}"#);
+        assert!(e.to_string().contains("no elected leader"), "{e}");
+    }
+
+    #[test]
+    fn the_leaders_own_document_is_accepted() {
+        let c = parse(
+            r#"{"pid":"master@10.0.0.5:5050","leader":"master@10.0.0.5:5050","version":"1.9.0"}"#,
+        );
+        assert_eq!(c.version.as_deref(), Some("1.9.0"));
+        assert_eq!(c.source, "test.json");
+    }
+
+    #[test]
+    fn html_or_empty_bodies_are_not_json_and_show_their_start() {
+        let e = err("<html><body>502 Bad Gateway</body></html>").to_string();
+        assert!(e.starts_with("test.json is not JSON"), "{e}");
+        assert!(e.contains("<html><body>502 Bad Gateway"), "{e}");
+        let e = err("  \n").to_string();
+        assert!(e.contains("it is empty"), "{e}");
+    }
+
+    #[test]
+    fn broken_json_names_line_and_column() {
+        let e = err("{\n  \"slaves\": [\n    {\"id\": \"S0\",}\n  ]\n}").to_string();
+        assert!(e.starts_with("test.json:3:"), "{e}");
+        assert!(e.contains("invalid JSON"), "{e}");
+    }
+
+    #[test]
+    fn errors_inside_our_framework_count_lines_from_the_document_start() {
+        let doc = "{\"frameworks\":[\n  {\"id\":\"F1\",\"name\":\"alluxio\",\n   \"tasks\":[{\"id\":\"t\",\"resources\":{\"ports\":7}}]}]}";
+        let e = err(doc).to_string();
+        assert!(e.starts_with("test.json:3:"), "{e}");
+        assert!(e.contains("\"ports\" has a value of the wrong type"), "{e}");
+        let doc = "{\"frameworks\":[{\"id\":\"F1\",\"name\":\"alluxio\",\"tasks\":[{\"id\":\"t\",\"resources\":{\"ports\":7}}]}]}";
+        let e = err(doc).to_string();
+        let col: usize = e.split(':').nth(2).unwrap().parse().unwrap();
+        assert!(col > 60, "column counts from the document start: {e}");
+    }
+}

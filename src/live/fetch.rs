@@ -1,0 +1,341 @@
+//! Getting a state document: over HTTP from a master (following the
+//! leader), or from a saved file.
+//!
+//! For each master URL: `GET {base}/master/state`, then, on 404, the older
+//! `/master/state.json` and `/state.json`. Redirects (a non-leading master
+//! answers 307 with a `Location` that may be scheme-relative,
+//! `//host:port/master/state`) and documents of non-leading masters (old
+//! versions answer with `leader` naming another master) are followed, at
+//! most [`MAX_HOPS`] times in all. A client that follows redirects itself
+//! is fine too.
+
+use super::document::parse_state;
+use super::error::{body_start, LiveError, OFFLINE_HINT};
+use super::{FrameworkSelector, LiveCluster};
+use reqwest::header::LOCATION;
+use reqwest::{StatusCode, Url};
+use std::path::Path;
+
+/// Redirections plus leader changes followed for one master URL.
+pub const MAX_HOPS: usize = 5;
+
+const PATHS: [&str; 3] = ["/master/state", "/master/state.json", "/state.json"];
+
+/// The HTTP URL of the master whose libprocess PID is `pid`
+/// (`master@10.0.0.5:5050` -> `http://10.0.0.5:5050`).
+pub fn leader_url(pid: &str, scheme: &str) -> Option<String> {
+    let addr = pid.trim().rsplit_once('@').map_or(pid.trim(), |(_, a)| a);
+    let (host, port) = addr.rsplit_once(':')?;
+    if host.is_empty() || port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(format!("{scheme}://{host}:{port}"))
+}
+
+/// Reads a saved state document; errors name the path (and line and
+/// column for bad JSON).
+pub fn read_state_file(
+    path: &Path,
+    selector: &FrameworkSelector,
+) -> Result<LiveCluster, LiveError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| LiveError::ReadFile {
+        path: shown.clone(),
+        cause: e.to_string(),
+    })?;
+    parse_state(&bytes, selector, &shown)
+}
+
+/// Reads the live cluster from the first of `base_urls` that answers with
+/// a leader's state document. URLs may omit `http://`; a password in one
+/// is never shown. Timeouts are those of `client`: give it one, state
+/// documents of big clusters take seconds to produce.
+pub async fn fetch_state(
+    base_urls: &[String],
+    client: &reqwest::Client,
+    selector: &FrameworkSelector,
+) -> Result<LiveCluster, LiveError> {
+    let mut errors = Vec::new();
+    for base in base_urls {
+        match fetch_from(base, client, selector).await {
+            Ok(cluster) => return Ok(cluster),
+            Err(e) => errors.push(e),
+        }
+    }
+    match errors.len() {
+        0 => Err(LiveError::NoUrl),
+        1 => Err(errors.remove(0)),
+        _ => Err(LiveError::NoMaster {
+            attempts: errors
+                .iter()
+                .map(|e| without_hint(&e.to_string()))
+                .collect::<Vec<_>>()
+                .join(" | "),
+        }),
+    }
+}
+
+/// A message without the offline hint, which the combined message says once.
+fn without_hint(msg: &str) -> String {
+    let mut m = msg.to_string();
+    for sep in [", or ", "; ", " Otherwise "] {
+        m = m.replace(&format!("{sep}{OFFLINE_HINT}"), "");
+    }
+    m
+}
+
+/// `10.0.0.5:5050` and `http://10.0.0.5:5050/` both become
+/// `http://10.0.0.5:5050`.
+fn normalise(base: &str) -> Result<String, LiveError> {
+    let trimmed = base.trim().trim_end_matches('/');
+    let with_scheme = if trimmed.contains("://") {
+        trimmed.to_string()
+    } else {
+        format!("http://{trimmed}")
+    };
+    let url = Url::parse(&with_scheme).map_err(|e| LiveError::BadUrl {
+        url: redact(base),
+        cause: e.to_string(),
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(LiveError::BadUrl {
+            url: redact(base),
+            cause: format!("scheme {}:// is not http:// or https://", url.scheme()),
+        });
+    }
+    Ok(with_scheme)
+}
+
+async fn fetch_from(
+    base: &str,
+    client: &reqwest::Client,
+    selector: &FrameworkSelector,
+) -> Result<LiveCluster, LiveError> {
+    let mut base = normalise(base)?;
+    let mut hops = 0;
+    loop {
+        let (url, body) = fetch_document(&base, client, &mut hops).await?;
+        match parse_state(&body, selector, &redact(url.as_str())) {
+            Err(LiveError::NotLeader { leader }) => {
+                let scheme = url.scheme().to_string();
+                let Some(next) = leader_url(&leader, &scheme) else {
+                    return Err(LiveError::NotLeader { leader });
+                };
+                hops += 1;
+                if hops > MAX_HOPS {
+                    return Err(LiveError::TooManyHops {
+                        url: redact(&base),
+                        hops: MAX_HOPS,
+                        last: redact(&next),
+                    });
+                }
+                base = next;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The first state path under `base` that exists, with its final URL.
+async fn fetch_document(
+    base: &str,
+    client: &reqwest::Client,
+    hops: &mut usize,
+) -> Result<(Url, Vec<u8>), LiveError> {
+    for path in PATHS {
+        let start = format!("{base}{path}");
+        let mut url = Url::parse(&start).map_err(|e| LiveError::BadUrl {
+            url: redact(&start),
+            cause: e.to_string(),
+        })?;
+        loop {
+            let resp = client
+                .get(url.clone())
+                .header(reqwest::header::ACCEPT, "application/json")
+                .send()
+                .await
+                .map_err(|e| LiveError::Connect {
+                    url: redact(url.as_str()),
+                    cause: root_cause(&e),
+                })?;
+            // The client may have followed redirects itself.
+            let final_url = resp.url().clone();
+            let status = resp.status();
+            if status.is_redirection() {
+                let location = resp
+                    .headers()
+                    .get(LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .map(str::to_string);
+                let Some(location) = location else {
+                    return Err(LiveError::Status {
+                        url: redact(final_url.as_str()),
+                        status: status.as_u16(),
+                        detail: " without a Location header".to_string(),
+                    });
+                };
+                // `Url::join` resolves `//host:port/path` against our scheme.
+                let next = final_url.join(&location).map_err(|e| LiveError::BadUrl {
+                    url: redact(&location),
+                    cause: e.to_string(),
+                })?;
+                *hops += 1;
+                if *hops > MAX_HOPS {
+                    return Err(LiveError::TooManyHops {
+                        url: redact(&start),
+                        hops: MAX_HOPS,
+                        last: redact(next.as_str()),
+                    });
+                }
+                url = next;
+                continue;
+            }
+            if status == StatusCode::NOT_FOUND {
+                break;
+            }
+            let body = resp.bytes().await.map_err(|e| LiveError::Connect {
+                url: redact(final_url.as_str()),
+                cause: format!("reading the answer failed: {}", root_cause(&e)),
+            })?;
+            if !status.is_success() {
+                let start = body_start(&body);
+                return Err(LiveError::Status {
+                    url: redact(final_url.as_str()),
+                    status: status.as_u16(),
+                    detail: if start.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({start})")
+                    },
+                });
+            }
+            return Ok((final_url, body.to_vec()));
+        }
+    }
+    Err(LiveError::NoEndpoint { base: redact(base) })
+}
+
+/// A URL fit for messages: a password in it (`http://user:secret@host`)
+/// is replaced by `***`.
+fn redact(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(_) => url.to_string(),
+        // Unparsable: hide whatever sits between the scheme and an `@`.
+        Err(_) => match (url.find("://"), url.rfind('@')) {
+            (Some(s), Some(at)) if s + 3 < at => format!("{}***{}", &url[..s + 3], &url[at..]),
+            _ => url.to_string(),
+        },
+    }
+}
+
+/// The innermost cause of a request error, such as "Connection refused
+/// (os error 111)", which is what the reader needs.
+fn root_cause(e: &reqwest::Error) -> String {
+    // The reqwest error itself prints the URL, password included: only its
+    // causes are shown.
+    let mut text = match std::error::Error::source(e) {
+        None => String::new(),
+        Some(mut cause) => {
+            while let Some(inner) = cause.source() {
+                cause = inner;
+            }
+            cause.to_string()
+        }
+    };
+    if text.is_empty() {
+        text = if e.is_connect() {
+            "connection failed"
+        } else if e.is_body() || e.is_decode() {
+            "the answer broke off"
+        } else {
+            "the request failed"
+        }
+        .to_string();
+    }
+    if e.is_timeout() && !text.to_lowercase().contains("timed out") {
+        format!("timed out ({text})")
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leader_url_turns_a_libprocess_pid_into_an_http_url() {
+        assert_eq!(
+            leader_url("master@10.0.0.5:5050", "http").as_deref(),
+            Some("http://10.0.0.5:5050")
+        );
+        assert_eq!(
+            leader_url("master@mesos-1.example.com:5050", "https").as_deref(),
+            Some("https://mesos-1.example.com:5050")
+        );
+        assert_eq!(leader_url("master@10.0.0.5", "http"), None);
+        assert_eq!(leader_url("", "http"), None);
+        assert_eq!(leader_url("master@:5050", "http"), None);
+    }
+
+    #[test]
+    fn master_urls_without_a_scheme_get_http_and_lose_trailing_slashes() {
+        assert_eq!(normalise("10.0.0.5:5050").unwrap(), "http://10.0.0.5:5050");
+        assert_eq!(
+            normalise("localhost:5050/").unwrap(),
+            "http://localhost:5050"
+        );
+        assert_eq!(
+            normalise("https://m.example.com/mesos/").unwrap(),
+            "https://m.example.com/mesos"
+        );
+        let e = normalise("zk://10.0.0.1:2181/mesos")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("zk:// is not http:// or https://"), "{e}");
+    }
+
+    #[test]
+    fn passwords_in_master_urls_never_reach_messages() {
+        assert_eq!(
+            redact("http://ops:s3cret@10.0.0.5:5050/master/state"),
+            "http://ops:***@10.0.0.5:5050/master/state"
+        );
+        assert_eq!(redact("http://10.0.0.5:5050"), "http://10.0.0.5:5050");
+        assert_eq!(redact("http://ops:s3cret@[bad"), "http://***@[bad");
+        let e = normalise("ftp://ops:s3cret@host").unwrap_err().to_string();
+        assert!(!e.contains("s3cret"), "{e}");
+    }
+
+    #[test]
+    fn combined_messages_say_the_offline_hint_once() {
+        let a = LiveError::Connect {
+            url: "http://a/master/state".into(),
+            cause: "Connection refused".into(),
+        }
+        .to_string();
+        let stripped = without_hint(&a);
+        assert!(!stripped.contains("--mesos-state"), "{stripped}");
+        assert!(stripped.contains("Connection refused"), "{stripped}");
+    }
+
+    #[test]
+    fn a_missing_file_is_named_in_the_error() {
+        let sel = FrameworkSelector {
+            id: None,
+            name: "alluxio".into(),
+            role: "*".into(),
+        };
+        let e = read_state_file(Path::new("no/such/state.json"), &sel)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("cannot read the Mesos state file no/such/state.json:"),
+            "{e}"
+        );
+    }
+}
