@@ -6,9 +6,9 @@
 //! The planner is pure; I/O lives at the edges.
 
 pub mod address;
+pub mod cli;
 pub mod desired;
 pub mod live;
 pub mod plan;
 pub mod render;
 pub mod state;
-pub mod cli;

@@ -8,9 +8,10 @@ use crate::state::{self, State};
 use std::path::{Path, PathBuf};
 
 pub fn load_desired(g: &Global) -> Result<Desired, CliError> {
-    let loaded = desired::load(&g.config).map_err(|e| CliError::Diagnostic(miette::Report::new(e)))?;
-    for w in &loaded.warnings {
-        eprintln!("Warning: {w}");
+    let loaded = desired::load_with_warnings(&g.config)
+        .map_err(|e| CliError::Diagnostic(miette::Report::new(e)))?;
+    for w in loaded.warnings {
+        eprintln!("{:?}", miette::Report::new(w));
     }
     Ok(loaded.desired)
 }
@@ -18,7 +19,11 @@ pub fn load_desired(g: &Global) -> Result<Desired, CliError> {
 /// `--state`, or `alluxio-mesos.state.json` beside the deployment file.
 pub fn state_path(g: &Global) -> PathBuf {
     g.state.clone().unwrap_or_else(|| {
-        let dir = g.config.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = g
+            .config
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         dir.join("alluxio-mesos.state.json")
     })
 }
@@ -62,12 +67,18 @@ pub fn http_client(desired: &Desired) -> Result<reqwest::Client, CliError> {
         .connect_timeout(std::time::Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none());
     if let Some(ca) = &desired.mesos.ca_cert {
-        let pem = std::fs::read(ca).map_err(|e| CliError::msg(format!("cannot read ca_cert {}: {e}", ca.display())))?;
-        let cert = reqwest::Certificate::from_pem(&pem)
-            .map_err(|e| CliError::msg(format!("ca_cert {} is not a PEM certificate: {e}", ca.display())))?;
+        let pem = std::fs::read(ca)
+            .map_err(|e| CliError::msg(format!("cannot read ca_cert {}: {e}", ca.display())))?;
+        let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| {
+            CliError::msg(format!(
+                "ca_cert {} is not a PEM certificate: {e}",
+                ca.display()
+            ))
+        })?;
         b = b.add_root_certificate(cert);
     }
-    b.build().map_err(|e| CliError::msg(format!("cannot build the HTTP client: {e}")))
+    b.build()
+        .map_err(|e| CliError::msg(format!("cannot build the HTTP client: {e}")))
 }
 
 /// Reads the live cluster from a saved document or the master.

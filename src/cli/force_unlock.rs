@@ -25,7 +25,10 @@ pub fn run(g: &Global, args: &ForceUnlockArgs) -> CliResult {
         print!("Remove it? Only do so if that run is no longer running. Type 'yes': ");
         std::io::stdout().flush().ok();
         let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer).map_err(CliError::msg)?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map_err(CliError::msg)?;
         if answer.trim() != "yes" {
             println!("Left the lock in place.");
             return Ok(1);

@@ -16,7 +16,11 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "alluxio-mesos", version, about = "Plan and apply Alluxio deployments on Apache Mesos")]
+#[command(
+    name = "alluxio-mesos",
+    version,
+    about = "Plan and apply Alluxio deployments on Apache Mesos"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -28,7 +32,13 @@ pub struct Cli {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Global {
     /// The deployment file.
-    #[arg(short = 'c', long = "config", global = true, default_value = "alluxio-mesos.toml", value_name = "FILE")]
+    #[arg(
+        short = 'c',
+        long = "config",
+        global = true,
+        default_value = "alluxio-mesos.toml",
+        value_name = "FILE"
+    )]
     pub config: PathBuf,
     /// Mesos master URL (overrides [mesos] master): http(s)://host:port, a comma-separated list, zk://... or local.
     #[arg(long, global = true, value_name = "URL")]
@@ -88,7 +98,9 @@ pub type CliResult = Result<i32, CliError>;
 pub const EXIT_ERROR: i32 = 1;
 
 pub fn color_enabled(global: &Global) -> bool {
-    !global.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+    !global.no_color
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::stdout().is_terminal()
 }
 
 pub fn run() -> i32 {

@@ -12,10 +12,17 @@ pub struct OutputArgs {
 
 pub fn run(g: &Global, args: &OutputArgs) -> CliResult {
     let path = context::state_path(g);
-    let st = state::load(&path)?
-        .ok_or_else(|| CliError::msg(format!("no state at {}: run `alluxio-mesos apply` first", path.display())))?;
+    let st = state::load(&path)?.ok_or_else(|| {
+        CliError::msg(format!(
+            "no state at {}: run `alluxio-mesos apply` first",
+            path.display()
+        ))
+    })?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&st.outputs).map_err(CliError::msg)?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&st.outputs).map_err(CliError::msg)?
+        );
         return Ok(0);
     }
     for (rpc, web) in st.outputs.master_rpc.iter().zip(&st.outputs.master_web) {

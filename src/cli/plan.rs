@@ -32,17 +32,36 @@ pub fn run(g: &Global, args: &PlanArgs) -> CliResult {
     let desired = context::load_desired(g)?;
     let state = context::load_state(g, &desired)?;
     let live = context::acquire_live(g, &desired, state.as_ref(), args.mesos_state.as_deref())?;
-    let opts = PlanOptions { destroy: args.destroy, targets: args.targets.clone() };
+    let opts = PlanOptions {
+        destroy: args.destroy,
+        targets: args.targets.clone(),
+    };
     let plan = make_plan(&desired, &live, state.as_ref(), &opts);
     if let Some(out) = &args.out {
         let hasher = secret_hasher(&desired, state.as_ref());
-        PlanFile::new(plan.clone(), &g.config, &desired, &hasher, &live, state.as_ref()).write(out)?;
+        PlanFile::new(
+            plan.clone(),
+            &g.config,
+            &desired,
+            &hasher,
+            &live,
+            state.as_ref(),
+        )
+        .write(out)?;
     }
     print!("{}", render(&plan, args.format.format, color_enabled(g)));
     if let Some(out) = &args.out {
         if args.format.format == crate::render::Format::Text {
-            println!("\nSaved the plan to {}. Apply exactly this plan with: alluxio-mesos apply {}", out.display(), out.display());
+            println!(
+                "\nSaved the plan to {}. Apply exactly this plan with: alluxio-mesos apply {}",
+                out.display(),
+                out.display()
+            );
         }
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() { 2 } else { 0 })
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        2
+    } else {
+        0
+    })
 }

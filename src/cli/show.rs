@@ -22,11 +22,17 @@ pub fn run(g: &Global, args: &ShowArgs) -> CliResult {
     }
     let path = context::state_path(g);
     let Some(st) = state::load(&path)? else {
-        println!("No state at {}: nothing has been applied yet.", path.display());
+        println!(
+            "No state at {}: nothing has been applied yet.",
+            path.display()
+        );
         return Ok(0);
     };
     match args.format.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&st).map_err(CliError::msg)?),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&st).map_err(CliError::msg)?
+        ),
         Format::Text => print!("{}", state_text(&st)),
         Format::Markdown => print!("{}", state_markdown(&st)),
     }
@@ -48,7 +54,13 @@ pub fn state_text(st: &State) -> String {
         st.framework_id.as_deref().unwrap_or("not registered yet")
     );
     for t in &st.tasks {
-        out.push_str(&format!("  {:<28} {:<16} {} on {}\n", t.address.to_string(), recorded(t.state), t.task_id, t.hostname));
+        out.push_str(&format!(
+            "  {:<28} {:<16} {} on {}\n",
+            t.address.to_string(),
+            recorded(t.state),
+            t.task_id,
+            t.hostname
+        ));
     }
     if st.tasks.is_empty() {
         out.push_str("  no tasks\n");
@@ -59,7 +71,13 @@ pub fn state_text(st: &State) -> String {
 fn state_markdown(st: &State) -> String {
     let mut out = format!("### alluxio-mesos state of `{}` (serial {})\n\n| address | state | task | agent |\n|---|---|---|---|\n", st.deployment, st.serial);
     for t in &st.tasks {
-        out.push_str(&format!("| `{}` | {} | `{}` | {} |\n", t.address, recorded(t.state), t.task_id, t.hostname));
+        out.push_str(&format!(
+            "| `{}` | {} | `{}` | {} |\n",
+            t.address,
+            recorded(t.state),
+            t.task_id,
+            t.hostname
+        ));
     }
     out
 }

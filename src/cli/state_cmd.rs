@@ -22,7 +22,12 @@ pub enum StateCommand {
 
 pub fn run(g: &Global, cmd: &StateCommand) -> CliResult {
     let path = context::state_path(g);
-    let missing = || CliError::msg(format!("no state at {}: nothing has been applied yet", path.display()));
+    let missing = || {
+        CliError::msg(format!(
+            "no state at {}: nothing has been applied yet",
+            path.display()
+        ))
+    };
     match cmd {
         StateCommand::List => {
             let st = state::load(&path)?.ok_or_else(missing)?;
@@ -34,20 +39,33 @@ pub fn run(g: &Global, cmd: &StateCommand) -> CliResult {
             let st = state::load(&path)?.ok_or_else(missing)?;
             let records: Vec<_> = st.tasks.iter().filter(|t| &t.address == address).collect();
             if records.is_empty() {
-                return Err(CliError::msg(format!("{address} is not in the state; `alluxio-mesos state list` shows what is")));
+                return Err(CliError::msg(format!(
+                    "{address} is not in the state; `alluxio-mesos state list` shows what is"
+                )));
             }
-            println!("{}", serde_json::to_string_pretty(&records).map_err(CliError::msg)?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&records).map_err(CliError::msg)?
+            );
         }
-        StateCommand::Rm { address, lock_timeout } => {
+        StateCommand::Rm {
+            address,
+            lock_timeout,
+        } => {
             let st = state::load(&path)?.ok_or_else(missing)?;
             let mut store = StateStore::open(&path, &st.deployment, "state rm", *lock_timeout)?;
             let before = store.state().tasks.len();
             store.update(|s| s.tasks.retain(|t| &t.address != address))?;
             let removed = before - store.state().tasks.len();
             if removed == 0 {
-                return Err(CliError::msg(format!("{address} is not in the state; `alluxio-mesos state list` shows what is")));
+                return Err(CliError::msg(format!(
+                    "{address} is not in the state; `alluxio-mesos state list` shows what is"
+                )));
             }
-            println!("Removed {removed} record(s) of {address} from {}. Mesos was not touched.", path.display());
+            println!(
+                "Removed {removed} record(s) of {address} from {}. Mesos was not touched.",
+                path.display()
+            );
         }
     }
     Ok(0)

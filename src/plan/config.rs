@@ -12,6 +12,7 @@
 use crate::address::Role;
 use crate::desired::secrets::{is_secret_key, SecretHasher, REDACTED};
 use crate::desired::{AlluxioSource, Desired, JdkSource};
+use crate::plan::placement::fmt_num;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -133,12 +134,6 @@ fn common_fields(desired: &Desired, role: Role, hasher: &SecretHasher) -> RoleCo
     RoleConfig { fields }
 }
 
-fn num(x: f64) -> String {
-    // Stable text for decimals: 1 -> "1", 0.5 -> "0.5".
-    let s = format!("{x}");
-    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
-}
-
 fn ports_text(ports: &[u16]) -> String {
     ports
         .iter()
@@ -150,7 +145,7 @@ fn ports_text(ports: &[u16]) -> String {
 pub fn master_config(desired: &Desired, hasher: &SecretHasher) -> RoleConfig {
     let mut c = common_fields(desired, Role::Master, hasher);
     let m = &desired.master;
-    c.fields.insert("cpus".into(), num(m.cpus));
+    c.fields.insert("cpus".into(), fmt_num(m.cpus));
     c.fields.insert("mem".into(), m.mem.to_string());
     c.fields.insert("ports".into(), ports_text(&m.ports()));
     c.fields.insert("task name".into(), m.task_name.clone());
@@ -169,7 +164,7 @@ pub fn worker_config(
 ) -> RoleConfig {
     let mut c = common_fields(desired, Role::Worker, hasher);
     let w = &desired.worker;
-    c.fields.insert("cpus".into(), num(w.cpus));
+    c.fields.insert("cpus".into(), fmt_num(w.cpus));
     c.fields.insert("mem".into(), w.mem.to_string());
     c.fields.insert("ramdisk".into(), w.ramdisk.to_string());
     c.fields.insert("ports".into(), ports_text(&w.ports()));

@@ -54,7 +54,8 @@ pub struct Capacity {
 /// Tolerance for float resource arithmetic (Mesos itself rounds to 3 decimals).
 const EPSILON: f64 = 1e-6;
 
-fn fmt_num(x: f64) -> String {
+/// A resource amount as text: `1`, `0.5` (three decimals at most, as Mesos keeps).
+pub fn fmt_num(x: f64) -> String {
     let r = (x * 1000.0).round() / 1000.0;
     let s = format!("{r}");
     s.strip_suffix(".0").map(str::to_string).unwrap_or(s)

@@ -7,7 +7,7 @@
 use super::config::{self, RoleConfig};
 use super::existing::{self, Existing, Slot};
 use super::model::*;
-use super::placement::{self, Capacity, Eligibility, Need};
+use super::placement::{self, fmt_num, Capacity, Eligibility, Need};
 use crate::address::{Address, Role};
 use crate::desired::secrets::{is_secret_key, SecretHasher};
 use crate::desired::{Desired, WorkerCount};
@@ -233,13 +233,38 @@ impl<'a> Planner<'a> {
                         .into_iter()
                         .map(|r| annotate_reason(r, role))
                         .collect(),
-                    _ => vec![format!(
-                        "configuration changed (hash {h} -> {wanted_hash}); the state file does not hold the configuration it was launched with"
-                    )],
+                    _ => {
+                        let mut reasons = vec![format!(
+                            "configuration changed (hash {h} -> {wanted_hash}); the state file does not hold the configuration it was launched with"
+                        )];
+                        reasons.extend(self.resource_differences(task, role));
+                        reasons
+                    }
                 }
             }
             None => vec!["the task carries no configuration hash label: it was not launched by alluxio-mesos".into()],
         }
+    }
+
+    /// What Mesos itself shows to differ: the task's cpus and memory.
+    fn resource_differences(&self, task: &ExistingTask, role: Role) -> Vec<String> {
+        let spec = task_spec(self.desired, role, String::new());
+        let mut out = Vec::new();
+        if (task.cpus - spec.cpus).abs() > 1e-6 {
+            out.push(format!(
+                "cpus: {} -> {}",
+                fmt_num(task.cpus),
+                fmt_num(spec.cpus)
+            ));
+        }
+        if (task.mem_mb - spec.mem_mb()).abs() > 1e-6 {
+            out.push(format!(
+                "mem: {}MB -> {}",
+                fmt_num(task.mem_mb),
+                placement::fmt_mem(spec.jvm_mem_mb, spec.ramdisk_mb)
+            ));
+        }
+        out
     }
 
     fn launch_reason(slot: &Slot, address: &Address) -> String {

@@ -3,7 +3,7 @@
 //! longer comments), truncated with a note saying what was left out.
 
 use super::{summary_line, symbol, visible_changes};
-use crate::plan::placement::{fmt_mem, fmt_ports};
+use crate::plan::placement::{fmt_mem, fmt_num, fmt_ports};
 use crate::plan::Plan;
 use std::fmt::Write;
 
@@ -37,7 +37,7 @@ pub fn render(plan: &Plan) -> String {
             let (agent, cpus, mem, ports) = match c.action.after() {
                 Some((a, spec)) => (
                     a.hostname.clone(),
-                    super::text::num(spec.cpus),
+                    fmt_num(spec.cpus),
                     fmt_mem(spec.jvm_mem_mb, spec.ramdisk_mb),
                     fmt_ports(&spec.ports),
                 ),

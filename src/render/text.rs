@@ -2,7 +2,7 @@
 
 use super::{summary_line, symbol, verb, visible_changes};
 use crate::plan::model::{Action, Change, ExistingTask, TaskSpec};
-use crate::plan::placement::{fmt_mem, fmt_ports};
+use crate::plan::placement::{fmt_mem, fmt_num as num, fmt_ports};
 use crate::plan::Plan;
 use std::fmt::Write;
 
@@ -38,12 +38,6 @@ impl Paint {
             Action::NoOp { .. } => s.to_string(),
         }
     }
-}
-
-pub(crate) fn num(x: f64) -> String {
-    let r = (x * 1000.0).round() / 1000.0;
-    let s = format!("{r}");
-    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
 }
 
 fn spec_lines(out: &mut String, spec: &TaskSpec) {

@@ -136,7 +136,8 @@ impl State {
             serial: 0,
             deployment: deployment.to_string(),
             framework_id: None,
-            secret_hash_key: crate::desired::secrets::SecretHasher::for_new_deployment(deployment).key_hex(),
+            secret_hash_key: crate::desired::secrets::SecretHasher::for_new_deployment(deployment)
+                .key_hex(),
             tasks: Vec::new(),
             applied: None,
             outputs: Outputs::default(),

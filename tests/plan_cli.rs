@@ -1,0 +1,220 @@
+//! `alluxio-mesos plan` and `show` through the real binary, against saved
+//! Mesos state documents. Snapshots make every change in what users see
+//! visible in review.
+
+use assert_cmd::Command;
+use std::path::Path;
+
+const QUICKSTART: &str = "plans/quickstart/alluxio-mesos.toml";
+const FIXTURE_DEPLOYMENT: &str = "fixtures/deployments/alluxio/alluxio-mesos.toml";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str]) -> Run {
+    let out = Command::cargo_bin("alluxio-mesos")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        // No state file of a previous local run may leak into these plans.
+        .args(["--state", "target/plan-cli-tests-no-state.json"])
+        .args(args)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn plan(deployment: &str, state: &str, extra: &[&str]) -> Run {
+    let doc = format!("fixtures/state/{state}");
+    let mut args = vec!["plan", "-c", deployment, "--mesos-state", doc.as_str()];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+#[test]
+fn first_deployment_text() {
+    let r = plan(QUICKSTART, "alluxio-ports.json", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn first_deployment_markdown() {
+    let r = plan(QUICKSTART, "alluxio-ports.json", &["--format", "markdown"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn first_deployment_json() {
+    let r = plan(QUICKSTART, "alluxio-ports.json", &["--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["format_version"], "1");
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn default_agents_explain_the_ports_and_both_remedies() {
+    let r = plan(QUICKSTART, "default-ports.json", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r
+        .stdout
+        .contains("--resources='ports:[19998-19999,29998-30000]'"));
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn lost_worker_is_relaunched_and_running_tasks_are_kept() {
+    let r = plan(FIXTURE_DEPLOYMENT, "partial-lost-worker.json", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("Plan: 1 to launch, 0 to replace, 0 to kill."),
+        "{}",
+        r.stdout
+    );
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn drift_replaces_with_reasons() {
+    let r = plan(FIXTURE_DEPLOYMENT, "drift.json", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn inactive_agents_and_other_roles_reservations() {
+    for doc in [
+        "inactive-agent.json",
+        "reserved-other-role.json",
+        "old-version.json",
+        "v1-shapes.json",
+    ] {
+        let r = plan(FIXTURE_DEPLOYMENT, doc, &["--format", "json"]);
+        assert_eq!(r.code, 0, "{doc}: {}", r.stderr);
+        insta::assert_snapshot!(doc, r.stdout);
+    }
+}
+
+#[test]
+fn a_non_leading_master_document_is_refused() {
+    let r = plan(QUICKSTART, "not-leader.json", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("not the leader"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn detailed_exitcode_says_whether_there_are_changes() {
+    assert_eq!(
+        plan(
+            FIXTURE_DEPLOYMENT,
+            "partial-lost-worker.json",
+            &["--detailed-exitcode"]
+        )
+        .code,
+        2
+    );
+    let none = plan(
+        FIXTURE_DEPLOYMENT,
+        "partial-lost-worker.json",
+        &["--detailed-exitcode", "--target", "master[0]"],
+    );
+    assert_eq!(none.code, 0, "{}", none.stdout);
+    assert!(none.stdout.contains("No changes."), "{}", none.stdout);
+    assert_eq!(
+        plan(FIXTURE_DEPLOYMENT, "partial-lost-worker.json", &[]).code,
+        0
+    );
+}
+
+#[test]
+fn destroy_plans_killing_everything() {
+    let r = plan(
+        FIXTURE_DEPLOYMENT,
+        "partial-lost-worker.json",
+        &["--destroy"],
+    );
+    assert!(
+        r.stdout
+            .contains("Plan: 0 to launch, 0 to replace, 4 to kill."),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn saved_plans_show_in_every_format_and_refuse_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let file_s = file.to_str().unwrap();
+    let json = plan(
+        QUICKSTART,
+        "alluxio-ports.json",
+        &["--format", "json", "-o", file_s],
+    );
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let shown = run(&["show", file_s, "--format", "json"]);
+    assert_eq!(shown.stdout, json.stdout);
+    let text = plan(QUICKSTART, "alluxio-ports.json", &[]);
+    assert_eq!(run(&["show", file_s]).stdout, text.stdout);
+
+    let tampered =
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .replacen("\"cpus\": 1.0", "\"cpus\": 7.0", 1);
+    std::fs::write(&file, tampered).unwrap();
+    let r = run(&["show", file_s]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("was altered after it was written"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn global_options_work_after_the_command_name_too() {
+    let before = run(&["-c", QUICKSTART, "validate"]);
+    let after = run(&["validate", "-c", QUICKSTART]);
+    assert_eq!(before.code, 0, "{}", before.stderr);
+    assert_eq!(before.stdout, after.stdout);
+}
+
+#[test]
+fn missing_master_setting_is_a_clear_error() {
+    let r = run(&["plan", "-c", FIXTURE_DEPLOYMENT]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("no Mesos master"), "{}", r.stderr);
+    assert!(r.stderr.contains("--mesos-state"), "{}", r.stderr);
+}
+
+#[test]
+fn a_bad_deployment_is_a_located_diagnostic() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("alluxio-mesos.toml");
+    std::fs::write(&toml, "name = \"x\"\n[master]\ncuont = 1\n").unwrap();
+    std::fs::write(
+        dir.path().join("alluxio-site.properties"),
+        "alluxio.integration.mesos.alluxio.jar.url=LOCAL\nalluxio.home=/opt\n",
+    )
+    .unwrap();
+    let r = run(&["validate", "-c", toml.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("count"), "did-you-mean: {}", r.stderr);
+    assert!(
+        r.stderr.contains("alluxio-mesos.toml:3"),
+        "location: {}",
+        r.stderr
+    );
+    assert!(Path::new(&toml).exists());
+}
