@@ -276,6 +276,6 @@ async fn transitions_record_each_change_with_time() {
     let t = sim.transitions();
     assert_eq!(t.len(), 3);
     assert!(t.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
-    assert_eq!(t[0].hostname.starts_with("host"), true);
+    assert!(t[0].hostname.starts_with("host"));
     assert_eq!(t[2].task_name, "AlluxioMaster");
 }
