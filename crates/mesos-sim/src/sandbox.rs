@@ -221,7 +221,7 @@ pub fn spawn(app: SharedApp, fid: String, tid: String) {
 async fn terminate(child: &mut tokio::process::Child) {
     if let Some(pid) = child.id() {
         let _ = tokio::process::Command::new("kill")
-            .arg("-TERM")
+            .args(["-TERM", "--"])
             .arg(format!("-{pid}"))
             .status()
             .await;

@@ -103,7 +103,8 @@ async fn killing_a_running_command_ends_it_as_killed() {
         .await;
     let st = final_state(&mut sub, "long").await;
     assert_eq!(st.state, TaskState::Killed);
-    assert!(t0.elapsed() < Duration::from_secs(10));
+    // SIGTERM reaches the command at once (no wait for the SIGKILL grace).
+    assert!(t0.elapsed() < Duration::from_secs(2));
 }
 
 #[tokio::test]
