@@ -76,7 +76,10 @@ impl Master {
                         pools,
                         created: now,
                     };
-                    let offer = rec.to_offer(&self.agents[&aid]);
+                    let refinement = self.frameworks[fid]
+                        .info
+                        .has_capability(mesos_api::CapabilityType::ReservationRefinement);
+                    let offer = rec.to_offer(&self.agents[&aid], refinement);
                     self.offers.insert(id, rec);
                     batches.entry(fid.clone()).or_default().push(offer);
                 }

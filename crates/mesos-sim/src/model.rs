@@ -43,15 +43,46 @@ pub fn pools_of(resources: &[Resource]) -> RolePools {
         .collect()
 }
 
-/// Resources for role pools, reserved ones marked with their role.
-pub fn resources_of(pools: &RolePools) -> Vec<Resource> {
+/// The three ways Mesos writes a resource's reservation
+/// (`convertResourceFormat` in `src/common/resources_utils.cpp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceFormat {
+    /// Endpoints and the operator API: `role` (`"*"` when unreserved)
+    /// and, when reserved, `reservations` too.
+    Endpoint,
+    /// Offers to frameworks without RESERVATION_REFINEMENT: `role` only.
+    PreRefinement,
+    /// Offers to RESERVATION_REFINEMENT frameworks: `reservations` only.
+    PostRefinement,
+}
+
+/// Resources for role pools in a given format.
+pub fn resources_in(pools: &RolePools, format: ResourceFormat) -> Vec<Resource> {
     let mut out = Vec::new();
     for (role, s) in pools {
         for r in s.to_resources() {
-            out.push(if role == "*" { r } else { r.reserved_to(role) });
+            let mut r = if role == "*" { r } else { r.reserved_to(role) };
+            match format {
+                ResourceFormat::Endpoint => {
+                    r.role = Some(role.clone());
+                }
+                ResourceFormat::PreRefinement => {
+                    r.role = Some(role.clone());
+                    r.reservations.clear();
+                }
+                ResourceFormat::PostRefinement => {
+                    r.role = None;
+                }
+            }
+            out.push(r);
         }
     }
     out
+}
+
+/// Resources for role pools as the endpoints write them.
+pub fn resources_of(pools: &RolePools) -> Vec<Resource> {
+    resources_in(pools, ResourceFormat::Endpoint)
 }
 
 pub fn pools_add(a: &mut RolePools, b: &RolePools) {
@@ -300,8 +331,15 @@ pub struct OfferRec {
 }
 
 impl OfferRec {
-    pub fn to_offer(&self, agent: &Agent) -> mesos_api::Offer {
-        let mut resources = resources_of(&self.pools);
+    /// The offer as sent to a framework; `refinement` says whether it has
+    /// the RESERVATION_REFINEMENT capability.
+    pub fn to_offer(&self, agent: &Agent, refinement: bool) -> mesos_api::Offer {
+        let format = if refinement {
+            ResourceFormat::PostRefinement
+        } else {
+            ResourceFormat::PreRefinement
+        };
+        let mut resources = resources_in(&self.pools, format);
         for r in &mut resources {
             r.allocation_info = Some(mesos_api::AllocationInfo {
                 role: Some(self.role.clone()),

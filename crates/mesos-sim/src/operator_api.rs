@@ -150,7 +150,11 @@ fn get_frameworks(m: &Master) -> Value {
             .offers
             .values()
             .filter(|o| o.framework_id == f.id)
-            .filter_map(|o| m.agents.get(&o.agent_id).map(|a| json!(o.to_offer(a))))
+            .filter_map(|o| {
+                m.agents
+                    .get(&o.agent_id)
+                    .map(|a| json!(o.to_offer(a, true)))
+            })
             .collect();
         if !offers.is_empty() {
             let mut offered = crate::model::RolePools::new();

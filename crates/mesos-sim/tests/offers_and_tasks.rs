@@ -517,6 +517,13 @@ async fn reserved_resources_go_only_to_their_role() {
         .filter(|r| r.reserved_role() == Some("alluxio"))
         .collect();
     assert_eq!(reserved.len(), 3);
+    // Without RESERVATION_REFINEMENT, offers use the old `role` field only.
+    assert!(reserved.iter().all(|r| r.reservations.is_empty()));
+    assert!(offer
+        .resources
+        .iter()
+        .filter(|r| r.reserved_role().is_none())
+        .all(|r| r.role.as_deref() == Some("*")));
     // Launch on the reserved resources, copied from the offer.
     let task = TaskInfo::command(
         "AlluxioMaster",
@@ -613,4 +620,120 @@ async fn resubscribing_within_failover_timeout_keeps_the_tasks() {
         (st.task_id.value.as_str(), st.state),
         ("t1", TaskState::Running)
     );
+}
+
+#[tokio::test]
+async fn refinement_capable_frameworks_get_reservations_instead_of_role() {
+    let toml = format!(
+        "{FAST}\n[[agents]]\nhostname = \"h\"\ncpus = 1\nmem = 100\n[agents.reserved.alluxio]\ncpus = 2\n"
+    );
+    let sim = start(&toml).await;
+    let mut info = framework("alluxio").with_capability(CapabilityType::ReservationRefinement);
+    info.role = Some("alluxio".into());
+    let (mut sub, _) = Subscription::open(&sim.url(), info).await;
+    let offer = sub.offers().await.remove(0);
+    let reserved: Vec<_> = offer
+        .resources
+        .iter()
+        .filter(|r| !r.reservations.is_empty())
+        .collect();
+    assert_eq!(reserved.len(), 1);
+    assert_eq!(reserved[0].reservations[0].role.as_deref(), Some("alluxio"));
+    assert_eq!(
+        reserved[0].reservations[0].kind,
+        Some(ReservationType::Static)
+    );
+    assert!(offer.resources.iter().all(|r| r.role.is_none()));
+}
+
+#[tokio::test]
+async fn shutdown_kills_the_executors_tasks() {
+    let sim = start_default().await;
+    let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
+    let offer = sub.offers().await.remove(0);
+    launch(&sub, &offer, vec![task_on(&offer, "t1", "")]).await;
+    until_state(&mut sub, "t1", TaskState::Running).await;
+    let (s, _) = sub
+        .call(&Call::shutdown(
+            sub.framework_id.clone(),
+            ExecutorId::new("t1"),
+            offer.agent_id.clone(),
+        ))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let st = sub.update().await;
+    assert_eq!(st.state, TaskState::Killed);
+    assert_eq!(st.reason, Some(Reason::ReasonExecutorTerminated));
+}
+
+#[tokio::test]
+async fn a_task_killed_while_staging_is_killed_during_launch() {
+    let sim = start(&format!(
+        "[timing]\nallocation_interval = \"30ms\"\ntask_start_delay = \"2s\"\n{}",
+        agents(1, "[31000-32000]")
+    ))
+    .await;
+    let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
+    let offer = sub.offers().await.remove(0);
+    launch(&sub, &offer, vec![task_on(&offer, "t1", "")]).await;
+    sub.call(&Call::kill(sub.framework_id.clone(), "t1".into(), None))
+        .await;
+    let st = sub.update().await;
+    assert_eq!(st.state, TaskState::Killed);
+    assert_eq!(st.reason, Some(Reason::ReasonTaskKilledDuringLaunch));
+}
+
+#[tokio::test]
+async fn agents_added_through_the_control_prefix_are_offered() {
+    let sim = start(&format!("{FAST}\n{}", agents(0, ""))).await;
+    let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
+    let r = client()
+        .post(format!("{}/__sim/agents", sim.url()))
+        .body(r#"{"hostname":"late","cpus":2,"mem":512,"ports":"[31000-31005]"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let offer = sub.offers().await.remove(0);
+    assert_eq!(offer.agent_id.value, id);
+    assert_eq!(offer.hostname, "late");
+    let r = client()
+        .post(format!("{}/__sim/agents", sim.url()))
+        .body(r#"{"hostname":"x","cpu":2}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn leadership_can_be_toggled_over_http() {
+    let sim = start_default().await;
+    let r = client()
+        .post(format!(
+            "{}/__sim/leading?leading=false&leader=http://other:5050",
+            sim.url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = client()
+        .get(format!("{}/master/state", sim.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(r.headers()["location"], "//other:5050/master/state");
+    client()
+        .post(format!("{}/__sim/leading?leading=true", sim.url()))
+        .send()
+        .await
+        .unwrap();
+    let (_sub, ev) = Subscription::open(&sim.url(), framework("f")).await;
+    assert_eq!(ev.kind, EventType::Subscribed);
 }
