@@ -127,8 +127,22 @@ pub fn ranges_union(resources: &[Resource], name: &str) -> PortRanges {
         .fold(PortRanges::new(), |acc, r| acc.union(&r.port_ranges()))
 }
 
+/// Port ranges serialise as the old endpoints' string, `"[31000-32000]"`.
+impl serde::Serialize for PortRanges {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PortRanges {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// cpus, mem, disk and ports: the resources Alluxio tasks use, summed.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceSummary {
     pub cpus: f64,
     /// MB.

@@ -1,1 +1,308 @@
-//! A Mesos-compatible master emulator (work in progress).
+//! A Mesos-compatible master emulator, for tests and for `master = "local"`.
+//!
+//! It speaks the v1 scheduler API (`POST /api/v1/scheduler`, RecordIO event
+//! stream), the v1 operator API and the old read-only endpoints with the
+//! status codes, texts and JSON shapes of a real 1.x master, offers the
+//! resources of agents described in a cluster file, and plays task
+//! lifecycles (optionally running the commands). Tests drive failures
+//! through [`SimHandle`] or the `/__sim/` HTTP prefix. It is not a
+//! scheduler, an agent or a container runtime: see README.md for what
+//! differs from Mesos.
+
+// Handlers return early with a ready HTTP response as the error value;
+// boxing every one of them would only add noise.
+#![allow(clippy::result_large_err)]
+
+pub mod agent_api;
+mod allocator;
+pub mod app;
+pub mod cluster;
+pub mod faults;
+pub mod lifecycle;
+pub mod model;
+pub mod operator_api;
+pub mod persist;
+pub mod read_api;
+pub mod sandbox;
+pub mod scheduler_api;
+pub mod server;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use cluster::{AgentSpec, ClusterSpec, Timing};
+pub use model::Transition;
+
+use app::{App, SharedApp};
+
+/// How to run an emulator.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub cluster: ClusterSpec,
+    /// Where to listen; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// Save and reload state here (`mesos-sim-state.json`, plus sandboxes).
+    pub persist_dir: Option<PathBuf>,
+    /// Start as a non-leading master that redirects here (`--leader`).
+    pub leader: Option<String>,
+    /// Where task sandboxes go; default: under `persist_dir`, else a fresh
+    /// temporary directory removed at shutdown.
+    pub sandbox_dir: Option<PathBuf>,
+}
+
+impl SimConfig {
+    pub fn new(cluster: ClusterSpec, listen: SocketAddr) -> Self {
+        SimConfig {
+            cluster,
+            listen,
+            persist_dir: None,
+            leader: None,
+            sandbox_dir: None,
+        }
+    }
+}
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot create sandbox directory {path}: {source}")]
+    Sandbox {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot load saved emulator state: {0}")]
+    Load(String),
+}
+
+/// The emulator entry point.
+pub struct Sim;
+
+impl Sim {
+    /// Starts an emulator; the returned handle serves until `shutdown`.
+    pub async fn start(
+        cluster: ClusterSpec,
+        listen: SocketAddr,
+        persist_dir: Option<PathBuf>,
+    ) -> Result<SimHandle, SimError> {
+        let mut cfg = SimConfig::new(cluster, listen);
+        cfg.persist_dir = persist_dir;
+        Sim::start_with(cfg).await
+    }
+
+    pub async fn start_with(cfg: SimConfig) -> Result<SimHandle, SimError> {
+        let listener = tokio::net::TcpListener::bind(cfg.listen)
+            .await
+            .map_err(|source| SimError::Bind {
+                addr: cfg.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| SimError::Bind {
+            addr: cfg.listen,
+            source,
+        })?;
+        let (sandbox_root, temp_sandbox) = match (&cfg.sandbox_dir, &cfg.persist_dir) {
+            (Some(d), _) => (d.clone(), false),
+            (None, Some(p)) => (p.join("sandboxes"), false),
+            (None, None) => (
+                std::env::temp_dir().join(format!("mesos-sim-{}", uuid::Uuid::new_v4())),
+                true,
+            ),
+        };
+        std::fs::create_dir_all(&sandbox_root).map_err(|source| SimError::Sandbox {
+            path: sandbox_root.display().to_string(),
+            source,
+        })?;
+        let persist_file = cfg
+            .persist_dir
+            .as_ref()
+            .map(|d| d.join("mesos-sim-state.json"));
+        let snapshot = match &persist_file {
+            Some(f) => persist::load(f).map_err(SimError::Load)?,
+            None => None,
+        };
+        let mut master = model::Master::new(
+            cfg.cluster,
+            addr,
+            sandbox_root.clone(),
+            snapshot.as_ref().map(|s| s.master_id.clone()),
+        );
+        if let Some(s) = snapshot {
+            master.restore(s);
+        }
+        if let Some(leader) = cfg.leader {
+            master.leading = false;
+            master.leader_url = Some(leader);
+        }
+        let app = App::new(master, persist_file);
+        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+        let clock = tokio::spawn(server::clock(app.clone()));
+        let persister = tokio::spawn(server::persister(app.clone()));
+        let router = server::router(app.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stop_rx.wait_for(|s| *s).await;
+                })
+                .await;
+        });
+        Ok(SimHandle {
+            app,
+            addr,
+            stop: stop_tx,
+            tasks: vec![clock, persister],
+            server: Some(server),
+            temp_sandbox: temp_sandbox.then_some(sandbox_root),
+        })
+    }
+}
+
+/// A running emulator.
+pub struct SimHandle {
+    app: SharedApp,
+    addr: SocketAddr,
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    temp_sandbox: Option<PathBuf>,
+}
+
+impl SimHandle {
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The master ID (framework IDs are `<master id>-NNNN`).
+    pub fn master_id(&self) -> String {
+        self.app.lock().id.clone()
+    }
+
+    /// Agent IDs by hostname.
+    pub fn agents(&self) -> Vec<(String, String)> {
+        self.app
+            .lock()
+            .agents
+            .values()
+            .map(|a| (a.hostname.clone(), a.id.clone()))
+            .collect()
+    }
+
+    /// Every task state change so far, oldest first.
+    pub fn transitions(&self) -> Vec<Transition> {
+        self.app.lock().transitions.clone()
+    }
+
+    /// The `/master/state` document as it is now.
+    pub fn state_json(&self) -> serde_json::Value {
+        read_api::state_json(&self.app.lock())
+    }
+
+    /// Removes an agent (by ID or hostname): offers rescinded, tasks LOST or UNREACHABLE.
+    pub fn remove_agent(&self, agent: &str) -> bool {
+        let ok = {
+            let mut m = self.app.lock();
+            m.find_agent(agent).is_some_and(|id| m.remove_agent(&id))
+        };
+        self.app.touch();
+        ok
+    }
+
+    /// Brings a removed agent back.
+    pub fn restore_agent(&self, agent: &str) -> bool {
+        let mut m = self.app.lock();
+        m.find_agent(agent).is_some_and(|id| m.restore_agent(&id))
+    }
+
+    /// Adds an agent (or replaces a removed one with the same hostname); returns its ID.
+    pub fn add_agent(&self, spec: &AgentSpec) -> String {
+        let id = self.app.lock().add_agent(spec);
+        self.app.touch();
+        id
+    }
+
+    /// Fails a task as if its command had exited non-zero.
+    pub fn fail_task(&self, task_id: &str, message: &str) -> bool {
+        let ok = self.app.lock().fail_task(task_id, message);
+        self.app.touch();
+        ok
+    }
+
+    /// Drops every subscription stream; returns how many.
+    pub fn drop_streams(&self) -> usize {
+        self.app.lock().drop_streams()
+    }
+
+    /// Stops or resumes leading; `leader` is where a non-leader redirects (None: 503).
+    pub fn set_leading(&self, leading: bool, leader: Option<String>) {
+        let mut m = self.app.lock();
+        m.set_leading(leading);
+        m.leader_url = leader;
+    }
+
+    /// The next `n` scheduler/operator calls answer 503.
+    pub fn fail_next_calls(&self, n: u32) {
+        self.app.lock().faults.fail_next_calls = n;
+    }
+
+    /// Delays every Mesos response.
+    pub fn set_response_delay(&self, d: Duration) {
+        self.app.lock().faults.response_delay = d;
+    }
+
+    /// Stops serving: streams end, state is saved, running commands are killed.
+    pub async fn shutdown(mut self) {
+        self.stop_now().await;
+    }
+
+    async fn stop_now(&mut self) {
+        {
+            let mut m = self.app.lock();
+            for fw in m.frameworks.values_mut() {
+                fw.connection = None;
+                for t in fw.tasks.values_mut() {
+                    if let Some(p) = t.process.take() {
+                        let _ = p.send(());
+                    }
+                }
+            }
+        }
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+        if let Some(f) = self.app.persist_file.clone() {
+            server::save_now(&self.app, &f);
+        }
+        let _ = self.stop.send(true);
+        if let Some(s) = self.server.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), s).await;
+        }
+        if let Some(d) = self.temp_sandbox.take() {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+        let _ = self.stop.send(true);
+        if let Some(s) = self.server.take() {
+            s.abort();
+        }
+        if let Some(d) = self.temp_sandbox.take() {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}

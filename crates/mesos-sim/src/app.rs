@@ -1,0 +1,176 @@
+//! Shared application state and the checks every Mesos endpoint makes
+//! first: injected faults (delay, 503), leadership (307 to the leader or
+//! 503 when none is known), scheduler authentication (HTTP Basic).
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+
+use crate::model::Master;
+
+/// What every handler shares.
+pub struct App {
+    master: Mutex<Master>,
+    pub persist_file: Option<PathBuf>,
+    /// Wakes the persister when something durable changed.
+    pub changed: tokio::sync::Notify,
+}
+
+pub type SharedApp = Arc<App>;
+
+impl App {
+    pub fn new(master: Master, persist_file: Option<PathBuf>) -> SharedApp {
+        Arc::new(App {
+            master: Mutex::new(master),
+            persist_file,
+            changed: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// The master, locked. Never held across an await.
+    pub fn lock(&self) -> MutexGuard<'_, Master> {
+        // A panic while holding the lock would be a bug in the emulator;
+        // keep serving with the state as it was rather than cascading.
+        self.master.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Call after a change so that the persister saves it.
+    pub fn touch(&self) {
+        if self.persist_file.is_some() {
+            self.changed.notify_one();
+        }
+    }
+}
+
+/// Plain-text response with a status, as libprocess writes errors.
+pub fn text(status: StatusCode, body: impl Into<String>) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
+        body.into(),
+    )
+        .into_response()
+}
+
+/// JSON response with status 200.
+pub fn json(value: &serde_json::Value) -> Response {
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+/// Applies injected delay and failures. `counts` says whether this request
+/// uses up one of the "fail next N calls".
+pub async fn faults(app: &App, counts: bool) -> Option<Response> {
+    let delay = app.lock().faults.response_delay;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let mut m = app.lock();
+    if counts && m.faults.fail_next_calls > 0 {
+        m.faults.fail_next_calls -= 1;
+        return Some(text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Injected failure (mesos-sim fault)",
+        ));
+    }
+    None
+}
+
+/// When this master does not lead: 307 to the leader (scheme-relative
+/// `//host:port/path`, as `Master::Http::redirect` does) or 503.
+pub fn not_leading(app: &App, uri: &Uri) -> Option<Response> {
+    let m = app.lock();
+    if m.leading {
+        return None;
+    }
+    let Some(leader) = &m.leader_url else {
+        return Some(text(StatusCode::SERVICE_UNAVAILABLE, "No leader elected"));
+    };
+    Some(redirect_to(leader, uri.path(), uri.query()))
+}
+
+/// 307 to `leader` + path; `/master/redirect` and `/redirect` go to the base.
+pub fn redirect_to(leader: &str, path: &str, query: Option<&str>) -> Response {
+    let base = leader
+        .trim_end_matches('/')
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
+    let base = format!("//{base}");
+    let loc = if path == "/redirect" || path == "/master/redirect" {
+        base
+    } else {
+        match query {
+            Some(q) => format!("{base}{path}?{q}"),
+            None => format!("{base}{path}"),
+        }
+    };
+    let mut r = StatusCode::TEMPORARY_REDIRECT.into_response();
+    if let Ok(v) = HeaderValue::from_str(&loc) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// Result of checking HTTP Basic credentials.
+pub enum Auth {
+    /// No authentication configured.
+    Open,
+    Principal(String),
+    Refused(Response),
+}
+
+/// HTTP Basic authentication against the cluster file's principals.
+pub fn authenticate(app: &App, headers: &HeaderMap) -> Auth {
+    let m = app.lock();
+    let creds = &m.spec.authentication.principals;
+    if creds.is_empty() {
+        return Auth::Open;
+    }
+    let refused = || {
+        let mut r = text(StatusCode::UNAUTHORIZED, "");
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"mesos\""),
+        );
+        Auth::Refused(r)
+    };
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return refused();
+    };
+    let Some(b64) = value.strip_prefix("Basic ") else {
+        return refused();
+    };
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) else {
+        return refused();
+    };
+    let Ok(pair) = String::from_utf8(decoded) else {
+        return refused();
+    };
+    let Some((user, pass)) = pair.split_once(':') else {
+        return refused();
+    };
+    if creds
+        .iter()
+        .any(|c| c.principal == user && c.secret == pass)
+    {
+        Auth::Principal(user.to_string())
+    } else {
+        refused()
+    }
+}

@@ -1,0 +1,503 @@
+//! Task state changes and the status updates that report them.
+//!
+//! Updates that come "from the agent" carry a uuid and are resent (with
+//! doubling backoff) until acknowledged; only the oldest unacknowledged
+//! update of a task is on the wire, as the agent's status update manager
+//! does. Updates the master makes itself (reconciliation, agent loss)
+//! carry no uuid and are sent once.
+
+use std::time::{Duration, Instant};
+
+use mesos_api::scheduler::ReconcileTask;
+use mesos_api::{AgentId, Event, ExecutorId, Reason, Source, TaskState, TaskStatus};
+
+use crate::model::{now_secs, Master, PendingUpdate, Task, Timer};
+
+/// Longest resend interval of an unacknowledged update (Mesos: 10 minutes).
+const MAX_BACKOFF: Duration = Duration::from_secs(600);
+
+/// How a status update is produced.
+pub struct Change<'a> {
+    pub state: TaskState,
+    pub source: Source,
+    pub reason: Option<Reason>,
+    pub message: Option<&'a str>,
+    /// Agent-originated updates are acknowledged; master-made ones are not.
+    pub acknowledged: bool,
+}
+
+impl Change<'_> {
+    pub fn executor(state: TaskState) -> Change<'static> {
+        Change {
+            state,
+            source: Source::SourceExecutor,
+            reason: None,
+            message: None,
+            acknowledged: true,
+        }
+    }
+}
+
+fn status_for(task: &Task, change: &Change<'_>) -> TaskStatus {
+    let mut st = TaskStatus::new(task.info.task_id.clone(), change.state);
+    st.source = Some(change.source);
+    st.reason = change.reason;
+    st.message = change.message.map(str::to_string);
+    st.agent_id = Some(AgentId::new(task.agent_id.clone()));
+    if change.source != Source::SourceMaster {
+        st.executor_id = Some(ExecutorId::new(task.executor_id()));
+    }
+    st.timestamp = Some(now_secs());
+    if change.acknowledged {
+        st.uuid = Some(mesos_api::uuid_to_base64(&uuid::Uuid::new_v4()));
+    }
+    st
+}
+
+impl Master {
+    /// Moves a task to a new state and reports it to its framework.
+    /// Returns false when the task is unknown.
+    pub fn change_task(&mut self, fid: &str, task_id: &str, change: Change<'_>) -> bool {
+        let retry = self.spec.timing.status_update_retry;
+        let Some(fw) = self.frameworks.get_mut(fid) else {
+            return false;
+        };
+        let Some(task) = fw
+            .tasks
+            .get_mut(task_id)
+            .or_else(|| fw.unreachable_tasks.get_mut(task_id))
+        else {
+            return false;
+        };
+        if task.state.is_terminal() {
+            return true;
+        }
+        let status = status_for(task, &change);
+        task.state = change.state;
+        task.statuses.push(status.clone());
+        if change.state.is_terminal() {
+            task.held.clear();
+            task.timer = None;
+            if let Some(p) = task.process.take() {
+                let _ = p.send(());
+            }
+        }
+        let now = Instant::now();
+        if change.acknowledged {
+            let first = task.pending.is_empty();
+            let mut pu = PendingUpdate {
+                status: status.clone(),
+                next_send: None,
+                backoff: retry,
+            };
+            if first && fw.connection.is_some() {
+                pu.next_send = Some(now + retry);
+                fw.send(&Event::update(status));
+            } else if first {
+                pu.next_send = Some(now);
+            }
+            let task = fw
+                .tasks
+                .get_mut(task_id)
+                .or_else(|| fw.unreachable_tasks.get_mut(task_id))
+                .expect("task looked up above");
+            task.pending.push_back(pu);
+        } else {
+            fw.send(&Event::update(status));
+            if change.state.is_terminal() {
+                if let Some(t) = fw.unreachable_tasks.remove(task_id) {
+                    fw.tasks.insert(task_id.to_string(), t);
+                }
+                fw.complete_task(task_id);
+            }
+        }
+        let task = self.find_task(fid, task_id).cloned();
+        if let Some(t) = task {
+            self.record(fid, &t, change.state);
+        }
+        self.dirty = true;
+        true
+    }
+
+    fn find_task(&self, fid: &str, task_id: &str) -> Option<&Task> {
+        let fw = self.frameworks.get(fid)?;
+        fw.tasks
+            .get(task_id)
+            .or_else(|| fw.unreachable_tasks.get(task_id))
+            .or_else(|| fw.completed_tasks.iter().rev().find(|t| t.id() == task_id))
+    }
+
+    /// ACKNOWLEDGE: drops the matching update and puts the next one on the
+    /// wire; a task whose terminal update is acknowledged is completed.
+    pub fn acknowledge(&mut self, fid: &str, task_id: &str, uuid: &str) {
+        let Some(fw) = self.frameworks.get_mut(fid) else {
+            return;
+        };
+        let Some(task) = fw.tasks.get_mut(task_id) else {
+            return;
+        };
+        let Some(pos) = task
+            .pending
+            .iter()
+            .position(|p| p.status.uuid.as_deref() == Some(uuid))
+        else {
+            return;
+        };
+        // The agent drops the acknowledged update and every older one.
+        task.pending.drain(..=pos);
+        if let Some(next) = task.pending.front_mut() {
+            next.next_send = Some(Instant::now());
+        }
+        if task.pending.is_empty() && task.state.is_terminal() {
+            fw.complete_task(task_id);
+        }
+        self.dirty = true;
+    }
+
+    /// Resends unacknowledged updates whose time has come.
+    pub fn resend_updates(&mut self, now: Instant) {
+        for fw in self.frameworks.values_mut() {
+            let Some(conn) = &fw.connection else {
+                continue;
+            };
+            for task in fw
+                .tasks
+                .values_mut()
+                .chain(fw.unreachable_tasks.values_mut())
+            {
+                if let Some(front) = task.pending.front_mut() {
+                    if front.next_send.is_some_and(|t| t <= now) {
+                        conn.send(&Event::update(front.status.clone()));
+                        front.next_send = Some(now + front.backoff);
+                        front.backoff = (front.backoff * 2).min(MAX_BACKOFF);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Puts every task's oldest unacknowledged update on the wire again
+    /// (after a (re-)subscription).
+    pub fn resend_all_pending(&mut self, fid: &str) {
+        let retry = self.spec.timing.status_update_retry;
+        if let Some(fw) = self.frameworks.get_mut(fid) {
+            for t in fw
+                .tasks
+                .values_mut()
+                .chain(fw.unreachable_tasks.values_mut())
+            {
+                if let Some(front) = t.pending.front_mut() {
+                    front.next_send = Some(Instant::now());
+                    front.backoff = retry;
+                }
+            }
+        }
+    }
+
+    /// Fires task timers: STARTING, RUNNING, and the end of a KILLING.
+    pub fn run_task_timers(&mut self, now: Instant) -> Vec<(String, String)> {
+        let mut due = Vec::new();
+        for (fid, fw) in &self.frameworks {
+            for (tid, t) in &fw.tasks {
+                if let Some((timer, at)) = t.timer {
+                    if at <= now {
+                        due.push((fid.clone(), tid.clone(), timer));
+                    }
+                }
+            }
+        }
+        let delay = self.spec.timing.task_start_delay;
+        let mut to_spawn = Vec::new();
+        for (fid, tid, timer) in due {
+            let next = match timer {
+                Timer::Starting => {
+                    self.change_task(&fid, &tid, Change::executor(TaskState::Starting));
+                    if self.spec.exec {
+                        to_spawn.push((fid.clone(), tid.clone()));
+                        None
+                    } else {
+                        Some((Timer::Running, now + delay))
+                    }
+                }
+                Timer::Running => {
+                    self.change_task(&fid, &tid, Change::executor(TaskState::Running));
+                    None
+                }
+                Timer::Killed => {
+                    self.change_task(&fid, &tid, Change::executor(TaskState::Killed));
+                    None
+                }
+            };
+            if let Some(t) = self
+                .frameworks
+                .get_mut(&fid)
+                .and_then(|f| f.tasks.get_mut(&tid))
+            {
+                if !t.state.is_terminal() {
+                    t.timer = next;
+                }
+            }
+        }
+        to_spawn
+    }
+
+    /// KILL: as the agent would, with TASK_KILLING first for frameworks
+    /// that declared TASK_KILLING_STATE. Unknown tasks are reconciled
+    /// instead, as `Master::kill` does.
+    pub fn kill_task(&mut self, fid: &str, task_id: &str, agent_id: Option<&AgentId>) {
+        let Some(fw) = self.frameworks.get_mut(fid) else {
+            return;
+        };
+        let killing_state = fw
+            .info
+            .has_capability(mesos_api::CapabilityType::TaskKillingState);
+        let Some(task) = fw.tasks.get_mut(task_id) else {
+            if !fw.unreachable_tasks.contains_key(task_id) {
+                self.reconcile(
+                    fid,
+                    &[ReconcileTask {
+                        task_id: task_id.into(),
+                        agent_id: agent_id.cloned(),
+                    }],
+                );
+            }
+            return;
+        };
+        if task.state.is_terminal() || task.kill_requested {
+            return;
+        }
+        task.kill_requested = true;
+        let staging = task.state == TaskState::Staging;
+        let process = task.process.clone();
+        let delay = self.spec.timing.task_start_delay;
+        if staging {
+            self.change_task(
+                fid,
+                task_id,
+                Change {
+                    state: TaskState::Killed,
+                    source: Source::SourceAgent,
+                    reason: Some(Reason::ReasonTaskKilledDuringLaunch),
+                    message: Some("Task killed before delivery to the executor"),
+                    acknowledged: true,
+                },
+            );
+            return;
+        }
+        if killing_state {
+            self.change_task(fid, task_id, Change::executor(TaskState::Killing));
+        }
+        match process {
+            Some(p) => {
+                let _ = p.send(());
+            }
+            None => {
+                if let Some(t) = self
+                    .frameworks
+                    .get_mut(fid)
+                    .and_then(|f| f.tasks.get_mut(task_id))
+                {
+                    t.timer = Some((Timer::Killed, Instant::now() + delay));
+                }
+            }
+        }
+    }
+
+    /// RECONCILE: explicit for `tasks`, implicit (every known task) when empty.
+    pub fn reconcile(&mut self, fid: &str, tasks: &[ReconcileTask]) {
+        let Some(fw) = self.frameworks.get(fid) else {
+            return;
+        };
+        let aware = fw.partition_aware();
+        let mut updates = Vec::new();
+        let latest = |t: &Task| {
+            let mut st = TaskStatus::new(t.info.task_id.clone(), t.state);
+            st.source = Some(Source::SourceMaster);
+            st.reason = Some(Reason::ReasonReconciliation);
+            st.message = Some("Reconciliation: Latest task state".to_string());
+            st.agent_id = Some(AgentId::new(t.agent_id.clone()));
+            st.timestamp = Some(now_secs());
+            if t.info.executor.is_some() {
+                st.executor_id = Some(ExecutorId::new(t.executor_id()));
+            }
+            st
+        };
+        if tasks.is_empty() {
+            for t in fw.tasks.values().chain(fw.unreachable_tasks.values()) {
+                updates.push(latest(t));
+            }
+        } else {
+            for rt in tasks {
+                let known = fw
+                    .tasks
+                    .get(&rt.task_id.value)
+                    .or_else(|| fw.unreachable_tasks.get(&rt.task_id.value));
+                if let Some(t) = known {
+                    updates.push(latest(t));
+                    continue;
+                }
+                let agent = rt.agent_id.as_ref().and_then(|a| self.agents.get(&a.value));
+                let (state, message) = match agent {
+                    Some(a) if !a.removed => (
+                        TaskState::Gone,
+                        "Reconciliation: Task is unknown to the agent",
+                    ),
+                    Some(_) => (
+                        TaskState::Unreachable,
+                        "Reconciliation: Task is unreachable",
+                    ),
+                    None => (TaskState::Unknown, "Reconciliation: Task is unknown"),
+                };
+                let mut st = TaskStatus::new(
+                    rt.task_id.clone(),
+                    if aware { state } else { TaskState::Lost },
+                );
+                st.source = Some(Source::SourceMaster);
+                st.reason = Some(Reason::ReasonReconciliation);
+                st.message = Some(message.to_string());
+                st.agent_id = rt.agent_id.clone();
+                st.timestamp = Some(now_secs());
+                updates.push(st);
+            }
+        }
+        for st in updates {
+            fw.send(&Event::update(st));
+        }
+    }
+
+    /// Ends every task of a framework without status updates (TEARDOWN,
+    /// failover timeout) and forgets the framework.
+    pub fn remove_framework(&mut self, fid: &str) {
+        let offer_ids: Vec<String> = self
+            .offers
+            .values()
+            .filter(|o| o.framework_id == fid)
+            .map(|o| o.id.clone())
+            .collect();
+        for o in offer_ids {
+            self.offers.remove(&o);
+        }
+        let Some(mut fw) = self.frameworks.remove(fid) else {
+            return;
+        };
+        fw.connection = None;
+        fw.unregistered_time = Some(now_secs());
+        let ids: Vec<String> = fw
+            .tasks
+            .keys()
+            .chain(fw.unreachable_tasks.keys())
+            .cloned()
+            .collect();
+        for tid in ids {
+            let mut t = fw
+                .tasks
+                .remove(&tid)
+                .or_else(|| fw.unreachable_tasks.remove(&tid))
+                .expect("id listed above");
+            if let Some(p) = t.process.take() {
+                let _ = p.send(());
+            }
+            if !t.state.is_terminal() {
+                t.state = TaskState::Killed;
+                let mut st = TaskStatus::new(t.info.task_id.clone(), TaskState::Killed);
+                st.source = Some(Source::SourceMaster);
+                st.reason = Some(Reason::ReasonFrameworkRemoved);
+                st.message = Some("Framework removed".to_string());
+                st.agent_id = Some(AgentId::new(t.agent_id.clone()));
+                st.timestamp = Some(now_secs());
+                t.statuses.push(st);
+                self.record(fid, &t, TaskState::Killed);
+            }
+            t.held.clear();
+            t.pending.clear();
+            t.timer = None;
+            fw.tasks.insert(tid.clone(), t);
+            fw.complete_task(&tid);
+        }
+        self.removed_frameworks.insert(fid.to_string(), fw);
+        self.dirty = true;
+    }
+
+    /// An agent goes away: offers on it are rescinded and its tasks become
+    /// TASK_LOST (TASK_UNREACHABLE for partition-aware frameworks).
+    pub fn remove_agent(&mut self, agent_id: &str) -> bool {
+        let Some(agent) = self.agents.get_mut(agent_id) else {
+            return false;
+        };
+        if agent.removed {
+            return true;
+        }
+        agent.removed = true;
+        let offers: Vec<_> = self
+            .offers
+            .values()
+            .filter(|o| o.agent_id == agent_id)
+            .cloned()
+            .collect();
+        for o in offers {
+            self.rescind(&o.id);
+        }
+        let mut affected = Vec::new();
+        for (fid, fw) in &self.frameworks {
+            for (tid, t) in &fw.tasks {
+                if t.agent_id == agent_id && !t.state.is_terminal() {
+                    affected.push((fid.clone(), tid.clone(), fw.partition_aware()));
+                }
+            }
+        }
+        for (fid, tid, aware) in affected {
+            let state = if aware {
+                TaskState::Unreachable
+            } else {
+                TaskState::Lost
+            };
+            if aware {
+                if let Some(fw) = self.frameworks.get_mut(&fid) {
+                    if let Some(mut t) = fw.tasks.remove(&tid) {
+                        t.timer = None;
+                        if let Some(p) = t.process.take() {
+                            let _ = p.send(());
+                        }
+                        fw.unreachable_tasks.insert(tid.clone(), t);
+                    }
+                }
+            }
+            self.change_task(
+                &fid,
+                &tid,
+                Change {
+                    state,
+                    source: Source::SourceMaster,
+                    reason: Some(Reason::ReasonAgentRemoved),
+                    message: Some("Agent removed"),
+                    acknowledged: false,
+                },
+            );
+            if aware {
+                if let Some(t) = self
+                    .frameworks
+                    .get_mut(&fid)
+                    .and_then(|f| f.unreachable_tasks.get_mut(&tid))
+                {
+                    t.held.clear();
+                    if let Some(st) = t.statuses.last_mut() {
+                        st.unreachable_time = Some(mesos_api::TimeInfo {
+                            nanoseconds: (now_secs() * 1e9) as i64,
+                        });
+                    }
+                }
+            }
+        }
+        self.dirty = true;
+        true
+    }
+
+    /// Withdraws an offer and tells its framework.
+    pub fn rescind(&mut self, offer_id: &str) {
+        if let Some(o) = self.offers.remove(offer_id) {
+            if let Some(fw) = self.frameworks.get(&o.framework_id) {
+                fw.send(&Event::rescind(offer_id.into()));
+            }
+        }
+    }
+}

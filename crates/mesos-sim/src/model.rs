@@ -1,0 +1,559 @@
+//! The emulated master's state: agents, frameworks, tasks, offers and the
+//! record of task transitions. Plain data plus small queries; the rules
+//! that change it live in `allocator`, `lifecycle` and `scheduler_api`.
+//!
+//! Fields marked `#[serde(skip)]` are runtime-only (clocks, connections);
+//! the rest is what `persist` saves between runs.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use mesos_api::{
+    AgentId, Attribute, Event, FrameworkId, FrameworkInfo, OfferId, PortRanges, Resource,
+    ResourceSummary, TaskInfo, TaskState, TaskStatus,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::cluster::{AgentSpec, ClusterSpec};
+
+/// Seconds since the epoch, as Mesos writes timestamps.
+pub fn now_secs() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
+}
+
+/// The role pools of an agent or an offer: `"*"` is unreserved.
+pub type RolePools = BTreeMap<String, ResourceSummary>;
+
+/// Splits resources into role pools by their reservation.
+pub fn pools_of(resources: &[Resource]) -> RolePools {
+    let mut by_role: BTreeMap<String, Vec<Resource>> = BTreeMap::new();
+    for r in resources {
+        let role = r.reserved_role().unwrap_or("*").to_string();
+        by_role.entry(role).or_default().push(r.clone());
+    }
+    by_role
+        .into_iter()
+        .map(|(role, rs)| (role, ResourceSummary::of(&rs)))
+        .collect()
+}
+
+/// The three ways Mesos writes a resource's reservation
+/// (`convertResourceFormat` in `src/common/resources_utils.cpp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceFormat {
+    /// Endpoints and the operator API: `role` (`"*"` when unreserved)
+    /// and, when reserved, `reservations` too.
+    Endpoint,
+    /// Offers to frameworks without RESERVATION_REFINEMENT: `role` only.
+    PreRefinement,
+    /// Offers to RESERVATION_REFINEMENT frameworks: `reservations` only.
+    PostRefinement,
+}
+
+/// Resources for role pools in a given format.
+pub fn resources_in(pools: &RolePools, format: ResourceFormat) -> Vec<Resource> {
+    let mut out = Vec::new();
+    for (role, s) in pools {
+        for r in s.to_resources() {
+            let mut r = if role == "*" { r } else { r.reserved_to(role) };
+            match format {
+                ResourceFormat::Endpoint => {
+                    r.role = Some(role.clone());
+                }
+                ResourceFormat::PreRefinement => {
+                    r.role = Some(role.clone());
+                    r.reservations.clear();
+                }
+                ResourceFormat::PostRefinement => {
+                    r.role = None;
+                }
+            }
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// Resources for role pools as the endpoints write them.
+pub fn resources_of(pools: &RolePools) -> Vec<Resource> {
+    resources_in(pools, ResourceFormat::Endpoint)
+}
+
+pub fn pools_add(a: &mut RolePools, b: &RolePools) {
+    for (role, s) in b {
+        let e = a.entry(role.clone()).or_default();
+        *e = e.plus(s);
+    }
+}
+
+pub fn pools_sub(a: &mut RolePools, b: &RolePools) {
+    for (role, s) in b {
+        if let Some(e) = a.get_mut(role) {
+            *e = e.minus(s);
+        }
+    }
+    a.retain(|_, s| !s.is_empty());
+}
+
+pub fn pools_contain(have: &RolePools, need: &RolePools) -> bool {
+    need.iter()
+        .all(|(role, n)| n.is_empty() || have.get(role).is_some_and(|h| h.contains(n)))
+}
+
+pub fn pools_total(p: &RolePools) -> ResourceSummary {
+    p.values()
+        .fold(ResourceSummary::default(), |acc, s| acc.plus(s))
+}
+
+/// An agent of the emulated cluster.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Agent {
+    pub id: String,
+    pub hostname: String,
+    pub port: u16,
+    /// Everything the agent has, by role.
+    pub total: RolePools,
+    pub attributes: Vec<Attribute>,
+    pub active: bool,
+    /// Removed agents stay known (their ID is "gone") but offer nothing.
+    pub removed: bool,
+    pub registered_time: f64,
+    /// The agent number in its pid `slave(N)@...`.
+    pub index: usize,
+}
+
+impl Agent {
+    pub fn from_spec(spec: &AgentSpec, id: String, index: usize) -> Agent {
+        let mut total = RolePools::new();
+        total.insert(
+            "*".to_string(),
+            ResourceSummary {
+                cpus: spec.cpus,
+                mem: spec.mem,
+                disk: spec.disk,
+                ports: spec.ports.clone(),
+            },
+        );
+        for (role, r) in &spec.reserved {
+            total.insert(
+                role.clone(),
+                ResourceSummary {
+                    cpus: r.cpus,
+                    mem: r.mem,
+                    disk: r.disk,
+                    ports: r.ports.clone(),
+                },
+            );
+        }
+        total.retain(|_, s| !s.is_empty());
+        let attributes = spec
+            .attributes
+            .iter()
+            .map(|(k, v)| match v {
+                toml::Value::Integer(i) => Attribute::scalar(k, *i as f64),
+                toml::Value::Float(f) => Attribute::scalar(k, *f),
+                toml::Value::String(s) => Attribute::text(k, s),
+                other => Attribute::text(k, other.to_string()),
+            })
+            .collect();
+        Agent {
+            id,
+            hostname: spec.hostname.clone(),
+            port: 5051,
+            total,
+            attributes,
+            active: spec.active,
+            removed: false,
+            registered_time: now_secs(),
+            index,
+        }
+    }
+}
+
+/// A status update waiting for its acknowledgement.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingUpdate {
+    pub status: TaskStatus,
+    #[serde(skip)]
+    pub next_send: Option<Instant>,
+    #[serde(skip)]
+    pub backoff: Duration,
+}
+
+/// What happens next to a task by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    Starting,
+    Running,
+    Killed,
+}
+
+/// A task the master knows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Task {
+    pub info: TaskInfo,
+    pub framework_id: String,
+    pub agent_id: String,
+    pub state: TaskState,
+    /// Role pools this task holds on its agent (empty once terminal).
+    pub held: RolePools,
+    /// The role it was launched under.
+    pub role: String,
+    pub statuses: Vec<TaskStatus>,
+    /// Updates (with uuid) not yet acknowledged, oldest first; only the
+    /// first is on the wire, as the agent's status update manager does.
+    pub pending: VecDeque<PendingUpdate>,
+    pub sandbox: PathBuf,
+    #[serde(skip)]
+    pub timer: Option<(Timer, Instant)>,
+    /// Set while a real process runs for the task (exec mode).
+    #[serde(skip)]
+    pub process: Option<tokio::sync::mpsc::UnboundedSender<()>>,
+    /// A kill was asked for; the process result becomes TASK_KILLED.
+    #[serde(default)]
+    pub kill_requested: bool,
+}
+
+impl Task {
+    pub fn id(&self) -> &str {
+        &self.info.task_id.value
+    }
+
+    pub fn executor_id(&self) -> String {
+        match &self.info.executor {
+            Some(e) => e.executor_id.value.clone(),
+            None => self.id().to_string(),
+        }
+    }
+}
+
+/// A subscription stream.
+#[derive(Debug)]
+pub struct Connection {
+    pub stream_id: uuid::Uuid,
+    pub tx: UnboundedSender<Bytes>,
+    pub last_heartbeat: Instant,
+}
+
+impl Connection {
+    /// Writes an event; a closed stream is noticed by the ticker.
+    pub fn send(&self, event: &Event) {
+        let _ = self
+            .tx
+            .send(Bytes::from(mesos_api::recordio::encode_json(event)));
+    }
+}
+
+/// A decline/accept filter: no offers of this agent until `until`.
+#[derive(Debug, Clone)]
+pub struct OfferFilter {
+    pub agent_id: String,
+    pub until: Instant,
+}
+
+/// A framework the master knows.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Framework {
+    pub id: String,
+    pub info: FrameworkInfo,
+    pub registered_time: f64,
+    #[serde(default)]
+    pub reregistered_time: Option<f64>,
+    #[serde(default)]
+    pub unregistered_time: Option<f64>,
+    pub tasks: BTreeMap<String, Task>,
+    pub completed_tasks: VecDeque<Task>,
+    pub unreachable_tasks: BTreeMap<String, Task>,
+    #[serde(default)]
+    pub suppressed_roles: BTreeSet<String>,
+    #[serde(skip)]
+    pub connection: Option<Connection>,
+    /// When the scheduler went away (for failover_timeout).
+    #[serde(skip)]
+    pub disconnected_at: Option<Instant>,
+    #[serde(skip)]
+    pub filters: Vec<OfferFilter>,
+}
+
+/// Mesos caps completed tasks per framework (`--max_completed_tasks_per_framework`).
+pub const MAX_COMPLETED_TASKS: usize = 1000;
+
+impl Framework {
+    pub fn connected(&self) -> bool {
+        self.connection.is_some()
+    }
+
+    pub fn partition_aware(&self) -> bool {
+        self.info
+            .has_capability(mesos_api::CapabilityType::PartitionAware)
+    }
+
+    pub fn roles(&self) -> Vec<String> {
+        self.info.effective_roles()
+    }
+
+    pub fn send(&self, event: &Event) {
+        if let Some(c) = &self.connection {
+            c.send(event);
+        }
+    }
+
+    pub fn fid(&self) -> FrameworkId {
+        FrameworkId::new(self.id.clone())
+    }
+
+    /// Moves a task to `completed_tasks`, keeping the cap.
+    pub fn complete_task(&mut self, task_id: &str) {
+        if let Some(t) = self.tasks.remove(task_id) {
+            self.completed_tasks.push_back(t);
+            while self.completed_tasks.len() > MAX_COMPLETED_TASKS {
+                self.completed_tasks.pop_front();
+            }
+        }
+    }
+}
+
+/// An outstanding offer.
+#[derive(Debug, Clone)]
+pub struct OfferRec {
+    pub id: String,
+    pub framework_id: String,
+    pub agent_id: String,
+    pub role: String,
+    pub pools: RolePools,
+    pub created: Instant,
+}
+
+impl OfferRec {
+    /// The offer as sent to a framework; `refinement` says whether it has
+    /// the RESERVATION_REFINEMENT capability.
+    pub fn to_offer(&self, agent: &Agent, refinement: bool) -> mesos_api::Offer {
+        let format = if refinement {
+            ResourceFormat::PostRefinement
+        } else {
+            ResourceFormat::PreRefinement
+        };
+        let mut resources = resources_in(&self.pools, format);
+        for r in &mut resources {
+            r.allocation_info = Some(mesos_api::AllocationInfo {
+                role: Some(self.role.clone()),
+            });
+        }
+        mesos_api::Offer {
+            id: OfferId::new(self.id.clone()),
+            framework_id: FrameworkId::new(self.framework_id.clone()),
+            agent_id: AgentId::new(self.agent_id.clone()),
+            hostname: agent.hostname.clone(),
+            url: None,
+            domain: None,
+            resources,
+            attributes: agent.attributes.clone(),
+            executor_ids: Vec::new(),
+            unavailability: None,
+            allocation_info: Some(mesos_api::AllocationInfo {
+                role: Some(self.role.clone()),
+            }),
+        }
+    }
+}
+
+/// One task state change, as the emulator recorded it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
+    /// Milliseconds since the emulator started.
+    pub at_ms: u64,
+    /// Seconds since the epoch.
+    pub timestamp: f64,
+    pub framework_id: String,
+    pub task_id: String,
+    pub task_name: String,
+    pub agent_id: String,
+    pub hostname: String,
+    pub state: TaskState,
+}
+
+/// Failure modes switched on through `faults`.
+#[derive(Debug, Default, Clone)]
+pub struct Faults {
+    /// The next N scheduler/operator API calls answer 503.
+    pub fail_next_calls: u32,
+    /// Every response is delayed this long.
+    pub response_delay: Duration,
+}
+
+/// The whole emulated master.
+#[derive(Debug)]
+pub struct Master {
+    pub id: String,
+    pub spec: ClusterSpec,
+    pub hostname: String,
+    pub ip: std::net::Ipv4Addr,
+    pub port: u16,
+    pub start_time: f64,
+    pub started: Instant,
+    pub agents: BTreeMap<String, Agent>,
+    pub frameworks: BTreeMap<String, Framework>,
+    /// Torn-down frameworks (`completed_frameworks`); their IDs cannot come back.
+    pub removed_frameworks: BTreeMap<String, Framework>,
+    pub offers: BTreeMap<String, OfferRec>,
+    pub next_framework: u64,
+    pub next_offer: u64,
+    pub transitions: Vec<Transition>,
+    pub leading: bool,
+    /// Where a non-leading master sends clients (`--leader`).
+    pub leader_url: Option<String>,
+    pub faults: Faults,
+    pub last_allocation: Instant,
+    pub sandbox_root: PathBuf,
+    /// Something persistent changed since the last save.
+    pub dirty: bool,
+}
+
+impl Master {
+    pub fn new(
+        spec: ClusterSpec,
+        listen: std::net::SocketAddr,
+        sandbox_root: PathBuf,
+        master_id: Option<String>,
+    ) -> Master {
+        let id = master_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let ip = match listen.ip() {
+            std::net::IpAddr::V4(v4) if !v4.is_unspecified() => v4,
+            _ => std::net::Ipv4Addr::LOCALHOST,
+        };
+        let hostname = spec
+            .master
+            .hostname
+            .clone()
+            .unwrap_or_else(|| ip.to_string());
+        let mut agents = BTreeMap::new();
+        for (i, a) in spec.agents.iter().enumerate() {
+            let aid = a.id.clone().unwrap_or_else(|| format!("{id}-S{i}"));
+            agents.insert(aid.clone(), Agent::from_spec(a, aid, i + 1));
+        }
+        Master {
+            id,
+            spec,
+            hostname,
+            ip,
+            port: listen.port(),
+            start_time: now_secs(),
+            started: Instant::now(),
+            agents,
+            frameworks: BTreeMap::new(),
+            removed_frameworks: BTreeMap::new(),
+            offers: BTreeMap::new(),
+            next_framework: 0,
+            next_offer: 0,
+            transitions: Vec::new(),
+            leading: true,
+            leader_url: None,
+            faults: Faults::default(),
+            last_allocation: Instant::now(),
+            sandbox_root,
+            dirty: false,
+        }
+    }
+
+    /// `master@ip:port`.
+    pub fn pid(&self) -> String {
+        format!("master@{}:{}", self.ip, self.port)
+    }
+
+    pub fn agent_pid(&self, agent: &Agent) -> String {
+        format!("slave({})@{}:{}", agent.index, self.ip, self.port)
+    }
+
+    pub fn master_info(&self) -> mesos_api::MasterInfo {
+        mesos_api::MasterInfo {
+            id: self.id.clone(),
+            ip: mesos_api::master_info_ip(self.ip),
+            port: u32::from(self.port),
+            pid: Some(self.pid()),
+            hostname: Some(self.hostname.clone()),
+            version: Some(self.spec.master.version.clone()),
+            address: Some(mesos_api::Address {
+                hostname: Some(self.hostname.clone()),
+                ip: Some(self.ip.to_string()),
+                port: i32::from(self.port),
+            }),
+            domain: None,
+            capabilities: vec![serde_json::json!({"type": "AGENT_UPDATE"})],
+        }
+    }
+
+    pub fn new_framework_id(&mut self) -> String {
+        let id = format!("{}-{:04}", self.id, self.next_framework);
+        self.next_framework += 1;
+        self.dirty = true;
+        id
+    }
+
+    pub fn new_offer_id(&mut self) -> String {
+        let id = format!("{}-O{}", self.id, self.next_offer);
+        self.next_offer += 1;
+        id
+    }
+
+    /// Role pools of an agent held by tasks.
+    pub fn used_on(&self, agent_id: &str) -> RolePools {
+        let mut used = RolePools::new();
+        for f in self.frameworks.values() {
+            for t in f.tasks.values().chain(f.unreachable_tasks.values()) {
+                if t.agent_id == agent_id {
+                    pools_add(&mut used, &t.held);
+                }
+            }
+        }
+        used
+    }
+
+    /// Role pools of an agent currently in offers.
+    pub fn offered_on(&self, agent_id: &str) -> RolePools {
+        let mut offered = RolePools::new();
+        for o in self.offers.values().filter(|o| o.agent_id == agent_id) {
+            pools_add(&mut offered, &o.pools);
+        }
+        offered
+    }
+
+    /// What an agent has neither given to tasks nor offered.
+    pub fn free_on(&self, agent_id: &str) -> RolePools {
+        let Some(agent) = self.agents.get(agent_id) else {
+            return RolePools::new();
+        };
+        let mut free = agent.total.clone();
+        pools_sub(&mut free, &self.used_on(agent_id));
+        pools_sub(&mut free, &self.offered_on(agent_id));
+        free
+    }
+
+    /// Records a transition for tests that check the order of events.
+    pub fn record(&mut self, fid: &str, task: &Task, state: TaskState) {
+        let hostname = self
+            .agents
+            .get(&task.agent_id)
+            .map(|a| a.hostname.clone())
+            .unwrap_or_default();
+        self.transitions.push(Transition {
+            at_ms: self.started.elapsed().as_millis() as u64,
+            timestamp: now_secs(),
+            framework_id: fid.to_string(),
+            task_id: task.id().to_string(),
+            task_name: task.info.name.clone(),
+            agent_id: task.agent_id.clone(),
+            hostname,
+            state,
+        });
+    }
+
+    pub fn ports_in_use(&self, agent_id: &str) -> PortRanges {
+        pools_total(&self.used_on(agent_id)).ports
+    }
+}

@@ -1,0 +1,279 @@
+//! `POST /api/v1`, the v1 operator API: GET_STATE, GET_AGENTS,
+//! GET_FRAMEWORKS, GET_TASKS, GET_VERSION, GET_HEALTH, GET_MASTER in the
+//! v1 shapes (`agent_id`, IDs as `{"value": ...}`, Resource arrays).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::Response;
+use mesos_api::{AgentId, FrameworkId, Labels, TaskId, TaskStatus};
+use serde_json::{json, Value};
+
+use crate::app::{faults, json, not_leading, text, SharedApp};
+use crate::model::{pools_total, resources_of, Master, Task};
+
+fn nanos(secs: f64) -> Value {
+    json!({ "nanoseconds": (secs * 1e9) as i64 })
+}
+
+fn v1_task(t: &Task) -> Value {
+    let mut v = json!({
+        "name": t.info.name,
+        "task_id": TaskId::new(t.id()),
+        "framework_id": FrameworkId::new(t.framework_id.clone()),
+        "agent_id": AgentId::new(t.agent_id.clone()),
+        "state": t.state,
+        "resources": t.info.resources,
+        "statuses": t.statuses.iter().map(|s| {
+            let mut s: TaskStatus = s.clone();
+            s.uuid = None;
+            s
+        }).collect::<Vec<_>>(),
+        "role": t.role,
+    });
+    if let Some(e) = &t.info.executor {
+        v["executor_id"] = json!(e.executor_id);
+    }
+    if let Some(front) = t.pending.front() {
+        v["status_update_state"] = json!(front.status.state);
+        if let Some(u) = &front.status.uuid {
+            v["status_update_uuid"] = json!(u);
+        }
+    }
+    let labels: Option<&Labels> = t.info.labels.as_ref();
+    if let Some(l) = labels {
+        v["labels"] = json!(l);
+    }
+    for (k, field) in [
+        ("discovery", &t.info.discovery),
+        ("container", &t.info.container),
+    ] {
+        if let Some(x) = field {
+            v[k] = x.clone();
+        }
+    }
+    if let Some(h) = &t.info.health_check {
+        v["health_check"] = json!(h);
+    }
+    if t.statuses.is_empty() {
+        v.as_object_mut().map(|o| o.remove("statuses"));
+    }
+    v
+}
+
+fn get_tasks(m: &Master) -> Value {
+    let mut tasks = Vec::new();
+    let mut unreachable = Vec::new();
+    let mut completed = Vec::new();
+    for f in m.frameworks.values().chain(m.removed_frameworks.values()) {
+        tasks.extend(f.tasks.values().map(v1_task));
+        unreachable.extend(f.unreachable_tasks.values().map(v1_task));
+        completed.extend(f.completed_tasks.iter().map(v1_task));
+    }
+    let mut v = json!({});
+    for (k, list) in [
+        ("tasks", tasks),
+        ("unreachable_tasks", unreachable),
+        ("completed_tasks", completed),
+    ] {
+        if !list.is_empty() {
+            v[k] = Value::Array(list);
+        }
+    }
+    v
+}
+
+fn get_agents(m: &Master) -> Value {
+    let agents: Vec<Value> = m
+        .agents
+        .values()
+        .filter(|a| !a.removed)
+        .map(|a| {
+            let total = resources_of(&a.total);
+            let mut attrs = json!({
+                "hostname": a.hostname,
+                "id": AgentId::new(a.id.clone()),
+                "port": a.port,
+                "resources": total,
+            });
+            if !a.attributes.is_empty() {
+                attrs["attributes"] = json!(a.attributes);
+            }
+            json!({
+                "agent_info": attrs,
+                "active": a.active,
+                "deactivated": !a.active,
+                "pid": m.agent_pid(a),
+                "version": m.spec.master.version,
+                "registered_time": nanos(a.registered_time),
+                "total_resources": total,
+                "allocated_resources": resources_of(&m.used_on(&a.id)),
+                "offered_resources": resources_of(&m.offered_on(&a.id)),
+                "capabilities": [{"type": "MULTI_ROLE"}, {"type": "HIERARCHICAL_ROLE"}, {"type": "RESERVATION_REFINEMENT"}],
+            })
+        })
+        .collect();
+    let mut v = json!({});
+    if !agents.is_empty() {
+        v["agents"] = Value::Array(agents);
+    }
+    v
+}
+
+fn get_frameworks(m: &Master) -> Value {
+    let one = |f: &crate::model::Framework, active: bool| {
+        let mut used = crate::model::RolePools::new();
+        for t in f.tasks.values() {
+            crate::model::pools_add(&mut used, &t.held);
+        }
+        let mut info = f.info.clone();
+        info.failover_timeout = Some(info.failover_timeout.unwrap_or(0.0));
+        info.checkpoint = Some(info.checkpoint.unwrap_or(false));
+        let mut v = json!({
+            "framework_info": info,
+            "active": active && f.connected(),
+            "connected": active && f.connected(),
+            "recovered": false,
+            "registered_time": nanos(f.registered_time),
+        });
+        if let Some(t) = f.reregistered_time {
+            v["reregistered_time"] = nanos(t);
+        }
+        if let Some(t) = f.unregistered_time {
+            v["unregistered_time"] = nanos(t);
+        }
+        let alloc = resources_of(&used);
+        if !alloc.is_empty() {
+            v["allocated_resources"] = json!(alloc);
+        }
+        let offers: Vec<Value> = m
+            .offers
+            .values()
+            .filter(|o| o.framework_id == f.id)
+            .filter_map(|o| {
+                m.agents
+                    .get(&o.agent_id)
+                    .map(|a| json!(o.to_offer(a, true)))
+            })
+            .collect();
+        if !offers.is_empty() {
+            let mut offered = crate::model::RolePools::new();
+            for o in m.offers.values().filter(|o| o.framework_id == f.id) {
+                crate::model::pools_add(&mut offered, &o.pools);
+            }
+            v["offered_resources"] = json!(resources_of(&offered));
+            v["offers"] = Value::Array(offers);
+        }
+        let _ = pools_total(&used);
+        v
+    };
+    let mut v = json!({});
+    let fws: Vec<Value> = m.frameworks.values().map(|f| one(f, true)).collect();
+    let done: Vec<Value> = m
+        .removed_frameworks
+        .values()
+        .map(|f| one(f, false))
+        .collect();
+    if !fws.is_empty() {
+        v["frameworks"] = Value::Array(fws);
+    }
+    if !done.is_empty() {
+        v["completed_frameworks"] = Value::Array(done);
+    }
+    v
+}
+
+fn version_info(m: &Master) -> Value {
+    json!({"version_info": {"version": m.spec.master.version, "build_user": "mesos-sim"}})
+}
+
+/// The operator endpoint.
+pub async fn handle(
+    State(app): State<SharedApp>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(r) = faults(&app, true).await {
+        return r;
+    }
+    if let Some(r) = not_leading(&app, &uri) {
+        return r;
+    }
+    if method != Method::POST {
+        let mut r = text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("Expecting one of {{ 'POST' }}, but received '{method}'"),
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return r;
+    }
+    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "Expecting 'Content-Type' to be present",
+        );
+    };
+    if ct.as_bytes() != b"application/json" {
+        return text(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Expecting 'Content-Type' of application/json or application/x-protobuf",
+        );
+    }
+    let call: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                format!("Failed to parse body into JSON: {e}"),
+            )
+        }
+    };
+    let Some(kind) = call.get("type").and_then(Value::as_str) else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "Failed to validate master::Call: Expecting 'type' to be present",
+        );
+    };
+    if let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) {
+        let ok = accept.split(',').any(|p| {
+            matches!(
+                p.split(';').next().unwrap_or("").trim(),
+                "application/json" | "application/*" | "*/*"
+            )
+        });
+        if !ok {
+            return text(
+                StatusCode::NOT_ACCEPTABLE,
+                "Expecting 'Accept' to allow application/json or application/x-protobuf",
+            );
+        }
+    }
+    let m = app.lock();
+    let payload = match kind {
+        "GET_HEALTH" => json!({"healthy": true}),
+        "GET_VERSION" => version_info(&m),
+        "GET_AGENTS" => get_agents(&m),
+        "GET_FRAMEWORKS" => get_frameworks(&m),
+        "GET_TASKS" => get_tasks(&m),
+        "GET_MASTER" => {
+            json!({"master_info": m.master_info(), "start_time": m.start_time, "elected_time": m.start_time})
+        }
+        "GET_STATE" => json!({
+            "get_tasks": get_tasks(&m),
+            "get_executors": {},
+            "get_frameworks": get_frameworks(&m),
+            "get_agents": get_agents(&m),
+        }),
+        other => {
+            return text(
+                StatusCode::NOT_IMPLEMENTED,
+                format!("mesos-sim does not implement the operator call {other}"),
+            )
+        }
+    };
+    let key = kind.to_ascii_lowercase();
+    json(&json!({ "type": kind, key: payload }))
+}

@@ -1,0 +1,358 @@
+//! The old read-only endpoints (`/master/state`, `/master/frameworks`,
+//! `/master/slaves`, `/master/tasks`, `/version`, ...) in the shapes a 1.x
+//! master writes: `slaves`/`slave_id`, resources as maps with ports as a
+//! string, reserved resources keyed by role.
+
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use mesos_api::{ResourceSummary, ValueType};
+use serde_json::{json, Map, Value};
+
+use crate::app::{faults, json, not_leading, redirect_to, SharedApp};
+use crate::model::{pools_total, Agent, Framework, Master, RolePools, Task};
+
+/// A resource map of the old endpoints: scalars always present, ports when any.
+pub fn resource_map(s: &ResourceSummary) -> Value {
+    let mut m = Map::new();
+    m.insert("disk".into(), json!(s.disk));
+    m.insert("mem".into(), json!(s.mem));
+    m.insert("gpus".into(), json!(0.0));
+    m.insert("cpus".into(), json!(s.cpus));
+    if !s.ports.is_empty() {
+        m.insert("ports".into(), json!(s.ports.to_string()));
+    }
+    Value::Object(m)
+}
+
+fn reserved_map(p: &RolePools) -> Value {
+    let mut m = Map::new();
+    for (role, s) in p.iter().filter(|(r, _)| r.as_str() != "*") {
+        m.insert(role.clone(), resource_map(s));
+    }
+    Value::Object(m)
+}
+
+fn attributes_map(a: &Agent) -> Value {
+    let mut m = Map::new();
+    for at in &a.attributes {
+        let v = match at.kind {
+            ValueType::Scalar => json!(at.scalar.map(|s| s.value).unwrap_or(0.0)),
+            _ => json!(at
+                .text
+                .as_ref()
+                .map(|t| t.value.clone())
+                .unwrap_or_default()),
+        };
+        m.insert(at.name.clone(), v);
+    }
+    Value::Object(m)
+}
+
+fn labels_array(t: &Task) -> Value {
+    Value::Array(
+        t.info
+            .labels
+            .as_ref()
+            .map(|l| {
+                l.labels
+                    .iter()
+                    .map(|l| match &l.value {
+                        Some(v) => json!({"key": l.key, "value": v}),
+                        None => json!({"key": l.key}),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
+}
+
+/// A task as `/master/state` shows it.
+pub fn task_json(m: &Master, t: &Task) -> Value {
+    let statuses: Vec<Value> = t
+        .statuses
+        .iter()
+        .map(|s| {
+            let mut v = json!({"state": s.state, "timestamp": s.timestamp.unwrap_or(0.0)});
+            if let Some(h) = s.healthy {
+                v["healthy"] = json!(h);
+            }
+            v
+        })
+        .collect();
+    // A terminal task keeps showing what it held so that the record is useful.
+    let held = crate::model::pools_of(&t.info.resources);
+    let mut v = json!({
+        "id": t.id(),
+        "name": t.info.name,
+        "framework_id": t.framework_id,
+        "executor_id": t.info.executor.as_ref().map(|e| e.executor_id.value.clone()).unwrap_or_default(),
+        "slave_id": t.agent_id,
+        "state": t.state,
+        "resources": resource_map(&pools_total(&held)),
+        "role": t.role,
+        "statuses": statuses,
+    });
+    let labels = labels_array(t);
+    if labels.as_array().is_some_and(|a| !a.is_empty()) {
+        v["labels"] = labels;
+    }
+    if let Some(d) = &t.info.discovery {
+        v["discovery"] = d.clone();
+    }
+    if let Some(c) = &t.info.container {
+        v["container"] = c.clone();
+    }
+    if let Some(h) = &t.info.health_check {
+        v["health_check"] = serde_json::to_value(h).unwrap_or(Value::Null);
+    }
+    let _ = m;
+    v
+}
+
+fn offer_json(m: &Master, o: &crate::model::OfferRec) -> Value {
+    json!({
+        "id": o.id,
+        "framework_id": o.framework_id,
+        "slave_id": o.agent_id,
+        "resources": resource_map(&pools_total(&o.pools)),
+        "allocation_info": {"role": o.role},
+        "hostname": m.agents.get(&o.agent_id).map(|a| a.hostname.clone()).unwrap_or_default(),
+    })
+}
+
+/// A framework as `/master/state` and `/master/frameworks` show it.
+pub fn framework_json(m: &Master, f: &Framework, active_list: bool) -> Value {
+    let mut used = RolePools::new();
+    for t in f.tasks.values() {
+        crate::model::pools_add(&mut used, &t.held);
+    }
+    let mut offered = RolePools::new();
+    let offers: Vec<Value> = m
+        .offers
+        .values()
+        .filter(|o| o.framework_id == f.id)
+        .map(|o| {
+            crate::model::pools_add(&mut offered, &o.pools);
+            offer_json(m, o)
+        })
+        .collect();
+    let caps: Vec<Value> = f
+        .info
+        .capabilities
+        .iter()
+        .filter_map(|c| c.kind)
+        .map(|k| json!(k))
+        .collect();
+    let mut v = json!({
+        "id": f.id,
+        "name": f.info.name,
+        "user": f.info.user,
+        "hostname": f.info.hostname.clone().unwrap_or_default(),
+        "webui_url": f.info.webui_url.clone().unwrap_or_default(),
+        "failover_timeout": f.info.failover_timeout.unwrap_or(0.0),
+        "checkpoint": f.info.checkpoint.unwrap_or(false),
+        "capabilities": caps,
+        "active": active_list && f.connected(),
+        "connected": active_list && f.connected(),
+        "recovered": false,
+        "registered_time": f.registered_time,
+        "unregistered_time": f.unregistered_time.unwrap_or(0.0),
+        "resources": resource_map(&pools_total(&used).plus(&pools_total(&offered))),
+        "used_resources": resource_map(&pools_total(&used)),
+        "offered_resources": resource_map(&pools_total(&offered)),
+        "tasks": f.tasks.values().map(|t| task_json(m, t)).collect::<Vec<_>>(),
+        "unreachable_tasks": f.unreachable_tasks.values().map(|t| task_json(m, t)).collect::<Vec<_>>(),
+        "completed_tasks": f.completed_tasks.iter().map(|t| task_json(m, t)).collect::<Vec<_>>(),
+        "offers": offers,
+        "executors": [],
+        "labels": f.info.labels.as_ref().map(|l| serde_json::to_value(&l.labels).unwrap_or(Value::Null)).unwrap_or(json!([])),
+    });
+    if f.info.has_capability(mesos_api::CapabilityType::MultiRole) {
+        v["roles"] = json!(f.info.roles);
+    } else {
+        v["role"] = json!(f.info.role.clone().unwrap_or_else(|| "*".into()));
+    }
+    if let Some(p) = &f.info.principal {
+        v["principal"] = json!(p);
+    }
+    if let Some(t) = f.reregistered_time {
+        v["reregistered_time"] = json!(t);
+    }
+    v
+}
+
+/// An agent as `/master/state` and `/master/slaves` show it.
+pub fn agent_json(m: &Master, a: &Agent) -> Value {
+    let used = m.used_on(&a.id);
+    let offered = m.offered_on(&a.id);
+    let unreserved = a.total.get("*").cloned().unwrap_or_default();
+    json!({
+        "id": a.id,
+        "pid": m.agent_pid(a),
+        "hostname": a.hostname,
+        "port": a.port,
+        "registered_time": a.registered_time,
+        "resources": resource_map(&pools_total(&a.total)),
+        "used_resources": resource_map(&pools_total(&used)),
+        "offered_resources": resource_map(&pools_total(&offered)),
+        "reserved_resources": reserved_map(&a.total),
+        "unreserved_resources": resource_map(&unreserved),
+        "attributes": attributes_map(a),
+        "active": a.active,
+        "deactivated": !a.active,
+        "version": m.spec.master.version,
+        "capabilities": ["MULTI_ROLE", "HIERARCHICAL_ROLE", "RESERVATION_REFINEMENT"],
+    })
+}
+
+fn visible_agents(m: &Master) -> impl Iterator<Item = &Agent> {
+    m.agents.values().filter(|a| !a.removed)
+}
+
+/// The `/master/state` document.
+pub fn state_json(m: &Master) -> Value {
+    let version = &m.spec.master.version;
+    json!({
+        "version": version,
+        "git_sha": "",
+        "build_date": "",
+        "build_time": 0.0,
+        "build_user": "mesos-sim",
+        "start_time": m.start_time,
+        "elected_time": m.start_time,
+        "id": m.id,
+        "pid": m.pid(),
+        "hostname": m.hostname,
+        "capabilities": ["AGENT_UPDATE", "AGENT_DRAINING", "QUOTA_V2"],
+        "activated_slaves": visible_agents(m).filter(|a| a.active).count() as f64,
+        "deactivated_slaves": visible_agents(m).filter(|a| !a.active).count() as f64,
+        "unreachable_slaves": m.agents.values().filter(|a| a.removed).count() as f64,
+        "leader": m.pid(),
+        "leader_info": m.master_info(),
+        "flags": {"allocation_interval": format!("{}secs", m.spec.timing.allocation_interval.as_secs_f64()), "authenticate_http_frameworks": (!m.spec.authentication.principals.is_empty()).to_string()},
+        "slaves": visible_agents(m).map(|a| agent_json(m, a)).collect::<Vec<_>>(),
+        "recovered_slaves": [],
+        "frameworks": m.frameworks.values().map(|f| framework_json(m, f, true)).collect::<Vec<_>>(),
+        "completed_frameworks": m.removed_frameworks.values().map(|f| framework_json(m, f, false)).collect::<Vec<_>>(),
+        "orphan_tasks": [],
+        "unregistered_frameworks": [],
+    })
+}
+
+async fn guard(app: &SharedApp, uri: &Uri) -> Option<Response> {
+    if let Some(r) = faults(app, false).await {
+        return Some(r);
+    }
+    not_leading(app, uri)
+}
+
+pub async fn state(State(app): State<SharedApp>, uri: Uri) -> Response {
+    if let Some(r) = guard(&app, &uri).await {
+        return r;
+    }
+    let v = state_json(&app.lock());
+    json(&v)
+}
+
+pub async fn frameworks(State(app): State<SharedApp>, uri: Uri) -> Response {
+    if let Some(r) = guard(&app, &uri).await {
+        return r;
+    }
+    let m = app.lock();
+    json(&json!({
+        "frameworks": m.frameworks.values().map(|f| framework_json(&m, f, true)).collect::<Vec<_>>(),
+        "completed_frameworks": m.removed_frameworks.values().map(|f| framework_json(&m, f, false)).collect::<Vec<_>>(),
+        "unregistered_frameworks": [],
+    }))
+}
+
+pub async fn slaves(State(app): State<SharedApp>, uri: Uri) -> Response {
+    if let Some(r) = guard(&app, &uri).await {
+        return r;
+    }
+    let m = app.lock();
+    json(&json!({
+        "slaves": visible_agents(&m).map(|a| agent_json(&m, a)).collect::<Vec<_>>(),
+        "recovered_slaves": [],
+    }))
+}
+
+#[derive(serde::Deserialize)]
+pub struct TasksQuery {
+    limit: Option<usize>,
+    offset: Option<usize>,
+    order: Option<String>,
+}
+
+pub async fn tasks(
+    State(app): State<SharedApp>,
+    uri: Uri,
+    Query(q): Query<TasksQuery>,
+) -> Response {
+    if let Some(r) = guard(&app, &uri).await {
+        return r;
+    }
+    let m = app.lock();
+    let mut all: Vec<(f64, Value)> = Vec::new();
+    for f in m.frameworks.values().chain(m.removed_frameworks.values()) {
+        for t in f
+            .tasks
+            .values()
+            .chain(f.unreachable_tasks.values())
+            .chain(f.completed_tasks.iter())
+        {
+            let ts = t.statuses.first().and_then(|s| s.timestamp).unwrap_or(0.0);
+            all.push((ts, task_json(&m, t)));
+        }
+    }
+    all.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if q.order.as_deref() != Some("asc") {
+        all.reverse();
+    }
+    let limit = q.limit.unwrap_or(100);
+    let offset = q.offset.unwrap_or(0);
+    let page: Vec<Value> = all
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|x| x.1)
+        .collect();
+    json(&json!({ "tasks": page }))
+}
+
+/// `/master/redirect`: 307 to the leader's base address (itself when leading).
+pub async fn redirect(State(app): State<SharedApp>, uri: Uri) -> Response {
+    let (leading, own, leader) = {
+        let m = app.lock();
+        (
+            m.leading,
+            format!("{}:{}", m.hostname, m.port),
+            m.leader_url.clone(),
+        )
+    };
+    if leading {
+        return redirect_to(&own, uri.path(), None);
+    }
+    match leader {
+        Some(l) => redirect_to(&l, uri.path(), None),
+        None => crate::app::text(StatusCode::SERVICE_UNAVAILABLE, "No leader elected"),
+    }
+}
+
+/// `/master/health`: 200 with an empty body.
+pub async fn health() -> Response {
+    StatusCode::OK.into_response()
+}
+
+/// `/version`.
+pub async fn version(State(app): State<SharedApp>) -> Response {
+    let m = app.lock();
+    json(&json!({
+        "version": m.spec.master.version,
+        "build_date": "",
+        "build_time": 0.0,
+        "build_user": "mesos-sim",
+        "git_sha": "",
+    }))
+}

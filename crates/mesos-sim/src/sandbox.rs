@@ -1,0 +1,284 @@
+//! Task sandboxes: a directory per task with `stdout` and `stderr`, and in
+//! exec mode the task's command really run there (`sh -c`, CommandInfo
+//! environment, `file://` URIs copied and archives extracted, as the Mesos
+//! fetcher does). The task's state then follows the process.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use mesos_api::{CommandInfo, Reason, Source, TaskState};
+
+use crate::app::SharedApp;
+use crate::lifecycle::Change;
+
+/// Creates the sandbox with empty `stdout` and `stderr`.
+pub fn create(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for f in ["stdout", "stderr"] {
+        let p = dir.join(f);
+        if !p.exists() {
+            std::fs::write(&p, b"")?;
+        }
+    }
+    Ok(())
+}
+
+/// Appends a line to the sandbox's stderr (fetcher and launcher messages).
+fn note(dir: &Path, line: &str) {
+    use std::io::Write;
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(dir.join("stderr"))
+    {
+        let _ = writeln!(f, "{line}");
+    }
+}
+
+/// Copies one URI into the sandbox, extracting archives unless told not to.
+fn fetch(uri: &mesos_api::CommandUri, dir: &Path) -> Result<(), String> {
+    let src = uri
+        .value
+        .strip_prefix("file://")
+        .unwrap_or(&uri.value)
+        .to_string();
+    if src.contains("://") {
+        return Err(format!(
+            "mesos-sim fetches only local files and file:// URIs, not {:?}",
+            uri.value
+        ));
+    }
+    let src = PathBuf::from(src);
+    let name = uri
+        .output_file
+        .clone()
+        .or_else(|| src.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .ok_or_else(|| format!("URI {:?} names no file", uri.value))?;
+    let dest = dir.join(&name);
+    std::fs::copy(&src, &dest).map_err(|e| format!("Failed to fetch '{}': {e}", uri.value))?;
+    let archive = [".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz", ".txz"]
+        .iter()
+        .any(|s| name.ends_with(s));
+    if uri.extract.unwrap_or(true) && archive {
+        let ok = std::process::Command::new("tar")
+            .arg("-xf")
+            .arg(&dest)
+            .arg("-C")
+            .arg(dir)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !ok {
+            return Err(format!("Failed to extract '{}'", dest.display()));
+        }
+    }
+    if uri.executable.unwrap_or(false) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755));
+        }
+    }
+    Ok(())
+}
+
+fn fail(app: &SharedApp, fid: &str, tid: &str, message: &str) {
+    let mut m = app.lock();
+    m.change_task(
+        fid,
+        tid,
+        Change {
+            state: TaskState::Failed,
+            source: Source::SourceAgent,
+            reason: Some(Reason::ReasonContainerLaunchFailed),
+            message: Some(message),
+            acknowledged: true,
+        },
+    );
+    drop(m);
+    app.touch();
+}
+
+/// Runs a task's command in its sandbox and reports what becomes of it.
+pub fn spawn(app: SharedApp, fid: String, tid: String) {
+    tokio::spawn(async move {
+        let found = {
+            let m = app.lock();
+            m.frameworks
+                .get(&fid)
+                .and_then(|f| f.tasks.get(&tid))
+                .map(|t| {
+                    (
+                        t.info
+                            .command
+                            .clone()
+                            .or_else(|| t.info.executor.as_ref().and_then(|e| e.command.clone()))
+                            .unwrap_or_default(),
+                        t.sandbox.clone(),
+                        t.agent_id.clone(),
+                    )
+                })
+        };
+        let Some((cmd, dir, agent_id)) = found else {
+            return;
+        };
+        if let Err(e) = create(&dir) {
+            fail(&app, &fid, &tid, &format!("Failed to create sandbox: {e}"));
+            return;
+        }
+        for uri in &cmd.uris {
+            if let Err(e) = fetch(uri, &dir) {
+                note(&dir, &e);
+                fail(
+                    &app,
+                    &fid,
+                    &tid,
+                    &format!("Failed to launch container: {e}"),
+                );
+                return;
+            }
+        }
+        let mut child = match command(&cmd, &dir, &fid, &tid, &agent_id) {
+            Ok(c) => c,
+            Err(e) => {
+                fail(
+                    &app,
+                    &fid,
+                    &tid,
+                    &format!("Failed to launch container: {e}"),
+                );
+                return;
+            }
+        };
+        let (kill_tx, mut kill_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+        {
+            let mut m = app.lock();
+            let Some(t) = m
+                .frameworks
+                .get_mut(&fid)
+                .and_then(|f| f.tasks.get_mut(&tid))
+            else {
+                let _ = child.start_kill();
+                return;
+            };
+            if t.kill_requested || t.state.is_terminal() {
+                let _ = child.start_kill();
+            }
+            t.process = Some(kill_tx);
+            m.change_task(&fid, &tid, Change::executor(TaskState::Running));
+        }
+        app.touch();
+        let status = tokio::select! {
+            s = child.wait() => s,
+            _ = kill_rx.recv() => {
+                terminate(&mut child).await;
+                child.wait().await
+            }
+        };
+        let mut m = app.lock();
+        let killed = m
+            .frameworks
+            .get(&fid)
+            .and_then(|f| f.tasks.get(&tid))
+            .is_some_and(|t| t.kill_requested);
+        let (state, message) = match status {
+            _ if killed => (TaskState::Killed, "Command terminated".to_string()),
+            Ok(s) if s.success() => (TaskState::Finished, "Command exited with status 0".into()),
+            Ok(s) => (
+                TaskState::Failed,
+                match s.code() {
+                    Some(c) => format!("Command exited with status {c}"),
+                    None => "Command terminated by a signal".into(),
+                },
+            ),
+            Err(e) => (
+                TaskState::Failed,
+                format!("Failed to wait for the command: {e}"),
+            ),
+        };
+        if let Some(t) = m
+            .frameworks
+            .get_mut(&fid)
+            .and_then(|f| f.tasks.get_mut(&tid))
+        {
+            t.process = None;
+        }
+        m.change_task(
+            &fid,
+            &tid,
+            Change {
+                message: Some(&message),
+                ..Change::executor(state)
+            },
+        );
+        drop(m);
+        app.touch();
+    });
+}
+
+/// SIGTERM to the process group, SIGKILL after a grace period.
+async fn terminate(child: &mut tokio::process::Child) {
+    if let Some(pid) = child.id() {
+        let _ = tokio::process::Command::new("kill")
+            .args(["-TERM", "--"])
+            .arg(format!("-{pid}"))
+            .status()
+            .await;
+        if tokio::time::timeout(Duration::from_secs(3), child.wait())
+            .await
+            .is_ok()
+        {
+            return;
+        }
+    }
+    let _ = child.start_kill();
+}
+
+fn command(
+    cmd: &CommandInfo,
+    dir: &Path,
+    fid: &str,
+    tid: &str,
+    agent_id: &str,
+) -> std::io::Result<tokio::process::Child> {
+    let value = cmd.value.clone().unwrap_or_default();
+    let mut c = if cmd.shell.unwrap_or(true) {
+        let mut c = tokio::process::Command::new("sh");
+        c.arg("-c").arg(value);
+        c
+    } else {
+        let mut c = tokio::process::Command::new(value);
+        // As in Mesos, arguments include argv[0].
+        c.args(cmd.arguments.iter().skip(1));
+        c
+    };
+    c.current_dir(dir)
+        .env("MESOS_SANDBOX", dir)
+        .env("MESOS_DIRECTORY", dir)
+        .env("MESOS_TASK_ID", tid)
+        .env("MESOS_FRAMEWORK_ID", fid)
+        .env("MESOS_AGENT_ID", agent_id)
+        .stdin(Stdio::null())
+        .stdout(
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(dir.join("stdout"))?,
+        )
+        .stderr(
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(dir.join("stderr"))?,
+        );
+    if let Some(env) = &cmd.environment {
+        for v in &env.variables {
+            if let Some(val) = &v.value {
+                c.env(&v.name, val);
+            }
+        }
+    }
+    #[cfg(unix)]
+    c.process_group(0);
+    c.kill_on_drop(true);
+    c.spawn()
+}

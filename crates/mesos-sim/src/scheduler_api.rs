@@ -1,0 +1,654 @@
+//! `POST /api/v1/scheduler`, answering as `Master::Http::scheduler` in
+//! `src/master/http.cpp` does: header and body checks with Mesos's status
+//! codes and texts, SUBSCRIBE as a chunked RecordIO stream, every other
+//! call 202 with an empty body.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use mesos_api::scheduler::{Accept, CallType, Subscribe};
+use mesos_api::{Call, Event, Reason, Source, TaskInfo, TaskState, TaskStatus};
+use tokio_stream::wrappers::UnboundedReceiverStream;
+
+use crate::app::{authenticate, faults, not_leading, text, Auth, SharedApp};
+use crate::lifecycle::Change;
+use crate::model::{
+    now_secs, pools_contain, pools_of, pools_sub, Connection, Framework, Master, RolePools, Task,
+    Timer,
+};
+
+const STREAM_ID: &str = "Mesos-Stream-Id";
+
+/// The scheduler endpoint.
+pub async fn handle(
+    State(app): State<SharedApp>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(r) = faults(&app, true).await {
+        return r;
+    }
+    if let Some(r) = not_leading(&app, &uri) {
+        return r;
+    }
+    if method != Method::POST {
+        let mut r = text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("Expecting one of {{ 'POST' }}, but received '{method}'"),
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return r;
+    }
+    let principal = match authenticate(&app, &headers) {
+        Auth::Open => None,
+        Auth::Principal(p) => Some(p),
+        Auth::Refused(r) => return r,
+    };
+    let call = match decode_call(&headers, &body) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if let Err(e) = call.validate() {
+        return text(
+            StatusCode::BAD_REQUEST,
+            format!("Failed to validate scheduler::Call: {e}"),
+        );
+    }
+    if let (Some(p), Some(sub)) = (&principal, &call.subscribe) {
+        if let Some(fp) = &sub.framework_info.principal {
+            if fp != p {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "Failed to validate scheduler::Call: Authenticated principal '{p}' does not match principal '{fp}' set in `FrameworkInfo`"
+                    ),
+                );
+            }
+        }
+    }
+    if call.kind == CallType::Subscribe {
+        if !accepts_json(&headers) {
+            return text(
+                StatusCode::NOT_ACCEPTABLE,
+                "Expecting 'Accept' to allow 'application/x-protobuf' or 'application/json'",
+            );
+        }
+        if headers.contains_key(STREAM_ID) {
+            return text(
+                StatusCode::BAD_REQUEST,
+                "Subscribe calls should not include the 'Mesos-Stream-Id' header",
+            );
+        }
+        let sub = call.subscribe.expect("validated");
+        return subscribe(&app, sub, principal);
+    }
+    let fid = call.framework_id.clone().expect("validated").value;
+    let response = {
+        let mut m = app.lock();
+        match check_caller(&m, &fid, &headers, principal.as_deref()) {
+            Err(r) => r,
+            Ok(()) => {
+                dispatch(&mut m, &fid, call);
+                StatusCode::ACCEPTED.into_response()
+            }
+        }
+    };
+    app.touch();
+    response
+}
+
+/// Content-Type and JSON checks, with Mesos's messages.
+fn decode_call(headers: &HeaderMap, body: &[u8]) -> Result<Call, Response> {
+    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
+        return Err(text(
+            StatusCode::BAD_REQUEST,
+            "Expecting 'Content-Type' to be present",
+        ));
+    };
+    let ct = ct.to_str().unwrap_or("");
+    if ct == "application/x-protobuf" {
+        return Err(text(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "mesos-sim speaks only 'application/json'",
+        ));
+    }
+    if ct != "application/json" {
+        return Err(text(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Expecting 'Content-Type' of application/json or application/x-protobuf",
+        ));
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        text(
+            StatusCode::BAD_REQUEST,
+            format!("Failed to parse body into JSON: {e}"),
+        )
+    })?;
+    serde_json::from_value(value).map_err(|e| {
+        text(
+            StatusCode::BAD_REQUEST,
+            format!("Failed to convert JSON into Call protobuf: {e}"),
+        )
+    })
+}
+
+fn accepts_json(headers: &HeaderMap) -> bool {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    accept.split(',').any(|part| {
+        let media = part.split(';').next().unwrap_or("").trim();
+        matches!(media, "application/json" | "application/*" | "*/*")
+    })
+}
+
+/// Framework lookup and stream-id checks for non-SUBSCRIBE calls.
+fn check_caller(
+    m: &Master,
+    fid: &str,
+    headers: &HeaderMap,
+    principal: Option<&str>,
+) -> Result<(), Response> {
+    let Some(fw) = m.frameworks.get(fid) else {
+        return Err(text(StatusCode::BAD_REQUEST, "Framework cannot be found"));
+    };
+    if let Some(p) = principal {
+        let fp = fw.info.principal.as_deref().unwrap_or("");
+        if fp != p {
+            return Err(text(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "Authenticated principal '{p}' does not match principal '{fp}' set in `FrameworkInfo`"
+                ),
+            ));
+        }
+    }
+    let Some(conn) = &fw.connection else {
+        return Err(text(StatusCode::FORBIDDEN, "Framework is not subscribed"));
+    };
+    let Some(sid) = headers.get(STREAM_ID) else {
+        return Err(text(
+            StatusCode::BAD_REQUEST,
+            "All non-subscribe calls should include the 'Mesos-Stream-Id' header",
+        ));
+    };
+    let sid = sid.to_str().unwrap_or("");
+    if sid != conn.stream_id.to_string() {
+        return Err(text(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "The stream ID '{sid}' included in this request didn't match the stream ID currently associated with framework ID {fid}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Role names as `roles::validate` accepts them.
+fn validate_roles(info: &mesos_api::FrameworkInfo) -> Result<(), String> {
+    let multi = info.has_capability(mesos_api::CapabilityType::MultiRole);
+    if multi && info.role.is_some() {
+        return Err(
+            "'FrameworkInfo.role' must not be set when the MULTI_ROLE capability is set".into(),
+        );
+    }
+    if !multi && !info.roles.is_empty() {
+        return Err(
+            "'FrameworkInfo.roles' must not be set when the MULTI_ROLE capability is not set"
+                .into(),
+        );
+    }
+    for role in info.effective_roles() {
+        if role == "*" {
+            continue;
+        }
+        let bad = role.is_empty()
+            || role == "."
+            || role == ".."
+            || role.starts_with('-')
+            || role.starts_with('/')
+            || role.ends_with('/')
+            || role.contains("//")
+            || role
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '\\');
+        if bad {
+            return Err(format!("Role '{role}' is invalid"));
+        }
+    }
+    Ok(())
+}
+
+/// SUBSCRIBE: always 200 with a stream; refusals arrive as an ERROR event.
+fn subscribe(app: &SharedApp, sub: Subscribe, _principal: Option<String>) -> Response {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
+    let stream_id = uuid::Uuid::new_v4();
+    let conn = Connection {
+        stream_id,
+        tx,
+        last_heartbeat: Instant::now(),
+    };
+    {
+        let mut m = app.lock();
+        register(&mut m, sub, conn);
+    }
+    app.touch();
+    let body = Body::from_stream(
+        UnboundedReceiverStream::new(rx).map(Ok::<Bytes, std::convert::Infallible>),
+    );
+    let mut r = Response::new(body);
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&stream_id.to_string()) {
+        r.headers_mut().insert(STREAM_ID, v);
+    }
+    r
+}
+
+/// The master side of SUBSCRIBE (`Master::subscribe` and failover).
+fn register(m: &mut Master, sub: Subscribe, conn: Connection) {
+    let mut info = sub.framework_info;
+    if let Err(e) = validate_roles(&info) {
+        conn.send(&Event::error(e));
+        return;
+    }
+    let heartbeat = m.spec.timing.heartbeat_interval.as_secs_f64();
+    let suppressed: BTreeSet<String> = sub.suppressed_roles.into_iter().collect();
+    let fid = match &info.id {
+        Some(id) if m.removed_frameworks.contains_key(&id.value) => {
+            conn.send(&Event::error("Framework has been removed"));
+            return;
+        }
+        Some(id) => id.value.clone(),
+        None => m.new_framework_id(),
+    };
+    info.id = Some(mesos_api::FrameworkId::new(fid.clone()));
+    m.drop_offers_of(&fid);
+    let now = now_secs();
+    let fw = m
+        .frameworks
+        .entry(fid.clone())
+        .or_insert_with(|| Framework {
+            id: fid.clone(),
+            info: info.clone(),
+            registered_time: now,
+            reregistered_time: None,
+            unregistered_time: None,
+            tasks: Default::default(),
+            completed_tasks: Default::default(),
+            unreachable_tasks: Default::default(),
+            suppressed_roles: Default::default(),
+            connection: None,
+            disconnected_at: None,
+            filters: Vec::new(),
+        });
+    if let Some(old) = fw.connection.take() {
+        old.send(&Event::error("Framework failed over"));
+        fw.reregistered_time = Some(now);
+    } else if fw.disconnected_at.is_some() || !fw.tasks.is_empty() {
+        fw.reregistered_time = Some(now);
+    }
+    fw.info = info;
+    fw.suppressed_roles = suppressed;
+    fw.disconnected_at = None;
+    fw.unregistered_time = None;
+    conn.send(&Event::subscribed(
+        mesos_api::FrameworkId::new(fid.clone()),
+        heartbeat,
+        m.master_info(),
+    ));
+    conn.send(&Event::heartbeat());
+    let fw = m.frameworks.get_mut(&fid).expect("inserted above");
+    fw.connection = Some(conn);
+    m.resend_all_pending(&fid);
+    m.dirty = true;
+}
+
+/// Runs one accepted call.
+fn dispatch(m: &mut Master, fid: &str, call: Call) {
+    match call.kind {
+        CallType::Teardown => m.remove_framework(fid),
+        CallType::Accept => accept(m, fid, call.accept.expect("validated")),
+        CallType::Decline => {
+            let d = call.decline.expect("validated");
+            let refuse = d.filters.unwrap_or_default().refuse_seconds_or_default();
+            for oid in d.offer_ids {
+                let owned = m
+                    .offers
+                    .get(&oid.value)
+                    .is_some_and(|o| o.framework_id == fid);
+                if owned {
+                    let o = m.offers.remove(&oid.value).expect("checked");
+                    m.filter_agent(fid, &o.agent_id, refuse);
+                }
+            }
+        }
+        CallType::Revive => {
+            let roles = call.revive.unwrap_or_default().roles;
+            if let Some(fw) = m.frameworks.get_mut(fid) {
+                fw.filters.clear();
+                if roles.is_empty() {
+                    fw.suppressed_roles.clear();
+                } else {
+                    for r in roles {
+                        fw.suppressed_roles.remove(&r);
+                    }
+                }
+            }
+            m.dirty = true;
+        }
+        CallType::Suppress => {
+            let roles = call.suppress.unwrap_or_default().roles;
+            if let Some(fw) = m.frameworks.get_mut(fid) {
+                let roles = if roles.is_empty() { fw.roles() } else { roles };
+                fw.suppressed_roles.extend(roles);
+            }
+            m.dirty = true;
+        }
+        CallType::Kill => {
+            let k = call.kill.expect("validated");
+            m.kill_task(fid, &k.task_id.value, k.agent_id.as_ref());
+        }
+        CallType::Shutdown => {
+            let s = call.shutdown.expect("validated");
+            let ids: Vec<String> = m
+                .frameworks
+                .get(fid)
+                .map(|fw| {
+                    fw.tasks
+                        .values()
+                        .filter(|t| {
+                            t.agent_id == s.agent_id.value && t.executor_id() == s.executor_id.value
+                        })
+                        .map(|t| t.id().to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            for tid in ids {
+                m.change_task(
+                    fid,
+                    &tid,
+                    Change {
+                        state: TaskState::Killed,
+                        source: Source::SourceAgent,
+                        reason: Some(Reason::ReasonExecutorTerminated),
+                        message: Some("Executor shut down"),
+                        acknowledged: true,
+                    },
+                );
+            }
+        }
+        CallType::Acknowledge => {
+            let a = call.acknowledge.expect("validated");
+            m.acknowledge(fid, &a.task_id.value, &a.uuid);
+        }
+        CallType::Reconcile => {
+            let r = call.reconcile.expect("validated");
+            m.reconcile(fid, &r.tasks);
+        }
+        // MESSAGE needs an executor to deliver to and REQUEST is ignored by
+        // Mesos's allocator; inverse offers and operations do not occur here.
+        _ => {}
+    }
+}
+
+/// Why a task cannot be launched (`validation::task` in Mesos).
+fn validate_task(
+    m: &Master,
+    fid: &str,
+    agent_id: &str,
+    task: &TaskInfo,
+    seen: &BTreeSet<String>,
+    available: &RolePools,
+) -> Result<RolePools, String> {
+    let id = &task.task_id.value;
+    if id.is_empty() {
+        return Err("ID must not be empty".into());
+    }
+    if id.contains('/') || id.chars().any(|c| c.is_control()) || id == "." || id == ".." {
+        return Err(format!("'{id}' contains invalid characters"));
+    }
+    let fw = &m.frameworks[fid];
+    if fw.tasks.contains_key(id) || fw.unreachable_tasks.contains_key(id) || seen.contains(id) {
+        return Err(format!("Task has duplicate ID: {id}"));
+    }
+    if task.agent_id.value != agent_id {
+        return Err(format!(
+            "Task uses agent ID {} which does not match the offer's agent ID {agent_id}",
+            task.agent_id.value
+        ));
+    }
+    if task.command.is_some() == task.executor.is_some() {
+        return Err(
+            "Task should have at least one (but not both) of CommandInfo or ExecutorInfo present"
+                .into(),
+        );
+    }
+    if let Some(c) = &task.command {
+        if c.shell.unwrap_or(true) && c.value.as_deref().unwrap_or("").is_empty() {
+            return Err("'CommandInfo.value' must be set when 'CommandInfo.shell' is true".into());
+        }
+    }
+    let mut all = task.resources.clone();
+    if let Some(e) = &task.executor {
+        if e.executor_id.value.is_empty() {
+            return Err("Executor ID must not be empty".into());
+        }
+        all.extend(e.resources.iter().cloned());
+    }
+    if all.is_empty() {
+        return Err("Task uses no resources".into());
+    }
+    for r in &all {
+        let ok = match r.kind {
+            mesos_api::ValueType::Scalar => r
+                .scalar
+                .is_some_and(|s| s.value >= 0.0 && s.value.is_finite()),
+            mesos_api::ValueType::Ranges => r
+                .ranges
+                .as_ref()
+                .is_some_and(|rg| rg.range.iter().all(|x| x.begin <= x.end)),
+            mesos_api::ValueType::Set => r.set.is_some(),
+            mesos_api::ValueType::Text => false,
+        };
+        if !ok || r.name.is_empty() {
+            return Err(format!(
+                "Invalid resources: resource '{}' is malformed",
+                r.name
+            ));
+        }
+    }
+    let need = pools_of(&all);
+    if !pools_contain(available, &need) {
+        return Err(format!(
+            "Task uses more resources {} than available {}",
+            describe(&need),
+            describe(available)
+        ));
+    }
+    Ok(need)
+}
+
+fn describe(p: &RolePools) -> String {
+    let mut parts = Vec::new();
+    for (role, s) in p {
+        let r = if role == "*" {
+            String::new()
+        } else {
+            format!("(reservations: [(STATIC,{role})])")
+        };
+        if s.cpus > 0.0 {
+            parts.push(format!("cpus{r}:{}", s.cpus));
+        }
+        if s.mem > 0.0 {
+            parts.push(format!("mem{r}:{}", s.mem));
+        }
+        if s.disk > 0.0 {
+            parts.push(format!("disk{r}:{}", s.disk));
+        }
+        if !s.ports.is_empty() {
+            parts.push(format!("ports{r}:{}", s.ports));
+        }
+    }
+    if parts.is_empty() {
+        "{}".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+fn master_status(task: &TaskInfo, state: TaskState, reason: Reason, message: String) -> TaskStatus {
+    let mut st = TaskStatus::new(task.task_id.clone(), state);
+    st.source = Some(Source::SourceMaster);
+    st.reason = Some(reason);
+    st.message = Some(message);
+    st.agent_id = Some(task.agent_id.clone());
+    st.timestamp = Some(now_secs());
+    st
+}
+
+/// ACCEPT, as `Master::accept`: offers are validated first (any bad offer
+/// sends TASK_LOST/TASK_DROPPED with REASON_INVALID_OFFERS for every task),
+/// then each task (TASK_ERROR with REASON_TASK_INVALID for a bad one).
+fn accept(m: &mut Master, fid: &str, accept: Accept) {
+    let offer_error = validate_offers(m, fid, &accept);
+    let launches: Vec<TaskInfo> = accept
+        .operations
+        .iter()
+        .filter(|o| o.kind == Some(mesos_api::OperationType::Launch))
+        .flat_map(|o| o.launch.clone().unwrap_or_default().task_infos)
+        .collect();
+    if let Some(err) = offer_error {
+        for oid in &accept.offer_ids {
+            if m.offers
+                .get(&oid.value)
+                .is_some_and(|o| o.framework_id == fid)
+            {
+                m.offers.remove(&oid.value);
+            }
+        }
+        let aware = m.frameworks[fid].partition_aware();
+        let state = if aware {
+            TaskState::Dropped
+        } else {
+            TaskState::Lost
+        };
+        for t in &launches {
+            let st = master_status(
+                t,
+                state,
+                Reason::ReasonInvalidOffers,
+                format!("Task launched with invalid offers: {err}"),
+            );
+            m.frameworks[fid].send(&Event::update(st));
+        }
+        return;
+    }
+    let mut available = RolePools::new();
+    let mut agent_id = String::new();
+    for oid in &accept.offer_ids {
+        let o = m.offers.remove(&oid.value).expect("validated");
+        crate::model::pools_add(&mut available, &o.pools);
+        agent_id = o.agent_id;
+    }
+    let mut seen = BTreeSet::new();
+    let delay = m.spec.timing.task_start_delay;
+    for t in launches {
+        match validate_task(m, fid, &agent_id, &t, &seen, &available) {
+            Err(e) => {
+                let st = master_status(&t, TaskState::Error, Reason::ReasonTaskInvalid, e);
+                m.frameworks[fid].send(&Event::update(st));
+            }
+            Ok(need) => {
+                pools_sub(&mut available, &need);
+                seen.insert(t.task_id.value.clone());
+                let role = need
+                    .keys()
+                    .find(|r| r.as_str() != "*")
+                    .cloned()
+                    .or_else(|| m.frameworks[fid].roles().first().cloned())
+                    .unwrap_or_else(|| "*".into());
+                let sandbox = m
+                    .sandbox_root
+                    .join("slaves")
+                    .join(&agent_id)
+                    .join("frameworks")
+                    .join(fid)
+                    .join("executors")
+                    .join(t.task_id.value.as_str())
+                    .join("runs")
+                    .join("latest");
+                let _ = crate::sandbox::create(&sandbox);
+                let task = Task {
+                    info: t.clone(),
+                    framework_id: fid.to_string(),
+                    agent_id: agent_id.clone(),
+                    state: TaskState::Staging,
+                    held: need,
+                    role,
+                    statuses: Vec::new(),
+                    pending: Default::default(),
+                    sandbox,
+                    timer: Some((Timer::Starting, Instant::now() + delay)),
+                    process: None,
+                    kill_requested: false,
+                };
+                m.record(fid, &task, TaskState::Staging);
+                let fw = m.frameworks.get_mut(fid).expect("caller checked");
+                fw.tasks.insert(t.task_id.value.clone(), task);
+                m.dirty = true;
+            }
+        }
+    }
+    let refuse = accept
+        .filters
+        .unwrap_or_default()
+        .refuse_seconds_or_default();
+    if !crate::model::pools_total(&available).is_empty() {
+        m.filter_agent(fid, &agent_id, refuse);
+    }
+}
+
+/// `validation::offer::validate`.
+fn validate_offers(m: &Master, fid: &str, accept: &Accept) -> Option<String> {
+    if accept.offer_ids.is_empty() {
+        return Some("No offers specified".into());
+    }
+    let mut seen = BTreeSet::new();
+    let mut agent: Option<&str> = None;
+    for oid in &accept.offer_ids {
+        if !seen.insert(&oid.value) {
+            return Some(format!("Duplicate offer {} in offer list", oid.value));
+        }
+        let Some(o) = m.offers.get(&oid.value) else {
+            return Some(format!("Offer {} is no longer valid", oid.value));
+        };
+        if o.framework_id != fid {
+            return Some(format!(
+                "Offer {} has invalid framework {} while framework {fid} is expected",
+                oid.value, o.framework_id
+            ));
+        }
+        match agent {
+            None => agent = Some(&o.agent_id),
+            Some(a) if a != o.agent_id => {
+                return Some(format!(
+                    "Aggregated offers must belong to one single agent. Offer {} uses agent {} and agent {a}",
+                    oid.value, o.agent_id
+                ))
+            }
+            _ => {}
+        }
+    }
+    None
+}

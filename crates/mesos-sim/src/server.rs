@@ -1,0 +1,144 @@
+//! Wiring: the HTTP routes, the clock that drives allocation, timers,
+//! heartbeats and failover, and the persister.
+
+use std::time::{Duration, Instant};
+
+use axum::routing::{any, get, post};
+use axum::Router;
+use mesos_api::Event;
+
+use crate::app::SharedApp;
+use crate::{agent_api, faults, operator_api, read_api, scheduler_api};
+
+/// Every route the emulator serves.
+pub fn router(app: SharedApp) -> Router {
+    Router::new()
+        .route("/api/v1/scheduler", any(scheduler_api::handle))
+        .route("/api/v1", any(operator_api::handle))
+        .route("/master/api/v1/scheduler", any(scheduler_api::handle))
+        .route("/master/api/v1", any(operator_api::handle))
+        .route("/master/state", get(read_api::state))
+        .route("/master/state.json", get(read_api::state))
+        .route("/state.json", get(read_api::state))
+        .route("/state", get(read_api::state))
+        .route("/master/frameworks", get(read_api::frameworks))
+        .route("/master/slaves", get(read_api::slaves))
+        .route("/master/tasks", get(read_api::tasks))
+        .route("/master/tasks.json", get(read_api::tasks))
+        .route("/master/redirect", get(read_api::redirect))
+        .route("/redirect", get(read_api::redirect))
+        .route("/master/health", get(read_api::health))
+        .route("/health", get(read_api::health))
+        .route("/version", get(read_api::version))
+        .route("/files/browse", get(agent_api::browse))
+        .route("/files/browse.json", get(agent_api::browse))
+        .route("/files/read", get(agent_api::read))
+        .route("/files/read.json", get(agent_api::read))
+        .route("/files/download", get(agent_api::download))
+        .route("/:agent/state", get(agent_api::agent_state))
+        .route("/:agent/state.json", get(agent_api::agent_state))
+        .route("/__sim/agents", post(faults::add_agent))
+        .route("/__sim/agents/:agent/remove", post(faults::remove_agent))
+        .route("/__sim/agents/:agent/restore", post(faults::restore_agent))
+        .route("/__sim/tasks/:task/fail", post(faults::fail_task))
+        .route("/__sim/streams/drop", post(faults::drop_streams))
+        .route("/__sim/leading", post(faults::leading))
+        .route("/__sim/fail-next", post(faults::fail_next))
+        .route("/__sim/delay", post(faults::delay))
+        .route("/__sim/transitions", get(faults::transitions))
+        .with_state(app)
+}
+
+/// How often the clock looks at timers.
+const TICK: Duration = Duration::from_millis(10);
+
+/// Advances the emulated master's time, forever.
+pub async fn clock(app: SharedApp) {
+    let mut interval = tokio::time::interval(TICK);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let to_spawn = tick(&app, Instant::now());
+        for (fid, tid) in to_spawn {
+            crate::sandbox::spawn(app.clone(), fid, tid);
+        }
+    }
+}
+
+/// One step of the clock; returns the tasks whose commands must start.
+pub fn tick(app: &SharedApp, now: Instant) -> Vec<(String, String)> {
+    let mut m = app.lock();
+    // Streams whose client went away.
+    let closed: Vec<String> = m
+        .frameworks
+        .values()
+        .filter(|f| f.connection.as_ref().is_some_and(|c| c.tx.is_closed()))
+        .map(|f| f.id.clone())
+        .collect();
+    for fid in closed {
+        m.disconnect(&fid);
+    }
+    // Failover timeouts.
+    let expired: Vec<String> = m
+        .frameworks
+        .values()
+        .filter(|f| {
+            f.disconnected_at.is_some_and(|at| {
+                let timeout = f.info.failover_timeout.unwrap_or(0.0);
+                let timeout = if timeout.is_finite() && timeout > 0.0 {
+                    Duration::from_secs_f64(timeout.min(1e10))
+                } else {
+                    Duration::ZERO
+                };
+                now.duration_since(at) >= timeout
+            })
+        })
+        .map(|f| f.id.clone())
+        .collect();
+    for fid in expired {
+        m.remove_framework(&fid);
+    }
+    // Heartbeats.
+    let period = m.spec.timing.heartbeat_interval;
+    for fw in m.frameworks.values_mut() {
+        if let Some(c) = &mut fw.connection {
+            if now.duration_since(c.last_heartbeat) >= period {
+                c.send(&Event::heartbeat());
+                c.last_heartbeat = now;
+            }
+        }
+    }
+    let spawn = m.run_task_timers(now);
+    m.resend_updates(now);
+    m.expire_offers(now);
+    if now.duration_since(m.last_allocation) >= m.spec.timing.allocation_interval {
+        m.last_allocation = now;
+        m.allocate(now);
+    }
+    if m.dirty {
+        m.dirty = false;
+        drop(m);
+        app.touch();
+    }
+    spawn
+}
+
+/// Saves the state whenever something changed (at most every 50ms).
+pub async fn persister(app: SharedApp) {
+    let Some(file) = app.persist_file.clone() else {
+        return;
+    };
+    loop {
+        app.changed.notified().await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        save_now(&app, &file);
+    }
+}
+
+/// Saves the state now; a failure is reported, not fatal.
+pub fn save_now(app: &SharedApp, file: &std::path::Path) {
+    let m = app.lock();
+    if let Err(e) = crate::persist::save(&m, file) {
+        eprintln!("mesos-sim: cannot save state to {}: {e}", file.display());
+    }
+}

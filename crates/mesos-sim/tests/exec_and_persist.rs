@@ -1,0 +1,223 @@
+//! Exec mode (commands really run in sandboxes) and state kept across
+//! emulator restarts.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use mesos_api::*;
+use mesos_sim::{ClusterSpec, Sim};
+
+fn exec_cluster() -> String {
+    format!("exec = true\n{FAST}\n{}", agents(1, "[31000-32000]"))
+}
+
+async fn run(sub: &mut Subscription, offer: &Offer, id: &str, cmd: CommandInfo) {
+    let task = TaskInfo::command(
+        "job",
+        id,
+        offer.agent_id.clone(),
+        vec![Resource::cpus(0.1), Resource::mem(32.0)],
+        cmd,
+    );
+    sub.call(&Call::launch(
+        sub.framework_id.clone(),
+        vec![offer.id.clone()],
+        vec![task],
+        Some(Filters::refuse(0.0)),
+    ))
+    .await;
+}
+
+async fn final_state(sub: &mut Subscription, id: &str) -> TaskStatus {
+    loop {
+        let st = sub.update().await;
+        sub.ack(&st).await;
+        if st.task_id.value == id && st.state.is_terminal() {
+            return st;
+        }
+    }
+}
+
+#[tokio::test]
+async fn commands_run_in_the_sandbox_and_their_exit_decides_the_state() {
+    let sim = start(&exec_cluster()).await;
+    let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
+    let src = tempfile::tempdir().unwrap();
+    let payload = src.path().join("payload.txt");
+    std::fs::write(&payload, "fetched").unwrap();
+    let offer = sub.offers().await.remove(0);
+    run(
+        &mut sub,
+        &offer,
+        "ok",
+        CommandInfo {
+            uris: vec![CommandUri::new(format!("file://{}", payload.display()))],
+            environment: Some(Environment::from_pairs([("GREETING", "hi")])),
+            ..CommandInfo::shell("echo $GREETING; cat payload.txt; echo err >&2")
+        },
+    )
+    .await;
+    let st = final_state(&mut sub, "ok").await;
+    assert_eq!(st.state, TaskState::Finished);
+    let state = get_json(&format!("{}/master/state", sim.url())).await;
+    let agent_pid = state["slaves"][0]["pid"].as_str().unwrap().to_string();
+    let (name, _) = agent_pid.split_once('@').unwrap();
+    let ast = get_json(&format!("{}/{name}/state", sim.url())).await;
+    let dir = ast["frameworks"][0]["completed_executors"][0]["directory"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = get_json(&format!(
+        "{}/files/read?path={dir}/stdout&offset=0",
+        sim.url()
+    ))
+    .await;
+    assert_eq!(out["data"], "hi\nfetched");
+    let err = std::fs::read_to_string(format!("{dir}/stderr")).unwrap();
+    assert!(err.contains("err"));
+
+    let offer = sub.offers().await.remove(0);
+    run(&mut sub, &offer, "bad", CommandInfo::shell("exit 3")).await;
+    let st = final_state(&mut sub, "bad").await;
+    assert_eq!(st.state, TaskState::Failed);
+    assert_eq!(st.message.as_deref(), Some("Command exited with status 3"));
+}
+
+#[tokio::test]
+async fn killing_a_running_command_ends_it_as_killed() {
+    let sim = start(&exec_cluster()).await;
+    let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
+    let offer = sub.offers().await.remove(0);
+    run(&mut sub, &offer, "long", CommandInfo::shell("sleep 30")).await;
+    loop {
+        let st = sub.update().await;
+        sub.ack(&st).await;
+        if st.state == TaskState::Running {
+            break;
+        }
+    }
+    let t0 = std::time::Instant::now();
+    sub.call(&Call::kill(sub.framework_id.clone(), "long".into(), None))
+        .await;
+    let st = final_state(&mut sub, "long").await;
+    assert_eq!(st.state, TaskState::Killed);
+    // SIGTERM reaches the command at once (no wait for the SIGKILL grace).
+    assert!(t0.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn a_missing_uri_fails_the_launch() {
+    let sim = start(&exec_cluster()).await;
+    let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
+    let offer = sub.offers().await.remove(0);
+    run(
+        &mut sub,
+        &offer,
+        "nofile",
+        CommandInfo {
+            uris: vec![CommandUri::new("file:///definitely/not/here.tar.gz")],
+            ..CommandInfo::shell("true")
+        },
+    )
+    .await;
+    let st = final_state(&mut sub, "nofile").await;
+    assert_eq!(st.state, TaskState::Failed);
+    assert_eq!(st.reason, Some(Reason::ReasonContainerLaunchFailed));
+}
+
+#[tokio::test]
+async fn state_survives_a_restart_with_a_persist_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = ClusterSpec::parse(&format!("{FAST}\n{}", agents(2, "[31000-32000]"))).unwrap();
+    let sim = Sim::start(
+        spec.clone(),
+        "127.0.0.1:0".parse().unwrap(),
+        Some(dir.path().to_path_buf()),
+    )
+    .await
+    .unwrap();
+    let master_id = sim.master_id();
+    let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
+    let offer = sub.offers().await.remove(0);
+    let task = TaskInfo::command(
+        "w",
+        "t1",
+        offer.agent_id.clone(),
+        vec![Resource::cpus(1.0)],
+        CommandInfo::shell("sleep 1000"),
+    );
+    sub.call(&Call::launch(
+        sub.framework_id.clone(),
+        vec![offer.id.clone()],
+        vec![task],
+        None,
+    ))
+    .await;
+    loop {
+        let st = sub.update().await;
+        sub.ack(&st).await;
+        if st.state == TaskState::Running {
+            break;
+        }
+    }
+    let fid = sub.framework_id.clone();
+    drop(sub);
+    sim.shutdown().await;
+    assert!(dir.path().join("mesos-sim-state.json").exists());
+
+    let sim = Sim::start(
+        spec,
+        "127.0.0.1:0".parse().unwrap(),
+        Some(dir.path().to_path_buf()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sim.master_id(), master_id);
+    let state = get_json(&format!("{}/master/state", sim.url())).await;
+    assert_eq!(state["frameworks"][0]["id"], fid.value);
+    assert_eq!(state["frameworks"][0]["tasks"][0]["state"], "TASK_RUNNING");
+    let mut info = framework("f");
+    info.id = Some(fid.clone());
+    let (mut sub, ev) = Subscription::open(&sim.url(), info).await;
+    assert_eq!(ev.subscribed.unwrap().framework_id, fid);
+    sub.call(&Call::reconcile(fid.clone(), vec![])).await;
+    let st = sub.update().await;
+    assert_eq!(
+        (st.task_id.value.as_str(), st.state),
+        ("t1", TaskState::Running)
+    );
+    // The next new framework does not reuse an ID.
+    let (_other, ev) = Subscription::open(&sim.url(), framework("g")).await;
+    assert_eq!(
+        ev.subscribed.unwrap().framework_id.value,
+        format!("{master_id}-0001")
+    );
+    // Used resources are still accounted for.
+    let offers = sub.offers().await;
+    let o = offers.iter().find(|o| o.agent_id == offer.agent_id);
+    if let Some(o) = o {
+        assert_eq!(ResourceSummary::of(&o.resources).cpus, 3.0);
+    }
+}
+
+#[tokio::test]
+async fn a_corrupt_state_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mesos-sim-state.json"), "{oops").unwrap();
+    let spec = ClusterSpec::parse("").unwrap();
+    let err = Sim::start(
+        spec,
+        "127.0.0.1:0".parse().unwrap(),
+        Some(dir.path().to_path_buf()),
+    )
+    .await
+    .err()
+    .expect("must refuse a corrupt state file");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("mesos-sim-state.json") && msg.contains("delete it"),
+        "{msg}"
+    );
+}
