@@ -1,0 +1,319 @@
+//! A client of the Mesos v1 scheduler API (`POST /api/v1/scheduler`).
+//!
+//! SUBSCRIBE opens a long-lived response whose body is a RecordIO stream of
+//! events; every other call goes on its own request, carrying the
+//! `Mesos-Stream-Id` of the subscription, and is answered 202. A master that
+//! is not leading answers 307 with the leader in `Location` (possibly
+//! scheme-relative, `//host:port/...`); we follow it and remember the leader.
+//!
+//! This module knows the wire, not the plan: the apply engine decides what
+//! to call and when.
+
+use crate::desired::secrets::Secret;
+use futures_util::StreamExt;
+use mesos_api::recordio::Decoder;
+use mesos_api::scheduler::{Call, Event, EventType};
+use mesos_api::v1::{FrameworkId, FrameworkInfo};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, LOCATION};
+use reqwest::StatusCode;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// The path of the scheduler API.
+pub const SCHEDULER_PATH: &str = "/api/v1/scheduler";
+const STREAM_ID: &str = "Mesos-Stream-Id";
+/// Redirects followed for one request before giving up.
+const MAX_REDIRECTS: usize = 5;
+/// Missed heartbeats before the stream is considered dead.
+const MISSED_HEARTBEATS: u32 = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SchedulerError {
+    #[error("cannot reach the Mesos master at {url}: {cause}")]
+    Connect { url: String, cause: String },
+    #[error("authentication failed for principal {principal} at {url} (HTTP 401): check the principal and its secret")]
+    Auth { principal: String, url: String },
+    #[error("the Mesos master at {url} requires authentication (HTTP 401): set [mesos] principal and secret_file")]
+    AuthRequired { url: String },
+    #[error("the Mesos master at {url} refused the {call} call: HTTP {status}: {body}")]
+    Refused { url: String, call: String, status: u16, body: String },
+    #[error("too many redirects from {url} (more than {MAX_REDIRECTS}); the masters disagree about the leader")]
+    Redirects { url: String },
+    #[error("Mesos refused the subscription: {0}")]
+    Subscription(String),
+    #[error("the event stream from {url} broke: {cause}")]
+    Stream { url: String, cause: String },
+    #[error("no event from {url} for {secs:.0}s ({MISSED_HEARTBEATS} heartbeat intervals): the connection is presumed dead")]
+    Silent { url: String, secs: f64 },
+}
+
+impl SchedulerError {
+    /// Whether re-subscribing may help (connection problems), as opposed to
+    /// refusals that will not change by retrying.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            SchedulerError::Connect { .. } | SchedulerError::Stream { .. } | SchedulerError::Silent { .. }
+        ) || matches!(self, SchedulerError::Refused { status, .. } if *status == 503)
+    }
+}
+
+/// How to reach the master, and as whom.
+pub struct SchedulerClient {
+    http: reqwest::Client,
+    /// The scheduler endpoint of the master believed to lead.
+    endpoint: Mutex<String>,
+    credentials: Option<(String, Secret)>,
+}
+
+/// What the reader task passes on: events, then one end-of-stream.
+#[derive(Debug)]
+pub enum StreamItem {
+    Event(Box<Event>),
+    End(String),
+}
+
+/// A live subscription.
+pub struct Subscription {
+    pub framework_id: FrameworkId,
+    pub stream_id: String,
+    pub heartbeat: Duration,
+    pub master: Option<mesos_api::v1::MasterInfo>,
+    events: mpsc::UnboundedReceiver<StreamItem>,
+    reader: tokio::task::JoinHandle<()>,
+    url: String,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        // Closing the response is how a scheduler disconnects.
+        self.reader.abort();
+    }
+}
+
+/// Resolves a `Location` header against the URL it answered.
+fn resolve_location(from: &str, location: &str) -> String {
+    if location.starts_with("//") {
+        let scheme = from.split("://").next().unwrap_or("http");
+        return format!("{scheme}:{location}");
+    }
+    if location.starts_with('/') {
+        let origin: String = match from.find("://") {
+            Some(i) => {
+                let rest = &from[i + 3..];
+                let end = rest.find('/').map(|j| i + 3 + j).unwrap_or(from.len());
+                from[..end].to_string()
+            }
+            None => from.to_string(),
+        };
+        return format!("{origin}{location}");
+    }
+    location.to_string()
+}
+
+fn call_name(call: &Call) -> String {
+    serde_json::to_value(call.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("{:?}", call.kind))
+}
+
+impl SchedulerClient {
+    /// `master` is a base URL such as `http://10.0.0.5:5050`.
+    pub fn new(http: reqwest::Client, master: &str, credentials: Option<(String, Secret)>) -> Self {
+        SchedulerClient {
+            http,
+            endpoint: Mutex::new(format!("{}{SCHEDULER_PATH}", master.trim_end_matches('/'))),
+            credentials,
+        }
+    }
+
+    /// The scheduler endpoint currently used (after redirects).
+    pub fn endpoint(&self) -> String {
+        self.endpoint.lock().expect("endpoint lock").clone()
+    }
+
+    /// Points the client at another master (e.g. a new leader found in ZooKeeper).
+    pub fn set_master(&self, master: &str) {
+        *self.endpoint.lock().expect("endpoint lock") = format!("{}{SCHEDULER_PATH}", master.trim_end_matches('/'));
+    }
+
+    /// POSTs a call, following redirects to the leader. Returns the response
+    /// with a 2xx status; maps everything else to an error.
+    async fn post(&self, call: &Call, stream_id: Option<&str>) -> Result<reqwest::Response, SchedulerError> {
+        let body = serde_json::to_vec(call).expect("calls serialize");
+        let mut url = self.endpoint();
+        for _ in 0..=MAX_REDIRECTS {
+            let mut headers = HeaderMap::new();
+            // Mesos accepts exactly this media type (a charset suffix gets 415).
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+            if let Some(id) = stream_id {
+                if let Ok(v) = HeaderValue::from_str(id) {
+                    headers.insert(STREAM_ID, v);
+                }
+            }
+            let mut req = self.http.post(&url).headers(headers).body(body.clone());
+            if let Some((principal, secret)) = &self.credentials {
+                req = req.basic_auth(principal, Some(secret.expose()));
+            }
+            let resp = req.send().await.map_err(|e| SchedulerError::Connect {
+                url: url.clone(),
+                cause: crate::live::describe_reqwest_error(&e),
+            })?;
+            let status = resp.status();
+            if status.is_redirection() {
+                let Some(loc) = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()) else {
+                    return Err(SchedulerError::Refused { url, call: call_name(call), status: status.as_u16(), body: "redirect without Location".into() });
+                };
+                let mut next = resolve_location(&url, loc);
+                // `/master/redirect` style answers point at the master, not the endpoint.
+                if !next.contains(SCHEDULER_PATH) {
+                    next = format!("{}{SCHEDULER_PATH}", next.trim_end_matches('/'));
+                }
+                url = next;
+                *self.endpoint.lock().expect("endpoint lock") = url.clone();
+                continue;
+            }
+            if status == StatusCode::UNAUTHORIZED {
+                return Err(match &self.credentials {
+                    Some((principal, _)) => SchedulerError::Auth { principal: principal.clone(), url },
+                    None => SchedulerError::AuthRequired { url },
+                });
+            }
+            if !status.is_success() {
+                let text = resp.text().await.unwrap_or_default();
+                return Err(SchedulerError::Refused { url, call: call_name(call), status: status.as_u16(), body: text.trim().chars().take(500).collect() });
+            }
+            return Ok(resp);
+        }
+        Err(SchedulerError::Redirects { url })
+    }
+
+    /// Sends a call on a subscription (answered 202 by Mesos).
+    pub async fn call(&self, sub: &Subscription, call: &Call) -> Result<(), SchedulerError> {
+        self.post(call, Some(&sub.stream_id)).await.map(|_| ())
+    }
+
+    /// SUBSCRIBE; waits for SUBSCRIBED (an ERROR event is a refusal).
+    pub async fn subscribe(&self, info: FrameworkInfo) -> Result<Subscription, SchedulerError> {
+        let call = Call::subscribe(info);
+        let resp = self.post(&call, None).await?;
+        let url = self.endpoint();
+        let stream_id = resp
+            .headers()
+            .get(STREAM_ID)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .ok_or_else(|| SchedulerError::Stream { url: url.clone(), cause: "SUBSCRIBE answer has no Mesos-Stream-Id header".into() })?;
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let reader = tokio::spawn(read_stream(resp, tx));
+        // The first event must be SUBSCRIBED (or ERROR).
+        let first = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await;
+        let event = match first {
+            Err(_) => return Err(SchedulerError::Silent { url, secs: 30.0 }),
+            Ok(None) => return Err(SchedulerError::Stream { url, cause: "closed before SUBSCRIBED".into() }),
+            Ok(Some(StreamItem::End(cause))) => return Err(SchedulerError::Stream { url, cause }),
+            Ok(Some(StreamItem::Event(e))) => e,
+        };
+        match event.kind {
+            EventType::Subscribed => {
+                let s = event.subscribed.ok_or_else(|| SchedulerError::Stream { url: url.clone(), cause: "SUBSCRIBED without its payload".into() })?;
+                Ok(Subscription {
+                    framework_id: s.framework_id,
+                    stream_id,
+                    heartbeat: Duration::from_secs_f64(s.heartbeat_interval_seconds.unwrap_or(15.0).max(0.1)),
+                    master: s.master_info,
+                    events: rx,
+                    reader,
+                    url,
+                })
+            }
+            EventType::Error => Err(SchedulerError::Subscription(event.error.map(|e| e.message).unwrap_or_default())),
+            other => Err(SchedulerError::Stream { url, cause: format!("expected SUBSCRIBED first, got {other:?}") }),
+        }
+    }
+}
+
+impl Subscription {
+    /// The next event, heartbeats included. Fails when the stream ends or
+    /// stays silent for [`MISSED_HEARTBEATS`] heartbeat intervals.
+    pub async fn next_event(&mut self) -> Result<Event, SchedulerError> {
+        let limit = self.heartbeat * MISSED_HEARTBEATS;
+        match tokio::time::timeout(limit, self.events.recv()).await {
+            Err(_) => Err(SchedulerError::Silent { url: self.url.clone(), secs: limit.as_secs_f64() }),
+            Ok(None) => Err(SchedulerError::Stream { url: self.url.clone(), cause: "closed".into() }),
+            Ok(Some(StreamItem::End(cause))) => Err(SchedulerError::Stream { url: self.url.clone(), cause }),
+            Ok(Some(StreamItem::Event(e))) => Ok(*e),
+        }
+    }
+
+    /// An event if one arrives within `wait`; `Ok(None)` when none did.
+    pub async fn next_event_within(&mut self, wait: Duration) -> Result<Option<Event>, SchedulerError> {
+        if wait >= self.heartbeat * MISSED_HEARTBEATS {
+            return self.next_event().await.map(Some);
+        }
+        match tokio::time::timeout(wait, self.events.recv()).await {
+            Err(_) => Ok(None),
+            Ok(None) => Err(SchedulerError::Stream { url: self.url.clone(), cause: "closed".into() }),
+            Ok(Some(StreamItem::End(cause))) => Err(SchedulerError::Stream { url: self.url.clone(), cause }),
+            Ok(Some(StreamItem::Event(e))) => Ok(Some(*e)),
+        }
+    }
+}
+
+/// Decodes the RecordIO body into events until it ends.
+async fn read_stream(resp: reqwest::Response, tx: mpsc::UnboundedSender<StreamItem>) {
+    let mut decoder = Decoder::new();
+    let mut body = resp.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = tx.send(StreamItem::End(e.to_string()));
+                return;
+            }
+        };
+        let records = match decoder.feed(&chunk) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = tx.send(StreamItem::End(format!("bad RecordIO framing: {e}")));
+                return;
+            }
+        };
+        for record in records {
+            match serde_json::from_slice::<Event>(&record) {
+                Ok(event) => {
+                    let closing = event.kind == EventType::Error;
+                    if tx.send(StreamItem::Event(Box::new(event))).is_err() {
+                        return;
+                    }
+                    if closing {
+                        // Mesos closes the stream after an ERROR event.
+                        continue;
+                    }
+                }
+                Err(e) => {
+                    let shown: String = String::from_utf8_lossy(&record).chars().take(200).collect();
+                    let _ = tx.send(StreamItem::End(format!("undecodable event ({e}): {shown}")));
+                    return;
+                }
+            }
+        }
+    }
+    let _ = tx.send(StreamItem::End("the master closed the event stream".into()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_resolve_like_a_browser() {
+        let from = "https://m1:5050/api/v1/scheduler";
+        assert_eq!(resolve_location(from, "//m2:5050/api/v1/scheduler"), "https://m2:5050/api/v1/scheduler");
+        assert_eq!(resolve_location(from, "/api/v1/scheduler"), "https://m1:5050/api/v1/scheduler");
+        assert_eq!(resolve_location(from, "http://m3:5050/x"), "http://m3:5050/x");
+    }
+}
