@@ -102,59 +102,55 @@ fn state_key(state: &Result<MasterInfo, ZkError>) -> String {
     }
 }
 
-async fn watch_loop(client: Client, url: ZkUrl, tx: mpsc::Sender<Result<MasterInfo, ZkError>>) {
-    let mut last: Option<String> = None;
-    let emit = |state: Result<MasterInfo, ZkError>, last: &mut Option<String>| {
+/// Sends states to the [`LeaderWatch`], skipping repeats of the last one.
+struct Emitter {
+    tx: mpsc::Sender<Result<MasterInfo, ZkError>>,
+    last: Option<String>,
+}
+
+impl Emitter {
+    /// Sends `state` if it differs from the last one; false once the
+    /// reader is gone. Waiting for a slow reader loses nothing: the ZooKeeper
+    /// watch is already set and keeps the next change.
+    async fn emit(&mut self, state: Result<MasterInfo, ZkError>) -> bool {
         let key = state_key(&state);
-        if last.as_deref() == Some(key.as_str()) {
+        if self.last.as_deref() == Some(key.as_str()) {
             return true;
         }
-        *last = Some(key);
-        // A full channel means the reader lags: it will see a later state.
-        !matches!(
-            tx.try_send(state),
-            Err(mpsc::error::TrySendError::Closed(_))
-        )
-    };
+        self.last = Some(key);
+        self.tx.send(state).await.is_ok()
+    }
+}
+
+async fn watch_loop(client: Client, url: ZkUrl, tx: mpsc::Sender<Result<MasterInfo, ZkError>>) {
+    let mut out = Emitter { tx, last: None };
     loop {
         let deadline = Instant::now() + WATCH_CALL_TIMEOUT;
         match snapshot(&client, &url, true, deadline, WATCH_CALL_TIMEOUT).await {
             Err(error) => {
                 let terminal = is_terminal(&error);
-                if !emit(Err(error), &mut last) || terminal {
+                if !out.emit(Err(error)).await || terminal {
                     return;
                 }
                 tokio::time::sleep(WATCH_RETRY_DELAY).await;
             }
             Ok((state, watcher)) => {
-                if !emit(state, &mut last) {
+                if !out.emit(state).await {
                     return;
                 }
                 let Some(watcher) = watcher else { continue };
                 let event = watcher.changed().await;
-                if event.event_type == EventType::Session {
-                    match event.session_state {
-                        SessionState::Expired | SessionState::Closed => {
-                            emit(
-                                Err(ZkError::SessionExpired {
-                                    url: url.to_string(),
-                                }),
-                                &mut last,
-                            );
-                            return;
-                        }
-                        SessionState::AuthFailed => {
-                            emit(
-                                Err(ZkError::AuthFailed {
-                                    url: url.to_string(),
-                                }),
-                                &mut last,
-                            );
-                            return;
-                        }
-                        _ => {}
-                    }
+                if event.event_type != EventType::Session {
+                    continue;
                 }
+                let url = url.to_string();
+                let end = match event.session_state {
+                    SessionState::Expired | SessionState::Closed => ZkError::SessionExpired { url },
+                    SessionState::AuthFailed => ZkError::AuthFailed { url },
+                    _ => continue,
+                };
+                out.emit(Err(end)).await;
+                return;
             }
         }
     }

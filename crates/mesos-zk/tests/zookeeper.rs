@@ -376,3 +376,36 @@ fn harness_server_answers_four_letter_words_and_stops_on_drop() {
         "server still listening on {address}"
     );
 }
+
+#[tokio::test]
+async fn losing_the_session_ends_the_registration_and_the_watch() {
+    // The client declares its session lost after the session timeout
+    // without a server that accepts it; keep that short.
+    let mut server = ZkServer::start_with_max_session_timeout(Duration::from_secs(2));
+    let url = server.url("/mesos");
+    let registration = register_master(&url, &master(5, 5050)).await.unwrap();
+    let mut watch = watch_leader(&url, TIMEOUT).await.unwrap();
+    assert_eq!(next(&mut watch).await.unwrap().znode, registration.znode());
+
+    // A new, empty server on the same port knows neither session.
+    server.restart_empty();
+
+    let lost = tokio::time::timeout(TIMEOUT, registration.lost())
+        .await
+        .expect("the registration notices within the timeout");
+    assert!(matches!(lost, ZkError::SessionExpired { .. }), "{lost:?}");
+    assert!(lost.to_string().contains(&url.to_string()), "{lost}");
+
+    let err = next(&mut watch).await.unwrap_err();
+    assert!(matches!(err, ZkError::SessionExpired { .. }), "{err:?}");
+    let end = tokio::time::timeout(TIMEOUT, watch.next_leader())
+        .await
+        .unwrap();
+    assert!(
+        end.is_none(),
+        "the watch ends after its session expired: {end:?}"
+    );
+
+    let err = find_leader(&url, TIMEOUT).await.unwrap_err();
+    assert!(matches!(err, ZkError::NoMaster { .. }), "{err:?}");
+}

@@ -62,6 +62,7 @@ pub fn locate_classpath(override_: Option<String>, debian_jar: &Path) -> Result<
 /// A running ZooKeeper server.
 pub struct ZkServer {
     child: Child,
+    classpath: String,
     port: u16,
     dir: tempfile::TempDir,
 }
@@ -70,13 +71,19 @@ impl ZkServer {
     /// Starts a server and waits until it serves requests; panics with the
     /// reason (and the server log) otherwise.
     pub fn start() -> ZkServer {
+        Self::start_with_max_session_timeout(Duration::from_secs(10))
+    }
+
+    /// Like [`ZkServer::start`], with the longest session the server grants
+    /// (clients asking for more get this much).
+    pub fn start_with_max_session_timeout(max_session_timeout: Duration) -> ZkServer {
         let classpath = locate_classpath(std::env::var(CLASSPATH_ENV).ok(), Path::new(DEBIAN_JAR))
             .unwrap_or_else(|message| panic!("{message}"));
         // The port is free when chosen but could be taken before the server
         // binds it: try a few times.
         let mut last_failure = String::new();
         for _ in 0..3 {
-            match Self::try_start(&classpath) {
+            match Self::try_start(&classpath, max_session_timeout) {
                 Ok(server) => return server,
                 Err(failure) => last_failure = failure,
             }
@@ -84,11 +91,10 @@ impl ZkServer {
         panic!("ZooKeeper test server did not start: {last_failure}");
     }
 
-    fn try_start(classpath: &str) -> Result<ZkServer, String> {
+    fn try_start(classpath: &str, max_session_timeout: Duration) -> Result<ZkServer, String> {
         let port = free_port();
         let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temp dir: {e}"))?;
         let data = dir.path().join("data");
-        std::fs::create_dir(&data).map_err(|e| format!("cannot create {}: {e}", data.display()))?;
         let config = dir.path().join("zoo.cfg");
         std::fs::write(
             &config,
@@ -101,44 +107,41 @@ impl ZkServer {
                  clientPortAddress=127.0.0.1\n\
                  admin.enableServer=false\n\
                  4lw.commands.whitelist=ruok,srvr\n\
-                 maxClientCnxns=0\n",
-                data.display()
+                 maxClientCnxns=0\n\
+                 maxSessionTimeout={}\n",
+                data.display(),
+                max_session_timeout.as_millis()
             ),
         )
         .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
-        let log_path = dir.path().join("server.log");
-        let log = std::fs::File::create(&log_path)
-            .map_err(|e| format!("cannot create the server log: {e}"))?;
-        let log_err = log
-            .try_clone()
-            .map_err(|e| format!("cannot share the server log: {e}"))?;
-        let mut command = Command::new("java");
-        command
-            .args(["-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"])
-            .arg("-Dzookeeper.admin.enableServer=false")
-            .arg("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn")
-            .arg("-cp")
-            .arg(classpath)
-            .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(log_err);
-        // SAFETY: the closure only calls prctl(2), which is async-signal-safe.
-        unsafe {
-            command.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let child = command.spawn().map_err(|e| {
-            format!("cannot run `java` ({e}): ZooKeeper needs a Java runtime (apt-get install -y default-jre-headless)")
-        })?;
-        let mut server = ZkServer { child, port, dir };
+        let child = spawn(classpath, dir.path())?;
+        let mut server = ZkServer {
+            child,
+            classpath: classpath.to_string(),
+            port,
+            dir,
+        };
         server.wait_ready()?;
         Ok(server)
+    }
+
+    /// Replaces the server by a new one with no data on the same port, as
+    /// after losing a whole ensemble: clients reconnect and learn that their
+    /// sessions (and so their ephemeral znodes) are gone.
+    pub fn restart_empty(&mut self) {
+        self.stop();
+        let data = self.dir.path().join("data");
+        std::fs::remove_dir_all(&data)
+            .unwrap_or_else(|e| panic!("cannot clear {}: {e}", data.display()));
+        self.child = spawn(&self.classpath, self.dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        if let Err(failure) = self.wait_ready() {
+            panic!("ZooKeeper test server did not restart: {failure}");
+        }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     fn wait_ready(&mut self) -> Result<(), String> {
@@ -192,9 +195,47 @@ impl ZkServer {
 
 impl Drop for ZkServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
+}
+
+/// Runs the server of `dir/zoo.cfg` (creating its data directory), logging
+/// to `dir/server.log`.
+fn spawn(classpath: &str, dir: &Path) -> Result<Child, String> {
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).map_err(|e| format!("cannot create {}: {e}", data.display()))?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("server.log"))
+        .map_err(|e| format!("cannot open the server log: {e}"))?;
+    let log_err = log
+        .try_clone()
+        .map_err(|e| format!("cannot share the server log: {e}"))?;
+    let mut command = Command::new("java");
+    command
+        .args(["-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"])
+        .arg("-Dzookeeper.admin.enableServer=false")
+        .arg("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn")
+        .arg("-cp")
+        .arg(classpath)
+        .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
+        .arg(dir.join("zoo.cfg"))
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err);
+    // SAFETY: the closure only calls prctl(2), which is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command.spawn().map_err(|e| {
+        format!("cannot run `java` ({e}): ZooKeeper needs a Java runtime (apt-get install -y default-jre-headless)")
+    })
 }
 
 fn four_letter_word(port: u16, word: &str) -> Option<String> {
