@@ -23,12 +23,21 @@ use crate::{ZkError, ZkUrl};
 pub const REGISTER_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// A master's membership: the ephemeral znode and the session keeping it.
-#[derive(Debug)]
 pub struct Registration {
     client: Client,
     url: ZkUrl,
     znode: String,
     sequence: i64,
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("url", &self.url)
+            .field("znode", &self.znode)
+            .field("session_id", &self.client.session_id())
+            .finish()
+    }
 }
 
 impl Registration {

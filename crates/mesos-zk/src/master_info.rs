@@ -137,6 +137,11 @@ pub(crate) fn parse_master_info(
 
 /// Checks that a MasterInfo JSON value would be accepted by a detector.
 pub(crate) fn validate(value: &serde_json::Value) -> Result<(), Malformed> {
+    if !value.is_object() {
+        return Err(Malformed(
+            "the MasterInfo must be a JSON object".to_string(),
+        ));
+    }
     let info = MasterInfoJson::deserialize(value)
         .map_err(|e| Malformed(format!("not a Mesos MasterInfo: {e}")))?;
     endpoint(&info).map(|_| ())

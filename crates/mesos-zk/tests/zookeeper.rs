@@ -321,6 +321,11 @@ async fn credentials_authenticate_and_never_appear_in_output() {
         assert!(!output.contains("s3cret"), "password leaked: {output}");
     }
     assert!(err.to_string().contains("zk://alice:***@"), "{err}");
+
+    // The creator's identity may remove its znode.
+    let znode = registration.znode().to_string();
+    registration.close().await.unwrap();
+    assert_eq!(client.check_stat(&znode).await.unwrap(), None);
 }
 
 #[tokio::test]
@@ -345,6 +350,10 @@ async fn register_refuses_info_a_detector_could_not_read() {
         .unwrap_err();
     assert!(matches!(err, ZkError::InvalidMasterInfo { .. }), "{err:?}");
     assert!(err.to_string().contains("missing field `ip`"), "{err}");
+    let err = register_master(&url, &serde_json::json!([1]))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("must be a JSON object"), "{err}");
 }
 
 #[test]
