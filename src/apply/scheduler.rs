@@ -112,6 +112,18 @@ fn resolve_location(from: &str, location: &str) -> String {
     location.to_string()
 }
 
+/// reqwest's Display hides the cause ("error sending request"); show the chain.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
 fn call_name(call: &Call) -> String {
     serde_json::to_value(call.kind)
         .ok()
@@ -160,7 +172,7 @@ impl SchedulerClient {
             }
             let resp = req.send().await.map_err(|e| SchedulerError::Connect {
                 url: url.clone(),
-                cause: crate::live::describe_reqwest_error(&e),
+                cause: error_chain(&e),
             })?;
             let status = resp.status();
             if status.is_redirection() {

@@ -88,25 +88,11 @@ pub fn acquire_live(
     state: Option<&State>,
     mesos_state: Option<&Path>,
 ) -> Result<LiveCluster, CliError> {
-    let sel = selector(desired, state);
     if let Some(file) = mesos_state {
-        return Ok(live::read_state_file(file, &sel)?);
+        return Ok(live::read_state_file(file, &selector(desired, state))?);
     }
-    match master_locator(g, desired)? {
-        MasterLocator::Http(urls) => {
-            let client = http_client(desired)?;
-            let rt = runtime()?;
-            let cluster = rt.block_on(live::fetch_state(&urls, &client, &sel))?;
-            if g.verbose > 0 {
-                eprintln!("Read the live state from {}", cluster.source);
-            }
-            Ok(cluster)
-        }
-        MasterLocator::ZooKeeper(url) => Err(CliError::msg(format!(
-            "ZooKeeper master detection ({url}) is not available in this build yet; pass the leading master with --mesos http://host:5050"
-        ))),
-        MasterLocator::Local => Err(CliError::msg(
-            "the embedded local cluster is not available in this build yet; pass --mesos URL or --mesos-state FILE",
-        )),
-    }
+    let conn = super::connection::Connection::open(g, desired)?;
+    let live = conn.fetch_live(desired, state, g.verbose > 0);
+    conn.close();
+    live
 }

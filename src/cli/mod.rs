@@ -2,6 +2,8 @@
 //! lives in its own module as a small function from parsed arguments to
 //! output; the work itself is done by the library modules.
 
+mod apply;
+mod connection;
 mod context;
 mod force_unlock;
 mod output;
@@ -60,6 +62,10 @@ pub enum Command {
     Validate,
     /// Show what apply would change, and why.
     Plan(plan::PlanArgs),
+    /// Launch, kill and replace tasks so that Mesos matches the deployment.
+    Apply(apply::ApplyArgs),
+    /// Kill every task of the deployment.
+    Destroy(apply::DestroyArgs),
     /// Render a saved plan file, or the state when no file is given.
     Show(show::ShowArgs),
     /// Inspect or edit the state file.
@@ -124,6 +130,8 @@ fn dispatch(cli: &Cli) -> CliResult {
     match &cli.command {
         Command::Validate => validate::run(g),
         Command::Plan(args) => plan::run(g, args),
+        Command::Apply(args) => apply::apply(g, args),
+        Command::Destroy(args) => apply::destroy(g, args),
         Command::Show(args) => show::run(g, args),
         Command::State(cmd) => state_cmd::run(g, cmd),
         Command::Output(args) => output::run(g, args),

@@ -691,6 +691,9 @@ pub enum Source {
     SourceMaster,
     SourceAgent,
     SourceExecutor,
+    /// A source this build does not know: read, never written.
+    #[serde(other, skip_serializing)]
+    Other,
 }
 
 /// `TaskStatus.Reason`, spelled as in `mesos.proto`.
@@ -732,6 +735,9 @@ pub enum Reason {
     ReasonTaskKilledDuringLaunch,
     ReasonTaskUnauthorized,
     ReasonTaskUnknown,
+    /// A reason this build does not know (a newer Mesos): read, never written.
+    #[serde(other, skip_serializing)]
+    Other,
 }
 
 /// `TimeInfo`.

@@ -213,3 +213,13 @@ fn framework_effective_roles_follow_multi_role() {
     let fi = fi.with_capability(CapabilityType::MultiRole);
     assert_eq!(fi.effective_roles(), vec!["a", "b"]);
 }
+
+#[test]
+fn unknown_reasons_and_sources_from_newer_masters_still_decode() {
+    let status: mesos_api::v1::TaskStatus = serde_json::from_str(
+        r#"{"task_id":{"value":"t"},"state":"TASK_FAILED","reason":"REASON_FROM_THE_FUTURE","source":"SOURCE_ELSEWHERE"}"#,
+    )
+    .unwrap();
+    assert_eq!(status.reason, Some(mesos_api::v1::Reason::Other));
+    assert_eq!(status.source, Some(mesos_api::v1::Source::Other));
+}

@@ -1,0 +1,662 @@
+//! Drives a plan through a scheduler subscription and records every step in
+//! the state file.
+//!
+//! Order: kills of excess tasks; then masters one at a time (each RUNNING
+//! before the next); then workers, up to `parallelism` at a time, with
+//! replacements in batches of `max_unavailable` (kill the old task, wait
+//! until it is terminal, launch the new one, wait for RUNNING).
+//!
+//! Crash safety: a launch's intent (`pending`, with its task ID and agent)
+//! is saved before the ACCEPT is sent, and every status after it; a run
+//! that dies at any instant leaves a state from which the next plan adopts
+//! what Mesos runs (by the task's labels) and relaunches what it does not
+//! know. Nothing is launched twice under one address.
+
+use super::launch::{self, LaunchContext};
+use super::scheduler::{SchedulerClient, SchedulerError, Subscription};
+use crate::address::{Address, Role};
+use crate::desired::secrets::SecretHasher;
+use crate::desired::{Desired, WorkerCount};
+use crate::plan::model::{Action, AgentRef, ExistingTask, Plan, TaskSpec};
+use crate::plan::{config, secret_hasher};
+use crate::state::{AppliedConfig, Outputs, RecordedState, State, StateStore, TaskRecord, TaskResources};
+use mesos_api::scheduler::{Call, Event, EventType, ReconcileTask};
+use mesos_api::v1::{AgentId, Capability, CapabilityType, Filters, FrameworkId, FrameworkInfo, Labels, Offer, Operation, TaskId, TaskStatus};
+use mesos_api::TaskState;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Workers launched at the same time.
+    pub parallelism: usize,
+    /// How long to wait for an offer from a task's planned agent.
+    pub offer_timeout: Duration,
+    /// How long a launched task may take to reach TASK_RUNNING.
+    pub running_timeout: Duration,
+    /// How long a killed task may take to become terminal.
+    pub kill_timeout: Duration,
+    /// Launch attempts per task before the step fails.
+    pub max_attempts: u32,
+    /// Re-subscriptions after a broken stream before apply gives up.
+    pub max_reconnects: u32,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            parallelism: 10,
+            offer_timeout: Duration::from_secs(60),
+            running_timeout: Duration::from_secs(300),
+            kill_timeout: Duration::from_secs(120),
+            max_attempts: 3,
+            max_reconnects: 8,
+        }
+    }
+}
+
+/// What the operator sees while apply runs.
+pub trait Progress {
+    fn line(&mut self, line: &str);
+}
+
+/// Plain lines on standard error.
+pub struct Lines;
+
+impl Progress for Lines {
+    fn line(&mut self, line: &str) {
+        eprintln!("{line}");
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepOutcome {
+    Done(String),
+    Failed(String),
+    NotStarted,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepReport {
+    pub address: Address,
+    pub action: &'static str,
+    pub outcome: StepOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplyReport {
+    pub steps: Vec<StepReport>,
+    pub interrupted: bool,
+    pub outputs: Outputs,
+}
+
+impl ApplyReport {
+    pub fn succeeded(&self) -> bool {
+        !self.interrupted && self.steps.iter().all(|s| matches!(s.outcome, StepOutcome::Done(_)))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    Scheduler(#[from] SchedulerError),
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+    #[error("another scheduler subscribed with this framework ID ({0}): another apply took over; this one stopped. Run plan again when it is done")]
+    TakenOver(String),
+    #[error("Mesos refused the framework: {0}")]
+    Refused(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    Waiting,
+    Killing { task_id: String, since: Instant },
+    NeedOffer { since: Instant, not_before: Instant },
+    Launching { task_id: String, agent: AgentRef, since: Instant },
+    Done(String),
+    Failed(String),
+}
+
+struct Step {
+    address: Address,
+    action: &'static str,
+    old: Option<ExistingTask>,
+    /// Where and what to launch (None for kills).
+    launch: Option<(AgentRef, TaskSpec)>,
+    /// Whether another agent may be used when the planned one sends no offer.
+    may_move: bool,
+    phase: Phase,
+    attempts: u32,
+}
+
+impl Step {
+    fn finished(&self) -> bool {
+        matches!(self.phase, Phase::Done(_) | Phase::Failed(_))
+    }
+    fn in_flight(&self) -> bool {
+        !self.finished() && self.phase != Phase::Waiting
+    }
+    fn group(&self) -> u8 {
+        match (&self.launch, self.address.role()) {
+            (None, _) => 0,
+            (Some(_), Role::Master) => 1,
+            (Some(_), Role::Worker) => 2,
+        }
+    }
+}
+
+pub struct Engine<'a> {
+    pub desired: &'a Desired,
+    pub client: &'a SchedulerClient,
+    pub store: &'a mut StateStore,
+    pub opts: ApplyOptions,
+    pub interrupted: Arc<AtomicBool>,
+    pub progress: &'a mut dyn Progress,
+    /// After a successful run, end the framework (TEARDOWN) and forget its ID.
+    pub teardown: bool,
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn describe(status: &TaskStatus) -> String {
+    let mut s = status.state.to_string();
+    if let Some(r) = status.reason {
+        if let Ok(serde_json::Value::String(name)) = serde_json::to_value(r) {
+            s.push_str(&format!(" ({name})"));
+        }
+    }
+    if let Some(m) = status.message.as_deref().filter(|m| !m.is_empty()) {
+        s.push_str(&format!(": {m}"));
+    }
+    s
+}
+
+impl<'a> Engine<'a> {
+    fn framework_info(&self) -> FrameworkInfo {
+        let m = &self.desired.mesos;
+        let mut info = FrameworkInfo::new(m.user.clone(), m.framework_name.clone());
+        info.id = self.store.state().framework_id.clone().map(FrameworkId::new);
+        info.failover_timeout = Some(m.failover_timeout.as_secs_f64());
+        info.checkpoint = Some(true);
+        info.role = Some(m.role.clone());
+        info.principal = m.principal.clone();
+        info.capabilities = vec![Capability { kind: Some(CapabilityType::TaskKillingState) }];
+        info.labels = Some(Labels::from_pairs([(crate::plan::LABEL_DEPLOYMENT, self.desired.name.as_str())]));
+        info
+    }
+
+    /// Subscribes (re-using the framework ID), records the ID, reconciles.
+    async fn subscribe(&mut self) -> Result<Subscription, ApplyError> {
+        let sub = match self.client.subscribe(self.framework_info()).await {
+            Ok(s) => s,
+            Err(SchedulerError::Subscription(m)) => return Err(ApplyError::Refused(m)),
+            Err(e) => return Err(e.into()),
+        };
+        let id = sub.framework_id.value.clone();
+        if self.store.state().framework_id.as_deref() != Some(id.as_str()) {
+            self.store.update(|s| s.framework_id = Some(id.clone()))?;
+            self.progress.line(&format!("Registered with Mesos as framework {id}"));
+        }
+        // Explicit reconciliation for what we know, then implicit for the rest.
+        let known: Vec<ReconcileTask> = self
+            .store
+            .state()
+            .tasks
+            .iter()
+            .filter(|t| !matches!(t.state, RecordedState::Mesos(s) if s.is_terminal()))
+            .map(|t| ReconcileTask { task_id: TaskId::new(t.task_id.clone()), agent_id: Some(AgentId::new(t.agent_id.clone())) })
+            .collect();
+        let fid = sub.framework_id.clone();
+        if !known.is_empty() {
+            self.client.call(&sub, &Call::reconcile(fid.clone(), known)).await?;
+        }
+        self.client.call(&sub, &Call::reconcile(fid, Vec::new())).await?;
+        Ok(sub)
+    }
+
+    fn record_status(&mut self, status: &TaskStatus) -> Result<(), ApplyError> {
+        let id = status.task_id.value.clone();
+        let state = status.state;
+        if self.store.state().tasks.iter().any(|t| t.task_id == id && t.state != RecordedState::Mesos(state)) {
+            let now = now_rfc3339();
+            self.store.update(|s| {
+                for t in s.tasks.iter_mut().filter(|t| t.task_id == id) {
+                    t.state = RecordedState::Mesos(state);
+                    t.updated_at = now.clone();
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    fn steps_from(plan: &Plan, desired: &Desired) -> Vec<Step> {
+        let mut steps: Vec<Step> = plan
+            .changes
+            .iter()
+            .filter_map(|c| {
+                let (old, launch) = match &c.action {
+                    Action::NoOp { .. } => return None,
+                    Action::Kill { before } => (Some(before.clone()), None),
+                    Action::Launch { agent, after } => (None, Some((agent.clone(), after.clone()))),
+                    Action::Replace { before, agent, after } => (Some(before.clone()), Some((agent.clone(), after.clone()))),
+                };
+                // Only a still-running old task needs a kill.
+                let old = old.filter(|t| t.state.is_some_and(|s| !s.is_terminal()));
+                let may_move = match c.address.role() {
+                    Role::Master => desired.master.hostname.is_none(),
+                    Role::Worker => desired.worker.count == WorkerCount::All,
+                };
+                Some(Step { address: c.address.clone(), action: c.action.name(), old, launch, may_move, phase: Phase::Waiting, attempts: 0 })
+            })
+            .collect();
+        steps.sort_by(|a, b| a.group().cmp(&b.group()).then(a.address.cmp(&b.address)));
+        steps
+    }
+
+    /// Steps that may start now, by the ordering rules.
+    fn startable(&self, steps: &[Step]) -> Vec<usize> {
+        let unfinished_group = steps.iter().filter(|s| !s.finished()).map(Step::group).min();
+        let Some(group) = unfinished_group else { return Vec::new() };
+        let in_flight: Vec<&Step> = steps.iter().filter(|s| s.in_flight()).collect();
+        let (limit, replace_limit) = match group {
+            0 => (usize::MAX, usize::MAX),
+            1 => (1, 1),
+            _ => (self.opts.parallelism.max(1), self.desired.worker.max_unavailable.max(1) as usize),
+        };
+        let mut running = in_flight.len();
+        let mut replacing = in_flight.iter().filter(|s| s.old.is_some()).count();
+        let mut out = Vec::new();
+        for (i, s) in steps.iter().enumerate() {
+            if s.group() != group || s.phase != Phase::Waiting || running >= limit {
+                continue;
+            }
+            if s.old.is_some() && s.launch.is_some() {
+                if replacing >= replace_limit {
+                    continue;
+                }
+                replacing += 1;
+            }
+            running += 1;
+            out.push(i);
+        }
+        out
+    }
+
+    pub async fn run(&mut self, plan: &Plan) -> Result<ApplyReport, ApplyError> {
+        let mut steps = Self::steps_from(plan, self.desired);
+        let mut sub = self.subscribe().await?;
+        let mut revived = false;
+        let mut reconnects = 0u32;
+        let mut interrupted = false;
+
+        loop {
+            if self.interrupted.load(Ordering::SeqCst) && !interrupted {
+                interrupted = true;
+                self.progress.line("Interrupted: no new steps are started; recording what is in flight.");
+            }
+            if !interrupted {
+                for i in self.startable(&steps) {
+                    self.start(&sub, &mut steps[i]).await?;
+                }
+            }
+            let waiting_for_offers = steps.iter().any(|s| matches!(s.phase, Phase::NeedOffer { .. }));
+            if waiting_for_offers && !revived {
+                self.client.call(&sub, &Call::revive(sub.framework_id.clone(), Vec::new())).await?;
+                revived = true;
+            }
+            let in_flight = steps.iter().any(Step::in_flight);
+            if steps.iter().all(Step::finished) || (interrupted && !in_flight) {
+                break;
+            }
+            if interrupted && in_flight {
+                // Give in-flight steps a bounded time to report, then stop.
+                for s in steps.iter_mut().filter(|s| matches!(s.phase, Phase::NeedOffer { .. })) {
+                    s.phase = Phase::Failed("interrupted before an offer came".into());
+                }
+            }
+            self.check_timeouts(&mut steps);
+            let event = match sub.next_event_within(Duration::from_millis(250)).await {
+                Ok(e) => e,
+                Err(e) if e.is_transient() && reconnects < self.opts.max_reconnects => {
+                    reconnects += 1;
+                    let backoff = backoff(reconnects);
+                    self.progress.line(&format!("{e}; subscribing again in {:.1}s", backoff.as_secs_f64()));
+                    tokio::time::sleep(backoff).await;
+                    drop(sub);
+                    sub = self.resubscribe().await?;
+                    revived = false;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let Some(event) = event else { continue };
+            self.handle(&sub, &mut steps, event).await?;
+        }
+
+        if !steps.iter().any(|s| matches!(s.phase, Phase::NeedOffer { .. })) {
+            let _ = self.client.call(&sub, &Call::suppress(sub.framework_id.clone(), Vec::new())).await;
+        }
+        let report = self.finish(plan, &steps, interrupted)?;
+        if self.teardown && report.succeeded() {
+            self.client.call(&sub, &Call::teardown(sub.framework_id.clone())).await?;
+            self.store.update(|s| s.framework_id = None)?;
+            self.progress.line(&format!("Tore down framework {}", sub.framework_id.value));
+        }
+        Ok(report)
+    }
+
+    async fn resubscribe(&mut self) -> Result<Subscription, ApplyError> {
+        let mut attempt = 0;
+        loop {
+            match self.subscribe().await {
+                Ok(s) => return Ok(s),
+                Err(ApplyError::Scheduler(e)) if e.is_transient() && attempt < self.opts.max_reconnects => {
+                    attempt += 1;
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn start(&mut self, sub: &Subscription, step: &mut Step) -> Result<(), ApplyError> {
+        let now = Instant::now();
+        match &step.old {
+            Some(old) => {
+                self.progress.line(&format!("{}: killing task {} on {}", step.address, old.task_id, old.agent.hostname));
+                let call = Call::kill(sub.framework_id.clone(), TaskId::new(old.task_id.clone()), Some(AgentId::new(old.agent.id.clone())));
+                self.client.call(sub, &call).await?;
+                step.phase = Phase::Killing { task_id: old.task_id.clone(), since: now };
+            }
+            None => step.phase = Phase::NeedOffer { since: now, not_before: now },
+        }
+        Ok(())
+    }
+
+    fn check_timeouts(&mut self, steps: &mut [Step]) {
+        let now = Instant::now();
+        for s in steps.iter_mut() {
+            let failed = match &s.phase {
+                Phase::Killing { task_id, since } if now.duration_since(*since) > self.opts.kill_timeout => {
+                    Some(format!("task {task_id} did not end within {}s of the kill", self.opts.kill_timeout.as_secs()))
+                }
+                Phase::NeedOffer { since, .. } if now.duration_since(*since) > self.opts.offer_timeout && !s.may_move => {
+                    let host = s.launch.as_ref().map(|(a, _)| a.hostname.clone()).unwrap_or_default();
+                    Some(format!("no offer from agent {host} within {}s (its resources may have been taken by another framework)", self.opts.offer_timeout.as_secs()))
+                }
+                Phase::NeedOffer { since, .. } if now.duration_since(*since) > self.opts.offer_timeout * 2 => {
+                    Some(format!("no offer from any eligible agent within {}s", (self.opts.offer_timeout * 2).as_secs()))
+                }
+                Phase::Launching { task_id, since, .. } if now.duration_since(*since) > self.opts.running_timeout => {
+                    Some(format!("task {task_id} was not TASK_RUNNING within {}s", self.opts.running_timeout.as_secs()))
+                }
+                _ => None,
+            };
+            if let Some(why) = failed {
+                self.progress.line(&format!("{}: failed: {why}", s.address));
+                s.phase = Phase::Failed(why);
+            }
+        }
+    }
+
+    async fn handle(&mut self, sub: &Subscription, steps: &mut [Step], event: Event) -> Result<(), ApplyError> {
+        match event.kind {
+            EventType::Update => {
+                let Some(update) = event.update else { return Ok(()) };
+                let status = update.status;
+                // Acknowledge first: unacknowledged updates are resent forever.
+                if let Some(ack) = Call::acknowledge(sub.framework_id.clone(), &status) {
+                    self.client.call(sub, &ack).await?;
+                }
+                self.record_status(&status)?;
+                self.on_status(steps, &status);
+            }
+            EventType::Offers => {
+                let offers = event.offers.map(|o| o.offers).unwrap_or_default();
+                self.on_offers(sub, steps, offers).await?;
+            }
+            EventType::Error => {
+                let message = event.error.map(|e| e.message).unwrap_or_default();
+                if message.contains("failed over") {
+                    return Err(ApplyError::TakenOver(sub.framework_id.value.clone()));
+                }
+                return Err(ApplyError::Refused(message));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn on_status(&mut self, steps: &mut [Step], status: &TaskStatus) {
+        let id = status.task_id.value.as_str();
+        for s in steps.iter_mut() {
+            match &s.phase {
+                Phase::Killing { task_id, .. } if task_id == id && status.state.is_terminal() => {
+                    self.progress.line(&format!("{}: task {id} is {}", s.address, status.state));
+                    s.phase = if s.launch.is_some() {
+                        let now = Instant::now();
+                        Phase::NeedOffer { since: now, not_before: now }
+                    } else {
+                        Phase::Done(format!("killed task {id}"))
+                    };
+                }
+                Phase::Launching { task_id, agent, .. } if task_id == id => {
+                    if status.state == TaskState::Running {
+                        self.progress.line(&format!("{}: {} on {}", s.address, status.state, agent.hostname));
+                        s.phase = Phase::Done(format!("task {id} running on {}", agent.hostname));
+                    } else if status.state.is_terminal() {
+                        let why = describe(status);
+                        if s.attempts < self.opts.max_attempts {
+                            let wait = backoff(s.attempts);
+                            self.progress.line(&format!("{}: task {id} {why}; retrying in {:.1}s (attempt {} of {})", s.address, wait.as_secs_f64(), s.attempts + 1, self.opts.max_attempts));
+                            let now = Instant::now();
+                            s.phase = Phase::NeedOffer { since: now, not_before: now + wait };
+                        } else {
+                            self.progress.line(&format!("{}: failed after {} attempts: {why}", s.address, s.attempts));
+                            s.phase = Phase::Failed(format!("task {id} {why} (after {} attempts)", s.attempts));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    async fn on_offers(&mut self, sub: &Subscription, steps: &mut [Step], offers: Vec<Offer>) -> Result<(), ApplyError> {
+        let now = Instant::now();
+        let mut decline = Vec::new();
+        for offer in offers {
+            // One task per offer: the rest of the agent comes back in the next
+            // offer (accepting with refuse_seconds 0 when more is wanted there).
+            let wants_agent = |s: &Step| matches!(&s.launch, Some((a, _)) if a.id == offer.agent_id.value);
+            let pick = steps.iter().position(|s| {
+                matches!(s.phase, Phase::NeedOffer { not_before, .. } if not_before <= now) && wants_agent(s)
+            });
+            let pick = pick.or_else(|| self.movable_step(steps, &offer, now));
+            let Some(i) = pick else {
+                decline.push(offer.id.clone());
+                continue;
+            };
+            match self.launch_on(sub, &mut steps[i], &offer).await? {
+                true => {}
+                false => decline.push(offer.id.clone()),
+            }
+        }
+        if !decline.is_empty() {
+            // Nothing we want now: do not send these agents again for a while,
+            // unless steps still wait for offers (then re-offer soon).
+            let waiting = steps.iter().any(|s| matches!(s.phase, Phase::NeedOffer { .. } | Phase::Killing { .. } | Phase::Waiting));
+            let refuse = if waiting { 1.0 } else { 30.0 };
+            let call = Call::decline(sub.framework_id.clone(), decline, Some(refuse));
+            self.client.call(sub, &call).await?;
+        }
+        Ok(())
+    }
+
+    /// A step whose planned agent sent nothing in time, that may move to this offer's agent.
+    fn movable_step(&self, steps: &[Step], offer: &Offer, now: Instant) -> Option<usize> {
+        let agent = offer.agent_id.value.as_str();
+        let taken = |role: Role| {
+            let by_state = self.store.state().tasks.iter().any(|t| {
+                t.agent_id == agent && t.role == role && !matches!(t.state, RecordedState::Mesos(s) if s.is_terminal())
+            });
+            let by_plan = steps.iter().any(|s| s.address.role() == role && matches!(&s.launch, Some((a, _)) if a.id == agent) && !matches!(s.phase, Phase::Failed(_)));
+            by_state || by_plan
+        };
+        steps.iter().position(|s| {
+            let Phase::NeedOffer { since, not_before } = s.phase else { return false };
+            s.may_move
+                && not_before <= now
+                && now.duration_since(since) > self.opts.offer_timeout
+                && !taken(s.address.role())
+                && self.offer_meets_constraints(s.address.role(), offer)
+        })
+    }
+
+    fn offer_meets_constraints(&self, role: Role, offer: &Offer) -> bool {
+        let c = match role {
+            Role::Master => self.desired.master.constraints.as_ref(),
+            Role::Worker => self.desired.worker.constraints.as_ref(),
+        };
+        let Some(c) = c else { return true };
+        // Attribute values as text, the way the planner saw them.
+        let attrs: BTreeMap<String, String> = offer
+            .attributes
+            .iter()
+            .filter_map(|a| {
+                let value = match (&a.text, &a.scalar) {
+                    (Some(t), _) => t.value.clone(),
+                    (None, Some(s)) => crate::plan::placement::fmt_num(s.value),
+                    _ => return None,
+                };
+                Some((a.name.clone(), value))
+            })
+            .collect();
+        c.matches(&attrs)
+    }
+
+    /// Launches the step's task on this offer. Returns false when it does not fit.
+    async fn launch_on(&mut self, sub: &Subscription, step: &mut Step, offer: &Offer) -> Result<bool, ApplyError> {
+        let (planned, spec) = step.launch.clone().expect("only launch steps wait for offers");
+        let agent = AgentRef { id: offer.agent_id.value.clone(), hostname: offer.hostname.clone() };
+        // A worker that moves takes the address of its new agent.
+        let address = match (&step.address, agent.id != planned.id) {
+            (Address::Worker(_), true) => Address::Worker(agent.hostname.clone()),
+            (a, _) => a.clone(),
+        };
+        let task_id = launch::new_task_id(&address, address.role());
+        let ctx = LaunchContext {
+            desired: self.desired,
+            framework_id: sub.framework_id.clone(),
+            master_hostnames: self.master_hostnames(),
+        };
+        let info = match launch::task_info(&ctx, &address, &spec, &task_id, offer) {
+            Ok(info) => info,
+            Err(short) => {
+                if agent.id == planned.id {
+                    self.progress.line(&format!("{}: the offer from {} does not fit ({short}); waiting for another", step.address, agent.hostname));
+                }
+                return Ok(false);
+            }
+        };
+        if agent.id != planned.id {
+            self.progress.line(&format!(
+                "{}: no offer from {} in {}s; placing it on {} instead{}",
+                step.address,
+                planned.hostname,
+                self.opts.offer_timeout.as_secs(),
+                agent.hostname,
+                if address != step.address { format!(" as {address}") } else { String::new() }
+            ));
+            step.address = address.clone();
+        }
+        // Intent first: a crash after this line leaves a pending record that
+        // the next run reconciles.
+        let record = TaskRecord {
+            address: address.clone(),
+            task_id: task_id.clone(),
+            role: address.role(),
+            agent_id: agent.id.clone(),
+            hostname: agent.hostname.clone(),
+            ports: spec.ports.clone(),
+            resources: TaskResources { cpus: spec.cpus, mem_mb: spec.mem_mb(), ramdisk_mb: spec.ramdisk_mb },
+            config_hash: spec.config_hash.clone(),
+            state: RecordedState::Pending,
+            updated_at: now_rfc3339(),
+        };
+        self.store.update(|s| s.tasks.push(record))?;
+        step.attempts += 1;
+        self.progress.line(&format!("{}: launching task {task_id} on {}", step.address, agent.hostname));
+        let call = Call::accept(sub.framework_id.clone(), vec![offer.id.clone()], vec![Operation::launch(vec![info])], Some(Filters::refuse(0.0)));
+        self.client.call(sub, &call).await?;
+        step.phase = Phase::Launching { task_id, agent, since: Instant::now() };
+        Ok(true)
+    }
+
+    /// Hosts of the masters as recorded (running or being launched).
+    fn master_hostnames(&self) -> Vec<String> {
+        let mut masters: Vec<(&Address, &str)> = self
+            .store
+            .state()
+            .tasks
+            .iter()
+            .filter(|t| t.role == Role::Master && !matches!(t.state, RecordedState::Mesos(s) if s.is_terminal()))
+            .map(|t| (&t.address, t.hostname.as_str()))
+            .collect();
+        masters.sort();
+        masters.dedup_by(|a, b| a.0 == b.0);
+        masters.into_iter().map(|(_, h)| h.to_string()).collect()
+    }
+
+    fn finish(&mut self, plan: &Plan, steps: &[Step], interrupted: bool) -> Result<ApplyReport, ApplyError> {
+        let reports: Vec<StepReport> = steps
+            .iter()
+            .map(|s| StepReport {
+                address: s.address.clone(),
+                action: s.action,
+                outcome: match &s.phase {
+                    Phase::Done(m) => StepOutcome::Done(m.clone()),
+                    Phase::Failed(m) => StepOutcome::Failed(m.clone()),
+                    _ => StepOutcome::NotStarted,
+                },
+            })
+            .collect();
+        let all_done = !interrupted && reports.iter().all(|r| matches!(r.outcome, StepOutcome::Done(_)));
+        let desired = self.desired;
+        let hasher: SecretHasher = secret_hasher(desired, Some(self.store.state()));
+        let masters = self.master_hostnames();
+        let outputs = Outputs {
+            master_rpc: masters.iter().map(|h| format!("alluxio://{h}:{}", desired.master.rpc_port)).collect(),
+            master_web: masters.iter().map(|h| format!("http://{h}:{}", desired.master.web_port)).collect(),
+        };
+        let applied = AppliedConfig {
+            site_properties: config::stored_properties(desired, &hasher),
+            master: config::master_config(desired, &hasher).fields,
+            worker: config::worker_config(desired, &hasher, &masters).fields,
+        };
+        let destroy = plan.destroy;
+        let out = outputs.clone();
+        self.store.update(|s: &mut State| {
+            // Terminal records are history Mesos keeps; the state keeps what runs.
+            s.tasks.retain(|t| !matches!(t.state, RecordedState::Mesos(st) if st.is_terminal()));
+            s.outputs = out;
+            if all_done {
+                s.applied = if destroy { None } else { Some(applied) };
+            }
+        })?;
+        Ok(ApplyReport { steps: reports, interrupted, outputs })
+    }
+}
+
+/// Exponential backoff with jitter: 0.5s, 1s, 2s ... up to 30s, +-25%.
+pub fn backoff(attempt: u32) -> Duration {
+    let base = 0.5 * 2f64.powi(attempt.min(6) as i32);
+    let capped = base.min(30.0);
+    let jitter = 0.75 + rand::random::<f64>() * 0.5;
+    Duration::from_secs_f64(capped * jitter)
+}

@@ -1,0 +1,186 @@
+//! `alluxio-mesos apply [PLANFILE]` and `alluxio-mesos destroy`.
+//!
+//! Both take the state lock first, then read the live cluster and plan (or
+//! check a saved plan against what they read), ask for confirmation, and
+//! drive the plan through the scheduler API.
+
+use super::connection::{base_url, Connection};
+use super::{color_enabled, context, CliError, CliResult, Global};
+use crate::apply::engine::{ApplyOptions, ApplyReport, Engine, Lines, StepOutcome};
+use crate::apply::scheduler::SchedulerClient;
+use crate::desired::Desired;
+use crate::plan::file::PlanFile;
+use crate::plan::{make_plan, secret_hasher, Plan, PlanOptions};
+use crate::render::{render, Format};
+use crate::state::StateStore;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Exit code after Ctrl-C, as shells report SIGINT.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Workers launched at the same time.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+    /// How long to wait for another run's state lock.
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: Duration,
+    /// How long to wait for an offer from a task's planned agent before moving it (when allowed) or failing.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub offer_timeout: Duration,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    /// A plan file from `plan -o`: apply exactly that plan.
+    pub planfile: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Also end the Mesos framework (TEARDOWN) and forget its ID.
+    #[arg(long)]
+    pub teardown: bool,
+}
+
+pub fn apply(g: &Global, args: &ApplyArgs) -> CliResult {
+    let mut g = g.clone();
+    let saved = match &args.planfile {
+        Some(path) => {
+            let pf = PlanFile::read(path)?;
+            // The plan names its deployment; use it unless -c says otherwise.
+            if g.config == PathBuf::from("alluxio-mesos.toml") {
+                g.config = pf.deployment_file.clone();
+            }
+            Some((path.clone(), pf))
+        }
+        None => None,
+    };
+    let desired = context::load_desired(&g)?;
+    execute(&g, &desired, &args.run, Mode::Apply(saved))
+}
+
+pub fn destroy(g: &Global, args: &DestroyArgs) -> CliResult {
+    let desired = context::load_desired(g)?;
+    execute(g, &desired, &args.run, Mode::Destroy { teardown: args.teardown })
+}
+
+enum Mode {
+    Apply(Option<(PathBuf, PlanFile)>),
+    Destroy { teardown: bool },
+}
+
+fn confirm(what: &str) -> Result<bool, CliError> {
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::msg(format!(
+            "refusing to {what} without confirmation: no terminal to ask on. Review the plan, then pass --auto-approve (or apply a saved plan file)"
+        )));
+    }
+    print!("\nDo you want to {what}? Only 'yes' will be accepted: ");
+    std::io::stdout().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).map_err(CliError::msg)?;
+    Ok(answer.trim() == "yes")
+}
+
+fn execute(g: &Global, desired: &Desired, run: &RunArgs, mode: Mode) -> CliResult {
+    let path = context::state_path(g);
+    let operation = match mode {
+        Mode::Apply(_) => "apply",
+        Mode::Destroy { .. } => "destroy",
+    };
+    let mut store = StateStore::open(&path, &desired.name, operation, run.lock_timeout)?;
+    let conn = Connection::open(g, desired)?;
+    let result = execute_with(g, desired, run, mode, &mut store, &conn);
+    conn.close();
+    store.close()?;
+    result
+}
+
+fn execute_with(g: &Global, desired: &Desired, run: &RunArgs, mode: Mode, store: &mut StateStore, conn: &Connection) -> CliResult {
+    let state = (!store.is_new()).then(|| store.state().clone());
+    let live = conn.fetch_live(desired, state.as_ref(), g.verbose > 0)?;
+    let (plan, approved, teardown): (Plan, bool, bool) = match mode {
+        Mode::Apply(Some((path, pf))) => {
+            let hasher = secret_hasher(desired, state.as_ref());
+            pf.check_fresh(&path, desired, &hasher, &live, state.as_ref())?;
+            // A reviewed plan file is the approval.
+            (pf.plan, true, false)
+        }
+        Mode::Apply(None) => (make_plan(desired, &live, state.as_ref(), &PlanOptions::default()), run.auto_approve, false),
+        Mode::Destroy { teardown } => {
+            let opts = PlanOptions { destroy: true, targets: Vec::new() };
+            (make_plan(desired, &live, state.as_ref(), &opts), run.auto_approve, teardown)
+        }
+    };
+    print!("{}", render(&plan, Format::Text, color_enabled(g)));
+    if !plan.has_changes() && !teardown {
+        return Ok(0);
+    }
+    if !approved {
+        let what = if plan.destroy { "destroy every task of this deployment" } else { "apply this plan" };
+        if !confirm(what)? {
+            println!("Cancelled; nothing was changed.");
+            return Ok(1);
+        }
+    }
+
+    let leader = base_url(&live.source);
+    let credentials = match (&desired.mesos.principal, &desired.mesos.secret) {
+        (Some(p), Some(s)) => Some((p.clone(), s.clone())),
+        _ => None,
+    };
+    let client = SchedulerClient::new(conn.http.clone(), &leader, credentials);
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    let opts = ApplyOptions { parallelism: run.parallelism, offer_timeout: run.offer_timeout, ..ApplyOptions::default() };
+    let mut progress = Lines;
+    let report = conn.rt.block_on(async {
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                flag.store(true, Ordering::SeqCst);
+            }
+        });
+        let mut engine = Engine { desired, client: &client, store, opts, interrupted, progress: &mut progress, teardown };
+        engine.run(&plan).await
+    })?;
+    Ok(summarize(&report))
+}
+
+fn summarize(report: &ApplyReport) -> i32 {
+    let done = report.steps.iter().filter(|s| matches!(s.outcome, StepOutcome::Done(_))).count();
+    println!();
+    for s in &report.steps {
+        match &s.outcome {
+            StepOutcome::Done(m) => println!("  done     {} ({}): {m}", s.address, s.action),
+            StepOutcome::Failed(m) => println!("  FAILED   {} ({}): {m}", s.address, s.action),
+            StepOutcome::NotStarted => println!("  skipped  {} ({}): not started", s.address, s.action),
+        }
+    }
+    println!("\n{done} of {} step(s) completed.", report.steps.len());
+    for (rpc, web) in report.outputs.master_rpc.iter().zip(&report.outputs.master_web) {
+        println!("Alluxio master: {rpc}  web UI: {web}");
+    }
+    if report.interrupted {
+        println!("Interrupted: the state file records what was done; run plan to see what is left.");
+        EXIT_INTERRUPTED
+    } else if report.succeeded() {
+        println!("Apply complete.");
+        0
+    } else {
+        println!("Apply stopped with failures; the state file records what was done. Run plan to see what is left.");
+        super::EXIT_ERROR
+    }
+}

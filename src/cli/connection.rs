@@ -1,0 +1,92 @@
+//! Reaching Mesos: a list of HTTP masters, the leader found in ZooKeeper, or
+//! the embedded local cluster (`master = "local"`), which is started
+//! in-process on a loopback port and persists its state in
+//! `.alluxio-mesos/local/` beside the deployment file so that successive
+//! runs see the same cluster and tasks.
+
+use super::context::{http_client, master_locator, selector};
+use super::{CliError, Global};
+use crate::desired::{Desired, MasterLocator};
+use crate::live::{self, LiveCluster};
+use crate::state::State;
+use mesos_sim::{ClusterSpec, Sim, SimHandle};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const DEFAULT_LOCAL_CLUSTER: &str = include_str!("local-cluster.toml");
+
+pub struct Connection {
+    pub rt: tokio::runtime::Runtime,
+    pub http: reqwest::Client,
+    /// Base URLs of the masters to try, leader first when known.
+    pub masters: Vec<String>,
+    sim: Option<SimHandle>,
+}
+
+/// Where the local cluster keeps its state.
+pub fn local_dir(deployment: &Path) -> PathBuf {
+    let dir = deployment.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    dir.join(".alluxio-mesos").join("local")
+}
+
+impl Connection {
+    pub fn open(g: &Global, desired: &Desired) -> Result<Connection, CliError> {
+        let rt = super::context::runtime()?;
+        let http = http_client(desired)?;
+        let (masters, sim) = match master_locator(g, desired)? {
+            MasterLocator::Http(urls) => (urls, None),
+            MasterLocator::ZooKeeper(url) => {
+                let zk: mesos_zk::ZkUrl = url.parse().map_err(CliError::msg)?;
+                let leader = rt.block_on(mesos_zk::find_leader(&zk, Duration::from_secs(15))).map_err(CliError::msg)?;
+                if g.verbose > 0 {
+                    eprintln!("ZooKeeper {zk} names {} as the leading master", leader.base_url);
+                }
+                (vec![leader.base_url], None)
+            }
+            MasterLocator::Local => {
+                let cluster = match &desired.mesos.local_cluster {
+                    Some(path) => ClusterSpec::load(path).map_err(CliError::msg)?,
+                    None => ClusterSpec::parse(DEFAULT_LOCAL_CLUSTER).map_err(CliError::msg)?,
+                };
+                let dir = local_dir(&g.config);
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| CliError::msg(format!("cannot create the local cluster's directory {}: {e}", dir.display())))?;
+                let listen = "127.0.0.1:0".parse().expect("valid address");
+                let handle = rt
+                    .block_on(Sim::start(cluster, listen, Some(dir.clone())))
+                    .map_err(|e| CliError::msg(format!("cannot start the local cluster (state in {}): {e}", dir.display())))?;
+                if g.verbose > 0 {
+                    eprintln!("Started the local Mesos cluster at {} (state in {})", handle.url(), dir.display());
+                }
+                (vec![handle.url()], Some(handle))
+            }
+        };
+        Ok(Connection { rt, http, masters, sim })
+    }
+
+    pub fn fetch_live(&self, desired: &Desired, state: Option<&State>, verbose: bool) -> Result<LiveCluster, CliError> {
+        let cluster = self.rt.block_on(live::fetch_state(&self.masters, &self.http, &selector(desired, state)))?;
+        if verbose {
+            eprintln!("Read the live state from {}", cluster.source);
+        }
+        Ok(cluster)
+    }
+
+    /// Stops the local cluster (saving its state), if one was started.
+    pub fn close(mut self) {
+        if let Some(sim) = self.sim.take() {
+            self.rt.block_on(sim.shutdown());
+        }
+    }
+}
+
+/// `http://host:port` of a URL such as `http://host:port/master/state`.
+pub fn base_url(url: &str) -> String {
+    match url.find("://") {
+        Some(i) => match url[i + 3..].find('/') {
+            Some(j) => url[..i + 3 + j].to_string(),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}

@@ -1,0 +1,155 @@
+//! apply and destroy end to end: the real CLI binary against the emulator.
+
+mod support;
+
+use mesos_api::TaskState;
+use std::collections::BTreeMap;
+use support::*;
+
+/// Runs the blocking CLI off the runtime threads that serve the emulator.
+async fn cli(d: &Deployment, args: &[&str]) -> Cli {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let toml = d.toml();
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_alluxio-mesos"))
+            .arg("-c")
+            .arg(toml)
+            .args(&args)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        Cli {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_deploy_then_no_changes_then_destroy() {
+    let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;
+    let d = Deployment::new(&sim.url(), "", SITE);
+
+    let applied = cli(&d, &["apply", "--auto-approve"]).await;
+    applied.ok();
+    assert!(applied.stdout.contains("Apply complete."), "{}", applied.stdout);
+    assert!(applied.stdout.contains("alluxio://"), "{}", applied.stdout);
+    let state = d.state();
+    assert_eq!(
+        running_addresses(&state),
+        ["master[0]", "worker[\"agent1.example.com\"]", "worker[\"agent2.example.com\"]", "worker[\"agent3.example.com\"]"]
+    );
+    assert!(state["framework_id"].as_str().is_some_and(|f| f.starts_with(&sim.master_id())));
+
+    let again = cli(&d, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+
+    let out = cli(&d, &["output", "--json"]).await;
+    out.ok();
+    assert!(out.stdout.contains("alluxio://"), "{}", out.stdout);
+
+    cli(&d, &["destroy", "--auto-approve"]).await.ok();
+    let live: Vec<_> = sim.state_json()["frameworks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["tasks"].as_array().cloned().unwrap_or_default())
+        .filter(|t| t["state"] == "TASK_RUNNING")
+        .collect();
+    assert!(live.is_empty(), "still running: {live:?}");
+    assert!(running_addresses(&d.state()).is_empty());
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_added_agent_gets_one_new_worker() {
+    let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;
+    let d = Deployment::new(&sim.url(), "", SITE);
+    cli(&d, &["apply", "--auto-approve"]).await.ok();
+    let spec: mesos_sim::AgentSpec = toml::from_str(
+        "hostname = \"agent4.example.com\"\ncpus = 8\nmem = 16384\nports = \"[19998-19999, 29998-30000]\"",
+    )
+    .unwrap();
+    sim.add_agent(&spec);
+    let plan = cli(&d, &["plan"]).await;
+    assert!(plan.stdout.contains("Plan: 1 to launch, 0 to replace, 0 to kill."), "{}", plan.stdout);
+    cli(&d, &["apply", "--auto-approve"]).await.ok();
+    assert!(running_addresses(&d.state()).contains(&"worker[\"agent4.example.com\"]".to_string()));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_property_change_replaces_workers_one_at_a_time() {
+    let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;
+    let d = Deployment::new(&sim.url(), "[worker]\nmax_unavailable = 1\n", SITE);
+    cli(&d, &["apply", "--auto-approve"]).await.ok();
+    let before = sim.transitions().len();
+    d.set_site(&format!("{SITE}alluxio.worker.tieredstore.levels=1\n"));
+    let plan = cli(&d, &["plan"]).await;
+    assert!(plan.stdout.contains("Plan: 0 to launch, 3 to replace, 0 to kill."), "{}", plan.stdout);
+    assert!(plan.stdout.contains("alluxio.worker.tieredstore.levels: (unset) -> 1"), "{}", plan.stdout);
+    cli(&d, &["apply", "--auto-approve"]).await.ok();
+
+    // From the emulator's record: never more than one worker down at a time.
+    let mut running: BTreeMap<String, bool> = BTreeMap::new();
+    let mut min_running = usize::MAX;
+    for t in &sim.transitions()[..] {
+        if t.task_name != "AlluxioWorker" {
+            continue;
+        }
+        running.insert(t.task_id.clone(), t.state == TaskState::Running);
+        if sim.transitions().len() > before {
+            min_running = min_running.min(running.values().filter(|r| **r).count());
+        }
+    }
+    assert!(min_running >= 2, "at some point only {min_running} workers were running");
+    let state = d.state();
+    assert_eq!(running_addresses(&state).len(), 4);
+    let again = cli(&d, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_plan_file_is_refused() {
+    let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;
+    let d = Deployment::new(&sim.url(), "", SITE);
+    let planfile = d.dir.path().join("plan.bin");
+    let p = planfile.to_str().unwrap();
+    cli(&d, &["plan", "-o", p]).await.ok();
+    d.set_site(&format!("{SITE}alluxio.master.journal.type=UFS\n"));
+    let r = cli(&d, &["apply", p]).await;
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("is stale") && r.stderr.contains("run `alluxio-mesos plan"), "{}", r.stderr);
+    assert!(!d.state_file().exists(), "a refused apply writes no state");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_without_a_terminal_or_approval_refuses() {
+    let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;
+    let d = Deployment::new(&sim.url(), "", SITE);
+    let r = cli(&d, &["apply"]).await;
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("--auto-approve"), "{}", r.stderr);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_apply_is_blocked_by_the_lock() {
+    let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;
+    let d = Deployment::new(&sim.url(), "", SITE);
+    std::fs::write(
+        d.dir.path().join("alluxio-mesos.state.json.lock"),
+        r#"{"id":"x","pid":1,"host":"elsewhere","created_at":"2026-11-25T00:00:00Z","operation":"apply"}"#,
+    )
+    .unwrap();
+    let r = cli(&d, &["apply", "--auto-approve", "--lock-timeout", "200ms"]).await;
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("elsewhere"), "{}", r.stderr);
+    sim.shutdown().await;
+}

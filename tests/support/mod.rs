@@ -1,0 +1,97 @@
+//! Shared by the end-to-end tests: an emulated Mesos master started in this
+//! process, a deployment written to a temporary directory, and the real CLI
+//! binary run against them.
+
+#![allow(dead_code)]
+
+use mesos_sim::{ClusterSpec, Sim, SimHandle};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Cli {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Cli {
+    pub fn ok(&self) -> &Self {
+        assert_eq!(self.code, 0, "stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+/// A deployment directory: alluxio-mesos.toml + alluxio-site.properties.
+pub struct Deployment {
+    pub dir: tempfile::TempDir,
+}
+
+pub const SITE: &str = "alluxio.integration.mesos.alluxio.jar.url=LOCAL\nalluxio.home=/opt/alluxio\nalluxio.underfs.address=/tmp/underfs\n";
+
+impl Deployment {
+    pub fn new(master_url: &str, extra_toml: &str, site: &str) -> Deployment {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let toml = format!(
+            "name = \"alluxio\"\n[mesos]\nmaster = \"{master_url}\"\nuser = \"alluxio\"\n{extra_toml}\n"
+        );
+        std::fs::write(dir.path().join("alluxio-mesos.toml"), toml).unwrap();
+        std::fs::write(dir.path().join("alluxio-site.properties"), site).unwrap();
+        Deployment { dir }
+    }
+
+    pub fn toml(&self) -> PathBuf {
+        self.dir.path().join("alluxio-mesos.toml")
+    }
+
+    pub fn state_file(&self) -> PathBuf {
+        self.dir.path().join("alluxio-mesos.state.json")
+    }
+
+    pub fn set_site(&self, site: &str) {
+        std::fs::write(self.dir.path().join("alluxio-site.properties"), site).unwrap();
+    }
+
+    pub fn state(&self) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(self.state_file()).expect("state file")).expect("state JSON")
+    }
+
+    pub fn cli(&self, args: &[&str]) -> Cli {
+        let out = Command::new(env!("CARGO_BIN_EXE_alluxio-mesos"))
+            .arg("-c")
+            .arg(self.toml())
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run alluxio-mesos");
+        Cli {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// Starts an emulator on a loopback port from a cluster file of fixtures/clusters.
+pub async fn start_sim(cluster_file: &str) -> SimHandle {
+    let cluster = ClusterSpec::load(&repo_path(cluster_file)).expect("cluster file");
+    Sim::start(cluster, "127.0.0.1:0".parse().unwrap(), None)
+        .await
+        .expect("the emulator must start on 127.0.0.1")
+}
+
+/// Tasks of the state file that Mesos reports running, by address.
+pub fn running_addresses(state: &serde_json::Value) -> Vec<String> {
+    let mut v: Vec<String> = state["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["state"] == "TASK_RUNNING")
+        .map(|t| t["address"].as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
