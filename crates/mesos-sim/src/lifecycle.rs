@@ -310,8 +310,12 @@ impl Master {
         };
         let aware = fw.partition_aware();
         let mut updates = Vec::new();
+        // As `Master::reconcile`: the state of the update being delivered
+        // (the oldest unacknowledged one) wins over the latest known state,
+        // so a framework never learns of a state before its update.
         let latest = |t: &Task| {
-            let mut st = TaskStatus::new(t.info.task_id.clone(), t.state);
+            let state = t.pending.front().map_or(t.state, |p| p.status.state);
+            let mut st = TaskStatus::new(t.info.task_id.clone(), state);
             st.source = Some(Source::SourceMaster);
             st.reason = Some(Reason::ReasonReconciliation);
             st.message = Some("Reconciliation: Latest task state".to_string());

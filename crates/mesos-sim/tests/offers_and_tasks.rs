@@ -384,6 +384,22 @@ async fn unacknowledged_updates_are_resent_and_redelivered_after_resubscribe() {
     let again = sub.update().await;
     assert_eq!(again.uuid, first.uuid);
     assert_eq!(again.state, TaskState::Starting);
+    // Reconciliation reports the state of the update being delivered.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    sub.call(&Call::reconcile(sub.framework_id.clone(), vec![]))
+        .await;
+    let rec = sub
+        .wait_for(S5, |e| {
+            e.update
+                .as_ref()
+                .is_some_and(|u| u.status.reason == Some(Reason::ReasonReconciliation))
+        })
+        .await
+        .unwrap()
+        .update
+        .unwrap()
+        .status;
+    assert_eq!(rec.state, TaskState::Starting);
     // Reconnect: the pending update is delivered on the new stream.
     let fid = sub.framework_id.clone();
     drop(sub);
