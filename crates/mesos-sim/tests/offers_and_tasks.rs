@@ -753,3 +753,33 @@ async fn leadership_can_be_toggled_over_http() {
     let (_sub, ev) = Subscription::open(&sim.url(), framework("f")).await;
     assert_eq!(ev.kind, EventType::Subscribed);
 }
+
+#[tokio::test]
+async fn inactive_agents_are_listed_but_not_offered() {
+    let toml = format!(
+        "{FAST}\n[[agents]]\nhostname = \"on\"\ncpus = 1\n[[agents]]\nhostname = \"off\"\ncpus = 1\nactive = false\n"
+    );
+    let sim = start(&toml).await;
+    let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
+    for _ in 0..3 {
+        for o in sub.offers().await {
+            assert_eq!(o.hostname, "on");
+            sub.call(&Call::decline(
+                sub.framework_id.clone(),
+                vec![o.id],
+                Some(0.0),
+            ))
+            .await;
+        }
+    }
+    let state = get_json(&format!("{}/master/state", sim.url())).await;
+    assert_eq!(state["deactivated_slaves"], 1.0);
+    let off = state["slaves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["hostname"] == "off")
+        .unwrap()
+        .clone();
+    assert_eq!(off["active"], false);
+}
