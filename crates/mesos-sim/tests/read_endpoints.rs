@@ -204,6 +204,19 @@ async fn operator_api_checks_method_and_content_type() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    for (kind, status) in [
+        ("NO_SUCH_CALL", StatusCode::BAD_REQUEST),
+        ("GET_QUOTA", StatusCode::NOT_IMPLEMENTED),
+    ] {
+        let r = client()
+            .post(format!("{}/api/v1", sim.url()))
+            .header("Content-Type", "application/json")
+            .body(json!({ "type": kind }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "{kind}");
+    }
 }
 
 #[tokio::test]
