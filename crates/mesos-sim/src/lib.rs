@@ -223,9 +223,10 @@ impl SimHandle {
         m.find_agent(agent).is_some_and(|id| m.restore_agent(&id))
     }
 
-    /// Adds an agent (or replaces a removed one with the same hostname); returns its ID.
-    pub fn add_agent(&self, spec: &AgentSpec) -> String {
-        let id = self.app.lock().add_agent(spec);
+    /// Adds an agent (or replaces the one with the same hostname); returns
+    /// its ID, or why the agent is not acceptable.
+    pub fn add_agent(&self, spec: &AgentSpec) -> Result<String, String> {
+        let id = self.app.lock().try_add_agent(spec);
         self.app.touch();
         id
     }

@@ -724,6 +724,16 @@ async fn agents_added_through_the_control_prefix_are_offered() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = client()
+        .post(format!("{}/__sim/agents", sim.url()))
+        .body(format!(r#"{{"hostname":"other","id":"{id}"}}"#))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let spec: mesos_sim::AgentSpec =
+        serde_json::from_str(r#"{"hostname":"neg","cpus":-1}"#).unwrap();
+    assert!(sim.add_agent(&spec).unwrap_err().contains("cpus"));
 }
 
 #[tokio::test]
