@@ -270,6 +270,22 @@ async fn sandbox_files_are_browsable_and_readable_through_the_agent() {
     ))
     .await;
     assert_eq!(part, json!({"data": "sandbox", "offset": 6}));
+    // The virtual path agents attach for every sandbox works too.
+    let virt = format!(
+        "/slaves/{}/frameworks/{}/executors/m0/runs/latest/stdout",
+        offer.agent_id.value, sub.framework_id.value
+    );
+    let part = get_json(&format!("{}/files/read?path={virt}&offset=0", sim.url())).await;
+    assert_eq!(part["data"], "hello sandbox\n");
+    let r = client()
+        .get(format!(
+            "{}/files/read?path=/slaves/../../etc/passwd&offset=0",
+            sim.url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = client()
         .get(format!(
             "{}/files/read?path=/etc/passwd&offset=0",
