@@ -133,7 +133,11 @@ impl Master {
         let Some(fw) = self.frameworks.get_mut(fid) else {
             return;
         };
-        let Some(task) = fw.tasks.get_mut(task_id) else {
+        let Some(task) = fw
+            .tasks
+            .get_mut(task_id)
+            .or_else(|| fw.unreachable_tasks.get_mut(task_id))
+        else {
             return;
         };
         let Some(pos) = task
