@@ -507,3 +507,60 @@ impl Event {
         e
     }
 }
+
+/// A SUBSCRIBE stream that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error(transparent)]
+    Framing(#[from] crate::recordio::RecordIoError),
+    #[error("event is not valid JSON for a scheduler Event: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Turns the bytes of a SUBSCRIBE response, chunk by chunk, into events.
+#[derive(Debug, Default)]
+pub struct EventDecoder {
+    records: crate::recordio::Decoder,
+}
+
+impl EventDecoder {
+    pub fn new() -> Self {
+        EventDecoder::default()
+    }
+
+    /// The events completed by this chunk, in order.
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<Event>, StreamError> {
+        self.records
+            .feed(chunk)?
+            .iter()
+            .map(|r| serde_json::from_slice(r).map_err(StreamError::from))
+            .collect()
+    }
+
+    /// Call at end of stream: an error if an event was cut off.
+    pub fn finish(&self) -> Result<(), StreamError> {
+        Ok(self.records.finish()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_decoder_reads_events_split_anywhere() {
+        let mut bytes = crate::recordio::encode_json(&Event::heartbeat());
+        bytes.extend(crate::recordio::encode_json(&Event::error("x")));
+        for step in 1..bytes.len() {
+            let mut d = EventDecoder::new();
+            let mut got = Vec::new();
+            for c in bytes.chunks(step) {
+                got.extend(d.feed(c).unwrap());
+            }
+            d.finish().unwrap();
+            assert_eq!(got, vec![Event::heartbeat(), Event::error("x")]);
+        }
+        let mut d = EventDecoder::new();
+        assert!(matches!(d.feed(b"2\n{}"), Err(StreamError::Json(_))));
+    }
+}

@@ -165,7 +165,7 @@ fn launch_call_has_the_operations_shape() {
         "a1".into(),
         vec![Resource::cpus(1.0), Resource::mem(1024.0)],
         CommandInfo {
-            uris: vec![CommandUri::new("file:///tmp/alluxio.tar.gz")],
+            uris: vec![CommandUri::new("file:///opt/dist/alluxio.tar.gz")],
             environment: Some(Environment::from_pairs([("A", "1")])),
             ..CommandInfo::shell("bin/alluxio-start.sh master")
         },
@@ -188,7 +188,7 @@ fn launch_call_has_the_operations_shape() {
     );
     assert_eq!(
         t["command"]["uris"][0],
-        json!({"value":"file:///tmp/alluxio.tar.gz"})
+        json!({"value":"file:///opt/dist/alluxio.tar.gz"})
     );
     assert_eq!(v["accept"]["filters"], json!({"refuse_seconds":1.0}));
 }

@@ -33,7 +33,13 @@ fn resolve(app: &SharedApp, path: Option<&str>) -> Result<PathBuf, Response> {
     };
     let root = app.lock().sandbox_root.clone();
     let not_found = || text(StatusCode::NOT_FOUND, format!("Path '{p}' not found"));
-    let canon = std::fs::canonicalize(p).map_err(|_| not_found())?;
+    // Agents also attach every sandbox at the virtual path
+    // `/slaves/<agent>/frameworks/<fw>/executors/<ex>/runs/latest`.
+    let real = match p.strip_prefix("/slaves/") {
+        Some(rest) if !Path::new(p).exists() => root.join("slaves").join(rest),
+        _ => PathBuf::from(p),
+    };
+    let canon = std::fs::canonicalize(&real).map_err(|_| not_found())?;
     let root = std::fs::canonicalize(&root).map_err(|_| not_found())?;
     if !canon.starts_with(&root) {
         return Err(not_found());

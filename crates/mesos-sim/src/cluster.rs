@@ -221,6 +221,43 @@ pub enum ClusterError {
     Invalid { path: String, message: String },
 }
 
+impl AgentSpec {
+    /// Checks one agent; the message starts with the field path (`.cpus: ...`).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.hostname.trim().is_empty() {
+            return Err(": hostname must not be empty".into());
+        }
+        if self
+            .id
+            .as_deref()
+            .is_some_and(|id| id.is_empty() || id.contains('/'))
+        {
+            return Err(".id: must be non-empty and contain no '/'".into());
+        }
+        for (what, v) in [("cpus", self.cpus), ("mem", self.mem), ("disk", self.disk)] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(format!(".{what} must be a number >= 0"));
+            }
+        }
+        for (role, r) in &self.reserved {
+            if role == "*" || role.is_empty() {
+                return Err(format!(
+                    ".reserved: {role:?} is not a role one can reserve for"
+                ));
+            }
+            if r.cpus < 0.0 || r.mem < 0.0 || r.disk < 0.0 {
+                return Err(format!(".reserved.{role}: amounts must be >= 0"));
+            }
+        }
+        for (k, v) in &self.attributes {
+            if !(v.is_str() || v.is_integer() || v.is_float()) {
+                return Err(format!(".attributes.{k}: use a string or a number"));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl ClusterSpec {
     /// Reads and validates a cluster file.
     pub fn load(path: &Path) -> Result<ClusterSpec, ClusterError> {
@@ -256,9 +293,7 @@ impl ClusterSpec {
         let mut hosts = std::collections::BTreeSet::new();
         let mut ids = std::collections::BTreeSet::new();
         for (i, a) in self.agents.iter().enumerate() {
-            if a.hostname.trim().is_empty() {
-                return Err(format!("agents[{i}]: hostname must not be empty"));
-            }
+            a.validate().map_err(|e| format!("agents[{i}]{e}"))?;
             if !hosts.insert(a.hostname.clone()) {
                 return Err(format!(
                     "agents[{i}]: hostname {:?} is used by two agents; give each agent its own",
@@ -268,28 +303,6 @@ impl ClusterSpec {
             if let Some(id) = &a.id {
                 if !ids.insert(id.clone()) {
                     return Err(format!("agents[{i}]: id {id:?} is used by two agents"));
-                }
-            }
-            for (what, v) in [("cpus", a.cpus), ("mem", a.mem), ("disk", a.disk)] {
-                if !(v >= 0.0 && v.is_finite()) {
-                    return Err(format!("agents[{i}].{what} must be a number >= 0"));
-                }
-            }
-            for (role, r) in &a.reserved {
-                if role == "*" || role.is_empty() {
-                    return Err(format!(
-                        "agents[{i}].reserved: {role:?} is not a role one can reserve for"
-                    ));
-                }
-                if r.cpus < 0.0 || r.mem < 0.0 || r.disk < 0.0 {
-                    return Err(format!("agents[{i}].reserved.{role}: amounts must be >= 0"));
-                }
-            }
-            for (k, v) in &a.attributes {
-                if !(v.is_str() || v.is_integer() || v.is_float()) {
-                    return Err(format!(
-                        "agents[{i}].attributes.{k}: use a string or a number"
-                    ));
                 }
             }
         }

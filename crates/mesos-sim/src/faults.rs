@@ -26,6 +26,23 @@ impl Master {
             .map(|a| a.id.clone())
     }
 
+    /// Adds an agent after checking it, or brings back the one with this
+    /// hostname (same ID, new resources).
+    pub fn try_add_agent(&mut self, spec: &AgentSpec) -> Result<String, String> {
+        spec.validate().map_err(|e| format!("agent{e}"))?;
+        if let Some(id) = &spec.id {
+            if let Some(other) = self.agents.get(id) {
+                if other.hostname != spec.hostname {
+                    return Err(format!(
+                        "agent id {id:?} already belongs to {}",
+                        other.hostname
+                    ));
+                }
+            }
+        }
+        Ok(self.add_agent(spec))
+    }
+
     /// Adds an agent, or brings a removed one back (same ID, nothing running).
     pub fn add_agent(&mut self, spec: &AgentSpec) -> String {
         if let Some(id) = self.find_agent(&spec.hostname) {
@@ -143,9 +160,12 @@ pub async fn add_agent(State(app): State<SharedApp>, body: String) -> Response {
         Ok(s) => s,
         Err(e) => return text(StatusCode::BAD_REQUEST, format!("invalid agent: {e}")),
     };
-    let id = app.lock().add_agent(&spec);
+    let added = app.lock().try_add_agent(&spec);
     app.touch();
-    json(&json!({ "id": id }))
+    match added {
+        Ok(id) => json(&json!({ "id": id })),
+        Err(e) => text(StatusCode::BAD_REQUEST, e),
+    }
 }
 
 #[derive(serde::Deserialize)]

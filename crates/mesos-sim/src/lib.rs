@@ -18,6 +18,7 @@ mod allocator;
 pub mod app;
 pub mod cluster;
 pub mod faults;
+pub mod launch;
 pub mod lifecycle;
 pub mod model;
 pub mod operator_api;
@@ -223,9 +224,10 @@ impl SimHandle {
         m.find_agent(agent).is_some_and(|id| m.restore_agent(&id))
     }
 
-    /// Adds an agent (or replaces a removed one with the same hostname); returns its ID.
-    pub fn add_agent(&self, spec: &AgentSpec) -> String {
-        let id = self.app.lock().add_agent(spec);
+    /// Adds an agent (or replaces the one with the same hostname); returns
+    /// its ID, or why the agent is not acceptable.
+    pub fn add_agent(&self, spec: &AgentSpec) -> Result<String, String> {
+        let id = self.app.lock().try_add_agent(spec);
         self.app.touch();
         id
     }

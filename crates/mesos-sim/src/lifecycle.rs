@@ -133,7 +133,11 @@ impl Master {
         let Some(fw) = self.frameworks.get_mut(fid) else {
             return;
         };
-        let Some(task) = fw.tasks.get_mut(task_id) else {
+        let Some(task) = fw
+            .tasks
+            .get_mut(task_id)
+            .or_else(|| fw.unreachable_tasks.get_mut(task_id))
+        else {
             return;
         };
         let Some(pos) = task
@@ -310,8 +314,12 @@ impl Master {
         };
         let aware = fw.partition_aware();
         let mut updates = Vec::new();
+        // As `Master::reconcile`: the state of the update being delivered
+        // (the oldest unacknowledged one) wins over the latest known state,
+        // so a framework never learns of a state before its update.
         let latest = |t: &Task| {
-            let mut st = TaskStatus::new(t.info.task_id.clone(), t.state);
+            let state = t.pending.front().map_or(t.state, |p| p.status.state);
+            let mut st = TaskStatus::new(t.info.task_id.clone(), state);
             st.source = Some(Source::SourceMaster);
             st.reason = Some(Reason::ReasonReconciliation);
             st.message = Some("Reconciliation: Latest task state".to_string());

@@ -12,6 +12,50 @@ use serde_json::{json, Value};
 use crate::app::{faults, json, not_leading, text, SharedApp};
 use crate::model::{pools_total, resources_of, Master, Task};
 
+/// `master::Call::Type` in `include/mesos/v1/master/master.proto`.
+const MASTER_CALL_TYPES: &[&str] = &[
+    "UNKNOWN",
+    "GET_HEALTH",
+    "GET_FLAGS",
+    "GET_VERSION",
+    "GET_METRICS",
+    "GET_LOGGING_LEVEL",
+    "SET_LOGGING_LEVEL",
+    "LIST_FILES",
+    "READ_FILE",
+    "GET_STATE",
+    "GET_AGENTS",
+    "GET_FRAMEWORKS",
+    "GET_EXECUTORS",
+    "GET_OPERATIONS",
+    "GET_TASKS",
+    "GET_ROLES",
+    "GET_WEIGHTS",
+    "UPDATE_WEIGHTS",
+    "GET_MASTER",
+    "SUBSCRIBE",
+    "RESERVE_RESOURCES",
+    "UNRESERVE_RESOURCES",
+    "CREATE_VOLUMES",
+    "DESTROY_VOLUMES",
+    "GROW_VOLUME",
+    "SHRINK_VOLUME",
+    "GET_MAINTENANCE_STATUS",
+    "GET_MAINTENANCE_SCHEDULE",
+    "UPDATE_MAINTENANCE_SCHEDULE",
+    "START_MAINTENANCE",
+    "STOP_MAINTENANCE",
+    "DRAIN_AGENT",
+    "DEACTIVATE_AGENT",
+    "REACTIVATE_AGENT",
+    "GET_QUOTA",
+    "UPDATE_QUOTA",
+    "SET_QUOTA",
+    "REMOVE_QUOTA",
+    "TEARDOWN",
+    "MARK_AGENT_GONE",
+];
+
 fn nanos(secs: f64) -> Value {
     json!({ "nanoseconds": (secs * 1e9) as i64 })
 }
@@ -267,10 +311,18 @@ pub async fn handle(
             "get_frameworks": get_frameworks(&m),
             "get_agents": get_agents(&m),
         }),
-        other => {
+        other if MASTER_CALL_TYPES.contains(&other) => {
             return text(
                 StatusCode::NOT_IMPLEMENTED,
                 format!("mesos-sim does not implement the operator call {other}"),
+            )
+        }
+        other => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "Failed to convert JSON into Call protobuf: Failed to find enum for '{other}'"
+                ),
             )
         }
     };

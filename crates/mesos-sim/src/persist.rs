@@ -92,7 +92,23 @@ impl Master {
         self.id = snap.master_id;
         self.next_framework = snap.next_framework;
         self.next_offer = snap.next_offer;
+        // Saved agents keep their IDs; the cluster file still decides their
+        // resources and attributes, and agents new to it are added.
         self.agents = snap.agents;
+        for spec in self.spec.agents.clone() {
+            match self.find_agent(&spec.hostname) {
+                Some(id) => {
+                    let old = &self.agents[&id];
+                    let mut a = Agent::from_spec(&spec, id.clone(), old.index);
+                    a.removed = old.removed;
+                    a.registered_time = old.registered_time;
+                    self.agents.insert(id, a);
+                }
+                None => {
+                    self.add_agent(&spec);
+                }
+            }
+        }
         self.frameworks = snap.frameworks;
         self.removed_frameworks = snap.removed_frameworks;
         self.transitions = snap.transitions;

@@ -167,6 +167,8 @@ async fn state_survives_a_restart_with_a_persist_dir() {
     sim.shutdown().await;
     assert!(dir.path().join("mesos-sim-state.json").exists());
 
+    // The cluster file gains an agent between runs.
+    let spec = ClusterSpec::parse(&format!("{FAST}\n{}", agents(3, "[31000-32000]"))).unwrap();
     let sim = Sim::start(
         spec,
         "127.0.0.1:0".parse().unwrap(),
@@ -175,6 +177,9 @@ async fn state_survives_a_restart_with_a_persist_dir() {
     .await
     .unwrap();
     assert_eq!(sim.master_id(), master_id);
+    let mut hosts: Vec<String> = sim.agents().into_iter().map(|(h, _)| h).collect();
+    hosts.sort();
+    assert_eq!(hosts, ["host1", "host2", "host3"]);
     let state = get_json(&format!("{}/master/state", sim.url())).await;
     assert_eq!(state["frameworks"][0]["id"], fid.value);
     assert_eq!(state["frameworks"][0]["tasks"][0]["state"], "TASK_RUNNING");

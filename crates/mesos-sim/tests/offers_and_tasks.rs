@@ -384,6 +384,22 @@ async fn unacknowledged_updates_are_resent_and_redelivered_after_resubscribe() {
     let again = sub.update().await;
     assert_eq!(again.uuid, first.uuid);
     assert_eq!(again.state, TaskState::Starting);
+    // Reconciliation reports the state of the update being delivered.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    sub.call(&Call::reconcile(sub.framework_id.clone(), vec![]))
+        .await;
+    let rec = sub
+        .wait_for(S5, |e| {
+            e.update
+                .as_ref()
+                .is_some_and(|u| u.status.reason == Some(Reason::ReasonReconciliation))
+        })
+        .await
+        .unwrap()
+        .update
+        .unwrap()
+        .status;
+    assert_eq!(rec.state, TaskState::Starting);
     // Reconnect: the pending update is delivered on the new stream.
     let fid = sub.framework_id.clone();
     drop(sub);
@@ -708,6 +724,16 @@ async fn agents_added_through_the_control_prefix_are_offered() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = client()
+        .post(format!("{}/__sim/agents", sim.url()))
+        .body(format!(r#"{{"hostname":"other","id":"{id}"}}"#))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let spec: mesos_sim::AgentSpec =
+        serde_json::from_str(r#"{"hostname":"neg","cpus":-1}"#).unwrap();
+    assert!(sim.add_agent(&spec).unwrap_err().contains("cpus"));
 }
 
 #[tokio::test]
@@ -736,4 +762,34 @@ async fn leadership_can_be_toggled_over_http() {
         .unwrap();
     let (_sub, ev) = Subscription::open(&sim.url(), framework("f")).await;
     assert_eq!(ev.kind, EventType::Subscribed);
+}
+
+#[tokio::test]
+async fn inactive_agents_are_listed_but_not_offered() {
+    let toml = format!(
+        "{FAST}\n[[agents]]\nhostname = \"on\"\ncpus = 1\n[[agents]]\nhostname = \"off\"\ncpus = 1\nactive = false\n"
+    );
+    let sim = start(&toml).await;
+    let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
+    for _ in 0..3 {
+        for o in sub.offers().await {
+            assert_eq!(o.hostname, "on");
+            sub.call(&Call::decline(
+                sub.framework_id.clone(),
+                vec![o.id],
+                Some(0.0),
+            ))
+            .await;
+        }
+    }
+    let state = get_json(&format!("{}/master/state", sim.url())).await;
+    assert_eq!(state["deactivated_slaves"], 1.0);
+    let off = state["slaves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["hostname"] == "off")
+        .unwrap()
+        .clone();
+    assert_eq!(off["active"], false);
 }

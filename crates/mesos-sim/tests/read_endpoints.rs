@@ -204,6 +204,19 @@ async fn operator_api_checks_method_and_content_type() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    for (kind, status) in [
+        ("NO_SUCH_CALL", StatusCode::BAD_REQUEST),
+        ("GET_QUOTA", StatusCode::NOT_IMPLEMENTED),
+    ] {
+        let r = client()
+            .post(format!("{}/api/v1", sim.url()))
+            .header("Content-Type", "application/json")
+            .body(json!({ "type": kind }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "{kind}");
+    }
 }
 
 #[tokio::test]
@@ -257,6 +270,22 @@ async fn sandbox_files_are_browsable_and_readable_through_the_agent() {
     ))
     .await;
     assert_eq!(part, json!({"data": "sandbox", "offset": 6}));
+    // The virtual path agents attach for every sandbox works too.
+    let virt = format!(
+        "/slaves/{}/frameworks/{}/executors/m0/runs/latest/stdout",
+        offer.agent_id.value, sub.framework_id.value
+    );
+    let part = get_json(&format!("{}/files/read?path={virt}&offset=0", sim.url())).await;
+    assert_eq!(part["data"], "hello sandbox\n");
+    let r = client()
+        .get(format!(
+            "{}/files/read?path=/slaves/../../etc/passwd&offset=0",
+            sim.url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = client()
         .get(format!(
             "{}/files/read?path=/etc/passwd&offset=0",
