@@ -4,3 +4,4 @@
 //! or worker ([`launch`]).
 
 pub mod offer_fit;
+pub mod properties_text;

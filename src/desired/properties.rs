@@ -179,17 +179,31 @@ fn unescape(chars: &[(char, usize)]) -> Result<String, PropertiesSyntaxError> {
             'r' => out.push('\r'),
             'f' => out.push('\x0c'),
             'u' => {
-                let digits: String = chars[i..].iter().take(4).map(|&(c, _)| c).collect();
-                let code = (digits.len() == 4)
-                    .then(|| u32::from_str_radix(&digits, 16).ok())
-                    .flatten()
-                    .and_then(char::from_u32);
+                let unit = |from: usize| -> Option<u32> {
+                    let digits: String =
+                        chars.get(from..)?.iter().take(4).map(|&(c, _)| c).collect();
+                    (digits.len() == 4)
+                        .then(|| u32::from_str_radix(&digits, 16).ok())
+                        .flatten()
+                };
+                let digits_len = chars[i..].iter().take(4).count();
+                let mut code = unit(i).and_then(char::from_u32);
+                // Java strings are UTF-16: a character beyond the BMP is
+                // written (by `Properties.store`) as a surrogate pair.
+                if let Some(high @ 0xD800..=0xDBFF) = unit(i) {
+                    let escaped_low = chars.get(i + 4).map(|c| c.0) == Some('\\')
+                        && chars.get(i + 5).map(|c| c.0) == Some('u');
+                    if let Some(low @ 0xDC00..=0xDFFF) = unit(i + 6).filter(|_| escaped_low) {
+                        code = char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00));
+                        i += 6;
+                    }
+                }
                 match code {
                     Some(ch) => out.push(ch),
                     None => {
                         return Err(PropertiesSyntaxError {
                             offset: at,
-                            len: 2 + digits.len(),
+                            len: 2 + digits_len,
                             message: "malformed \\uXXXX escape: expected four hex digits".into(),
                         })
                     }
