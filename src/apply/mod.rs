@@ -3,5 +3,6 @@
 //! handed to each task ([`properties_text`]) and the `TaskInfo` of a master
 //! or worker ([`launch`]).
 
+pub mod launch;
 pub mod offer_fit;
 pub mod properties_text;
