@@ -869,4 +869,93 @@ mod tests {
         let id = new_task_id(&Address::Worker("a1.example.com".into()));
         assert!(id.starts_with("alluxio-worker-a1_example_com."), "{id}");
     }
+
+    /// Runs a task's command the way the agent does (`sh -c`, sandbox as
+    /// working directory, the task environment plus `MESOS_SANDBOX`).
+    fn run_in_sandbox(t: &TaskInfo, sandbox: &std::path::Path) -> std::process::Output {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script(t))
+            .current_dir(sandbox)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("MESOS_SANDBOX", sandbox)
+            .envs(env(t))
+            .output()
+            .expect("cannot run sh: the launch script test needs a POSIX shell")
+    }
+
+    #[test]
+    fn the_launch_script_prepares_the_sandbox_and_execs_the_mesos_script() {
+        use std::os::unix::fs::PermissionsExt;
+        let mut d = desired();
+        tarball(&mut d, true);
+        let t = task_info(
+            &ctx(&d),
+            &Address::Worker("a7.example".into()),
+            &worker_spec(),
+            "w-1",
+            &big_offer(),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let sandbox = dir.path();
+        // What the fetcher leaves: the archive, the unpacked JDK and Alluxio.
+        std::fs::write(sandbox.join("alluxio-1.8.2-bin.tar.gz"), "").unwrap();
+        std::fs::create_dir_all(sandbox.join("jdk1.8.0_202/bin")).unwrap();
+        std::fs::create_dir_all(sandbox.join("alluxio-1.8.2/conf")).unwrap();
+        std::fs::write(sandbox.join("alluxio-1.8.2/conf/log4j.properties"), "x=1\n").unwrap();
+        let bin = sandbox.join("alluxio-1.8.2/integration/mesos/bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let fake = bin.join("alluxio-worker-mesos.sh");
+        std::fs::write(
+            &fake,
+            "#!/bin/sh\nprintf '%s\\n' \"$ALLUXIO_HOME\" \"$JAVA_HOME\" \"$ALLUXIO_CONF_DIR\" \
+             \"$ALLUXIO_MASTER_HOSTNAME\" > \"$MESOS_SANDBOX/started\"\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+        let out = run_in_sandbox(&t, sandbox);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let root = sandbox.display().to_string();
+        let started = std::fs::read_to_string(sandbox.join("started")).unwrap();
+        assert_eq!(
+            started,
+            format!("{root}/alluxio-1.8.2\n{root}/jdk1.8.0_202\n{root}/conf\nm1.example\n")
+        );
+        assert!(sandbox.join("logs").is_dir());
+        assert!(sandbox.join("conf/log4j.properties").is_file());
+        let written =
+            std::fs::read_to_string(sandbox.join("conf/alluxio-site.properties")).unwrap();
+        assert_eq!(Some(written), env_get(&t, SITE_PROPERTIES_ENV));
+    }
+
+    #[test]
+    fn the_launch_script_fails_clearly_when_the_tarball_is_not_a_mesos_build() {
+        let mut d = desired();
+        tarball(&mut d, false);
+        let t = task_info(
+            &ctx(&d),
+            &Address::Master(0),
+            &master_spec(),
+            "m-1",
+            &big_offer(),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("alluxio-1.8.2/bin")).unwrap();
+        let out = run_in_sandbox(&t, dir.path());
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("no directory holding integration/mesos/bin/")
+                && err.contains("https://downloads.example/alluxio-1.8.2-bin.tar.gz"),
+            "{err}"
+        );
+    }
 }
