@@ -204,7 +204,12 @@ fn unescape(chars: &[(char, usize)]) -> Result<String, PropertiesSyntaxError> {
                         return Err(PropertiesSyntaxError {
                             offset: at,
                             len: 2 + digits_len,
-                            message: "malformed \\uXXXX escape: expected four hex digits".into(),
+                            message: if unit(i).is_some() {
+                                "\\uXXXX escape of half a surrogate pair: write both halves \\uD8xx\\uDCxx"
+                                    .into()
+                            } else {
+                                "malformed \\uXXXX escape: expected four hex digits".into()
+                            },
                         })
                     }
                 }
@@ -267,6 +272,14 @@ mod tests {
 
     fn kv(k: &str, v: &str) -> (String, String) {
         (k.to_string(), v.to_string())
+    }
+
+    #[test]
+    fn decodes_escaped_surrogate_pairs_as_one_character() {
+        assert_eq!(pairs("k=\\uD83D\\uDE00!"), vec![kv("k", "\u{1F600}!")]);
+        for lone in ["k=\\uD83D", "k=\\uD83Dx", "k=\\uDE00", "k=\\uD83D\\u0041"] {
+            assert!(parse(lone).is_err(), "{lone}");
+        }
     }
 
     #[test]
