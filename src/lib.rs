@@ -6,6 +6,7 @@
 //! The planner is pure; I/O lives at the edges.
 
 pub mod address;
+pub mod apply;
 pub mod cli;
 pub mod desired;
 pub mod live;

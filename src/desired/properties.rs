@@ -179,18 +179,37 @@ fn unescape(chars: &[(char, usize)]) -> Result<String, PropertiesSyntaxError> {
             'r' => out.push('\r'),
             'f' => out.push('\x0c'),
             'u' => {
-                let digits: String = chars[i..].iter().take(4).map(|&(c, _)| c).collect();
-                let code = (digits.len() == 4)
-                    .then(|| u32::from_str_radix(&digits, 16).ok())
-                    .flatten()
-                    .and_then(char::from_u32);
+                let unit = |from: usize| -> Option<u32> {
+                    let digits: String =
+                        chars.get(from..)?.iter().take(4).map(|&(c, _)| c).collect();
+                    (digits.len() == 4)
+                        .then(|| u32::from_str_radix(&digits, 16).ok())
+                        .flatten()
+                };
+                let digits_len = chars[i..].iter().take(4).count();
+                let mut code = unit(i).and_then(char::from_u32);
+                // Java strings are UTF-16: a character beyond the BMP is
+                // written (by `Properties.store`) as a surrogate pair.
+                if let Some(high @ 0xD800..=0xDBFF) = unit(i) {
+                    let escaped_low = chars.get(i + 4).map(|c| c.0) == Some('\\')
+                        && chars.get(i + 5).map(|c| c.0) == Some('u');
+                    if let Some(low @ 0xDC00..=0xDFFF) = unit(i + 6).filter(|_| escaped_low) {
+                        code = char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00));
+                        i += 6;
+                    }
+                }
                 match code {
                     Some(ch) => out.push(ch),
                     None => {
                         return Err(PropertiesSyntaxError {
                             offset: at,
-                            len: 2 + digits.len(),
-                            message: "malformed \\uXXXX escape: expected four hex digits".into(),
+                            len: 2 + digits_len,
+                            message: if unit(i).is_some() {
+                                "\\uXXXX escape of half a surrogate pair: write both halves \\uD8xx\\uDCxx"
+                                    .into()
+                            } else {
+                                "malformed \\uXXXX escape: expected four hex digits".into()
+                            },
                         })
                     }
                 }
@@ -253,6 +272,14 @@ mod tests {
 
     fn kv(k: &str, v: &str) -> (String, String) {
         (k.to_string(), v.to_string())
+    }
+
+    #[test]
+    fn decodes_escaped_surrogate_pairs_as_one_character() {
+        assert_eq!(pairs("k=\\uD83D\\uDE00!"), vec![kv("k", "\u{1F600}!")]);
+        for lone in ["k=\\uD83D", "k=\\uD83Dx", "k=\\uDE00", "k=\\uD83D\\u0041"] {
+            assert!(parse(lone).is_err(), "{lone}");
+        }
     }
 
     #[test]

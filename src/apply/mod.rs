@@ -1,0 +1,8 @@
+//! apply turns a plan into Mesos calls; this part builds what is launched:
+//! the resources carved from an offer ([`offer_fit`]), the site properties
+//! handed to each task ([`properties_text`]) and the `TaskInfo` of a master
+//! or worker ([`launch`]).
+
+pub mod launch;
+pub mod offer_fit;
+pub mod properties_text;
