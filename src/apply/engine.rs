@@ -19,9 +19,14 @@ use crate::desired::secrets::SecretHasher;
 use crate::desired::{Desired, WorkerCount};
 use crate::plan::model::{Action, AgentRef, ExistingTask, Plan, TaskSpec};
 use crate::plan::{config, secret_hasher};
-use crate::state::{AppliedConfig, Outputs, RecordedState, State, StateStore, TaskRecord, TaskResources};
+use crate::state::{
+    AppliedConfig, Outputs, RecordedState, State, StateStore, TaskRecord, TaskResources,
+};
 use mesos_api::scheduler::{Call, Event, EventType, ReconcileTask};
-use mesos_api::v1::{AgentId, Capability, CapabilityType, Filters, FrameworkId, FrameworkInfo, Labels, Offer, Operation, TaskId, TaskStatus};
+use mesos_api::v1::{
+    AgentId, Capability, CapabilityType, Filters, FrameworkId, FrameworkInfo, Labels, Offer,
+    Operation, TaskId, TaskStatus,
+};
 use mesos_api::TaskState;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -94,7 +99,11 @@ pub struct ApplyReport {
 
 impl ApplyReport {
     pub fn succeeded(&self) -> bool {
-        !self.interrupted && self.steps.iter().all(|s| matches!(s.outcome, StepOutcome::Done(_)))
+        !self.interrupted
+            && self
+                .steps
+                .iter()
+                .all(|s| matches!(s.outcome, StepOutcome::Done(_)))
     }
 }
 
@@ -113,9 +122,19 @@ pub enum ApplyError {
 #[derive(Debug, Clone, PartialEq)]
 enum Phase {
     Waiting,
-    Killing { task_id: String, since: Instant },
-    NeedOffer { since: Instant, not_before: Instant },
-    Launching { task_id: String, agent: AgentRef, since: Instant },
+    Killing {
+        task_id: String,
+        since: Instant,
+    },
+    NeedOffer {
+        since: Instant,
+        not_before: Instant,
+    },
+    Launching {
+        task_id: String,
+        agent: AgentRef,
+        since: Instant,
+    },
     Done(String),
     Failed(String),
 }
@@ -180,13 +199,23 @@ impl<'a> Engine<'a> {
     fn framework_info(&self) -> FrameworkInfo {
         let m = &self.desired.mesos;
         let mut info = FrameworkInfo::new(m.user.clone(), m.framework_name.clone());
-        info.id = self.store.state().framework_id.clone().map(FrameworkId::new);
+        info.id = self
+            .store
+            .state()
+            .framework_id
+            .clone()
+            .map(FrameworkId::new);
         info.failover_timeout = Some(m.failover_timeout.as_secs_f64());
         info.checkpoint = Some(true);
         info.role = Some(m.role.clone());
         info.principal = m.principal.clone();
-        info.capabilities = vec![Capability { kind: Some(CapabilityType::TaskKillingState) }];
-        info.labels = Some(Labels::from_pairs([(crate::plan::LABEL_DEPLOYMENT, self.desired.name.as_str())]));
+        info.capabilities = vec![Capability {
+            kind: Some(CapabilityType::TaskKillingState),
+        }];
+        info.labels = Some(Labels::from_pairs([(
+            crate::plan::LABEL_DEPLOYMENT,
+            self.desired.name.as_str(),
+        )]));
         info
     }
 
@@ -200,7 +229,8 @@ impl<'a> Engine<'a> {
         let id = sub.framework_id.value.clone();
         if self.store.state().framework_id.as_deref() != Some(id.as_str()) {
             self.store.update(|s| s.framework_id = Some(id.clone()))?;
-            self.progress.line(&format!("Registered with Mesos as framework {id}"));
+            self.progress
+                .line(&format!("Registered with Mesos as framework {id}"));
         }
         // Explicit reconciliation for what we know, then implicit for the rest.
         let known: Vec<ReconcileTask> = self
@@ -209,20 +239,33 @@ impl<'a> Engine<'a> {
             .tasks
             .iter()
             .filter(|t| !matches!(t.state, RecordedState::Mesos(s) if s.is_terminal()))
-            .map(|t| ReconcileTask { task_id: TaskId::new(t.task_id.clone()), agent_id: Some(AgentId::new(t.agent_id.clone())) })
+            .map(|t| ReconcileTask {
+                task_id: TaskId::new(t.task_id.clone()),
+                agent_id: Some(AgentId::new(t.agent_id.clone())),
+            })
             .collect();
         let fid = sub.framework_id.clone();
         if !known.is_empty() {
-            self.client.call(&sub, &Call::reconcile(fid.clone(), known)).await?;
+            self.client
+                .call(&sub, &Call::reconcile(fid.clone(), known))
+                .await?;
         }
-        self.client.call(&sub, &Call::reconcile(fid, Vec::new())).await?;
+        self.client
+            .call(&sub, &Call::reconcile(fid, Vec::new()))
+            .await?;
         Ok(sub)
     }
 
     fn record_status(&mut self, status: &TaskStatus) -> Result<(), ApplyError> {
         let id = status.task_id.value.clone();
         let state = status.state;
-        if self.store.state().tasks.iter().any(|t| t.task_id == id && t.state != RecordedState::Mesos(state)) {
+        if self
+            .store
+            .state()
+            .tasks
+            .iter()
+            .any(|t| t.task_id == id && t.state != RecordedState::Mesos(state))
+        {
             let now = now_rfc3339();
             self.store.update(|s| {
                 for t in s.tasks.iter_mut().filter(|t| t.task_id == id) {
@@ -243,7 +286,11 @@ impl<'a> Engine<'a> {
                     Action::NoOp { .. } => return None,
                     Action::Kill { before } => (Some(before.clone()), None),
                     Action::Launch { agent, after } => (None, Some((agent.clone(), after.clone()))),
-                    Action::Replace { before, agent, after } => (Some(before.clone()), Some((agent.clone(), after.clone()))),
+                    Action::Replace {
+                        before,
+                        agent,
+                        after,
+                    } => (Some(before.clone()), Some((agent.clone(), after.clone()))),
                 };
                 // Only a still-running old task needs a kill.
                 let old = old.filter(|t| t.state.is_some_and(|s| !s.is_terminal()));
@@ -251,7 +298,15 @@ impl<'a> Engine<'a> {
                     Role::Master => desired.master.hostname.is_none(),
                     Role::Worker => desired.worker.count == WorkerCount::All,
                 };
-                Some(Step { address: c.address.clone(), action: c.action.name(), old, launch, may_move, phase: Phase::Waiting, attempts: 0 })
+                Some(Step {
+                    address: c.address.clone(),
+                    action: c.action.name(),
+                    old,
+                    launch,
+                    may_move,
+                    phase: Phase::Waiting,
+                    attempts: 0,
+                })
             })
             .collect();
         steps.sort_by(|a, b| a.group().cmp(&b.group()).then(a.address.cmp(&b.address)));
@@ -260,13 +315,22 @@ impl<'a> Engine<'a> {
 
     /// Steps that may start now, by the ordering rules.
     fn startable(&self, steps: &[Step]) -> Vec<usize> {
-        let unfinished_group = steps.iter().filter(|s| !s.finished()).map(Step::group).min();
-        let Some(group) = unfinished_group else { return Vec::new() };
+        let unfinished_group = steps
+            .iter()
+            .filter(|s| !s.finished())
+            .map(Step::group)
+            .min();
+        let Some(group) = unfinished_group else {
+            return Vec::new();
+        };
         let in_flight: Vec<&Step> = steps.iter().filter(|s| s.in_flight()).collect();
         let (limit, replace_limit) = match group {
             0 => (usize::MAX, usize::MAX),
             1 => (1, 1),
-            _ => (self.opts.parallelism.max(1), self.desired.worker.max_unavailable.max(1) as usize),
+            _ => (
+                self.opts.parallelism.max(1),
+                self.desired.worker.max_unavailable.max(1) as usize,
+            ),
         };
         let mut running = in_flight.len();
         let mut replacing = in_flight.iter().filter(|s| s.old.is_some()).count();
@@ -297,16 +361,21 @@ impl<'a> Engine<'a> {
         loop {
             if self.interrupted.load(Ordering::SeqCst) && !interrupted {
                 interrupted = true;
-                self.progress.line("Interrupted: no new steps are started; recording what is in flight.");
+                self.progress
+                    .line("Interrupted: no new steps are started; recording what is in flight.");
             }
             if !interrupted {
                 for i in self.startable(&steps) {
                     self.start(&sub, &mut steps[i]).await?;
                 }
             }
-            let waiting_for_offers = steps.iter().any(|s| matches!(s.phase, Phase::NeedOffer { .. }));
+            let waiting_for_offers = steps
+                .iter()
+                .any(|s| matches!(s.phase, Phase::NeedOffer { .. }));
             if waiting_for_offers && !revived {
-                self.client.call(&sub, &Call::revive(sub.framework_id.clone(), Vec::new())).await?;
+                self.client
+                    .call(&sub, &Call::revive(sub.framework_id.clone(), Vec::new()))
+                    .await?;
                 revived = true;
             }
             let in_flight = steps.iter().any(Step::in_flight);
@@ -315,7 +384,10 @@ impl<'a> Engine<'a> {
             }
             if interrupted && in_flight {
                 // Give in-flight steps a bounded time to report, then stop.
-                for s in steps.iter_mut().filter(|s| matches!(s.phase, Phase::NeedOffer { .. })) {
+                for s in steps
+                    .iter_mut()
+                    .filter(|s| matches!(s.phase, Phase::NeedOffer { .. }))
+                {
                     s.phase = Phase::Failed("interrupted before an offer came".into());
                 }
             }
@@ -325,7 +397,10 @@ impl<'a> Engine<'a> {
                 Err(e) if e.is_transient() && reconnects < self.opts.max_reconnects => {
                     reconnects += 1;
                     let backoff = backoff(reconnects);
-                    self.progress.line(&format!("{e}; subscribing again in {:.1}s", backoff.as_secs_f64()));
+                    self.progress.line(&format!(
+                        "{e}; subscribing again in {:.1}s",
+                        backoff.as_secs_f64()
+                    ));
                     tokio::time::sleep(backoff).await;
                     drop(sub);
                     sub = self.resubscribe().await?;
@@ -338,14 +413,23 @@ impl<'a> Engine<'a> {
             self.handle(&sub, &mut steps, event).await?;
         }
 
-        if !steps.iter().any(|s| matches!(s.phase, Phase::NeedOffer { .. })) {
-            let _ = self.client.call(&sub, &Call::suppress(sub.framework_id.clone(), Vec::new())).await;
+        if !steps
+            .iter()
+            .any(|s| matches!(s.phase, Phase::NeedOffer { .. }))
+        {
+            let _ = self
+                .client
+                .call(&sub, &Call::suppress(sub.framework_id.clone(), Vec::new()))
+                .await;
         }
         let report = self.finish(plan, &steps, interrupted)?;
         if self.teardown && report.succeeded() {
-            self.client.call(&sub, &Call::teardown(sub.framework_id.clone())).await?;
+            self.client
+                .call(&sub, &Call::teardown(sub.framework_id.clone()))
+                .await?;
             self.store.update(|s| s.framework_id = None)?;
-            self.progress.line(&format!("Tore down framework {}", sub.framework_id.value));
+            self.progress
+                .line(&format!("Tore down framework {}", sub.framework_id.value));
         }
         Ok(report)
     }
@@ -355,7 +439,9 @@ impl<'a> Engine<'a> {
         loop {
             match self.subscribe().await {
                 Ok(s) => return Ok(s),
-                Err(ApplyError::Scheduler(e)) if e.is_transient() && attempt < self.opts.max_reconnects => {
+                Err(ApplyError::Scheduler(e))
+                    if e.is_transient() && attempt < self.opts.max_reconnects =>
+                {
                     attempt += 1;
                     tokio::time::sleep(backoff(attempt)).await;
                 }
@@ -368,12 +454,27 @@ impl<'a> Engine<'a> {
         let now = Instant::now();
         match &step.old {
             Some(old) => {
-                self.progress.line(&format!("{}: killing task {} on {}", step.address, old.task_id, old.agent.hostname));
-                let call = Call::kill(sub.framework_id.clone(), TaskId::new(old.task_id.clone()), Some(AgentId::new(old.agent.id.clone())));
+                self.progress.line(&format!(
+                    "{}: killing task {} on {}",
+                    step.address, old.task_id, old.agent.hostname
+                ));
+                let call = Call::kill(
+                    sub.framework_id.clone(),
+                    TaskId::new(old.task_id.clone()),
+                    Some(AgentId::new(old.agent.id.clone())),
+                );
                 self.client.call(sub, &call).await?;
-                step.phase = Phase::Killing { task_id: old.task_id.clone(), since: now };
+                step.phase = Phase::Killing {
+                    task_id: old.task_id.clone(),
+                    since: now,
+                };
             }
-            None => step.phase = Phase::NeedOffer { since: now, not_before: now },
+            None => {
+                step.phase = Phase::NeedOffer {
+                    since: now,
+                    not_before: now,
+                }
+            }
         }
         Ok(())
     }
@@ -382,18 +483,39 @@ impl<'a> Engine<'a> {
         let now = Instant::now();
         for s in steps.iter_mut() {
             let failed = match &s.phase {
-                Phase::Killing { task_id, since } if now.duration_since(*since) > self.opts.kill_timeout => {
-                    Some(format!("task {task_id} did not end within {}s of the kill", self.opts.kill_timeout.as_secs()))
+                Phase::Killing { task_id, since }
+                    if now.duration_since(*since) > self.opts.kill_timeout =>
+                {
+                    Some(format!(
+                        "task {task_id} did not end within {}s of the kill",
+                        self.opts.kill_timeout.as_secs()
+                    ))
                 }
-                Phase::NeedOffer { since, .. } if now.duration_since(*since) > self.opts.offer_timeout && !s.may_move => {
-                    let host = s.launch.as_ref().map(|(a, _)| a.hostname.clone()).unwrap_or_default();
+                Phase::NeedOffer { since, .. }
+                    if now.duration_since(*since) > self.opts.offer_timeout && !s.may_move =>
+                {
+                    let host = s
+                        .launch
+                        .as_ref()
+                        .map(|(a, _)| a.hostname.clone())
+                        .unwrap_or_default();
                     Some(format!("no offer from agent {host} within {}s (its resources may have been taken by another framework)", self.opts.offer_timeout.as_secs()))
                 }
-                Phase::NeedOffer { since, .. } if now.duration_since(*since) > self.opts.offer_timeout * 2 => {
-                    Some(format!("no offer from any eligible agent within {}s", (self.opts.offer_timeout * 2).as_secs()))
+                Phase::NeedOffer { since, .. }
+                    if now.duration_since(*since) > self.opts.offer_timeout * 2 =>
+                {
+                    Some(format!(
+                        "no offer from any eligible agent within {}s",
+                        (self.opts.offer_timeout * 2).as_secs()
+                    ))
                 }
-                Phase::Launching { task_id, since, .. } if now.duration_since(*since) > self.opts.running_timeout => {
-                    Some(format!("task {task_id} was not TASK_RUNNING within {}s", self.opts.running_timeout.as_secs()))
+                Phase::Launching { task_id, since, .. }
+                    if now.duration_since(*since) > self.opts.running_timeout =>
+                {
+                    Some(format!(
+                        "task {task_id} was not TASK_RUNNING within {}s",
+                        self.opts.running_timeout.as_secs()
+                    ))
                 }
                 _ => None,
             };
@@ -404,10 +526,17 @@ impl<'a> Engine<'a> {
         }
     }
 
-    async fn handle(&mut self, sub: &Subscription, steps: &mut [Step], event: Event) -> Result<(), ApplyError> {
+    async fn handle(
+        &mut self,
+        sub: &Subscription,
+        steps: &mut [Step],
+        event: Event,
+    ) -> Result<(), ApplyError> {
         match event.kind {
             EventType::Update => {
-                let Some(update) = event.update else { return Ok(()) };
+                let Some(update) = event.update else {
+                    return Ok(());
+                };
                 let status = update.status;
                 // Acknowledge first: unacknowledged updates are resent forever.
                 if let Some(ack) = Call::acknowledge(sub.framework_id.clone(), &status) {
@@ -437,28 +566,50 @@ impl<'a> Engine<'a> {
         for s in steps.iter_mut() {
             match &s.phase {
                 Phase::Killing { task_id, .. } if task_id == id && status.state.is_terminal() => {
-                    self.progress.line(&format!("{}: task {id} is {}", s.address, status.state));
+                    self.progress
+                        .line(&format!("{}: task {id} is {}", s.address, status.state));
                     s.phase = if s.launch.is_some() {
                         let now = Instant::now();
-                        Phase::NeedOffer { since: now, not_before: now }
+                        Phase::NeedOffer {
+                            since: now,
+                            not_before: now,
+                        }
                     } else {
                         Phase::Done(format!("killed task {id}"))
                     };
                 }
                 Phase::Launching { task_id, agent, .. } if task_id == id => {
                     if status.state == TaskState::Running {
-                        self.progress.line(&format!("{}: {} on {}", s.address, status.state, agent.hostname));
+                        self.progress.line(&format!(
+                            "{}: {} on {}",
+                            s.address, status.state, agent.hostname
+                        ));
                         s.phase = Phase::Done(format!("task {id} running on {}", agent.hostname));
                     } else if status.state.is_terminal() {
                         let why = describe(status);
                         if s.attempts < self.opts.max_attempts {
                             let wait = backoff(s.attempts);
-                            self.progress.line(&format!("{}: task {id} {why}; retrying in {:.1}s (attempt {} of {})", s.address, wait.as_secs_f64(), s.attempts + 1, self.opts.max_attempts));
+                            self.progress.line(&format!(
+                                "{}: task {id} {why}; retrying in {:.1}s (attempt {} of {})",
+                                s.address,
+                                wait.as_secs_f64(),
+                                s.attempts + 1,
+                                self.opts.max_attempts
+                            ));
                             let now = Instant::now();
-                            s.phase = Phase::NeedOffer { since: now, not_before: now + wait };
+                            s.phase = Phase::NeedOffer {
+                                since: now,
+                                not_before: now + wait,
+                            };
                         } else {
-                            self.progress.line(&format!("{}: failed after {} attempts: {why}", s.address, s.attempts));
-                            s.phase = Phase::Failed(format!("task {id} {why} (after {} attempts)", s.attempts));
+                            self.progress.line(&format!(
+                                "{}: failed after {} attempts: {why}",
+                                s.address, s.attempts
+                            ));
+                            s.phase = Phase::Failed(format!(
+                                "task {id} {why} (after {} attempts)",
+                                s.attempts
+                            ));
                         }
                     }
                 }
@@ -467,15 +618,22 @@ impl<'a> Engine<'a> {
         }
     }
 
-    async fn on_offers(&mut self, sub: &Subscription, steps: &mut [Step], offers: Vec<Offer>) -> Result<(), ApplyError> {
+    async fn on_offers(
+        &mut self,
+        sub: &Subscription,
+        steps: &mut [Step],
+        offers: Vec<Offer>,
+    ) -> Result<(), ApplyError> {
         let now = Instant::now();
         let mut decline = Vec::new();
         for offer in offers {
             // One task per offer: the rest of the agent comes back in the next
             // offer (accepting with refuse_seconds 0 when more is wanted there).
-            let wants_agent = |s: &Step| matches!(&s.launch, Some((a, _)) if a.id == offer.agent_id.value);
+            let wants_agent =
+                |s: &Step| matches!(&s.launch, Some((a, _)) if a.id == offer.agent_id.value);
             let pick = steps.iter().position(|s| {
-                matches!(s.phase, Phase::NeedOffer { not_before, .. } if not_before <= now) && wants_agent(s)
+                matches!(s.phase, Phase::NeedOffer { not_before, .. } if not_before <= now)
+                    && wants_agent(s)
             });
             let pick = pick.or_else(|| self.movable_step(steps, &offer, now));
             let Some(i) = pick else {
@@ -490,7 +648,12 @@ impl<'a> Engine<'a> {
         if !decline.is_empty() {
             // Nothing we want now: do not send these agents again for a while,
             // unless steps still wait for offers (then re-offer soon).
-            let waiting = steps.iter().any(|s| matches!(s.phase, Phase::NeedOffer { .. } | Phase::Killing { .. } | Phase::Waiting));
+            let waiting = steps.iter().any(|s| {
+                matches!(
+                    s.phase,
+                    Phase::NeedOffer { .. } | Phase::Killing { .. } | Phase::Waiting
+                )
+            });
             let refuse = if waiting { 1.0 } else { 30.0 };
             let call = Call::decline(sub.framework_id.clone(), decline, Some(refuse));
             self.client.call(sub, &call).await?;
@@ -503,13 +666,21 @@ impl<'a> Engine<'a> {
         let agent = offer.agent_id.value.as_str();
         let taken = |role: Role| {
             let by_state = self.store.state().tasks.iter().any(|t| {
-                t.agent_id == agent && t.role == role && !matches!(t.state, RecordedState::Mesos(s) if s.is_terminal())
+                t.agent_id == agent
+                    && t.role == role
+                    && !matches!(t.state, RecordedState::Mesos(s) if s.is_terminal())
             });
-            let by_plan = steps.iter().any(|s| s.address.role() == role && matches!(&s.launch, Some((a, _)) if a.id == agent) && !matches!(s.phase, Phase::Failed(_)));
+            let by_plan = steps.iter().any(|s| {
+                s.address.role() == role
+                    && matches!(&s.launch, Some((a, _)) if a.id == agent)
+                    && !matches!(s.phase, Phase::Failed(_))
+            });
             by_state || by_plan
         };
         steps.iter().position(|s| {
-            let Phase::NeedOffer { since, not_before } = s.phase else { return false };
+            let Phase::NeedOffer { since, not_before } = s.phase else {
+                return false;
+            };
             s.may_move
                 && not_before <= now
                 && now.duration_since(since) > self.opts.offer_timeout
@@ -541,15 +712,26 @@ impl<'a> Engine<'a> {
     }
 
     /// Launches the step's task on this offer. Returns false when it does not fit.
-    async fn launch_on(&mut self, sub: &Subscription, step: &mut Step, offer: &Offer) -> Result<bool, ApplyError> {
-        let (planned, spec) = step.launch.clone().expect("only launch steps wait for offers");
-        let agent = AgentRef { id: offer.agent_id.value.clone(), hostname: offer.hostname.clone() };
+    async fn launch_on(
+        &mut self,
+        sub: &Subscription,
+        step: &mut Step,
+        offer: &Offer,
+    ) -> Result<bool, ApplyError> {
+        let (planned, spec) = step
+            .launch
+            .clone()
+            .expect("only launch steps wait for offers");
+        let agent = AgentRef {
+            id: offer.agent_id.value.clone(),
+            hostname: offer.hostname.clone(),
+        };
         // A worker that moves takes the address of its new agent.
         let address = match (&step.address, agent.id != planned.id) {
             (Address::Worker(_), true) => Address::Worker(agent.hostname.clone()),
             (a, _) => a.clone(),
         };
-        let task_id = launch::new_task_id(&address, address.role());
+        let task_id = launch::new_task_id(&address);
         let ctx = LaunchContext {
             desired: self.desired,
             framework_id: sub.framework_id.clone(),
@@ -557,10 +739,17 @@ impl<'a> Engine<'a> {
         };
         let info = match launch::task_info(&ctx, &address, &spec, &task_id, offer) {
             Ok(info) => info,
-            Err(short) => {
+            Err(launch::LaunchError::Shortfall(short)) => {
                 if agent.id == planned.id {
-                    self.progress.line(&format!("{}: the offer from {} does not fit ({short}); waiting for another", step.address, agent.hostname));
+                    self.progress.line(&format!(
+                        "{}: the offer from {} does not fit ({short}); waiting for another",
+                        step.address, agent.hostname
+                    ));
                 }
+                return Ok(false);
+            }
+            Err(e @ launch::LaunchError::NoMasterHost(_)) => {
+                step.phase = Phase::Failed(e.to_string());
                 return Ok(false);
             }
         };
@@ -571,7 +760,11 @@ impl<'a> Engine<'a> {
                 planned.hostname,
                 self.opts.offer_timeout.as_secs(),
                 agent.hostname,
-                if address != step.address { format!(" as {address}") } else { String::new() }
+                if address != step.address {
+                    format!(" as {address}")
+                } else {
+                    String::new()
+                }
             ));
             step.address = address.clone();
         }
@@ -584,17 +777,33 @@ impl<'a> Engine<'a> {
             agent_id: agent.id.clone(),
             hostname: agent.hostname.clone(),
             ports: spec.ports.clone(),
-            resources: TaskResources { cpus: spec.cpus, mem_mb: spec.mem_mb(), ramdisk_mb: spec.ramdisk_mb },
+            resources: TaskResources {
+                cpus: spec.cpus,
+                mem_mb: spec.mem_mb(),
+                ramdisk_mb: spec.ramdisk_mb,
+            },
             config_hash: spec.config_hash.clone(),
             state: RecordedState::Pending,
             updated_at: now_rfc3339(),
         };
         self.store.update(|s| s.tasks.push(record))?;
         step.attempts += 1;
-        self.progress.line(&format!("{}: launching task {task_id} on {}", step.address, agent.hostname));
-        let call = Call::accept(sub.framework_id.clone(), vec![offer.id.clone()], vec![Operation::launch(vec![info])], Some(Filters::refuse(0.0)));
+        self.progress.line(&format!(
+            "{}: launching task {task_id} on {}",
+            step.address, agent.hostname
+        ));
+        let call = Call::accept(
+            sub.framework_id.clone(),
+            vec![offer.id.clone()],
+            vec![Operation::launch(vec![info])],
+            Some(Filters::refuse(0.0)),
+        );
         self.client.call(sub, &call).await?;
-        step.phase = Phase::Launching { task_id, agent, since: Instant::now() };
+        step.phase = Phase::Launching {
+            task_id,
+            agent,
+            since: Instant::now(),
+        };
         Ok(true)
     }
 
@@ -605,7 +814,10 @@ impl<'a> Engine<'a> {
             .state()
             .tasks
             .iter()
-            .filter(|t| t.role == Role::Master && !matches!(t.state, RecordedState::Mesos(s) if s.is_terminal()))
+            .filter(|t| {
+                t.role == Role::Master
+                    && !matches!(t.state, RecordedState::Mesos(s) if s.is_terminal())
+            })
             .map(|t| (&t.address, t.hostname.as_str()))
             .collect();
         masters.sort();
@@ -613,7 +825,12 @@ impl<'a> Engine<'a> {
         masters.into_iter().map(|(_, h)| h.to_string()).collect()
     }
 
-    fn finish(&mut self, plan: &Plan, steps: &[Step], interrupted: bool) -> Result<ApplyReport, ApplyError> {
+    fn finish(
+        &mut self,
+        plan: &Plan,
+        steps: &[Step],
+        interrupted: bool,
+    ) -> Result<ApplyReport, ApplyError> {
         let reports: Vec<StepReport> = steps
             .iter()
             .map(|s| StepReport {
@@ -626,13 +843,22 @@ impl<'a> Engine<'a> {
                 },
             })
             .collect();
-        let all_done = !interrupted && reports.iter().all(|r| matches!(r.outcome, StepOutcome::Done(_)));
+        let all_done = !interrupted
+            && reports
+                .iter()
+                .all(|r| matches!(r.outcome, StepOutcome::Done(_)));
         let desired = self.desired;
         let hasher: SecretHasher = secret_hasher(desired, Some(self.store.state()));
         let masters = self.master_hostnames();
         let outputs = Outputs {
-            master_rpc: masters.iter().map(|h| format!("alluxio://{h}:{}", desired.master.rpc_port)).collect(),
-            master_web: masters.iter().map(|h| format!("http://{h}:{}", desired.master.web_port)).collect(),
+            master_rpc: masters
+                .iter()
+                .map(|h| format!("alluxio://{h}:{}", desired.master.rpc_port))
+                .collect(),
+            master_web: masters
+                .iter()
+                .map(|h| format!("http://{h}:{}", desired.master.web_port))
+                .collect(),
         };
         let applied = AppliedConfig {
             site_properties: config::stored_properties(desired, &hasher),
@@ -643,13 +869,18 @@ impl<'a> Engine<'a> {
         let out = outputs.clone();
         self.store.update(|s: &mut State| {
             // Terminal records are history Mesos keeps; the state keeps what runs.
-            s.tasks.retain(|t| !matches!(t.state, RecordedState::Mesos(st) if st.is_terminal()));
+            s.tasks
+                .retain(|t| !matches!(t.state, RecordedState::Mesos(st) if st.is_terminal()));
             s.outputs = out;
             if all_done {
                 s.applied = if destroy { None } else { Some(applied) };
             }
         })?;
-        Ok(ApplyReport { steps: reports, interrupted, outputs })
+        Ok(ApplyReport {
+            steps: reports,
+            interrupted,
+            outputs,
+        })
     }
 }
 

@@ -3,6 +3,8 @@
 //! handed to each task ([`properties_text`]) and the `TaskInfo` of a master
 //! or worker ([`launch`]).
 
+pub mod engine;
 pub mod launch;
 pub mod offer_fit;
 pub mod properties_text;
+pub mod scheduler;

@@ -37,7 +37,12 @@ pub enum SchedulerError {
     #[error("the Mesos master at {url} requires authentication (HTTP 401): set [mesos] principal and secret_file")]
     AuthRequired { url: String },
     #[error("the Mesos master at {url} refused the {call} call: HTTP {status}: {body}")]
-    Refused { url: String, call: String, status: u16, body: String },
+    Refused {
+        url: String,
+        call: String,
+        status: u16,
+        body: String,
+    },
     #[error("too many redirects from {url} (more than {MAX_REDIRECTS}); the masters disagree about the leader")]
     Redirects { url: String },
     #[error("Mesos refused the subscription: {0}")]
@@ -54,7 +59,9 @@ impl SchedulerError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            SchedulerError::Connect { .. } | SchedulerError::Stream { .. } | SchedulerError::Silent { .. }
+            SchedulerError::Connect { .. }
+                | SchedulerError::Stream { .. }
+                | SchedulerError::Silent { .. }
         ) || matches!(self, SchedulerError::Refused { status, .. } if *status == 503)
     }
 }
@@ -148,12 +155,17 @@ impl SchedulerClient {
 
     /// Points the client at another master (e.g. a new leader found in ZooKeeper).
     pub fn set_master(&self, master: &str) {
-        *self.endpoint.lock().expect("endpoint lock") = format!("{}{SCHEDULER_PATH}", master.trim_end_matches('/'));
+        *self.endpoint.lock().expect("endpoint lock") =
+            format!("{}{SCHEDULER_PATH}", master.trim_end_matches('/'));
     }
 
     /// POSTs a call, following redirects to the leader. Returns the response
     /// with a 2xx status; maps everything else to an error.
-    async fn post(&self, call: &Call, stream_id: Option<&str>) -> Result<reqwest::Response, SchedulerError> {
+    async fn post(
+        &self,
+        call: &Call,
+        stream_id: Option<&str>,
+    ) -> Result<reqwest::Response, SchedulerError> {
         let body = serde_json::to_vec(call).expect("calls serialize");
         let mut url = self.endpoint();
         for _ in 0..=MAX_REDIRECTS {
@@ -177,7 +189,12 @@ impl SchedulerClient {
             let status = resp.status();
             if status.is_redirection() {
                 let Some(loc) = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()) else {
-                    return Err(SchedulerError::Refused { url, call: call_name(call), status: status.as_u16(), body: "redirect without Location".into() });
+                    return Err(SchedulerError::Refused {
+                        url,
+                        call: call_name(call),
+                        status: status.as_u16(),
+                        body: "redirect without Location".into(),
+                    });
                 };
                 let mut next = resolve_location(&url, loc);
                 // `/master/redirect` style answers point at the master, not the endpoint.
@@ -190,13 +207,21 @@ impl SchedulerClient {
             }
             if status == StatusCode::UNAUTHORIZED {
                 return Err(match &self.credentials {
-                    Some((principal, _)) => SchedulerError::Auth { principal: principal.clone(), url },
+                    Some((principal, _)) => SchedulerError::Auth {
+                        principal: principal.clone(),
+                        url,
+                    },
                     None => SchedulerError::AuthRequired { url },
                 });
             }
             if !status.is_success() {
                 let text = resp.text().await.unwrap_or_default();
-                return Err(SchedulerError::Refused { url, call: call_name(call), status: status.as_u16(), body: text.trim().chars().take(500).collect() });
+                return Err(SchedulerError::Refused {
+                    url,
+                    call: call_name(call),
+                    status: status.as_u16(),
+                    body: text.trim().chars().take(500).collect(),
+                });
             }
             return Ok(resp);
         }
@@ -218,32 +243,50 @@ impl SchedulerClient {
             .get(STREAM_ID)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
-            .ok_or_else(|| SchedulerError::Stream { url: url.clone(), cause: "SUBSCRIBE answer has no Mesos-Stream-Id header".into() })?;
+            .ok_or_else(|| SchedulerError::Stream {
+                url: url.clone(),
+                cause: "SUBSCRIBE answer has no Mesos-Stream-Id header".into(),
+            })?;
         let (tx, mut rx) = mpsc::unbounded_channel();
         let reader = tokio::spawn(read_stream(resp, tx));
         // The first event must be SUBSCRIBED (or ERROR).
         let first = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await;
         let event = match first {
             Err(_) => return Err(SchedulerError::Silent { url, secs: 30.0 }),
-            Ok(None) => return Err(SchedulerError::Stream { url, cause: "closed before SUBSCRIBED".into() }),
+            Ok(None) => {
+                return Err(SchedulerError::Stream {
+                    url,
+                    cause: "closed before SUBSCRIBED".into(),
+                })
+            }
             Ok(Some(StreamItem::End(cause))) => return Err(SchedulerError::Stream { url, cause }),
             Ok(Some(StreamItem::Event(e))) => e,
         };
         match event.kind {
             EventType::Subscribed => {
-                let s = event.subscribed.ok_or_else(|| SchedulerError::Stream { url: url.clone(), cause: "SUBSCRIBED without its payload".into() })?;
+                let s = event.subscribed.ok_or_else(|| SchedulerError::Stream {
+                    url: url.clone(),
+                    cause: "SUBSCRIBED without its payload".into(),
+                })?;
                 Ok(Subscription {
                     framework_id: s.framework_id,
                     stream_id,
-                    heartbeat: Duration::from_secs_f64(s.heartbeat_interval_seconds.unwrap_or(15.0).max(0.1)),
+                    heartbeat: Duration::from_secs_f64(
+                        s.heartbeat_interval_seconds.unwrap_or(15.0).max(0.1),
+                    ),
                     master: s.master_info,
                     events: rx,
                     reader,
                     url,
                 })
             }
-            EventType::Error => Err(SchedulerError::Subscription(event.error.map(|e| e.message).unwrap_or_default())),
-            other => Err(SchedulerError::Stream { url, cause: format!("expected SUBSCRIBED first, got {other:?}") }),
+            EventType::Error => Err(SchedulerError::Subscription(
+                event.error.map(|e| e.message).unwrap_or_default(),
+            )),
+            other => Err(SchedulerError::Stream {
+                url,
+                cause: format!("expected SUBSCRIBED first, got {other:?}"),
+            }),
         }
     }
 }
@@ -254,22 +297,40 @@ impl Subscription {
     pub async fn next_event(&mut self) -> Result<Event, SchedulerError> {
         let limit = self.heartbeat * MISSED_HEARTBEATS;
         match tokio::time::timeout(limit, self.events.recv()).await {
-            Err(_) => Err(SchedulerError::Silent { url: self.url.clone(), secs: limit.as_secs_f64() }),
-            Ok(None) => Err(SchedulerError::Stream { url: self.url.clone(), cause: "closed".into() }),
-            Ok(Some(StreamItem::End(cause))) => Err(SchedulerError::Stream { url: self.url.clone(), cause }),
+            Err(_) => Err(SchedulerError::Silent {
+                url: self.url.clone(),
+                secs: limit.as_secs_f64(),
+            }),
+            Ok(None) => Err(SchedulerError::Stream {
+                url: self.url.clone(),
+                cause: "closed".into(),
+            }),
+            Ok(Some(StreamItem::End(cause))) => Err(SchedulerError::Stream {
+                url: self.url.clone(),
+                cause,
+            }),
             Ok(Some(StreamItem::Event(e))) => Ok(*e),
         }
     }
 
     /// An event if one arrives within `wait`; `Ok(None)` when none did.
-    pub async fn next_event_within(&mut self, wait: Duration) -> Result<Option<Event>, SchedulerError> {
+    pub async fn next_event_within(
+        &mut self,
+        wait: Duration,
+    ) -> Result<Option<Event>, SchedulerError> {
         if wait >= self.heartbeat * MISSED_HEARTBEATS {
             return self.next_event().await.map(Some);
         }
         match tokio::time::timeout(wait, self.events.recv()).await {
             Err(_) => Ok(None),
-            Ok(None) => Err(SchedulerError::Stream { url: self.url.clone(), cause: "closed".into() }),
-            Ok(Some(StreamItem::End(cause))) => Err(SchedulerError::Stream { url: self.url.clone(), cause }),
+            Ok(None) => Err(SchedulerError::Stream {
+                url: self.url.clone(),
+                cause: "closed".into(),
+            }),
+            Ok(Some(StreamItem::End(cause))) => Err(SchedulerError::Stream {
+                url: self.url.clone(),
+                cause,
+            }),
             Ok(Some(StreamItem::Event(e))) => Ok(Some(*e)),
         }
     }
@@ -307,7 +368,8 @@ async fn read_stream(resp: reqwest::Response, tx: mpsc::UnboundedSender<StreamIt
                     }
                 }
                 Err(e) => {
-                    let shown: String = String::from_utf8_lossy(&record).chars().take(200).collect();
+                    let shown: String =
+                        String::from_utf8_lossy(&record).chars().take(200).collect();
                     let _ = tx.send(StreamItem::End(format!("undecodable event ({e}): {shown}")));
                     return;
                 }
@@ -324,8 +386,17 @@ mod tests {
     #[test]
     fn locations_resolve_like_a_browser() {
         let from = "https://m1:5050/api/v1/scheduler";
-        assert_eq!(resolve_location(from, "//m2:5050/api/v1/scheduler"), "https://m2:5050/api/v1/scheduler");
-        assert_eq!(resolve_location(from, "/api/v1/scheduler"), "https://m1:5050/api/v1/scheduler");
-        assert_eq!(resolve_location(from, "http://m3:5050/x"), "http://m3:5050/x");
+        assert_eq!(
+            resolve_location(from, "//m2:5050/api/v1/scheduler"),
+            "https://m2:5050/api/v1/scheduler"
+        );
+        assert_eq!(
+            resolve_location(from, "/api/v1/scheduler"),
+            "https://m1:5050/api/v1/scheduler"
+        );
+        assert_eq!(
+            resolve_location(from, "http://m3:5050/x"),
+            "http://m3:5050/x"
+        );
     }
 }

@@ -61,10 +61,10 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> CliResult {
         Some(path) => {
             let pf = PlanFile::read(path)?;
             // The plan names its deployment; use it unless -c says otherwise.
-            if g.config == PathBuf::from("alluxio-mesos.toml") {
+            if g.config.as_os_str() == "alluxio-mesos.toml" {
                 g.config = pf.deployment_file.clone();
             }
-            Some((path.clone(), pf))
+            Some(Box::new((path.clone(), pf)))
         }
         None => None,
     };
@@ -74,11 +74,18 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> CliResult {
 
 pub fn destroy(g: &Global, args: &DestroyArgs) -> CliResult {
     let desired = context::load_desired(g)?;
-    execute(g, &desired, &args.run, Mode::Destroy { teardown: args.teardown })
+    execute(
+        g,
+        &desired,
+        &args.run,
+        Mode::Destroy {
+            teardown: args.teardown,
+        },
+    )
 }
 
 enum Mode {
-    Apply(Option<(PathBuf, PlanFile)>),
+    Apply(Option<Box<(PathBuf, PlanFile)>>),
     Destroy { teardown: bool },
 }
 
@@ -91,7 +98,10 @@ fn confirm(what: &str) -> Result<bool, CliError> {
     print!("\nDo you want to {what}? Only 'yes' will be accepted: ");
     std::io::stdout().flush().ok();
     let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer).map_err(CliError::msg)?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(CliError::msg)?;
     Ok(answer.trim() == "yes")
 }
 
@@ -109,20 +119,39 @@ fn execute(g: &Global, desired: &Desired, run: &RunArgs, mode: Mode) -> CliResul
     result
 }
 
-fn execute_with(g: &Global, desired: &Desired, run: &RunArgs, mode: Mode, store: &mut StateStore, conn: &Connection) -> CliResult {
+fn execute_with(
+    g: &Global,
+    desired: &Desired,
+    run: &RunArgs,
+    mode: Mode,
+    store: &mut StateStore,
+    conn: &Connection,
+) -> CliResult {
     let state = (!store.is_new()).then(|| store.state().clone());
     let live = conn.fetch_live(desired, state.as_ref(), g.verbose > 0)?;
     let (plan, approved, teardown): (Plan, bool, bool) = match mode {
-        Mode::Apply(Some((path, pf))) => {
+        Mode::Apply(Some(saved)) => {
+            let (path, pf) = *saved;
             let hasher = secret_hasher(desired, state.as_ref());
             pf.check_fresh(&path, desired, &hasher, &live, state.as_ref())?;
             // A reviewed plan file is the approval.
             (pf.plan, true, false)
         }
-        Mode::Apply(None) => (make_plan(desired, &live, state.as_ref(), &PlanOptions::default()), run.auto_approve, false),
+        Mode::Apply(None) => (
+            make_plan(desired, &live, state.as_ref(), &PlanOptions::default()),
+            run.auto_approve,
+            false,
+        ),
         Mode::Destroy { teardown } => {
-            let opts = PlanOptions { destroy: true, targets: Vec::new() };
-            (make_plan(desired, &live, state.as_ref(), &opts), run.auto_approve, teardown)
+            let opts = PlanOptions {
+                destroy: true,
+                targets: Vec::new(),
+            };
+            (
+                make_plan(desired, &live, state.as_ref(), &opts),
+                run.auto_approve,
+                teardown,
+            )
         }
     };
     print!("{}", render(&plan, Format::Text, color_enabled(g)));
@@ -130,7 +159,11 @@ fn execute_with(g: &Global, desired: &Desired, run: &RunArgs, mode: Mode, store:
         return Ok(0);
     }
     if !approved {
-        let what = if plan.destroy { "destroy every task of this deployment" } else { "apply this plan" };
+        let what = if plan.destroy {
+            "destroy every task of this deployment"
+        } else {
+            "apply this plan"
+        };
         if !confirm(what)? {
             println!("Cancelled; nothing was changed.");
             return Ok(1);
@@ -145,7 +178,11 @@ fn execute_with(g: &Global, desired: &Desired, run: &RunArgs, mode: Mode, store:
     let client = SchedulerClient::new(conn.http.clone(), &leader, credentials);
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();
-    let opts = ApplyOptions { parallelism: run.parallelism, offer_timeout: run.offer_timeout, ..ApplyOptions::default() };
+    let opts = ApplyOptions {
+        parallelism: run.parallelism,
+        offer_timeout: run.offer_timeout,
+        ..ApplyOptions::default()
+    };
     let mut progress = Lines;
     let report = conn.rt.block_on(async {
         tokio::spawn(async move {
@@ -153,28 +190,49 @@ fn execute_with(g: &Global, desired: &Desired, run: &RunArgs, mode: Mode, store:
                 flag.store(true, Ordering::SeqCst);
             }
         });
-        let mut engine = Engine { desired, client: &client, store, opts, interrupted, progress: &mut progress, teardown };
+        let mut engine = Engine {
+            desired,
+            client: &client,
+            store,
+            opts,
+            interrupted,
+            progress: &mut progress,
+            teardown,
+        };
         engine.run(&plan).await
     })?;
     Ok(summarize(&report))
 }
 
 fn summarize(report: &ApplyReport) -> i32 {
-    let done = report.steps.iter().filter(|s| matches!(s.outcome, StepOutcome::Done(_))).count();
+    let done = report
+        .steps
+        .iter()
+        .filter(|s| matches!(s.outcome, StepOutcome::Done(_)))
+        .count();
     println!();
     for s in &report.steps {
         match &s.outcome {
             StepOutcome::Done(m) => println!("  done     {} ({}): {m}", s.address, s.action),
             StepOutcome::Failed(m) => println!("  FAILED   {} ({}): {m}", s.address, s.action),
-            StepOutcome::NotStarted => println!("  skipped  {} ({}): not started", s.address, s.action),
+            StepOutcome::NotStarted => {
+                println!("  skipped  {} ({}): not started", s.address, s.action)
+            }
         }
     }
     println!("\n{done} of {} step(s) completed.", report.steps.len());
-    for (rpc, web) in report.outputs.master_rpc.iter().zip(&report.outputs.master_web) {
+    for (rpc, web) in report
+        .outputs
+        .master_rpc
+        .iter()
+        .zip(&report.outputs.master_web)
+    {
         println!("Alluxio master: {rpc}  web UI: {web}");
     }
     if report.interrupted {
-        println!("Interrupted: the state file records what was done; run plan to see what is left.");
+        println!(
+            "Interrupted: the state file records what was done; run plan to see what is left."
+        );
         EXIT_INTERRUPTED
     } else if report.succeeded() {
         println!("Apply complete.");

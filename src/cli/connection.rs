@@ -25,7 +25,10 @@ pub struct Connection {
 
 /// Where the local cluster keeps its state.
 pub fn local_dir(deployment: &Path) -> PathBuf {
-    let dir = deployment.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = deployment
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     dir.join(".alluxio-mesos").join("local")
 }
 
@@ -37,9 +40,14 @@ impl Connection {
             MasterLocator::Http(urls) => (urls, None),
             MasterLocator::ZooKeeper(url) => {
                 let zk: mesos_zk::ZkUrl = url.parse().map_err(CliError::msg)?;
-                let leader = rt.block_on(mesos_zk::find_leader(&zk, Duration::from_secs(15))).map_err(CliError::msg)?;
+                let leader = rt
+                    .block_on(mesos_zk::find_leader(&zk, Duration::from_secs(15)))
+                    .map_err(CliError::msg)?;
                 if g.verbose > 0 {
-                    eprintln!("ZooKeeper {zk} names {} as the leading master", leader.base_url);
+                    eprintln!(
+                        "ZooKeeper {zk} names {} as the leading master",
+                        leader.base_url
+                    );
                 }
                 (vec![leader.base_url], None)
             }
@@ -49,23 +57,50 @@ impl Connection {
                     None => ClusterSpec::parse(DEFAULT_LOCAL_CLUSTER).map_err(CliError::msg)?,
                 };
                 let dir = local_dir(&g.config);
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| CliError::msg(format!("cannot create the local cluster's directory {}: {e}", dir.display())))?;
+                std::fs::create_dir_all(&dir).map_err(|e| {
+                    CliError::msg(format!(
+                        "cannot create the local cluster's directory {}: {e}",
+                        dir.display()
+                    ))
+                })?;
                 let listen = "127.0.0.1:0".parse().expect("valid address");
                 let handle = rt
                     .block_on(Sim::start(cluster, listen, Some(dir.clone())))
-                    .map_err(|e| CliError::msg(format!("cannot start the local cluster (state in {}): {e}", dir.display())))?;
+                    .map_err(|e| {
+                        CliError::msg(format!(
+                            "cannot start the local cluster (state in {}): {e}",
+                            dir.display()
+                        ))
+                    })?;
                 if g.verbose > 0 {
-                    eprintln!("Started the local Mesos cluster at {} (state in {})", handle.url(), dir.display());
+                    eprintln!(
+                        "Started the local Mesos cluster at {} (state in {})",
+                        handle.url(),
+                        dir.display()
+                    );
                 }
                 (vec![handle.url()], Some(handle))
             }
         };
-        Ok(Connection { rt, http, masters, sim })
+        Ok(Connection {
+            rt,
+            http,
+            masters,
+            sim,
+        })
     }
 
-    pub fn fetch_live(&self, desired: &Desired, state: Option<&State>, verbose: bool) -> Result<LiveCluster, CliError> {
-        let cluster = self.rt.block_on(live::fetch_state(&self.masters, &self.http, &selector(desired, state)))?;
+    pub fn fetch_live(
+        &self,
+        desired: &Desired,
+        state: Option<&State>,
+        verbose: bool,
+    ) -> Result<LiveCluster, CliError> {
+        let cluster = self.rt.block_on(live::fetch_state(
+            &self.masters,
+            &self.http,
+            &selector(desired, state),
+        ))?;
         if verbose {
             eprintln!("Read the live state from {}", cluster.source);
         }

@@ -16,7 +16,11 @@ pub struct Cli {
 
 impl Cli {
     pub fn ok(&self) -> &Self {
-        assert_eq!(self.code, 0, "stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -52,7 +56,8 @@ impl Deployment {
     }
 
     pub fn state(&self) -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(self.state_file()).expect("state file")).expect("state JSON")
+        serde_json::from_slice(&std::fs::read(self.state_file()).expect("state file"))
+            .expect("state JSON")
     }
 
     pub fn cli(&self, args: &[&str]) -> Cli {
