@@ -47,6 +47,10 @@ pub struct ApplyOptions {
     pub max_attempts: u32,
     /// Re-subscriptions after a broken stream before apply gives up.
     pub max_reconnects: u32,
+    /// How long a task must stay TASK_RUNNING to count as started: Mesos
+    /// reports RUNNING as soon as the process starts, so a process that
+    /// dies at once (bad configuration) is caught and retried here.
+    pub settle: Duration,
 }
 
 impl Default for ApplyOptions {
@@ -58,6 +62,7 @@ impl Default for ApplyOptions {
             kill_timeout: Duration::from_secs(120),
             max_attempts: 3,
             max_reconnects: 8,
+            settle: Duration::from_secs(3),
         }
     }
 }
@@ -131,6 +136,12 @@ enum Phase {
         not_before: Instant,
     },
     Launching {
+        task_id: String,
+        agent: AgentRef,
+        since: Instant,
+    },
+    /// RUNNING since `since`; done once it has stayed so for the settle time.
+    Settling {
         task_id: String,
         agent: AgentRef,
         since: Instant,
@@ -517,6 +528,14 @@ impl<'a> Engine<'a> {
                         self.opts.running_timeout.as_secs()
                     ))
                 }
+                Phase::Settling {
+                    task_id,
+                    agent,
+                    since,
+                } if now.duration_since(*since) >= self.opts.settle => {
+                    s.phase = Phase::Done(format!("task {task_id} running on {}", agent.hostname));
+                    None
+                }
                 _ => None,
             };
             if let Some(why) = failed {
@@ -578,13 +597,26 @@ impl<'a> Engine<'a> {
                         Phase::Done(format!("killed task {id}"))
                     };
                 }
-                Phase::Launching { task_id, agent, .. } if task_id == id => {
-                    if status.state == TaskState::Running {
+                Phase::Launching { task_id, agent, .. }
+                | Phase::Settling { task_id, agent, .. }
+                    if task_id == id =>
+                {
+                    let launching = matches!(s.phase, Phase::Launching { .. });
+                    if status.state == TaskState::Running && launching {
                         self.progress.line(&format!(
                             "{}: {} on {}",
                             s.address, status.state, agent.hostname
                         ));
-                        s.phase = Phase::Done(format!("task {id} running on {}", agent.hostname));
+                        let (task_id, agent) = (task_id.clone(), agent.clone());
+                        s.phase = if self.opts.settle.is_zero() {
+                            Phase::Done(format!("task {id} running on {}", agent.hostname))
+                        } else {
+                            Phase::Settling {
+                                task_id,
+                                agent,
+                                since: Instant::now(),
+                            }
+                        };
                     } else if status.state.is_terminal() {
                         let why = describe(status);
                         if s.attempts < self.opts.max_attempts {

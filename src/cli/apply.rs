@@ -36,6 +36,9 @@ pub struct RunArgs {
     /// How long to wait for an offer from a task's planned agent before moving it (when allowed) or failing.
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     pub offer_timeout: Duration,
+    /// How long a task must stay TASK_RUNNING to count as started (a crash within it is retried).
+    #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
+    pub settle_time: Duration,
 }
 
 #[derive(Debug, clap::Args)]
@@ -181,6 +184,7 @@ fn execute_with(
     let opts = ApplyOptions {
         parallelism: run.parallelism,
         offer_timeout: run.offer_timeout,
+        settle: run.settle_time,
         ..ApplyOptions::default()
     };
     let mut progress = Lines;

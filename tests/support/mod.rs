@@ -100,3 +100,51 @@ pub fn running_addresses(state: &serde_json::Value) -> Vec<String> {
     v.sort();
     v
 }
+
+/// Starts an emulator from cluster-file text.
+pub async fn start_sim_from(text: &str) -> SimHandle {
+    let cluster = ClusterSpec::parse(text).expect("cluster file text");
+    Sim::start(cluster, "127.0.0.1:0".parse().unwrap(), None)
+        .await
+        .expect("the emulator must start on 127.0.0.1")
+}
+
+/// A cluster of `n` agents offering the Alluxio ports, with the given timing.
+pub fn cluster_text(n: usize, task_start_delay: &str, exec: bool) -> String {
+    let mut s = format!(
+        "exec = {exec}\n[timing]\nallocation_interval = \"100ms\"\ntask_start_delay = \"{task_start_delay}\"\nheartbeat_interval = \"1s\"\n"
+    );
+    for i in 1..=n {
+        s.push_str(&format!(
+            "[[agents]]\nhostname = \"agent{i}.example.com\"\ncpus = 8\nmem = 16384\ndisk = 102400\nports = \"[19998-19999, 29998-30000, 31000-32000]\"\n"
+        ));
+    }
+    s
+}
+
+/// Non-terminal tasks per deployment address, from the emulator's /master/state.
+pub fn live_tasks_by_address(
+    state: &serde_json::Value,
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for f in state["frameworks"].as_array().into_iter().flatten() {
+        for t in f["tasks"].as_array().into_iter().flatten() {
+            let st = t["state"].as_str().unwrap_or_default();
+            if !matches!(st, "TASK_STAGING" | "TASK_STARTING" | "TASK_RUNNING") {
+                continue;
+            }
+            let address = t["labels"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|l| l["key"] == "alluxio-mesos.address")
+                .and_then(|l| l["value"].as_str())
+                .unwrap_or("(no address)")
+                .to_string();
+            out.entry(address)
+                .or_default()
+                .push(t["id"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    out
+}

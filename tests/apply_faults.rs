@@ -1,0 +1,184 @@
+//! apply under failure: tasks that fail, a CLI killed at any instant, a
+//! dropped event stream, Ctrl-C and a lost agent. Always through the real
+//! binary against the emulator; the state file must stay readable and the
+//! next run must converge without duplicate tasks.
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use support::*;
+
+fn spawn_cli(d: &Deployment, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_alluxio-mesos"))
+        .arg("-c")
+        .arg(d.toml())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run alluxio-mesos")
+}
+
+async fn cli(d: &Deployment, args: &[&str]) -> Cli {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let toml = d.toml();
+    tokio::task::spawn_blocking(move || {
+        let out = Command::new(env!("CARGO_BIN_EXE_alluxio-mesos"))
+            .arg("-c")
+            .arg(toml)
+            .args(&args)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        Cli {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    })
+    .await
+    .unwrap()
+}
+
+async fn finish(child: Child) -> Cli {
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    Cli {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn assert_one_task_per_address(sim: &mesos_sim::SimHandle, expected: usize) {
+    let by_address = live_tasks_by_address(&sim.state_json());
+    assert_eq!(by_address.len(), expected, "{by_address:#?}");
+    for (address, tasks) in &by_address {
+        assert_eq!(tasks.len(), 1, "{address} has {tasks:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_that_fails_at_start_is_retried_then_reported() {
+    // The command runs for real and exits at once: TASK_RUNNING, then
+    // TASK_FAILED within the settle time.
+    let sim = start_sim_from(&cluster_text(2, "50ms", true)).await;
+    let d = Deployment::new(
+        &sim.url(),
+        "[master]\ncommand = \"sleep 60\"\n[worker]\ncount = 1\ncommand = \"echo no ramdisk here >&2; exit 3\"\n",
+        SITE,
+    );
+    let r = cli(&d, &["apply", "--auto-approve"]).await;
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("retrying"), "{}", r.stderr);
+    assert!(r.stdout.contains("FAILED"), "{}", r.stdout);
+    assert!(r.stdout.contains("TASK_FAILED"), "{}", r.stdout);
+    assert!(r.stdout.contains("after 3 attempts"), "{}", r.stdout);
+    assert!(r.stdout.contains("done     master[0]"), "{}", r.stdout);
+    // The state is intact and records the master; the failed worker is not kept.
+    let state = d.state();
+    assert_eq!(running_addresses(&state), ["master[0]"]);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cli_killed_at_any_instant_is_followed_by_a_converging_run() {
+    for kill_after_ms in [150u64, 400, 700, 1000, 1400] {
+        let sim = start_sim_from(&cluster_text(3, "250ms", false)).await;
+        let d = Deployment::new(&sim.url(), "", SITE);
+        let mut child = spawn_cli(&d, &["apply", "--auto-approve"]);
+        tokio::time::sleep(Duration::from_millis(kill_after_ms)).await;
+        let _ = child.kill(); // SIGKILL
+        let _ = finish(child).await;
+
+        if d.state_file().exists() {
+            // Whatever instant it died at, the state file parses.
+            let _ = d.state();
+        }
+        // The dead run's lock is stale: the operator removes it.
+        cli(&d, &["force-unlock", "--yes"]).await.ok();
+        let second = cli(&d, &["apply", "--auto-approve"]).await;
+        second.ok();
+        assert_one_task_per_address(&sim, 4);
+        let plan = cli(&d, &["plan", "--detailed-exitcode"]).await;
+        assert_eq!(
+            plan.code, 0,
+            "killed after {kill_after_ms}ms:\n{}",
+            plan.stdout
+        );
+        sim.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_event_stream_is_survived() {
+    let sim = start_sim_from(&cluster_text(3, "600ms", false)).await;
+    let d = Deployment::new(&sim.url(), "", SITE);
+    let child = spawn_cli(&d, &["apply", "--auto-approve"]);
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert!(sim.drop_streams() >= 1, "the apply was subscribed");
+    let r = finish(child).await;
+    r.ok();
+    assert!(r.stderr.contains("subscribing again"), "{}", r.stderr);
+    assert_one_task_per_address(&sim, 4);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_starting_steps_saves_and_exits_130() {
+    let sim = start_sim_from(&cluster_text(3, "500ms", false)).await;
+    let d = Deployment::new(&sim.url(), "", SITE);
+    let child = spawn_cli(&d, &["apply", "--auto-approve", "--parallelism", "1"]);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // SAFETY: plain signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let r = finish(child).await;
+    assert_eq!(r.code, 130, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("Interrupted"), "{}", r.stdout);
+    // Not everything was launched, the lock is released and a new run finishes the job.
+    let second = cli(&d, &["apply", "--auto-approve"]).await;
+    second.ok();
+    assert_one_task_per_address(&sim, 4);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_agent_leads_to_the_master_being_relaunched_elsewhere() {
+    let sim = start_sim_from(&cluster_text(3, "50ms", false)).await;
+    let d = Deployment::new(&sim.url(), "", SITE);
+    cli(&d, &["apply", "--auto-approve"]).await.ok();
+    let master_host = d.state()["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["address"] == "master[0]")
+        .unwrap()["hostname"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(sim.remove_agent(&master_host));
+    let plan = cli(&d, &["plan"]).await;
+    assert!(
+        plan.stdout.contains("master[0] was TASK_LOST"),
+        "{}",
+        plan.stdout
+    );
+    cli(&d, &["apply", "--auto-approve"]).await.ok();
+    let state = d.state();
+    let new_host = state["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["address"] == "master[0]")
+        .unwrap()["hostname"]
+        .clone();
+    assert_ne!(new_host, master_host.as_str());
+    // Two agents left, a worker on each, one master.
+    assert_one_task_per_address(&sim, 3);
+    let again = cli(&d, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    sim.shutdown().await;
+}
