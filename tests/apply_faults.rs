@@ -182,3 +182,43 @@ async fn a_removed_agent_leads_to_the_master_being_relaunched_elsewhere() {
     assert_eq!(again.code, 0, "{}", again.stdout);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_rolling_replacement_halts_after_the_first_batch() {
+    let sim = start_sim_from(&cluster_text(3, "50ms", true)).await;
+    let d = Deployment::new(
+        &sim.url(),
+        "[master]\ncommand = \"sleep 120\"\n[worker]\ncommand = \"sleep 120\"\n",
+        SITE,
+    );
+    cli(&d, &["apply", "--auto-approve", "--settle-time", "300ms"])
+        .await
+        .ok();
+    // A new worker configuration that cannot start.
+    let bad = std::fs::read_to_string(d.toml()).unwrap().replace(
+        "[worker]\ncommand = \"sleep 120\"",
+        "[worker]\ncommand = \"echo bad configuration >&2; exit 1\"",
+    );
+    std::fs::write(d.toml(), bad).unwrap();
+    let r = cli(&d, &["apply", "--auto-approve", "--settle-time", "300ms"]).await;
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.stdout
+            .lines()
+            .filter(|l| l.starts_with("  FAILED"))
+            .count(),
+        1,
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.stdout.matches("the rolling replacement stopped").count(),
+        2,
+        "{}",
+        r.stdout
+    );
+    // Two old workers and the master still serve.
+    let by_address = live_tasks_by_address(&sim.state_json());
+    assert_eq!(by_address.len(), 3, "{by_address:#?}");
+    sim.shutdown().await;
+}

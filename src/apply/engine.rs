@@ -85,7 +85,7 @@ impl Progress for Lines {
 pub enum StepOutcome {
     Done(String),
     Failed(String),
-    NotStarted,
+    NotStarted(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -148,6 +148,8 @@ enum Phase {
     },
     Done(String),
     Failed(String),
+    /// Never started, and why (a rolling replacement halted).
+    Halted(String),
 }
 
 struct Step {
@@ -164,7 +166,10 @@ struct Step {
 
 impl Step {
     fn finished(&self) -> bool {
-        matches!(self.phase, Phase::Done(_) | Phase::Failed(_))
+        matches!(
+            self.phase,
+            Phase::Done(_) | Phase::Failed(_) | Phase::Halted(_)
+        )
     }
     fn in_flight(&self) -> bool {
         !self.finished() && self.phase != Phase::Waiting
@@ -325,6 +330,24 @@ impl<'a> Engine<'a> {
     }
 
     /// Steps that may start now, by the ordering rules.
+    /// A failed replacement halts the rolling replacement: with a bad new
+    /// configuration, going on would take every task down one batch at a
+    /// time. Launches into empty slots go on.
+    fn halt_after_failed_replacement(steps: &mut [Step]) {
+        let failed = steps
+            .iter()
+            .find(|s| s.old.is_some() && s.launch.is_some() && matches!(s.phase, Phase::Failed(_)))
+            .map(|s| s.address.clone());
+        let Some(failed) = failed else { return };
+        for s in steps.iter_mut() {
+            if s.old.is_some() && s.launch.is_some() && s.phase == Phase::Waiting {
+                s.phase = Phase::Halted(format!(
+                    "not started: the replacement of {failed} failed, so the rolling replacement stopped; the running task was left as is"
+                ));
+            }
+        }
+    }
+
     fn startable(&self, steps: &[Step]) -> Vec<usize> {
         let unfinished_group = steps
             .iter()
@@ -375,6 +398,7 @@ impl<'a> Engine<'a> {
                 self.progress
                     .line("Interrupted: no new steps are started; recording what is in flight.");
             }
+            Self::halt_after_failed_replacement(&mut steps);
             if !interrupted {
                 for i in self.startable(&steps) {
                     self.start(&sub, &mut steps[i]).await?;
@@ -871,7 +895,8 @@ impl<'a> Engine<'a> {
                 outcome: match &s.phase {
                     Phase::Done(m) => StepOutcome::Done(m.clone()),
                     Phase::Failed(m) => StepOutcome::Failed(m.clone()),
-                    _ => StepOutcome::NotStarted,
+                    Phase::Halted(m) => StepOutcome::NotStarted(m.clone()),
+                    _ => StepOutcome::NotStarted("not started".into()),
                 },
             })
             .collect();

@@ -219,9 +219,7 @@ fn summarize(report: &ApplyReport) -> i32 {
         match &s.outcome {
             StepOutcome::Done(m) => println!("  done     {} ({}): {m}", s.address, s.action),
             StepOutcome::Failed(m) => println!("  FAILED   {} ({}): {m}", s.address, s.action),
-            StepOutcome::NotStarted => {
-                println!("  skipped  {} ({}): not started", s.address, s.action)
-            }
+            StepOutcome::NotStarted(m) => println!("  skipped  {} ({}): {m}", s.address, s.action),
         }
     }
     println!("\n{done} of {} step(s) completed.", report.steps.len());
