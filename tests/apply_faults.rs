@@ -222,3 +222,23 @@ async fn a_failing_rolling_replacement_halts_after_the_first_batch() {
     assert_eq!(by_address.len(), 3, "{by_address:#?}");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_failover_during_apply_is_survived() {
+    // What a scheduler sees of a leader change: its stream drops, calls get
+    // 503 while no master leads, then the new leader takes re-subscription.
+    let sim = start_sim_from(&cluster_text(3, "600ms", false)).await;
+    let d = Deployment::new(&sim.url(), "", SITE);
+    let child = spawn_cli(&d, &["apply", "--auto-approve"]);
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    // Losing leadership closes every subscription stream, as in Mesos.
+    sim.set_leading(false, None);
+    sim.drop_streams();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    sim.set_leading(true, None);
+    let r = finish(child).await;
+    r.ok();
+    assert!(r.stderr.contains("subscribing again"), "{}", r.stderr);
+    assert_one_task_per_address(&sim, 4);
+    sim.shutdown().await;
+}
