@@ -70,15 +70,8 @@ impl Default for ApplyOptions {
 /// What the operator sees while apply runs.
 pub trait Progress {
     fn line(&mut self, line: &str);
-}
-
-/// Plain lines on standard error.
-pub struct Lines;
-
-impl Progress for Lines {
-    fn line(&mut self, line: &str) {
-        eprintln!("{line}");
-    }
+    /// `done` of `total` steps have finished (called when the count changes).
+    fn advance(&mut self, _done: usize, _total: usize) {}
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -391,6 +384,7 @@ impl<'a> Engine<'a> {
         let mut revived = false;
         let mut reconnects = 0u32;
         let mut interrupted = false;
+        let mut last_done = usize::MAX;
 
         loop {
             if self.interrupted.load(Ordering::SeqCst) && !interrupted {
@@ -399,6 +393,11 @@ impl<'a> Engine<'a> {
                     .line("Interrupted: no new steps are started; recording what is in flight.");
             }
             Self::halt_after_failed_replacement(&mut steps);
+            let done = steps.iter().filter(|s| s.finished()).count();
+            if done != last_done {
+                self.progress.advance(done, steps.len());
+                last_done = done;
+            }
             if !interrupted {
                 for i in self.startable(&steps) {
                     self.start(&sub, &mut steps[i]).await?;

@@ -6,5 +6,6 @@
 pub mod engine;
 pub mod launch;
 pub mod offer_fit;
+pub mod progress;
 pub mod properties_text;
 pub mod scheduler;

@@ -6,7 +6,7 @@
 
 use super::connection::{base_url, Connection};
 use super::{color_enabled, context, CliError, CliResult, Global};
-use crate::apply::engine::{ApplyOptions, ApplyReport, Engine, Lines, StepOutcome};
+use crate::apply::engine::{ApplyOptions, ApplyReport, Engine, StepOutcome};
 use crate::apply::scheduler::SchedulerClient;
 use crate::desired::Desired;
 use crate::plan::file::PlanFile;
@@ -187,7 +187,7 @@ fn execute_with(
         settle: run.settle_time,
         ..ApplyOptions::default()
     };
-    let mut progress = Lines;
+    let mut progress = crate::apply::progress::for_stderr();
     let report = conn.rt.block_on(async {
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -200,15 +200,15 @@ fn execute_with(
             store,
             opts,
             interrupted,
-            progress: &mut progress,
+            progress: progress.as_mut(),
             teardown,
         };
         engine.run(&plan).await
     })?;
-    Ok(summarize(&report))
+    Ok(summarize(&report, plan.destroy))
 }
 
-fn summarize(report: &ApplyReport) -> i32 {
+fn summarize(report: &ApplyReport, destroy: bool) -> i32 {
     let done = report
         .steps
         .iter()
@@ -237,7 +237,7 @@ fn summarize(report: &ApplyReport) -> i32 {
         );
         EXIT_INTERRUPTED
     } else if report.succeeded() {
-        println!("Apply complete.");
+        println!("{} complete.", if destroy { "Destroy" } else { "Apply" });
         0
     } else {
         println!("Apply stopped with failures; the state file records what was done. Run plan to see what is left.");
