@@ -192,3 +192,31 @@ async fn a_second_apply_is_blocked_by_the_lock() {
     assert!(r.stderr.contains("elsewhere"), "{}", r.stderr);
     sim.shutdown().await;
 }
+
+#[test]
+fn the_local_cluster_persists_between_runs() {
+    let d = Deployment::new("local", "", SITE);
+    let first = d.cli(&["apply", "--auto-approve", "--settle-time", "0s"]);
+    first.ok();
+    assert!(
+        first.stdout.contains("Plan: 4 to launch"),
+        "{}",
+        first.stdout
+    );
+    assert!(d
+        .dir
+        .path()
+        .join(".alluxio-mesos/local/mesos-sim-state.json")
+        .exists());
+    // A new process starts the emulator again from its saved state.
+    let again = d.cli(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+    d.cli(&["destroy", "--auto-approve"]).ok();
+    let after = d.cli(&["plan"]);
+    assert!(
+        after.stdout.contains("Plan: 4 to launch"),
+        "{}",
+        after.stdout
+    );
+}
