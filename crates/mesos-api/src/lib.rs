@@ -23,7 +23,10 @@ use base64::Engine;
 
 /// A malformed `TaskStatus.uuid` / `Acknowledge.uuid`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Not a valid UUID: expected base64 of 16 bytes, found {0:?}")]
+/// The message is exactly the one Mesos answers with (after
+/// "Failed to validate scheduler::Call: "); the offending value is kept
+/// in the field for callers that want it.
+#[error("Not a valid UUID")]
 pub struct UuidError(pub String);
 
 /// Encodes a UUID as Mesos puts it in JSON: its 16 raw bytes in standard base64.
