@@ -220,3 +220,26 @@ fn the_local_cluster_persists_between_runs() {
         after.stdout
     );
 }
+
+#[test]
+fn a_corrupt_state_file_is_a_clear_error_and_left_untouched() {
+    let d = Deployment::new("local", "", SITE);
+    let garbage =
+        b"{\"format_version\": 1, \"lineage\": \"x\", \"serial\": 3,\n  \"tasks\": [oops]\n}\n";
+    std::fs::write(d.state_file(), garbage).unwrap();
+    for args in [&["plan"][..], &["apply", "--auto-approve"][..]] {
+        let r = d.cli(args);
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stdout);
+        assert!(
+            r.stderr.contains("alluxio-mesos.state.json"),
+            "{}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("line 2"), "{}", r.stderr);
+        assert_eq!(
+            std::fs::read(d.state_file()).unwrap(),
+            garbage,
+            "{args:?} changed the file"
+        );
+    }
+}
