@@ -21,27 +21,6 @@ fn spawn_cli(d: &Deployment, args: &[&str]) -> Child {
         .expect("run alluxio-mesos")
 }
 
-async fn cli(d: &Deployment, args: &[&str]) -> Cli {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let toml = d.toml();
-    tokio::task::spawn_blocking(move || {
-        let out = Command::new(env!("CARGO_BIN_EXE_alluxio-mesos"))
-            .arg("-c")
-            .arg(toml)
-            .args(&args)
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        Cli {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    })
-    .await
-    .unwrap()
-}
-
 async fn finish(child: Child) -> Cli {
     let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await

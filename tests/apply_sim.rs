@@ -6,28 +6,6 @@ use mesos_api::TaskState;
 use std::collections::BTreeMap;
 use support::*;
 
-/// Runs the blocking CLI off the runtime threads that serve the emulator.
-async fn cli(d: &Deployment, args: &[&str]) -> Cli {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let toml = d.toml();
-    tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_alluxio-mesos"))
-            .arg("-c")
-            .arg(toml)
-            .args(&args)
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        Cli {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    })
-    .await
-    .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fresh_deploy_then_no_changes_then_destroy() {
     let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;

@@ -64,22 +64,11 @@ impl fmt::Display for Missing {
                 fmt_num(*offered)
             ),
             Missing::Ports { missing, offered } => {
-                let list: Vec<String> = missing
-                    .ranges()
-                    .iter()
-                    .map(|&(b, e)| {
-                        if b == e {
-                            b.to_string()
-                        } else {
-                            format!("{b}-{e}")
-                        }
-                    })
-                    .collect();
                 let noun = if missing.len() == 1 { "port" } else { "ports" };
                 write!(
                     f,
                     "{noun} {} not in the offer (offer has {offered})",
-                    list.join(", ")
+                    crate::plan::placement::fmt_ranges(missing)
                 )
             }
         }

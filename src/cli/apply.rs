@@ -5,7 +5,7 @@
 //! drive the plan through the scheduler API.
 
 use super::connection::{base_url, Connection};
-use super::{color_enabled, context, CliError, CliResult, Global};
+use super::{color_enabled, context, CliResult, Global};
 use crate::apply::engine::{ApplyOptions, ApplyReport, Engine, StepOutcome};
 use crate::apply::scheduler::SchedulerClient;
 use crate::desired::Desired;
@@ -13,7 +13,6 @@ use crate::plan::file::PlanFile;
 use crate::plan::{make_plan, secret_hasher, Plan, PlanOptions};
 use crate::render::{render, Format};
 use crate::state::StateStore;
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -92,22 +91,6 @@ enum Mode {
     Destroy { teardown: bool },
 }
 
-fn confirm(what: &str) -> Result<bool, CliError> {
-    if !std::io::stdin().is_terminal() {
-        return Err(CliError::msg(format!(
-            "refusing to {what} without confirmation: no terminal to ask on. Review the plan, then pass --auto-approve (or apply a saved plan file)"
-        )));
-    }
-    print!("\nDo you want to {what}? Only 'yes' will be accepted: ");
-    std::io::stdout().flush().ok();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(CliError::msg)?;
-    Ok(answer.trim() == "yes")
-}
-
 fn execute(g: &Global, desired: &Desired, run: &RunArgs, mode: Mode) -> CliResult {
     let path = context::state_path(g);
     let operation = match mode {
@@ -167,7 +150,13 @@ fn execute_with(
         } else {
             "apply this plan"
         };
-        if !confirm(what)? {
+        let refusal = format!(
+            "refusing to {what} without confirmation: no terminal to ask on. Review the plan, then pass --auto-approve (or apply a saved plan file)"
+        );
+        if !super::confirm(
+            &format!("\nDo you want to {what}? Only 'yes' will be accepted: "),
+            &refusal,
+        )? {
             println!("Cancelled; nothing was changed.");
             return Ok(1);
         }

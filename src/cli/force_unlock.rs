@@ -1,8 +1,7 @@
 //! `alluxio-mesos force-unlock`: remove a lock left by a crashed run.
 
-use super::{context, CliError, CliResult, Global};
+use super::{context, CliResult, Global};
 use crate::state;
-use std::io::{BufRead, IsTerminal, Write};
 
 #[derive(Debug, clap::Args)]
 pub struct ForceUnlockArgs {
@@ -18,21 +17,12 @@ pub fn run(g: &Global, args: &ForceUnlockArgs) -> CliResult {
         return Ok(0);
     };
     println!("The state {} is locked by {holder}.", path.display());
-    if !args.yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(CliError::msg("refusing to remove the lock without confirmation: run on a terminal, or pass --yes"));
-        }
-        print!("Remove it? Only do so if that run is no longer running. Type 'yes': ");
-        std::io::stdout().flush().ok();
-        let mut answer = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut answer)
-            .map_err(CliError::msg)?;
-        if answer.trim() != "yes" {
-            println!("Left the lock in place.");
-            return Ok(1);
-        }
+    let question = "Remove it? Only do so if that run is no longer running. Type 'yes': ";
+    let refusal =
+        "refusing to remove the lock without confirmation: run on a terminal, or pass --yes";
+    if !args.yes && !super::confirm(question, refusal)? {
+        println!("Left the lock in place.");
+        return Ok(1);
     }
     state::force_unlock_if(&path, &holder)?;
     println!("Removed the lock.");

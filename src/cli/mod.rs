@@ -109,6 +109,23 @@ pub fn color_enabled(global: &Global) -> bool {
         && std::io::stdout().is_terminal()
 }
 
+/// Asks on the terminal; only `yes` is a yes. Without a terminal the answer
+/// cannot be given, so that is an error saying how to proceed instead.
+pub fn confirm(question: &str, refusal_without_terminal: &str) -> Result<bool, CliError> {
+    use std::io::{BufRead, Write};
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::msg(refusal_without_terminal));
+    }
+    print!("{question}");
+    std::io::stdout().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(CliError::msg)?;
+    Ok(answer.trim() == "yes")
+}
+
 pub fn run() -> i32 {
     let cli = Cli::parse();
     let result = dispatch(&cli);

@@ -76,7 +76,13 @@ pub fn fmt_mem(jvm_mb: f64, ramdisk_mb: f64) -> String {
 }
 
 pub fn fmt_ports(ports: &[u16]) -> String {
-    PortRanges::from_ports(ports.iter().map(|&p| u64::from(p)))
+    fmt_ranges(&PortRanges::from_ports(ports.iter().map(|&p| u64::from(p))))
+}
+
+/// `19998-19999,29998`: ranges joined by commas (Mesos's `--resources`
+/// syntax), a single port alone.
+pub fn fmt_ranges(ranges: &PortRanges) -> String {
+    ranges
         .ranges()
         .iter()
         .map(|&(b, e)| {

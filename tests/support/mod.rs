@@ -60,21 +60,41 @@ impl Deployment {
             .expect("state JSON")
     }
 
+    /// Runs the CLI on this deployment and waits for it.
     pub fn cli(&self, args: &[&str]) -> Cli {
-        let out = Command::new(env!("CARGO_BIN_EXE_alluxio-mesos"))
-            .arg("-c")
-            .arg(self.toml())
-            .args(args)
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("run alluxio-mesos");
-        Cli {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        run_cli(&self.toml(), args)
     }
 }
+
+/// Runs the real binary with `-c deployment` and the arguments.
+pub fn run_cli(deployment: &Path, args: &[&str]) -> Cli {
+    let out = Command::new(env!("CARGO_BIN_EXE_alluxio-mesos"))
+        .arg("-c")
+        .arg(deployment)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run alluxio-mesos");
+    Cli {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// [`run_cli`] off the async runtime's threads, which serve the emulator.
+pub async fn cli(d: &Deployment, args: &[&str]) -> Cli {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let toml = d.toml();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_cli(&toml, &args)
+    })
+    .await
+    .expect("CLI thread")
+}
+
+impl Deployment {}
 
 pub fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)

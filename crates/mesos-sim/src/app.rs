@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 
@@ -85,6 +85,27 @@ pub async fn faults(app: &App, counts: bool) -> Option<Response> {
             StatusCode::SERVICE_UNAVAILABLE,
             "Injected failure (mesos-sim fault)",
         ));
+    }
+    None
+}
+
+/// The checks every v1 API endpoint makes first, in Mesos's order: injected
+/// faults, leadership (307/503), then the method (405 with `Allow: POST`).
+pub async fn v1_preamble(app: &App, method: &Method, uri: &Uri) -> Option<Response> {
+    if let Some(r) = faults(app, true).await {
+        return Some(r);
+    }
+    if let Some(r) = not_leading(app, uri) {
+        return Some(r);
+    }
+    if *method != Method::POST {
+        let mut r = text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("Expecting one of {{ 'POST' }}, but received '{method}'"),
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return Some(r);
     }
     None
 }

@@ -4,12 +4,12 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use mesos_api::{AgentId, FrameworkId, Labels, TaskId, TaskStatus};
 use serde_json::{json, Value};
 
-use crate::app::{faults, json, not_leading, text, SharedApp};
+use crate::app::{json, text, SharedApp};
 use crate::model::{pools_total, resources_of, Master, Task};
 
 /// `master::Call::Type` in `include/mesos/v1/master/master.proto`.
@@ -239,19 +239,7 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = faults(&app, true).await {
-        return r;
-    }
-    if let Some(r) = not_leading(&app, &uri) {
-        return r;
-    }
-    if method != Method::POST {
-        let mut r = text(
-            StatusCode::METHOD_NOT_ALLOWED,
-            format!("Expecting one of {{ 'POST' }}, but received '{method}'"),
-        );
-        r.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    if let Some(r) = crate::app::v1_preamble(&app, &method, &uri).await {
         return r;
     }
     let Some(ct) = headers.get(header::CONTENT_TYPE) else {

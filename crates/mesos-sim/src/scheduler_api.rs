@@ -16,7 +16,7 @@ use mesos_api::scheduler::{CallType, Subscribe};
 use mesos_api::{Call, Event, Reason, Source, TaskState};
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
-use crate::app::{authenticate, faults, not_leading, text, Auth, SharedApp};
+use crate::app::{authenticate, text, Auth, SharedApp};
 use crate::lifecycle::Change;
 use crate::model::{now_secs, Connection, Framework, Master};
 
@@ -30,19 +30,7 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = faults(&app, true).await {
-        return r;
-    }
-    if let Some(r) = not_leading(&app, &uri) {
-        return r;
-    }
-    if method != Method::POST {
-        let mut r = text(
-            StatusCode::METHOD_NOT_ALLOWED,
-            format!("Expecting one of {{ 'POST' }}, but received '{method}'"),
-        );
-        r.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    if let Some(r) = crate::app::v1_preamble(&app, &method, &uri).await {
         return r;
     }
     let principal = match authenticate(&app, &headers) {
