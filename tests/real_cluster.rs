@@ -197,3 +197,111 @@ async fn zk_problems_are_one_line_errors_naming_the_path() {
         ],
     );
 }
+
+// ---------------------------------------------------------------- auth
+
+/// The secret the emulator accepts; must never be printed or stored.
+const SECRET: &str = "canary-secret-7f3a9c";
+/// A wrong secret; must never be printed or stored either.
+const WRONG_SECRET: &str = "canary-wrong-b81e42";
+
+/// An emulator that wants `alluxio`/[`SECRET`] from schedulers, and from
+/// state readers too when `readonly` (`--authenticate_http_readonly`).
+async fn start_authenticating(readonly: bool) -> SimHandle {
+    let text = std::fs::read_to_string(repo_path("fixtures/clusters/alluxio-ports.toml")).unwrap();
+    let text = format!(
+        "{text}\n[authentication]\nhttp_readonly = {readonly}\nprincipals = [{{ principal = \"alluxio\", secret = \"{SECRET}\" }}]\n"
+    );
+    let spec = ClusterSpec::parse(&text).expect("cluster file with authentication");
+    Sim::start(spec, "127.0.0.1:0".parse().unwrap(), None)
+        .await
+        .expect("the emulator must start on 127.0.0.1")
+}
+
+/// A deployment authenticating as `alluxio` with `secret` from a secret file.
+fn with_secret_file(master: &str, secret: &str) -> Deployment {
+    let d = Deployment::new(
+        master,
+        "principal = \"alluxio\"\nsecret_file = \"framework.secret\"",
+        SITE,
+    );
+    std::fs::write(d.dir.path().join("framework.secret"), format!("{secret}\n")).unwrap();
+    d
+}
+
+fn assert_no_canary(d: &Deployment, outs: &[&Cli]) {
+    for out in outs {
+        for canary in [SECRET, WRONG_SECRET] {
+            assert!(!out.stdout.contains(canary), "secret in stdout");
+            assert!(!out.stderr.contains(canary), "secret in stderr");
+        }
+    }
+    if let Ok(state) = std::fs::read_to_string(d.state_file()) {
+        assert!(!state.contains(SECRET) && !state.contains(WRONG_SECRET));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn principal_and_secret_file_plan_and_apply_against_an_authenticating_master() {
+    let sim = start_authenticating(true).await;
+    let d = with_secret_file(&sim.url(), SECRET);
+    let plan = cli(&d, &["plan"]).await;
+    plan.ok();
+    let apply = cli(&d, &["apply", "--auto-approve"]).await;
+    apply.ok();
+    assert_eq!(running_tasks(&sim), 4);
+    let fw = &sim.state_json()["frameworks"][0];
+    assert_eq!(fw["principal"], "alluxio");
+    assert_no_canary(&d, &[&plan, &apply]);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_secret_fails_with_the_principal_named_and_the_secret_nowhere() {
+    // Refused by the scheduler API (state endpoints open, Mesos' default).
+    let sim = start_authenticating(false).await;
+    let d = with_secret_file(&sim.url(), WRONG_SECRET);
+    let apply = cli(&d, &["apply", "--auto-approve"]).await;
+    assert_eq!(apply.code, 1, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(
+        apply
+            .stderr
+            .contains("authentication failed for principal alluxio"),
+        "{}",
+        apply.stderr
+    );
+    assert_eq!(running_tasks(&sim), 0);
+    assert_no_canary(&d, &[&apply]);
+    sim.shutdown().await;
+
+    // Refused already when reading the state (--authenticate_http_readonly).
+    let sim = start_authenticating(true).await;
+    let d = with_secret_file(&sim.url(), WRONG_SECRET);
+    let plan = cli(&d, &["plan"]).await;
+    assert_one_line_error(&plan, &["authentication failed for principal alluxio"]);
+    let apply = cli(&d, &["apply", "--auto-approve"]).await;
+    assert_one_line_error(&apply, &["authentication failed for principal alluxio"]);
+    assert_no_canary(&d, &[&plan, &apply]);
+
+    // No secret at all: says which settings are missing.
+    let d = Deployment::new(&sim.url(), "", SITE);
+    let plan = cli(&d, &["plan"]).await;
+    assert_one_line_error(&plan, &["requires authentication", "secret_file"]);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_secret_may_come_from_the_environment() {
+    let sim = start_authenticating(true).await;
+    let d = Deployment::new(&sim.url(), "principal = \"alluxio\"", SITE);
+    let apply = cli_env(
+        &d,
+        &["apply", "--auto-approve"],
+        &[("ALLUXIO_MESOS_SECRET", SECRET)],
+    )
+    .await;
+    apply.ok();
+    assert_eq!(running_tasks(&sim), 4);
+    assert_no_canary(&d, &[&apply]);
+    sim.shutdown().await;
+}

@@ -96,11 +96,14 @@ impl Connection {
         state: Option<&State>,
         verbose: bool,
     ) -> Result<LiveCluster, CliError> {
-        let cluster = self.rt.block_on(live::fetch_state(
-            &self.masters,
-            &self.http,
-            &selector(desired, state),
-        ))?;
+        let cluster = self
+            .rt
+            .block_on(live::fetch_state(
+                &self.masters,
+                &self.http,
+                &selector(desired, state),
+            ))
+            .map_err(|e| explain_live_error(e, desired))?;
         if verbose {
             eprintln!("Read the live state from {}", cluster.source);
         }
@@ -112,6 +115,23 @@ impl Connection {
         if let Some(sim) = self.sim.take() {
             self.rt.block_on(sim.shutdown());
         }
+    }
+}
+
+/// Says what a 401 from a state endpoint means (the master was started
+/// with `--authenticate_http_readonly`), in the words the scheduler client
+/// uses for the same refusal.
+fn explain_live_error(e: live::LiveError, desired: &Desired) -> CliError {
+    match (&e, &desired.mesos.secret, &desired.mesos.principal) {
+        (live::LiveError::Status { url, status: 401, .. }, Some(_), Some(principal)) => {
+            CliError::msg(format!(
+                "authentication failed for principal {principal} at {url} (HTTP 401): check the principal and its secret"
+            ))
+        }
+        (live::LiveError::Status { url, status: 401, .. }, None, _) => CliError::msg(format!(
+            "the Mesos master at {url} requires authentication to read its state (HTTP 401): set [mesos] principal and secret_file (or ALLUXIO_MESOS_SECRET)"
+        )),
+        _ => CliError::from(e),
     }
 }
 

@@ -77,8 +77,32 @@ pub fn http_client(desired: &Desired) -> Result<reqwest::Client, CliError> {
         })?;
         b = b.add_root_certificate(cert);
     }
+    if let Some(value) = basic_auth_header(desired) {
+        // Every request to Mesos carries the credentials: the scheduler API
+        // needs them, and so do the state endpoints on a master started
+        // with --authenticate_http_readonly. Masters that do not ask for
+        // them ignore the header.
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+        b = b.default_headers(headers);
+    }
     b.build()
         .map_err(|e| CliError::msg(format!("cannot build the HTTP client: {e}")))
+}
+
+/// `Authorization: Basic ...` for the framework principal, when a secret is
+/// configured; marked sensitive so that it is never logged.
+fn basic_auth_header(desired: &Desired) -> Option<reqwest::header::HeaderValue> {
+    use base64::Engine;
+    let (principal, secret) = match (&desired.mesos.principal, &desired.mesos.secret) {
+        (Some(p), Some(s)) => (p, s),
+        _ => return None,
+    };
+    let token = base64::engine::general_purpose::STANDARD
+        .encode(format!("{principal}:{}", secret.expose()));
+    let mut value = reqwest::header::HeaderValue::from_str(&format!("Basic {token}")).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 /// Reads the live cluster from a saved document or the master.
