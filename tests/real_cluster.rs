@@ -305,3 +305,138 @@ async fn the_secret_may_come_from_the_environment() {
     assert_no_canary(&d, &[&apply]);
     sim.shutdown().await;
 }
+
+// ---------------------------------------------------------------- TLS
+
+/// A throwaway CA and a server certificate it signed for `localhost` and
+/// 127.0.0.1, written as PEM files into `dir` (made at test time: no
+/// private key is committed). Returns (CA file, TLS files of the server).
+fn make_pki(dir: &std::path::Path, ca_name: &str) -> (std::path::PathBuf, mesos_sim::TlsFiles) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, ca_name);
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+
+    let mut params =
+        CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "mesos-master");
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+
+    let ca_file = dir.join(format!("{ca_name}.pem"));
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let files = mesos_sim::TlsFiles {
+        cert: dir.join(format!("{ca_name}-server.pem")),
+        key: dir.join(format!("{ca_name}-server.key")),
+    };
+    std::fs::write(&files.cert, cert.pem()).unwrap();
+    std::fs::write(&files.key, key.serialize_pem()).unwrap();
+    (ca_file, files)
+}
+
+async fn start_tls(files: mesos_sim::TlsFiles) -> SimHandle {
+    let mut cfg = SimConfig::new(
+        cluster("fixtures/clusters/alluxio-ports.toml"),
+        "127.0.0.1:0".parse().unwrap(),
+    );
+    cfg.tls = Some(files);
+    Sim::start_with(cfg)
+        .await
+        .expect("the emulator serves HTTPS on 127.0.0.1")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_master_is_planned_and_applied_with_the_ca_from_ca_cert() {
+    let pki = tempfile::tempdir().unwrap();
+    let (ca, files) = make_pki(pki.path(), "test-ca");
+    let sim = start_tls(files).await;
+    assert!(sim.url().starts_with("https://127.0.0.1:"), "{}", sim.url());
+
+    let d = Deployment::new(&sim.url(), &format!("ca_cert = \"{}\"", ca.display()), SITE);
+    let plan = cli(&d, &["plan", "-v"]).await;
+    plan.ok();
+    assert!(
+        plan.stderr
+            .contains(&format!("Read the live state from {}", sim.url())),
+        "{}",
+        plan.stderr
+    );
+    // The scheduler API (event stream included) works over TLS too.
+    cli(&d, &["apply", "--auto-approve"]).await.ok();
+    assert_eq!(running_tasks(&sim), 4);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ca_cert_flag_trusts_a_ca_and_an_untrusted_certificate_is_a_clear_error() {
+    let pki = tempfile::tempdir().unwrap();
+    let (ca, files) = make_pki(pki.path(), "test-ca");
+    let (other_ca, _) = make_pki(pki.path(), "other-ca");
+    let sim = start_tls(files).await;
+    let localhost = sim.url().replace("127.0.0.1", "localhost");
+    let d = Deployment::new(&localhost, "", SITE);
+
+    let untrusted = cli(&d, &["plan"]).await;
+    assert_one_line_error(
+        &untrusted,
+        &["is not trusted", &localhost, "ca_cert", "--ca-cert"],
+    );
+    let wrong_ca = cli(&d, &["plan", "--ca-cert", other_ca.to_str().unwrap()]).await;
+    assert_one_line_error(&wrong_ca, &["is not trusted", "--ca-cert"]);
+
+    cli(&d, &["plan", "--ca-cert", ca.to_str().unwrap()])
+        .await
+        .ok();
+
+    // Skipping verification works only when asked for, and says so.
+    let skipped = cli(&d, &["plan", "--insecure-skip-tls-verify"]).await;
+    skipped.ok();
+    assert!(
+        skipped
+            .stderr
+            .contains("Warning: --insecure-skip-tls-verify"),
+        "{}",
+        skipped.stderr
+    );
+
+    let not_pem = pki.path().join("not-a-cert.pem");
+    std::fs::write(&not_pem, "hello\n").unwrap();
+    let bad = cli(&d, &["plan", "--ca-cert", not_pem.to_str().unwrap()]).await;
+    assert_one_line_error(&bad, &["--ca-cert", "not-a-cert.pem"]);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zk_leader_is_reached_over_https_when_a_ca_is_configured() {
+    let pki = tempfile::tempdir().unwrap();
+    let (ca, files) = make_pki(pki.path(), "test-ca");
+    let zk = zookeeper().await;
+    let mut cfg = SimConfig::new(
+        cluster("fixtures/clusters/alluxio-ports.toml"),
+        "127.0.0.1:0".parse().unwrap(),
+    );
+    cfg.tls = Some(files);
+    cfg.zk = Some(zk.url("/mesos"));
+    let sim = Sim::start_with(cfg).await.unwrap();
+    let d = Deployment::new(
+        &format!("zk://{}/mesos", zk.address()),
+        &format!("ca_cert = \"{}\"", ca.display()),
+        SITE,
+    );
+    let plan = cli(&d, &["plan", "-v"]).await;
+    plan.ok();
+    assert!(
+        plan.stderr
+            .contains(&format!("names {} as the leading master", sim.url())),
+        "{}",
+        plan.stderr
+    );
+    sim.shutdown().await;
+}

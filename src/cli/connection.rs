@@ -4,7 +4,7 @@
 //! `.alluxio-mesos/local/` beside the deployment file so that successive
 //! runs see the same cluster and tasks.
 
-use super::context::{http_client, master_locator, selector};
+use super::context::{http_client, master_locator, selector, tls_configured};
 use super::{CliError, Global};
 use crate::desired::{Desired, MasterLocator};
 use crate::live::{self, LiveCluster};
@@ -35,7 +35,7 @@ pub fn local_dir(deployment: &Path) -> PathBuf {
 impl Connection {
     pub fn open(g: &Global, desired: &Desired) -> Result<Connection, CliError> {
         let rt = super::context::runtime()?;
-        let http = http_client(desired)?;
+        let http = http_client(g, desired)?;
         let (masters, sim) = match master_locator(g, desired)? {
             MasterLocator::Http(urls) => (urls, None),
             MasterLocator::ZooKeeper(url) => {
@@ -43,13 +43,17 @@ impl Connection {
                 let leader = rt
                     .block_on(mesos_zk::find_leader(&zk, Duration::from_secs(15)))
                     .map_err(CliError::msg)?;
+                // MasterInfo carries no scheme: masters with TLS enabled
+                // (LIBPROCESS_SSL_ENABLED) are recognised by our TLS settings.
+                let base = if tls_configured(g, desired) {
+                    leader.base_url.replacen("http://", "https://", 1)
+                } else {
+                    leader.base_url
+                };
                 if g.verbose > 0 {
-                    eprintln!(
-                        "ZooKeeper {zk} names {} as the leading master",
-                        leader.base_url
-                    );
+                    eprintln!("ZooKeeper {zk} names {} as the leading master", base);
                 }
-                (vec![leader.base_url], None)
+                (vec![base], None)
             }
             MasterLocator::Local => {
                 let cluster = match &desired.mesos.local_cluster {
@@ -131,8 +135,20 @@ fn explain_live_error(e: live::LiveError, desired: &Desired) -> CliError {
         (live::LiveError::Status { url, status: 401, .. }, None, _) => CliError::msg(format!(
             "the Mesos master at {url} requires authentication to read its state (HTTP 401): set [mesos] principal and secret_file (or ALLUXIO_MESOS_SECRET)"
         )),
+        (live::LiveError::Connect { url, cause }, _, _) if is_untrusted_certificate(cause) => {
+            CliError::msg(format!(
+                "the TLS certificate of the Mesos master at {url} is not trusted ({cause}): add the CA that signed it with [mesos] ca_cert or --ca-cert FILE"
+            ))
+        }
         _ => CliError::from(e),
     }
+}
+
+/// Whether a connection failure is rustls refusing the server's certificate.
+fn is_untrusted_certificate(cause: &str) -> bool {
+    cause.contains("invalid peer certificate")
+        || cause.contains("UnknownIssuer")
+        || cause.contains("certificate")
 }
 
 /// `http://host:port` of a URL such as `http://host:port/master/state`.

@@ -27,6 +27,7 @@ pub mod read_api;
 pub mod sandbox;
 pub mod scheduler_api;
 pub mod server;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -34,6 +35,7 @@ use std::time::Duration;
 
 pub use cluster::{AgentSpec, ClusterSpec, Timing};
 pub use model::Transition;
+pub use tls::TlsFiles;
 
 use app::{App, SharedApp};
 
@@ -56,6 +58,9 @@ pub struct SimConfig {
     /// test that wants the registry and the emulators to agree registers
     /// the leading emulator first and starts the others with `leader`.
     pub zk: Option<mesos_zk::ZkUrl>,
+    /// Serve HTTPS only, with this certificate and key (PEM), as a master
+    /// with `LIBPROCESS_SSL_ENABLED=true` does.
+    pub tls: Option<TlsFiles>,
 }
 
 impl SimConfig {
@@ -67,6 +72,7 @@ impl SimConfig {
             leader: None,
             sandbox_dir: None,
             zk: None,
+            tls: None,
         }
     }
 }
@@ -86,6 +92,8 @@ pub enum SimError {
     },
     #[error("cannot load saved emulator state: {0}")]
     Load(String),
+    #[error("cannot serve HTTPS: {0}")]
+    Tls(String),
     #[error("cannot register the emulated master in ZooKeeper: {0}")]
     ZooKeeper(mesos_zk::ZkError),
 }
@@ -106,6 +114,12 @@ impl Sim {
     }
 
     pub async fn start_with(cfg: SimConfig) -> Result<SimHandle, SimError> {
+        let tls = cfg
+            .tls
+            .as_ref()
+            .map(tls::server_config)
+            .transpose()
+            .map_err(SimError::Tls)?;
         let listener = tokio::net::TcpListener::bind(cfg.listen)
             .await
             .map_err(|source| SimError::Bind {
@@ -174,13 +188,17 @@ impl Sim {
         let clock = tokio::spawn(server::clock(app.clone()));
         let persister = tokio::spawn(server::persister(app.clone()));
         let router = server::router(app.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stop_rx.wait_for(|s| *s).await;
-                })
-                .await;
-        });
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let server = match tls {
+            Some(config) => tokio::spawn(tls::serve(listener, router, config, stop_rx)),
+            None => tokio::spawn(async move {
+                let _ = axum::serve(listener, router)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop_rx.wait_for(|s| *s).await;
+                    })
+                    .await;
+            }),
+        };
         Ok(SimHandle {
             app,
             addr,
@@ -189,6 +207,7 @@ impl Sim {
             server: Some(server),
             temp_sandbox: temp_sandbox.then_some(sandbox_root),
             registration,
+            scheme,
         })
     }
 }
@@ -203,12 +222,15 @@ pub struct SimHandle {
     temp_sandbox: Option<PathBuf>,
     /// The ZooKeeper membership (with `zk`): dropping it ends the session.
     registration: Option<mesos_zk::Registration>,
+    /// `http` or `https`.
+    scheme: &'static str,
 }
 
 impl SimHandle {
-    /// `http://127.0.0.1:PORT` (no trailing slash).
+    /// `http://127.0.0.1:PORT`, or `https://...` when serving TLS (no
+    /// trailing slash).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     pub fn addr(&self) -> SocketAddr {

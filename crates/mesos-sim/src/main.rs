@@ -1,4 +1,5 @@
-//! `mesos-sim --cluster FILE [--listen 127.0.0.1:5050] [--leader URL] [--zk URL]`:
+//! `mesos-sim --cluster FILE [--listen 127.0.0.1:5050] [--leader URL] [--zk URL]
+//! [--tls-cert FILE --tls-key FILE]`:
 //! runs the emulator until interrupted.
 
 use std::net::SocketAddr;
@@ -28,6 +29,12 @@ struct Args {
     /// (an ephemeral sequential json.info_ znode; the lowest one leads).
     #[arg(long, value_name = "URL")]
     zk: Option<String>,
+    /// Serve HTTPS with this PEM certificate (chain); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -52,6 +59,9 @@ async fn main() -> ExitCode {
     cfg.leader = args.leader;
     cfg.persist_dir = args.state_dir;
     cfg.zk = zk;
+    if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
+        cfg.tls = Some(mesos_sim::TlsFiles { cert, key });
+    }
     let handle = match Sim::start_with(cfg).await {
         Ok(h) => h,
         Err(e) => {
