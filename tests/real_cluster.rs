@@ -440,3 +440,76 @@ async fn zk_leader_is_reached_over_https_when_a_ca_is_configured() {
     );
     sim.shutdown().await;
 }
+
+// ------------------------------------------------------ leader failover
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_follows_a_leader_change_and_resubscribes_with_the_same_framework_id() {
+    let zk = zookeeper().await;
+    let url = zk.url("/mesos");
+    // The masters share their registry, as Mesos masters do through the
+    // replicated log: the next leader knows the frameworks and tasks.
+    let registry = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo_path("fixtures/clusters/alluxio-ports.toml"))
+        .unwrap()
+        .replace(
+            "task_start_delay = \"100ms\"",
+            "task_start_delay = \"700ms\"",
+        );
+    let spec = ClusterSpec::parse(&text).unwrap();
+    let start = |spec: ClusterSpec| {
+        let mut cfg = SimConfig::new(spec, "127.0.0.1:0".parse().unwrap());
+        cfg.zk = Some(url.clone());
+        cfg.persist_dir = Some(registry.path().to_path_buf());
+        Sim::start_with(cfg)
+    };
+    let first = start(spec.clone()).await.unwrap();
+
+    let d = Deployment::new(&format!("zk://{}/mesos", zk.address()), "", SITE);
+    let toml = d.toml();
+    let apply = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_alluxio-mesos"))
+            .arg("-c")
+            .arg(toml)
+            .args(["apply", "--auto-approve"])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    });
+
+    // Let the apply subscribe and launch, then kill the leader mid-way.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let framework_id = loop {
+        let state = first.state_json();
+        let fw = &state["frameworks"][0];
+        if fw["tasks"].as_array().is_some_and(|t| !t.is_empty()) {
+            break fw["id"].as_str().unwrap().to_string();
+        }
+        assert!(std::time::Instant::now() < deadline, "apply never launched");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    first.shutdown().await;
+    let second = start(spec).await.unwrap();
+
+    let out = apply.await.unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stderr.contains("subscribing again") || stdout.contains("subscribing again"),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert_eq!(d.state()["framework_id"], framework_id.as_str());
+    let state = second.state_json();
+    let fw = &state["frameworks"][0];
+    assert_eq!(
+        fw["id"],
+        framework_id.as_str(),
+        "same framework on the new leader"
+    );
+    assert_eq!(running_tasks(&second), 4, "{stdout}");
+    assert_eq!(running_addresses(&d.state()).len(), 4);
+    second.shutdown().await;
+}

@@ -6,12 +6,16 @@
 
 use super::context::{http_client, master_locator, selector, tls_configured};
 use super::{CliError, Global};
+use crate::apply::scheduler::ZkLeader;
 use crate::desired::{Desired, MasterLocator};
 use crate::live::{self, LiveCluster};
 use crate::state::State;
 use mesos_sim::{ClusterSpec, Sim, SimHandle};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// How long finding the leader in ZooKeeper may take.
+const ZK_TIMEOUT: Duration = Duration::from_secs(15);
 
 const DEFAULT_LOCAL_CLUSTER: &str = include_str!("local-cluster.toml");
 
@@ -20,6 +24,9 @@ pub struct Connection {
     pub http: reqwest::Client,
     /// Base URLs of the masters to try, leader first when known.
     pub masters: Vec<String>,
+    /// With a `zk://` master: where to look the leader up again when the
+    /// scheduler re-subscribes.
+    pub zookeeper: Option<ZkLeader>,
     sim: Option<SimHandle>,
 }
 
@@ -36,16 +43,18 @@ impl Connection {
     pub fn open(g: &Global, desired: &Desired) -> Result<Connection, CliError> {
         let rt = super::context::runtime()?;
         let http = http_client(g, desired)?;
+        let mut zookeeper = None;
         let (masters, sim) = match master_locator(g, desired)? {
             MasterLocator::Http(urls) => (urls, None),
             MasterLocator::ZooKeeper(url) => {
                 let zk: mesos_zk::ZkUrl = url.parse().map_err(CliError::msg)?;
                 let leader = rt
-                    .block_on(mesos_zk::find_leader(&zk, Duration::from_secs(15)))
+                    .block_on(mesos_zk::find_leader(&zk, ZK_TIMEOUT))
                     .map_err(CliError::msg)?;
                 // MasterInfo carries no scheme: masters with TLS enabled
                 // (LIBPROCESS_SSL_ENABLED) are recognised by our TLS settings.
-                let base = if tls_configured(g, desired) {
+                let https = tls_configured(g, desired);
+                let base = if https {
                     leader.base_url.replacen("http://", "https://", 1)
                 } else {
                     leader.base_url
@@ -53,6 +62,11 @@ impl Connection {
                 if g.verbose > 0 {
                     eprintln!("ZooKeeper {zk} names {} as the leading master", base);
                 }
+                zookeeper = Some(ZkLeader {
+                    url: zk,
+                    https,
+                    timeout: ZK_TIMEOUT,
+                });
                 (vec![base], None)
             }
             MasterLocator::Local => {
@@ -90,6 +104,7 @@ impl Connection {
             rt,
             http,
             masters,
+            zookeeper,
             sim,
         })
     }
