@@ -93,3 +93,34 @@ pub async fn serve(
     }
     connections.abort_all();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreadable_or_non_pem_files_are_named_in_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = TlsFiles {
+            cert: dir.path().join("missing.pem"),
+            key: dir.path().join("missing.key"),
+        };
+        let e = server_config(&missing).unwrap_err();
+        assert!(
+            e.contains("missing.pem") && e.contains("certificate"),
+            "{e}"
+        );
+
+        let text = dir.path().join("text.pem");
+        std::fs::write(&text, "not a certificate\n").unwrap();
+        let no_pem = TlsFiles {
+            cert: text.clone(),
+            key: text,
+        };
+        let e = server_config(&no_pem).unwrap_err();
+        assert!(
+            e.contains("text.pem") && e.contains("no PEM certificate"),
+            "{e}"
+        );
+    }
+}
