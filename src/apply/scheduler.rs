@@ -72,6 +72,19 @@ pub struct SchedulerClient {
     /// The scheduler endpoint of the master believed to lead.
     endpoint: Mutex<String>,
     credentials: Option<(String, Secret)>,
+    /// Where masters register, when the master URL was `zk://`.
+    zookeeper: Option<ZkLeader>,
+}
+
+/// Finding the leader again in ZooKeeper before every SUBSCRIBE, so that a
+/// re-subscription after a broken stream (the leader died, or lost its
+/// leadership) goes to whichever master leads now, with the same framework ID.
+#[derive(Debug, Clone)]
+pub struct ZkLeader {
+    pub url: mesos_zk::ZkUrl,
+    /// Reach the leader over HTTPS (MasterInfo carries no scheme).
+    pub https: bool,
+    pub timeout: Duration,
 }
 
 /// What the reader task passes on: events, then one end-of-stream.
@@ -145,7 +158,36 @@ impl SchedulerClient {
             http,
             endpoint: Mutex::new(format!("{}{SCHEDULER_PATH}", master.trim_end_matches('/'))),
             credentials,
+            zookeeper: None,
         }
+    }
+
+    /// Looks the leader up in ZooKeeper before every SUBSCRIBE (see [`ZkLeader`]).
+    pub fn follow_zookeeper(mut self, zk: ZkLeader) -> Self {
+        self.zookeeper = Some(zk);
+        self
+    }
+
+    /// Points the client at the master ZooKeeper names as leader now. A
+    /// failed lookup is a connection problem: the caller may retry, as an
+    /// election can leave no leader for a while.
+    async fn refresh_leader(&self) -> Result<(), SchedulerError> {
+        let Some(zk) = &self.zookeeper else {
+            return Ok(());
+        };
+        let leader = mesos_zk::find_leader(&zk.url, zk.timeout)
+            .await
+            .map_err(|e| SchedulerError::Connect {
+                url: zk.url.to_string(),
+                cause: e.to_string(),
+            })?;
+        let base = if zk.https {
+            leader.base_url.replacen("http://", "https://", 1)
+        } else {
+            leader.base_url
+        };
+        self.set_master(&base);
+        Ok(())
     }
 
     /// The scheduler endpoint currently used (after redirects).
@@ -235,6 +277,7 @@ impl SchedulerClient {
 
     /// SUBSCRIBE; waits for SUBSCRIBED (an ERROR event is a refusal).
     pub async fn subscribe(&self, info: FrameworkInfo) -> Result<Subscription, SchedulerError> {
+        self.refresh_leader().await?;
         let call = Call::subscribe(info);
         let resp = self.post(&call, None).await?;
         let url = self.endpoint();

@@ -167,7 +167,10 @@ fn execute_with(
         (Some(p), Some(s)) => Some((p.clone(), s.clone())),
         _ => None,
     };
-    let client = SchedulerClient::new(conn.http.clone(), &leader, credentials);
+    let mut client = SchedulerClient::new(conn.http.clone(), &leader, credentials);
+    if let Some(zk) = &conn.zookeeper {
+        client = client.follow_zookeeper(zk.clone());
+    }
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();
     let opts = ApplyOptions {

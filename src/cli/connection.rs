@@ -4,14 +4,18 @@
 //! `.alluxio-mesos/local/` beside the deployment file so that successive
 //! runs see the same cluster and tasks.
 
-use super::context::{http_client, master_locator, selector};
+use super::context::{http_client, master_locator, selector, tls_configured};
 use super::{CliError, Global};
+use crate::apply::scheduler::ZkLeader;
 use crate::desired::{Desired, MasterLocator};
 use crate::live::{self, LiveCluster};
 use crate::state::State;
 use mesos_sim::{ClusterSpec, Sim, SimHandle};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// How long finding the leader in ZooKeeper may take.
+const ZK_TIMEOUT: Duration = Duration::from_secs(15);
 
 const DEFAULT_LOCAL_CLUSTER: &str = include_str!("local-cluster.toml");
 
@@ -20,6 +24,9 @@ pub struct Connection {
     pub http: reqwest::Client,
     /// Base URLs of the masters to try, leader first when known.
     pub masters: Vec<String>,
+    /// With a `zk://` master: where to look the leader up again when the
+    /// scheduler re-subscribes.
+    pub zookeeper: Option<ZkLeader>,
     sim: Option<SimHandle>,
 }
 
@@ -35,21 +42,32 @@ pub fn local_dir(deployment: &Path) -> PathBuf {
 impl Connection {
     pub fn open(g: &Global, desired: &Desired) -> Result<Connection, CliError> {
         let rt = super::context::runtime()?;
-        let http = http_client(desired)?;
+        let http = http_client(g, desired)?;
+        let mut zookeeper = None;
         let (masters, sim) = match master_locator(g, desired)? {
             MasterLocator::Http(urls) => (urls, None),
             MasterLocator::ZooKeeper(url) => {
                 let zk: mesos_zk::ZkUrl = url.parse().map_err(CliError::msg)?;
                 let leader = rt
-                    .block_on(mesos_zk::find_leader(&zk, Duration::from_secs(15)))
+                    .block_on(mesos_zk::find_leader(&zk, ZK_TIMEOUT))
                     .map_err(CliError::msg)?;
+                // MasterInfo carries no scheme: masters with TLS enabled
+                // (LIBPROCESS_SSL_ENABLED) are recognised by our TLS settings.
+                let https = tls_configured(g, desired);
+                let base = if https {
+                    leader.base_url.replacen("http://", "https://", 1)
+                } else {
+                    leader.base_url
+                };
                 if g.verbose > 0 {
-                    eprintln!(
-                        "ZooKeeper {zk} names {} as the leading master",
-                        leader.base_url
-                    );
+                    eprintln!("ZooKeeper {zk} names {} as the leading master", base);
                 }
-                (vec![leader.base_url], None)
+                zookeeper = Some(ZkLeader {
+                    url: zk,
+                    https,
+                    timeout: ZK_TIMEOUT,
+                });
+                (vec![base], None)
             }
             MasterLocator::Local => {
                 let cluster = match &desired.mesos.local_cluster {
@@ -86,6 +104,7 @@ impl Connection {
             rt,
             http,
             masters,
+            zookeeper,
             sim,
         })
     }
@@ -96,11 +115,14 @@ impl Connection {
         state: Option<&State>,
         verbose: bool,
     ) -> Result<LiveCluster, CliError> {
-        let cluster = self.rt.block_on(live::fetch_state(
-            &self.masters,
-            &self.http,
-            &selector(desired, state),
-        ))?;
+        let cluster = self
+            .rt
+            .block_on(live::fetch_state(
+                &self.masters,
+                &self.http,
+                &selector(desired, state),
+            ))
+            .map_err(|e| explain_live_error(e, desired))?;
         if verbose {
             eprintln!("Read the live state from {}", cluster.source);
         }
@@ -113,6 +135,35 @@ impl Connection {
             self.rt.block_on(sim.shutdown());
         }
     }
+}
+
+/// Says what a 401 from a state endpoint means (the master was started
+/// with `--authenticate_http_readonly`), in the words the scheduler client
+/// uses for the same refusal.
+fn explain_live_error(e: live::LiveError, desired: &Desired) -> CliError {
+    match (&e, &desired.mesos.secret, &desired.mesos.principal) {
+        (live::LiveError::Status { url, status: 401, .. }, Some(_), Some(principal)) => {
+            CliError::msg(format!(
+                "authentication failed for principal {principal} at {url} (HTTP 401): check the principal and its secret"
+            ))
+        }
+        (live::LiveError::Status { url, status: 401, .. }, None, _) => CliError::msg(format!(
+            "the Mesos master at {url} requires authentication to read its state (HTTP 401): set [mesos] principal and secret_file (or ALLUXIO_MESOS_SECRET)"
+        )),
+        (live::LiveError::Connect { url, cause }, _, _) if is_untrusted_certificate(cause) => {
+            CliError::msg(format!(
+                "the TLS certificate of the Mesos master at {url} is not trusted ({cause}): add the CA that signed it with [mesos] ca_cert or --ca-cert FILE"
+            ))
+        }
+        _ => CliError::from(e),
+    }
+}
+
+/// Whether a connection failure is rustls refusing the server's certificate.
+fn is_untrusted_certificate(cause: &str) -> bool {
+    cause.contains("invalid peer certificate")
+        || cause.contains("UnknownIssuer")
+        || cause.contains("certificate")
 }
 
 /// `http://host:port` of a URL such as `http://host:port/master/state`.

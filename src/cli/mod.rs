@@ -54,6 +54,12 @@ pub struct Global {
     /// No colours (NO_COLOR is respected too).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Also trust this CA (PEM; bundles allowed) for HTTPS Mesos masters, besides [mesos] ca_cert.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Do not check the TLS certificate of the Mesos master (insecure: prints a warning).
+    #[arg(long, global = true)]
+    pub insecure_skip_tls_verify: bool,
 }
 
 #[derive(Debug, Subcommand)]

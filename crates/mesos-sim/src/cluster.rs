@@ -97,12 +97,22 @@ impl Default for Timing {
     }
 }
 
-/// HTTP authentication of schedulers. No principals: none required.
+/// HTTP authentication. Principals given: schedulers must authenticate
+/// (Mesos' `--authenticate_http_frameworks` with `--credentials`). The
+/// other realms are off by default, as in Mesos, and need principals too.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Authentication {
     #[serde(default)]
     pub principals: Vec<Credential>,
+    /// `--authenticate_http_readonly`: `/master/state`, `/master/frameworks`,
+    /// `/master/slaves`, `/master/tasks` (and their aliases) need credentials.
+    #[serde(default)]
+    pub http_readonly: bool,
+    /// `--authenticate_http_readwrite`: the v1 operator API (`/api/v1`)
+    /// needs credentials.
+    #[serde(default)]
+    pub http_readwrite: bool,
 }
 
 /// A principal and its secret (HTTP Basic).
@@ -314,6 +324,13 @@ impl ClusterSpec {
         }
         if self.timing.status_update_retry.is_zero() {
             return Err("timing.status_update_retry must be more than 0".to_string());
+        }
+        let a = &self.authentication;
+        if (a.http_readonly || a.http_readwrite) && a.principals.is_empty() {
+            return Err(
+                "authentication.http_readonly/http_readwrite need authentication.principals (who may authenticate)"
+                    .to_string(),
+            );
         }
         Ok(())
     }

@@ -27,6 +27,7 @@ pub mod read_api;
 pub mod sandbox;
 pub mod scheduler_api;
 pub mod server;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -34,6 +35,7 @@ use std::time::Duration;
 
 pub use cluster::{AgentSpec, ClusterSpec, Timing};
 pub use model::Transition;
+pub use tls::TlsFiles;
 
 use app::{App, SharedApp};
 
@@ -50,6 +52,15 @@ pub struct SimConfig {
     /// Where task sandboxes go; default: under `persist_dir`, else a fresh
     /// temporary directory removed at shutdown.
     pub sandbox_dir: Option<PathBuf>,
+    /// Register in ZooKeeper as a Mesos master does (`--zk`): an ephemeral
+    /// sequential `json.info_` znode under the URL's path holding this
+    /// master's MasterInfo. The lowest sequence leads per ZooKeeper, so a
+    /// test that wants the registry and the emulators to agree registers
+    /// the leading emulator first and starts the others with `leader`.
+    pub zk: Option<mesos_zk::ZkUrl>,
+    /// Serve HTTPS only, with this certificate and key (PEM), as a master
+    /// with `LIBPROCESS_SSL_ENABLED=true` does.
+    pub tls: Option<TlsFiles>,
 }
 
 impl SimConfig {
@@ -60,6 +71,8 @@ impl SimConfig {
             persist_dir: None,
             leader: None,
             sandbox_dir: None,
+            zk: None,
+            tls: None,
         }
     }
 }
@@ -79,6 +92,10 @@ pub enum SimError {
     },
     #[error("cannot load saved emulator state: {0}")]
     Load(String),
+    #[error("cannot serve HTTPS: {0}")]
+    Tls(String),
+    #[error("cannot register the emulated master in ZooKeeper: {0}")]
+    ZooKeeper(mesos_zk::ZkError),
 }
 
 /// The emulator entry point.
@@ -97,6 +114,12 @@ impl Sim {
     }
 
     pub async fn start_with(cfg: SimConfig) -> Result<SimHandle, SimError> {
+        let tls = cfg
+            .tls
+            .as_ref()
+            .map(tls::server_config)
+            .transpose()
+            .map_err(SimError::Tls)?;
         let listener = tokio::net::TcpListener::bind(cfg.listen)
             .await
             .map_err(|source| SimError::Bind {
@@ -140,18 +163,42 @@ impl Sim {
             master.leading = false;
             master.leader_url = Some(leader);
         }
+        let registration = match &cfg.zk {
+            Some(url) => {
+                let info = {
+                    let m = &master;
+                    mesos_zk::MasterInfoJson::new(
+                        m.id.clone(),
+                        m.ip,
+                        m.port,
+                        m.spec.master.hostname.clone(),
+                        Some(m.spec.master.version.clone()),
+                    )
+                };
+                Some(
+                    mesos_zk::register_master(url, &info.to_json())
+                        .await
+                        .map_err(SimError::ZooKeeper)?,
+                )
+            }
+            None => None,
+        };
         let app = App::new(master, persist_file);
         let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
         let clock = tokio::spawn(server::clock(app.clone()));
         let persister = tokio::spawn(server::persister(app.clone()));
         let router = server::router(app.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stop_rx.wait_for(|s| *s).await;
-                })
-                .await;
-        });
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let server = match tls {
+            Some(config) => tokio::spawn(tls::serve(listener, router, config, stop_rx)),
+            None => tokio::spawn(async move {
+                let _ = axum::serve(listener, router)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop_rx.wait_for(|s| *s).await;
+                    })
+                    .await;
+            }),
+        };
         Ok(SimHandle {
             app,
             addr,
@@ -159,6 +206,8 @@ impl Sim {
             tasks: vec![clock, persister],
             server: Some(server),
             temp_sandbox: temp_sandbox.then_some(sandbox_root),
+            registration,
+            scheme,
         })
     }
 }
@@ -171,12 +220,17 @@ pub struct SimHandle {
     tasks: Vec<tokio::task::JoinHandle<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     temp_sandbox: Option<PathBuf>,
+    /// The ZooKeeper membership (with `zk`): dropping it ends the session.
+    registration: Option<mesos_zk::Registration>,
+    /// `http` or `https`.
+    scheme: &'static str,
 }
 
 impl SimHandle {
-    /// `http://127.0.0.1:PORT` (no trailing slash).
+    /// `http://127.0.0.1:PORT`, or `https://...` when serving TLS (no
+    /// trailing slash).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -261,12 +315,34 @@ impl SimHandle {
         self.app.lock().faults.response_delay = d;
     }
 
-    /// Stops serving: streams end, state is saved, running commands are killed.
+    /// The znode this master registered in ZooKeeper (e.g.
+    /// `/mesos/json.info_0000000003`), while it is registered.
+    pub fn zk_znode(&self) -> Option<String> {
+        self.registration.as_ref().map(|r| r.znode().to_string())
+    }
+
+    /// Leaves ZooKeeper as a dying master does: its znode is deleted and its
+    /// session ended, so the next master in sequence becomes the leader for
+    /// every detector. The emulator keeps serving HTTP (use `set_leading` to
+    /// change what it answers). Returns whether it was registered.
+    pub async fn withdraw_from_zookeeper(&mut self) -> Result<bool, mesos_zk::ZkError> {
+        match self.registration.take() {
+            Some(r) => r.close().await.map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// Stops serving: the ZooKeeper registration (if any) ends, streams
+    /// end, state is saved, running commands are killed.
     pub async fn shutdown(mut self) {
         self.stop_now().await;
     }
 
     async fn stop_now(&mut self) {
+        if let Some(r) = self.registration.take() {
+            // Dropping the session would remove the znode too, only later.
+            let _ = r.close().await;
+        }
         {
             let mut m = self.app.lock();
             for fw in m.frameworks.values_mut() {

@@ -1,4 +1,5 @@
-//! `mesos-sim --cluster FILE [--listen 127.0.0.1:5050] [--leader URL]`:
+//! `mesos-sim --cluster FILE [--listen 127.0.0.1:5050] [--leader URL] [--zk URL]
+//! [--tls-cert FILE --tls-key FILE]`:
 //! runs the emulator until interrupted.
 
 use std::net::SocketAddr;
@@ -24,20 +25,29 @@ struct Args {
     /// Keep state (frameworks, tasks, IDs) and sandboxes here across restarts.
     #[arg(long)]
     state_dir: Option<PathBuf>,
-    /// ZooKeeper URL to register with (not supported by this build).
-    #[arg(long)]
+    /// Register as a master in ZooKeeper, e.g. zk://127.0.0.1:2181/mesos
+    /// (an ephemeral sequential json.info_ znode; the lowest one leads).
+    #[arg(long, value_name = "URL")]
     zk: Option<String>,
+    /// Serve HTTPS with this PEM certificate (chain); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    if let Some(zk) = &args.zk {
-        eprintln!(
-            "mesos-sim: --zk {zk}: ZooKeeper registration is not supported; use --leader to emulate a non-leading master"
-        );
-        return ExitCode::from(2);
-    }
+    let zk = match args.zk.as_deref().map(str::parse::<mesos_zk::ZkUrl>) {
+        None => None,
+        Some(Ok(url)) => Some(url),
+        Some(Err(e)) => {
+            eprintln!("mesos-sim: --zk: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let cluster = match ClusterSpec::load(&args.cluster) {
         Ok(c) => c,
         Err(e) => {
@@ -48,6 +58,10 @@ async fn main() -> ExitCode {
     let mut cfg = SimConfig::new(cluster, args.listen);
     cfg.leader = args.leader;
     cfg.persist_dir = args.state_dir;
+    cfg.zk = zk;
+    if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
+        cfg.tls = Some(mesos_sim::TlsFiles { cert, key });
+    }
     let handle = match Sim::start_with(cfg).await {
         Ok(h) => h,
         Err(e) => {
@@ -60,6 +74,9 @@ async fn main() -> ExitCode {
         handle.master_id(),
         handle.url()
     );
+    if let Some(znode) = handle.zk_znode() {
+        println!("mesos-sim: registered in ZooKeeper as {znode}");
+    }
     let _ = tokio::signal::ctrl_c().await;
     handle.shutdown().await;
     ExitCode::SUCCESS

@@ -3,11 +3,14 @@
 
 use std::time::{Duration, Instant};
 
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::{any, get, post};
 use axum::Router;
 use mesos_api::Event;
 
-use crate::app::SharedApp;
+use crate::app::{authenticate, Auth, SharedApp};
 use crate::{agent_api, faults, operator_api, read_api, scheduler_api};
 
 /// Every route the emulator serves.
@@ -46,7 +49,43 @@ pub fn router(app: SharedApp) -> Router {
         .route("/__sim/fail-next", post(faults::fail_next))
         .route("/__sim/delay", post(faults::delay))
         .route("/__sim/transitions", get(faults::transitions))
+        .layer(middleware::from_fn_with_state(app.clone(), realm_guard))
         .with_state(app)
+}
+
+/// Endpoints of Mesos' READONLY_HTTP_AUTHENTICATION_REALM that we serve.
+const READONLY_REALM: [&str; 8] = [
+    "/master/state",
+    "/master/state.json",
+    "/state.json",
+    "/state",
+    "/master/frameworks",
+    "/master/slaves",
+    "/master/tasks",
+    "/master/tasks.json",
+];
+/// Endpoints of READWRITE_HTTP_AUTHENTICATION_REALM that we serve.
+const READWRITE_REALM: [&str; 2] = ["/api/v1", "/master/api/v1"];
+
+/// HTTP authentication of the read-only and read-write realms, when the
+/// cluster file turns them on. Like libprocess, it runs before the
+/// endpoint (and so before leader redirection); the scheduler endpoint
+/// authenticates itself because it also matches principals to frameworks.
+async fn realm_guard(State(app): State<SharedApp>, req: Request, next: Next) -> Response {
+    let required = {
+        let m = app.lock();
+        let a = &m.spec.authentication;
+        let path = req.uri().path();
+        !a.principals.is_empty()
+            && ((a.http_readonly && READONLY_REALM.contains(&path))
+                || (a.http_readwrite && READWRITE_REALM.contains(&path)))
+    };
+    if required {
+        if let Auth::Refused(r) = authenticate(&app, req.headers()) {
+            return r;
+        }
+    }
+    next.run(req).await
 }
 
 /// How often the clock looks at timers.

@@ -308,3 +308,64 @@ async fn transitions_record_each_change_with_time() {
     assert!(t[0].hostname.starts_with("host"));
     assert_eq!(t[2].task_name, "AlluxioMaster");
 }
+
+#[tokio::test]
+async fn readonly_and_readwrite_realms_need_credentials_only_when_turned_on() {
+    let creds = "[authentication]\nprincipals = [{ principal = \"ops\", secret = \"pw\" }]\n";
+    let get_state = |url: String, auth: Option<(&'static str, &'static str)>| async move {
+        let mut req = client().get(format!("{url}/master/state"));
+        if let Some((u, p)) = auth {
+            req = req.basic_auth(u, Some(p));
+        }
+        req.send().await.unwrap().status()
+    };
+    let get_version = |url: String| async move {
+        client()
+            .post(format!("{url}/api/v1"))
+            .header("Content-Type", "application/json")
+            .body(r#"{"type":"GET_VERSION"}"#)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+
+    // Mesos' defaults: only schedulers authenticate.
+    let open = start(&format!("{creds}{}", agents(1, "[31000-32000]"))).await;
+    assert_eq!(get_state(open.url(), None).await, StatusCode::OK);
+    assert_eq!(get_version(open.url()).await, StatusCode::OK);
+    open.shutdown().await;
+
+    let guarded = start(&format!(
+        "{creds}http_readonly = true\nhttp_readwrite = true\n{}",
+        agents(1, "[31000-32000]")
+    ))
+    .await;
+    let refused = client()
+        .get(format!("{}/master/state", guarded.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        refused.headers()["www-authenticate"],
+        "Basic realm=\"mesos\""
+    );
+    assert_eq!(
+        get_state(guarded.url(), Some(("ops", "wrong"))).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        get_state(guarded.url(), Some(("ops", "pw"))).await,
+        StatusCode::OK
+    );
+    assert_eq!(get_version(guarded.url()).await, StatusCode::UNAUTHORIZED);
+    // Outside the realms: no credentials needed.
+    let version = client()
+        .get(format!("{}/version", guarded.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(version.status(), StatusCode::OK);
+    guarded.shutdown().await;
+}
