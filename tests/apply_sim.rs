@@ -221,3 +221,56 @@ fn a_corrupt_state_file_is_a_clear_error_and_left_untouched() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_masters_are_replaced_one_at_a_time() {
+    let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;
+    let ha_site = format!(
+        "{SITE}alluxio.zookeeper.enabled=true\nalluxio.zookeeper.address=zk1:2181,zk2:2181,zk3:2181\n"
+    );
+    let d = Deployment::new(&sim.url(), "[master]\ncount = 3\n", &ha_site);
+    cli(&d, &["apply", "--auto-approve", "--settle-time", "200ms"])
+        .await
+        .ok();
+    assert_eq!(
+        running_addresses(&d.state())
+            .iter()
+            .filter(|a| a.starts_with("master"))
+            .count(),
+        3
+    );
+    let before = sim.transitions().len();
+    d.set_site(&format!(
+        "{ha_site}alluxio.master.journal.folder=/journal\n"
+    ));
+    let plan = cli(&d, &["plan"]).await;
+    // ZooKeeper is on: workers do not depend on the masters' hosts.
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to launch, 3 to replace, 0 to kill."),
+        "{}",
+        plan.stdout
+    );
+    cli(&d, &["apply", "--auto-approve", "--settle-time", "200ms"])
+        .await
+        .ok();
+
+    let mut running: BTreeMap<String, bool> = BTreeMap::new();
+    let mut min_running = usize::MAX;
+    for (i, t) in sim.transitions().iter().enumerate() {
+        if t.task_name != "AlluxioMaster" {
+            continue;
+        }
+        running.insert(t.task_id.clone(), t.state == TaskState::Running);
+        if i >= before {
+            min_running = min_running.min(running.values().filter(|r| **r).count());
+        }
+    }
+    assert_eq!(
+        min_running, 2,
+        "never fewer than count-1 masters, and one was down at a time"
+    );
+    let again = cli(&d, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    sim.shutdown().await;
+}
