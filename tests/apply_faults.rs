@@ -221,3 +221,34 @@ async fn a_master_failover_during_apply_is_survived() {
     assert_one_task_per_address(&sim, 4);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_prints_a_tasks_sandbox_output_through_its_agent() {
+    let sim = start_sim_from(&cluster_text(1, "50ms", true)).await;
+    let d = Deployment::new(
+        &sim.url(),
+        "[master]\ncommand = \"echo master says hello; echo master complains >&2; sleep 60\"\n[worker]\ncommand = \"sleep 60\"\n",
+        SITE,
+    );
+    cli(&d, &["apply", "--auto-approve", "--settle-time", "300ms"])
+        .await
+        .ok();
+    let out = cli(&d, &["logs", "master[0]"]).await;
+    out.ok();
+    assert!(out.stdout.contains("master says hello"), "{}", out.stdout);
+    assert!(!out.stdout.contains("complains"), "{}", out.stdout);
+    let err = cli(&d, &["logs", "master[0]", "--stderr"]).await;
+    assert!(
+        err.ok().stdout.contains("master complains"),
+        "{}",
+        err.stdout
+    );
+    let missing = cli(&d, &["logs", "master[7]"]).await;
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing.stderr.contains("master[7] is not in the state"),
+        "{}",
+        missing.stderr
+    );
+    sim.shutdown().await;
+}

@@ -6,6 +6,7 @@ mod apply;
 mod connection;
 mod context;
 mod force_unlock;
+mod logs;
 mod output;
 mod plan;
 mod show;
@@ -79,6 +80,8 @@ pub enum Command {
     State(state_cmd::StateCommand),
     /// Print the master addresses and web UIs of the deployment.
     Output(output::OutputArgs),
+    /// Print a task's sandbox stdout (or stderr), read through its Mesos agent.
+    Logs(logs::LogsArgs),
     /// Remove a stale state lock left by a crashed run.
     ForceUnlock(force_unlock::ForceUnlockArgs),
 }
@@ -158,6 +161,7 @@ fn dispatch(cli: &Cli) -> CliResult {
         Command::Show(args) => show::run(g, args),
         Command::State(cmd) => state_cmd::run(g, cmd),
         Command::Output(args) => output::run(g, args),
+        Command::Logs(args) => logs::run(g, args),
         Command::ForceUnlock(args) => force_unlock::run(g, args),
     }
 }

@@ -16,6 +16,7 @@ mod document;
 mod error;
 mod fetch;
 mod resources;
+pub mod sandbox;
 mod values;
 
 pub use document::parse_state;

@@ -1,0 +1,80 @@
+//! `alluxio-mesos logs ADDRESS [--stderr] [--follow]`: a task's sandbox
+//! `stdout` (or `stderr`), read through its Mesos agent.
+
+use super::connection::Connection;
+use super::{context, CliError, CliResult, Global};
+use crate::address::Address;
+use crate::live::sandbox;
+use crate::state::{self, RecordedState};
+use std::io::Write;
+use std::time::Duration;
+
+/// Bytes asked for per `/files/read` request.
+const PAGE: u64 = 1 << 20;
+
+#[derive(Debug, clap::Args)]
+pub struct LogsArgs {
+    /// The task's address: master[0], worker["agent-hostname"].
+    pub address: Address,
+    /// Show stderr instead of stdout.
+    #[arg(long)]
+    pub stderr: bool,
+    /// Keep printing as the file grows (Ctrl-C to stop).
+    #[arg(long)]
+    pub follow: bool,
+}
+
+pub fn run(g: &Global, args: &LogsArgs) -> CliResult {
+    let desired = context::load_desired(g)?;
+    let path = context::state_path(g);
+    let st = state::load_for(&path, &desired.name)?.ok_or_else(|| {
+        CliError::msg(format!(
+            "no state at {}: nothing has been applied yet",
+            path.display()
+        ))
+    })?;
+    // The running task of the address, else its most recent record.
+    let record = st
+        .tasks
+        .iter()
+        .filter(|t| t.address == args.address)
+        .max_by_key(|t| {
+            (
+                matches!(t.state, RecordedState::Mesos(s) if s.is_active()),
+                t.updated_at.clone(),
+            )
+        })
+        .ok_or_else(|| {
+            CliError::msg(format!(
+                "{} is not in the state; `alluxio-mesos state list` shows what is",
+                args.address
+            ))
+        })?;
+    let conn = Connection::open(g, &desired)?;
+    let master = conn
+        .masters
+        .first()
+        .cloned()
+        .ok_or_else(|| CliError::msg("no Mesos master to ask"))?;
+    let file = if args.stderr { "stderr" } else { "stdout" };
+    let result = conn.rt.block_on(async {
+        let sb = sandbox::find(&conn.http, &master, &record.agent_id, &record.task_id).await?;
+        let mut offset = 0;
+        let mut out = std::io::stdout();
+        loop {
+            let (data, next) = sandbox::read(&conn.http, &sb, file, offset, PAGE).await?;
+            let _ = out.write_all(data.as_bytes());
+            let _ = out.flush();
+            offset = next;
+            if data.is_empty() {
+                if !args.follow {
+                    return Ok::<(), sandbox::SandboxError>(());
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    });
+    conn.close();
+    result?;
+    Ok(0)
+}
