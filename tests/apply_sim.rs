@@ -274,3 +274,44 @@ async fn three_masters_are_replaced_one_at_a_time() {
     assert_eq!(again.code, 0, "{}", again.stdout);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_waits_for_configured_health_checks() {
+    let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;
+    let d = Deployment::new(
+        &sim.url(),
+        "[master]\nhealth_check = { http = \"/\" }\n[worker]\ncount = 1\nhealth_check = { tcp = true }\n",
+        SITE,
+    );
+    let r = cli(&d, &["apply", "--auto-approve", "--settle-time", "0s"]).await;
+    r.ok();
+    assert!(
+        r.stderr.contains("waiting for its health check"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.matches("(healthy)").count(), 2, "{}", r.stderr);
+    // Mesos got the checks as TaskInfo health checks: TCP on the RPC port, HTTP on the web port.
+    let state = sim.state_json();
+    let tasks: Vec<serde_json::Value> = state["frameworks"][0]["tasks"].as_array().unwrap().clone();
+    let healthy = tasks.iter().filter(|t| {
+        t["statuses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["healthy"] == true)
+    });
+    assert_eq!(healthy.count(), 2, "{tasks:#?}");
+    // Changing a check replaces the role's tasks.
+    let toml = std::fs::read_to_string(d.toml())
+        .unwrap()
+        .replace("{ tcp = true }", "{ http = \"/health\" }");
+    std::fs::write(d.toml(), toml).unwrap();
+    let plan = cli(&d, &["plan"]).await;
+    assert!(
+        plan.stdout.contains("health check: tcp -> http /health"),
+        "{}",
+        plan.stdout
+    );
+    sim.shutdown().await;
+}

@@ -612,3 +612,24 @@ fn a_missing_deployment_file_is_an_error_not_a_panic() {
     let e = load_with_env(Path::new("/nonexistent/alluxio-mesos.toml"), &no_env).unwrap_err();
     assert!(e.to_string().contains("cannot read the deployment file"));
 }
+
+#[test]
+fn a_malformed_health_check_is_located_with_the_two_forms() {
+    let (e, _) = error(
+        &with_toml("[master]", "health_check = { tcp = true, http = \"/\" }"),
+        Some(GOOD_PROPS),
+    );
+    let (msg, help, locs) = single(&e);
+    assert!(msg.starts_with("invalid `master.health_check`"), "{msg}");
+    assert!(
+        help.contains("{ tcp = true }") && help.contains("{ http = \"/\" }"),
+        "{help}"
+    );
+    assert_eq!(at(&locs, "alluxio-mesos.toml")[0].0, 8);
+    let (e, _) = error(
+        &with_toml("[worker]", "health_check = \"tcp\""),
+        Some(GOOD_PROPS),
+    );
+    let (msg, _, _) = single(&e);
+    assert!(msg.contains("must be a table"), "{msg}");
+}

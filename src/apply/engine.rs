@@ -625,9 +625,22 @@ impl<'a> Engine<'a> {
                     if task_id == id =>
                 {
                     let launching = matches!(s.phase, Phase::Launching { .. });
-                    if status.state == TaskState::Running && launching {
+                    // With a health check, RUNNING is not enough: Mesos
+                    // reports the verdict as a later RUNNING with `healthy`.
+                    let checked = match s.address.role() {
+                        Role::Master => self.desired.master.health_check.is_some(),
+                        Role::Worker => self.desired.worker.health_check.is_some(),
+                    };
+                    let ready = !checked || status.healthy == Some(true);
+                    if status.state == TaskState::Running && launching && !ready {
                         self.progress.line(&format!(
-                            "{}: {} on {}",
+                            "{}: {} on {}, waiting for its health check",
+                            s.address, status.state, agent.hostname
+                        ));
+                    } else if status.state == TaskState::Running && launching {
+                        let healthy = if checked { " (healthy)" } else { "" };
+                        self.progress.line(&format!(
+                            "{}: {} on {}{healthy}",
                             s.address, status.state, agent.hostname
                         ));
                         let (task_id, agent) = (task_id.clone(), agent.clone());

@@ -26,8 +26,8 @@ use crate::desired::secrets::PropertyValue;
 use crate::desired::{AlluxioSource, Desired, JdkSource};
 use crate::plan::{TaskSpec, LABEL_ADDRESS, LABEL_CONFIG_HASH, LABEL_DEPLOYMENT, LABEL_ROLE};
 use mesos_api::{
-    CommandInfo, CommandUri, Environment, ExecutorId, ExecutorInfo, FrameworkId, Labels, Offer,
-    TaskId, TaskInfo,
+    CommandInfo, CommandUri, Environment, ExecutorId, ExecutorInfo, FrameworkId, HealthCheck,
+    HealthCheckType, Labels, Offer, TaskId, TaskInfo,
 };
 
 /// What the executor of the default launcher reserves for itself (the
@@ -189,7 +189,7 @@ pub fn task_info(
         executor,
         command,
         container: None,
-        health_check: None,
+        health_check: health_check(desired, role),
         check: None,
         kill_policy: None,
         data: None,
@@ -201,6 +201,47 @@ pub fn task_info(
         ])),
         discovery: None,
         max_completion_time: None,
+    })
+}
+
+/// The configured health check as Mesos runs it: TCP on the RPC port, or
+/// HTTP on the web port. Alluxio's JVMs take a while to start, hence the
+/// grace period (failures inside it do not count).
+fn health_check(desired: &Desired, role: Role) -> Option<HealthCheck> {
+    let (check, rpc, web) = match role {
+        Role::Master => (
+            &desired.master.health_check,
+            desired.master.rpc_port,
+            desired.master.web_port,
+        ),
+        Role::Worker => (
+            &desired.worker.health_check,
+            desired.worker.rpc_port,
+            desired.worker.web_port,
+        ),
+    };
+    let (kind, tcp, http) = match check.as_ref()? {
+        crate::desired::HealthCheck::Tcp => (
+            HealthCheckType::Tcp,
+            Some(serde_json::json!({ "port": rpc })),
+            None,
+        ),
+        crate::desired::HealthCheck::Http { path } => (
+            HealthCheckType::Http,
+            None,
+            Some(serde_json::json!({ "port": web, "path": path, "scheme": "http" })),
+        ),
+    };
+    Some(HealthCheck {
+        kind: Some(kind),
+        delay_seconds: Some(15.0),
+        interval_seconds: Some(10.0),
+        timeout_seconds: Some(5.0),
+        consecutive_failures: Some(3),
+        grace_period_seconds: Some(60.0),
+        http,
+        tcp,
+        command: None,
     })
 }
 
@@ -362,6 +403,7 @@ mod tests {
                 constraints: None,
                 task_name: "AlluxioMaster".into(),
                 command: None,
+                health_check: None,
             },
             worker: WorkerSpec {
                 count: WorkerCount::All,
@@ -375,6 +417,7 @@ mod tests {
                 constraints: None,
                 task_name: "AlluxioWorker".into(),
                 command: None,
+                health_check: None,
             },
             zookeeper: None,
             site,

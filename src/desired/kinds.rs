@@ -52,6 +52,40 @@ pub const TEXT: Kind<String> = Kind {
     help: "write a non-empty quoted string",
 };
 
+/// `{ tcp = true }` or `{ http = "/path" }` (TOML only: no property key).
+pub const HEALTH_CHECK: Kind<super::HealthCheck> = Kind {
+    expected: "a table: { tcp = true } or { http = \"/path\" }",
+    from_toml: |v| {
+        let toml::Value::Table(t) = v else {
+            return Err(Unfit::Type);
+        };
+        let keys: Vec<&str> = t.keys().map(String::as_str).collect();
+        match (keys.as_slice(), t.get("tcp"), t.get("http")) {
+            (["tcp"], Some(toml::Value::Boolean(true)), _) => Ok(super::HealthCheck::Tcp),
+            (["http"], _, Some(toml::Value::String(p))) if p.starts_with('/') => {
+                Ok(super::HealthCheck::Http { path: p.clone() })
+            }
+            (["http"], _, Some(_)) => Err(Unfit::Bad(
+                "the http path must be a string starting with /".into(),
+            )),
+            _ => Err(Unfit::Bad(format!(
+                "expected exactly one of `tcp = true` or `http = \"/path\"`, found keys {keys:?}"
+            ))),
+        }
+    },
+    from_text: |s| match s.trim() {
+        "tcp" => Ok(super::HealthCheck::Tcp),
+        other => match other.strip_prefix("http ") {
+            Some(p) if p.starts_with('/') => Ok(super::HealthCheck::Http {
+                path: p.to_string(),
+            }),
+            _ => Err(format!("{other:?} is not `tcp` or `http /path`")),
+        },
+    },
+    show: |h| h.to_string(),
+    help: "write `health_check = { tcp = true }` or `health_check = { http = \"/\" }`",
+};
+
 pub const COUNT: Kind<u32> = Kind {
     expected: "a whole number",
     from_toml: |v| match v {

@@ -9,7 +9,8 @@ use crate::desired::constraint::{parse_constraint, Constraint};
 use crate::desired::deployment_file::{self, DeploymentFile, TomlEntry};
 use crate::desired::diagnostic::{DesiredError, Label, Problem, SourceFile};
 use crate::desired::kinds::{
-    type_name, Kind, Unfit, BOOL, COUNT, CPUS, DURATION, PORT, SIZE, TEXT, WORKER_COUNT,
+    type_name, Kind, Unfit, BOOL, COUNT, CPUS, DURATION, HEALTH_CHECK, PORT, SIZE, TEXT,
+    WORKER_COUNT,
 };
 use crate::desired::locator::{parse_master_locator, MASTER_FORMS};
 use crate::desired::properties::{self, PropertyEntry};
@@ -841,6 +842,9 @@ impl Context<'_> {
         );
         let hostname = self.read_toml("master", "hostname", &TEXT);
         let command = self.read_toml("master", "command", &TEXT).map(|f| f.value);
+        let health_check = self
+            .read_toml("master", "health_check", &HEALTH_CHECK)
+            .map(|f| f.value);
         let constraints = self.constraints("master");
         let mut ok = self.nonzero_mem("master.mem", &mem);
         if count.value == 0 {
@@ -886,6 +890,7 @@ impl Context<'_> {
             constraints: constraints?,
             task_name: name.value,
             command,
+            health_check,
         };
         ok.then_some((spec, ports))
     }
@@ -941,6 +946,9 @@ impl Context<'_> {
             "AlluxioWorker".into(),
         );
         let command = self.read_toml("worker", "command", &TEXT).map(|f| f.value);
+        let health_check = self
+            .read_toml("worker", "health_check", &HEALTH_CHECK)
+            .map(|f| f.value);
         let constraints = self.constraints("worker");
         let max_unavailable = self.read_toml("worker", "max_unavailable", &COUNT);
         let max_unavailable = match max_unavailable {
@@ -977,6 +985,7 @@ impl Context<'_> {
             constraints: constraints?,
             task_name: name.value,
             command,
+            health_check,
         };
         mem_ok.then_some((spec, ports))
     }

@@ -121,6 +121,25 @@ pub struct MasterSpec {
     pub task_name: String,
     /// Run this command under the Mesos command executor instead of the Alluxio scripts.
     pub command: Option<String>,
+    /// Passed to Mesos as the task's health check; apply waits for healthy.
+    pub health_check: Option<HealthCheck>,
+}
+
+/// `health_check = { tcp = true }` (the RPC port accepts connections) or
+/// `health_check = { http = "/path" }` (the web port answers 2xx/3xx).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HealthCheck {
+    Tcp,
+    Http { path: String },
+}
+
+impl std::fmt::Display for HealthCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HealthCheck::Tcp => f.write_str("tcp"),
+            HealthCheck::Http { path } => write!(f, "http {path}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +165,7 @@ pub struct WorkerSpec {
     pub constraints: Option<Constraint>,
     pub task_name: String,
     pub command: Option<String>,
+    pub health_check: Option<HealthCheck>,
 }
 
 impl MasterSpec {

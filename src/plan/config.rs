@@ -152,6 +152,9 @@ pub fn master_config(desired: &Desired, hasher: &SecretHasher) -> RoleConfig {
     if let Some(cmd) = &m.command {
         c.fields.insert("command".into(), cmd.clone());
     }
+    if let Some(h) = &m.health_check {
+        c.fields.insert("health check".into(), h.to_string());
+    }
     c
 }
 
@@ -171,6 +174,9 @@ pub fn worker_config(
     c.fields.insert("task name".into(), w.task_name.clone());
     if let Some(cmd) = &w.command {
         c.fields.insert("command".into(), cmd.clone());
+    }
+    if let Some(h) = &w.health_check {
+        c.fields.insert("health check".into(), h.to_string());
     }
     if desired.zookeeper.is_none() {
         c.fields

@@ -49,6 +49,7 @@ pub(crate) fn desired() -> Desired {
             constraints: None,
             task_name: "AlluxioMaster".into(),
             command: None,
+            health_check: None,
         },
         worker: WorkerSpec {
             count: WorkerCount::All,
@@ -62,6 +63,7 @@ pub(crate) fn desired() -> Desired {
             constraints: None,
             task_name: "AlluxioWorker".into(),
             command: None,
+            health_check: None,
         },
         zookeeper: None,
         site,

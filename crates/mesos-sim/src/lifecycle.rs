@@ -24,6 +24,8 @@ pub struct Change<'a> {
     pub message: Option<&'a str>,
     /// Agent-originated updates are acknowledged; master-made ones are not.
     pub acknowledged: bool,
+    /// The health check's verdict, on the updates that carry one.
+    pub healthy: Option<bool>,
 }
 
 impl Change<'_> {
@@ -34,6 +36,7 @@ impl Change<'_> {
             reason: None,
             message: None,
             acknowledged: true,
+            healthy: None,
         }
     }
 }
@@ -43,6 +46,7 @@ fn status_for(task: &Task, change: &Change<'_>) -> TaskStatus {
     st.source = Some(change.source);
     st.reason = change.reason;
     st.message = change.message.map(str::to_string);
+    st.healthy = change.healthy;
     st.agent_id = Some(AgentId::new(task.agent_id.clone()));
     if change.source != Source::SourceMaster {
         st.executor_id = Some(ExecutorId::new(task.executor_id()));
@@ -198,7 +202,18 @@ impl Master {
         }
     }
 
-    /// Fires task timers: STARTING, RUNNING, and the end of a KILLING.
+    /// When a task that just became RUNNING has a health check, the time
+    /// its first (passing) result is reported. The emulator does not probe
+    /// the task: it reports healthy after the start delay.
+    pub fn health_timer(&self, fid: &str, tid: &str, now: Instant) -> Option<(Timer, Instant)> {
+        let task = self.frameworks.get(fid)?.tasks.get(tid)?;
+        task.info
+            .health_check
+            .as_ref()
+            .map(|_| (Timer::Healthy, now + self.spec.timing.task_start_delay))
+    }
+
+    /// Fires task timers: STARTING, RUNNING, health, and the end of a KILLING.
     pub fn run_task_timers(&mut self, now: Instant) -> Vec<(String, String)> {
         let mut due = Vec::new();
         for (fid, fw) in &self.frameworks {
@@ -225,6 +240,20 @@ impl Master {
                 }
                 Timer::Running => {
                     self.change_task(&fid, &tid, Change::executor(TaskState::Running));
+                    self.health_timer(&fid, &tid, now)
+                }
+                Timer::Healthy => {
+                    // What the agent's health checker sends after its first
+                    // success: TASK_RUNNING again, now with `healthy`.
+                    self.change_task(
+                        &fid,
+                        &tid,
+                        Change {
+                            reason: Some(Reason::ReasonTaskHealthCheckStatusUpdated),
+                            healthy: Some(true),
+                            ..Change::executor(TaskState::Running)
+                        },
+                    );
                     None
                 }
                 Timer::Killed => {
@@ -284,6 +313,7 @@ impl Master {
                     reason: Some(Reason::ReasonTaskKilledDuringLaunch),
                     message: Some("Task killed before delivery to the executor"),
                     acknowledged: true,
+                    healthy: None,
                 },
             );
             return;
@@ -479,6 +509,7 @@ impl Master {
                     reason: Some(Reason::ReasonAgentRemoved),
                     message: Some("Agent removed"),
                     acknowledged: false,
+                    healthy: None,
                 },
             );
             if aware {

@@ -191,6 +191,8 @@ pub struct PendingUpdate {
 pub enum Timer {
     Starting,
     Running,
+    /// The first health check result of a task that has one.
+    Healthy,
     Killed,
 }
 

@@ -94,6 +94,7 @@ fn fail(app: &SharedApp, fid: &str, tid: &str, message: &str) {
             reason: Some(Reason::ReasonContainerLaunchFailed),
             message: Some(message),
             acknowledged: true,
+            healthy: None,
         },
     );
     drop(m);
@@ -167,6 +168,14 @@ pub fn spawn(app: SharedApp, fid: String, tid: String) {
             }
             t.process = Some(kill_tx);
             m.change_task(&fid, &tid, Change::executor(TaskState::Running));
+            let health = m.health_timer(&fid, &tid, std::time::Instant::now());
+            if let Some(t) = m
+                .frameworks
+                .get_mut(&fid)
+                .and_then(|f| f.tasks.get_mut(&tid))
+            {
+                t.timer = health;
+            }
         }
         app.touch();
         let status = tokio::select! {

@@ -370,6 +370,7 @@ fn dispatch(m: &mut Master, fid: &str, call: Call) {
                         reason: Some(Reason::ReasonExecutorTerminated),
                         message: Some("Executor shut down"),
                         acknowledged: true,
+                        healthy: None,
                     },
                 );
             }
