@@ -9,7 +9,7 @@
 //! most [`MAX_HOPS`] times in all. A client that follows redirects itself
 //! is fine too.
 
-use super::document::parse_state;
+use super::document::{parse_state, read_state};
 use super::error::{body_start, LiveError, OFFLINE_HINT};
 use super::{FrameworkSelector, LiveCluster};
 use reqwest::header::LOCATION;
@@ -32,18 +32,20 @@ pub fn leader_url(pid: &str, scheme: &str) -> Option<String> {
     Some(format!("{scheme}://{host}:{port}"))
 }
 
-/// Reads a saved state document; errors name the path (and line and
-/// column for bad JSON).
+/// Reads a saved state document as a stream (a document of a big cluster
+/// is never held in memory); errors name the path (and line and column
+/// for bad JSON).
 pub fn read_state_file(
     path: &Path,
     selector: &FrameworkSelector,
 ) -> Result<LiveCluster, LiveError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| LiveError::ReadFile {
+    let io_error = |e: std::io::Error| LiveError::ReadFile {
         path: shown.clone(),
         cause: e.to_string(),
-    })?;
-    parse_state(&bytes, selector, &shown)
+    };
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    read_state(file, selector, &shown, &io_error)
 }
 
 /// Reads the live cluster from the first of `base_urls` that answers with

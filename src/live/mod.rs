@@ -16,9 +16,10 @@ mod document;
 mod error;
 mod fetch;
 mod resources;
+mod scan;
 mod values;
 
-pub use document::parse_state;
+pub use document::{parse_state, read_state};
 pub use error::LiveError;
 pub use fetch::{fetch_state, leader_url, read_state_file, MAX_HOPS};
 
