@@ -407,6 +407,10 @@ impl<'a> Engine<'a> {
         let mut reconnects = 0u32;
         let mut interrupted = false;
         let mut batch = Batch::default();
+        // Offers from agents whose steps cannot start yet (workers while
+        // the masters start): kept rather than declined, so the workers
+        // launch the moment they may instead of an allocation later.
+        let mut held: Vec<Offer> = Vec::new();
 
         loop {
             if self.interrupted.load(Ordering::SeqCst) && !interrupted {
@@ -418,6 +422,16 @@ impl<'a> Engine<'a> {
                 for i in self.startable(&steps) {
                     self.start(&sub, &mut steps[i]).await?;
                 }
+            }
+            if !held.is_empty()
+                && (interrupted
+                    || steps
+                        .iter()
+                        .any(|s| matches!(s.phase, Phase::NeedOffer { .. })))
+            {
+                let offers = std::mem::take(&mut held);
+                self.on_offers(&sub, &mut steps, offers, &mut held, interrupted)
+                    .await?;
             }
             let waiting_for_offers = steps
                 .iter()
@@ -431,6 +445,11 @@ impl<'a> Engine<'a> {
             let in_flight = steps.iter().any(Step::in_flight);
             if steps.iter().all(Step::finished) || (interrupted && !in_flight) {
                 self.flush(&sub, &mut batch).await?;
+                if !held.is_empty() {
+                    let ids = held.drain(..).map(|o| o.id).collect();
+                    let call = Call::decline(sub.framework_id.clone(), ids, Some(30.0));
+                    self.client.call(&sub, &call).await?;
+                }
                 break;
             }
             if interrupted && in_flight {
@@ -456,6 +475,8 @@ impl<'a> Engine<'a> {
                     // stream, and Mesos resends those updates.
                     self.save_statuses(&mut batch)?;
                     batch.acks.clear();
+                    // Offers die with the subscription.
+                    held.clear();
                     reconnects += 1;
                     let backoff = backoff(reconnects);
                     self.progress.line(&format!(
@@ -474,7 +495,8 @@ impl<'a> Engine<'a> {
                 self.flush(&sub, &mut batch).await?;
                 continue;
             };
-            self.handle(&sub, &mut steps, event, &mut batch).await?;
+            self.handle(&sub, &mut steps, event, &mut batch, &mut held, interrupted)
+                .await?;
             if batch.statuses.len() >= BATCH_LIMIT {
                 self.flush(&sub, &mut batch).await?;
             }
@@ -599,6 +621,8 @@ impl<'a> Engine<'a> {
         steps: &mut [Step],
         event: Event,
         batch: &mut Batch,
+        held: &mut Vec<Offer>,
+        interrupted: bool,
     ) -> Result<(), ApplyError> {
         match event.kind {
             EventType::Update => {
@@ -620,7 +644,13 @@ impl<'a> Engine<'a> {
                 let offers = event.offers.map(|o| o.offers).unwrap_or_default();
                 // Statuses first: launches read the recorded masters.
                 self.flush(sub, batch).await?;
-                self.on_offers(sub, steps, offers).await?;
+                self.on_offers(sub, steps, offers, held, interrupted)
+                    .await?;
+            }
+            EventType::Rescind => {
+                if let Some(r) = event.rescind {
+                    held.retain(|o| o.id != r.offer_id);
+                }
             }
             EventType::Error => {
                 let message = event.error.map(|e| e.message).unwrap_or_default();
@@ -696,22 +726,38 @@ impl<'a> Engine<'a> {
         sub: &Subscription,
         steps: &mut [Step],
         offers: Vec<Offer>,
+        held: &mut Vec<Offer>,
+        interrupted: bool,
     ) -> Result<(), ApplyError> {
         let now = Instant::now();
         let mut decline = Vec::new();
         let mut launches = Vec::new();
+        // Steps by planned agent, so that matching offers is linear.
+        let mut by_agent: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, s) in steps.iter().enumerate() {
+            if let Some((a, _)) = &s.launch {
+                by_agent.entry(a.id.clone()).or_default().push(i);
+            }
+        }
         for offer in offers {
             // One task per offer: the rest of the agent comes back in the next
             // offer (accepting with refuse_seconds 0 when more is wanted there).
-            let wants_agent =
-                |s: &Step| matches!(&s.launch, Some((a, _)) if a.id == offer.agent_id.value);
-            let pick = steps.iter().position(|s| {
-                matches!(s.phase, Phase::NeedOffer { not_before, .. } if not_before <= now)
-                    && wants_agent(s)
+            let planned: &[usize] = by_agent
+                .get(&offer.agent_id.value)
+                .map_or(&[], Vec::as_slice);
+            let pick = planned.iter().copied().find(|&i| {
+                matches!(steps[i].phase, Phase::NeedOffer { not_before, .. } if not_before <= now)
             });
             let pick = pick.or_else(|| self.movable_step(steps, &offer, now));
             let Some(i) = pick else {
-                decline.push(offer.id.clone());
+                let later = planned
+                    .iter()
+                    .any(|&i| matches!(steps[i].phase, Phase::Waiting));
+                if later && !interrupted {
+                    held.push(offer);
+                } else {
+                    decline.push(offer.id.clone());
+                }
                 continue;
             };
             match self.prepare_launch(sub, &mut steps[i], &offer) {
