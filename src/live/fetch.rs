@@ -9,9 +9,10 @@
 //! most [`MAX_HOPS`] times in all. A client that follows redirects itself
 //! is fine too.
 
-use super::document::{parse_state, read_state};
+use super::document::read_state;
 use super::error::{body_start, LiveError, OFFLINE_HINT};
 use super::{FrameworkSelector, LiveCluster};
+use futures_util::StreamExt;
 use reqwest::header::LOCATION;
 use reqwest::{StatusCode, Url};
 use std::path::Path;
@@ -116,8 +117,8 @@ async fn fetch_from(
     let mut base = normalise(base)?;
     let mut hops = 0;
     loop {
-        let (url, body) = fetch_document(&base, client, &mut hops).await?;
-        match parse_state(&body, selector, &redact(url.as_str())) {
+        let (url, resp) = fetch_document(&base, client, &mut hops).await?;
+        match stream_state(resp, selector, redact(url.as_str())).await {
             Err(LiveError::NotLeader { leader }) => {
                 let scheme = url.scheme().to_string();
                 let Some(next) = leader_url(&leader, &scheme) else {
@@ -138,12 +139,80 @@ async fn fetch_from(
     }
 }
 
+/// Reads the answer's body as it arrives: the chunks go through a small
+/// bounded channel to the scanner on a blocking thread, so a document of
+/// any size needs only a few chunks of memory.
+async fn stream_state(
+    resp: reqwest::Response,
+    selector: &FrameworkSelector,
+    source: String,
+) -> Result<LiveCluster, LiveError> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, String>>(8);
+    let selector = selector.clone();
+    let shown = source.clone();
+    let parser = tokio::task::spawn_blocking(move || {
+        let io_error = |e: std::io::Error| LiveError::Connect {
+            url: shown.clone(),
+            cause: format!("reading the answer failed: {e}"),
+        };
+        read_state(
+            ChannelReader {
+                rx,
+                chunk: bytes::Bytes::new(),
+            },
+            &selector,
+            &shown,
+            &io_error,
+        )
+    });
+    let mut body = resp.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let item = chunk.map_err(|e| root_cause(&e));
+        let failed = item.is_err();
+        // A closed channel means the parser stopped early (bad document):
+        // its error is the one to report.
+        if tx.send(item).await.is_err() || failed {
+            break;
+        }
+    }
+    drop(tx);
+    match parser.await {
+        Ok(result) => result,
+        Err(e) => Err(LiveError::Connect {
+            url: source,
+            cause: format!("reading the answer failed: {e}"),
+        }),
+    }
+}
+
+/// The body chunks as a `Read` for the scanner.
+struct ChannelReader {
+    rx: tokio::sync::mpsc::Receiver<Result<bytes::Bytes, String>>,
+    chunk: bytes::Bytes,
+}
+
+impl std::io::Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.chunk.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(c)) => self.chunk = c,
+                Some(Err(e)) => return Err(std::io::Error::other(e)),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk[..n]);
+        bytes::Buf::advance(&mut self.chunk, n);
+        Ok(n)
+    }
+}
+
 /// The first state path under `base` that exists, with its final URL.
 async fn fetch_document(
     base: &str,
     client: &reqwest::Client,
     hops: &mut usize,
-) -> Result<(Url, Vec<u8>), LiveError> {
+) -> Result<(Url, reqwest::Response), LiveError> {
     for path in PATHS {
         let start = format!("{base}{path}");
         let mut url = Url::parse(&start).map_err(|e| LiveError::BadUrl {
@@ -195,11 +264,11 @@ async fn fetch_document(
             if status == StatusCode::NOT_FOUND {
                 break;
             }
-            let body = resp.bytes().await.map_err(|e| LiveError::Connect {
-                url: redact(final_url.as_str()),
-                cause: format!("reading the answer failed: {}", root_cause(&e)),
-            })?;
             if !status.is_success() {
+                let body = resp.bytes().await.map_err(|e| LiveError::Connect {
+                    url: redact(final_url.as_str()),
+                    cause: format!("reading the answer failed: {}", root_cause(&e)),
+                })?;
                 let start = body_start(&body);
                 return Err(LiveError::Status {
                     url: redact(final_url.as_str()),
@@ -211,7 +280,7 @@ async fn fetch_document(
                     },
                 });
             }
-            return Ok((final_url, body.to_vec()));
+            return Ok((final_url, resp));
         }
     }
     Err(LiveError::NoEndpoint { base: redact(base) })
