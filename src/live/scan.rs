@@ -366,6 +366,8 @@ impl<R: Read> Scanner<R> {
     }
 
     fn skip_container_with(&mut self, stack: &mut Vec<u8>) -> Result<()> {
+        // Tight per-byte loops over the buffer with a class table: faster
+        // than a search call per string, as most strings here are short.
         let mut in_string = false;
         let mut escaped = false;
         loop {
@@ -373,33 +375,38 @@ impl<R: Read> Scanner<R> {
                 return self.eof_error(if in_string { "a string" } else { "a value" });
             }
             let buf = &self.buf[..self.end];
+            let n = buf.len();
             let mut i = self.pos;
-            while i < buf.len() {
+            while i < n {
                 if in_string {
                     if escaped {
                         escaped = false;
                         i += 1;
                         continue;
                     }
-                    match memchr2(b'"', b'\\', &buf[i..]) {
-                        None => i = buf.len(),
-                        Some(k) => {
-                            let at = i + k;
-                            i = at + 1;
-                            if buf[at] == b'"' {
-                                in_string = false;
-                            } else {
-                                escaped = true;
-                            }
-                        }
+                    i = string_run_end(buf, i);
+                    if i == n {
+                        break;
                     }
+                    if buf[i] == b'"' {
+                        in_string = false;
+                    } else {
+                        escaped = true;
+                    }
+                    i += 1;
                     continue;
                 }
+                while i < n && CLASS[buf[i] as usize] == PLAIN {
+                    i += 1;
+                }
+                if i == n {
+                    break;
+                }
                 let b = buf[i];
-                match b {
-                    b'"' => in_string = true,
-                    b'{' | b'[' => stack.push(b),
-                    b'}' | b']' => {
+                match CLASS[b as usize] {
+                    QUOTE => in_string = true,
+                    OPEN => stack.push(b),
+                    CLOSE => {
                         let open = if b == b'}' { b'{' } else { b'[' };
                         if stack.pop() != Some(open) {
                             self.pos = i;
@@ -410,7 +417,6 @@ impl<R: Read> Scanner<R> {
                             return Ok(());
                         }
                     }
-                    _ if INSIDE[b as usize] => {}
                     _ => {
                         self.pos = i;
                         return self.syntax("expected value");
@@ -443,16 +449,60 @@ const SCALAR: [bool; 256] = {
     t
 };
 
-/// Bytes allowed outside strings inside a container (besides quotes and
-/// brackets): separators, whitespace, numbers and literals.
-const INSIDE: [bool; 256] = {
-    let mut t = SCALAR;
-    let s = b",: \t\r\n";
+const PLAIN: u8 = 0;
+const QUOTE: u8 = 1;
+const OPEN: u8 = 2;
+const CLOSE: u8 = 3;
+const INVALID: u8 = 4;
+
+/// Bytes outside strings inside a container: separators, whitespace,
+/// numbers and literals are plain; anything else unknown is invalid.
+const CLASS: [u8; 256] = {
+    let mut t = [INVALID; 256];
+    let plain = b"0123456789+-.eEtruefalsn,: \t\r\n";
     let mut i = 0;
-    while i < s.len() {
-        t[s[i] as usize] = true;
+    while i < plain.len() {
+        t[plain[i] as usize] = PLAIN;
         i += 1;
     }
+    t[b'"' as usize] = QUOTE;
+    t[b'{' as usize] = OPEN;
+    t[b'[' as usize] = OPEN;
+    t[b'}' as usize] = CLOSE;
+    t[b']' as usize] = CLOSE;
+    t
+};
+
+/// The index of the first `"` or `\\` at or after `i` (or `buf.len()`),
+/// eight bytes at a time: most of a state document is string content.
+#[inline]
+fn string_run_end(buf: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let n = buf.len();
+    while i + 8 <= n {
+        let w = u64::from_le_bytes(buf[i..i + 8].try_into().expect("eight bytes"));
+        let q = w ^ (ONES * b'"' as u64);
+        let b = w ^ (ONES * b'\\' as u64);
+        // A zero byte in q or b marks a match; the lowest flagged byte is
+        // exact (false flags only ever follow a true one).
+        let hit = (q.wrapping_sub(ONES) & !q | b.wrapping_sub(ONES) & !b) & HIGHS;
+        if hit != 0 {
+            return i + (hit.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < n && !STRING_END[buf[i] as usize] {
+        i += 1;
+    }
+    i
+}
+
+/// Bytes that end a run of plain string content.
+const STRING_END: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
     t
 };
 
@@ -519,6 +569,20 @@ mod tests {
         assert_eq!(skip_error("[1, <html>]").1, "expected value");
         assert_eq!(skip_error("nul").1, "expected value");
         assert_eq!(skip_error("{} x").1, "trailing characters");
+    }
+
+    #[test]
+    fn string_runs_end_at_the_first_quote_or_backslash() {
+        let text = b"abcdefghijklmnop\"q";
+        assert_eq!(string_run_end(text, 0), 16);
+        assert_eq!(string_run_end(b"abcdefgh\\ijklmnop", 0), 8);
+        assert_eq!(string_run_end(b"\xff\x80abcdefgh\"", 0), 10);
+        assert_eq!(string_run_end(b"abc", 0), 3);
+        for k in 0..20 {
+            let mut t = vec![b'x'; 20];
+            t[k] = b'"';
+            assert_eq!(string_run_end(&t, 0), k);
+        }
     }
 
     #[test]
