@@ -267,9 +267,13 @@ fn main() {
         .find(|l| l.starts_with("Read the live state from"))
         .unwrap_or("(no verbose line)")
         .to_string();
-    let verdict = report.check("3", http_ok && used.contains("/master/state"));
+    // Narrower endpoints (GET_AGENTS/GET_FRAMEWORKS, filtered
+    // /master/frameworks) are not implemented yet: the whole state is
+    // always read, streamed. Reported as missed until they are.
+    let narrow = !used.ends_with("/master/state");
+    let verdict = report.check("3", http_ok && narrow);
     report.line(format!(
-        "target 3  endpoint used         {used:?}  (the whole state: narrower endpoints are not implemented)  {verdict}"
+        "target 3  endpoint used         {used:?}  (whole state, streamed; narrower endpoints not implemented)  {verdict}"
     ));
 
     // Targets 4 and 5a: apply on the emulator, through a counting proxy.
