@@ -80,6 +80,32 @@ pub fn read_state<R: Read>(
     source: &str,
     io_error: &dyn Fn(io::Error) -> LiveError,
 ) -> Result<LiveCluster, LiveError> {
+    read_state_parts(vec![src], selector, source, io_error)
+}
+
+/// Reads several documents into one cluster, as if they were one: the
+/// answers of `/master/slaves` and `/master/frameworks` together make what
+/// `/master/state` would have said about agents and our framework.
+pub fn read_state_parts<R: Read>(
+    srcs: Vec<R>,
+    selector: &FrameworkSelector,
+    source: &str,
+    io_error: &dyn Fn(io::Error) -> LiveError,
+) -> Result<LiveCluster, LiveError> {
+    let mut collected = Collected::default();
+    for src in srcs {
+        collected = read_part(src, selector, source, io_error, collected)?;
+    }
+    collected.finish(source)
+}
+
+fn read_part<R: Read>(
+    src: R,
+    selector: &FrameworkSelector,
+    source: &str,
+    io_error: &dyn Fn(io::Error) -> LiveError,
+    collected: Collected,
+) -> Result<Collected, LiveError> {
     let mut sc = Scanner::new(src);
     let lift = |e: ScanError| match e {
         ScanError::Io(e) => io_error(e),
@@ -115,14 +141,13 @@ pub fn read_state<R: Read>(
         source,
         selector,
         copy: Vec::new(),
-        collected: Collected::default(),
+        collected,
     };
     match walk.document() {
-        Ok(()) => {}
-        Err(Failure::Scan(e)) => return Err(lift(e)),
-        Err(Failure::Live(e)) => return Err(e),
+        Ok(()) => Ok(walk.collected),
+        Err(Failure::Scan(e)) => Err(lift(e)),
+        Err(Failure::Live(e)) => Err(e),
     }
-    walk.collected.finish(source)
 }
 
 /// Turns a serde error inside a copied value into a position in the whole

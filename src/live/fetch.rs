@@ -9,7 +9,7 @@
 //! most [`MAX_HOPS`] times in all. A client that follows redirects itself
 //! is fine too.
 
-use super::document::read_state;
+use super::document::{read_state, read_state_parts};
 use super::error::{body_start, LiveError, OFFLINE_HINT};
 use super::{FrameworkSelector, LiveCluster};
 use futures_util::StreamExt;
@@ -115,10 +115,13 @@ async fn fetch_from(
     selector: &FrameworkSelector,
 ) -> Result<LiveCluster, LiveError> {
     let mut base = normalise(base)?;
+    if let Some(cluster) = fetch_narrow(&base, client, selector).await {
+        return Ok(cluster);
+    }
     let mut hops = 0;
     loop {
         let (url, resp) = fetch_document(&base, client, &mut hops).await?;
-        match stream_state(resp, selector, redact(url.as_str())).await {
+        match stream_state(vec![resp], selector, redact(url.as_str())).await {
             Err(LiveError::NotLeader { leader }) => {
                 let scheme = url.scheme().to_string();
                 let Some(next) = leader_url(&leader, &scheme) else {
@@ -139,15 +142,25 @@ async fn fetch_from(
     }
 }
 
-/// Reads the answer's body as it arrives: the chunks go through a small
-/// bounded channel to the scanner on a blocking thread, so a document of
-/// any size needs only a few chunks of memory.
+/// Reads the answers' bodies as they arrive, one after the other, into
+/// one cluster: the chunks go through small bounded channels to the
+/// scanner on a blocking thread, so documents of any size need only a few
+/// chunks of memory.
 async fn stream_state(
-    resp: reqwest::Response,
+    resps: Vec<reqwest::Response>,
     selector: &FrameworkSelector,
     source: String,
 ) -> Result<LiveCluster, LiveError> {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, String>>(8);
+    let mut senders = Vec::new();
+    let mut readers = Vec::new();
+    for _ in &resps {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, String>>(8);
+        senders.push(tx);
+        readers.push(ChannelReader {
+            rx,
+            chunk: bytes::Bytes::new(),
+        });
+    }
     let selector = selector.clone();
     let shown = source.clone();
     let parser = tokio::task::spawn_blocking(move || {
@@ -155,27 +168,20 @@ async fn stream_state(
             url: shown.clone(),
             cause: format!("reading the answer failed: {e}"),
         };
-        read_state(
-            ChannelReader {
-                rx,
-                chunk: bytes::Bytes::new(),
-            },
-            &selector,
-            &shown,
-            &io_error,
-        )
+        read_state_parts(readers, &selector, &shown, &io_error)
     });
-    let mut body = resp.bytes_stream();
-    while let Some(chunk) = body.next().await {
-        let item = chunk.map_err(|e| root_cause(&e));
-        let failed = item.is_err();
-        // A closed channel means the parser stopped early (bad document):
-        // its error is the one to report.
-        if tx.send(item).await.is_err() || failed {
-            break;
+    'bodies: for (resp, tx) in resps.into_iter().zip(senders) {
+        let mut body = resp.bytes_stream();
+        while let Some(chunk) = body.next().await {
+            let item = chunk.map_err(|e| root_cause(&e));
+            let failed = item.is_err();
+            // A closed channel means the parser stopped early (bad
+            // document): its error is the one to report.
+            if tx.send(item).await.is_err() || failed {
+                break 'bodies;
+            }
         }
     }
-    drop(tx);
     match parser.await {
         Ok(result) => result,
         Err(e) => Err(LiveError::Connect {
@@ -215,75 +221,129 @@ async fn fetch_document(
 ) -> Result<(Url, reqwest::Response), LiveError> {
     for path in PATHS {
         let start = format!("{base}{path}");
-        let mut url = Url::parse(&start).map_err(|e| LiveError::BadUrl {
+        let url = Url::parse(&start).map_err(|e| LiveError::BadUrl {
             url: redact(&start),
             cause: e.to_string(),
         })?;
-        loop {
-            let resp = client
-                .get(url.clone())
-                .header(reqwest::header::ACCEPT, "application/json")
-                .send()
-                .await
-                .map_err(|e| LiveError::Connect {
-                    url: redact(url.as_str()),
-                    cause: root_cause(&e),
-                })?;
-            // The client may have followed redirects itself.
-            let final_url = resp.url().clone();
-            let status = resp.status();
-            if status.is_redirection() {
-                let location = resp
-                    .headers()
-                    .get(LOCATION)
-                    .and_then(|l| l.to_str().ok())
-                    .map(str::to_string);
-                let Some(location) = location else {
-                    return Err(LiveError::Status {
-                        url: redact(final_url.as_str()),
-                        status: status.as_u16(),
-                        detail: " without a Location header".to_string(),
-                    });
-                };
-                // `Url::join` resolves `//host:port/path` against our scheme.
-                let next = final_url.join(&location).map_err(|e| LiveError::BadUrl {
-                    url: redact(&location),
-                    cause: e.to_string(),
-                })?;
-                *hops += 1;
-                if *hops > MAX_HOPS {
-                    return Err(LiveError::TooManyHops {
-                        url: redact(&start),
-                        hops: MAX_HOPS,
-                        last: redact(next.as_str()),
-                    });
-                }
-                url = next;
-                continue;
-            }
-            if status == StatusCode::NOT_FOUND {
-                break;
-            }
-            if !status.is_success() {
-                let body = resp.bytes().await.map_err(|e| LiveError::Connect {
-                    url: redact(final_url.as_str()),
-                    cause: format!("reading the answer failed: {}", root_cause(&e)),
-                })?;
-                let start = body_start(&body);
-                return Err(LiveError::Status {
-                    url: redact(final_url.as_str()),
-                    status: status.as_u16(),
-                    detail: if start.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({start})")
-                    },
-                });
-            }
-            return Ok((final_url, resp));
+        if let Some(found) = get_url(url, client, hops).await? {
+            return Ok(found);
         }
     }
     Err(LiveError::NoEndpoint { base: redact(base) })
+}
+
+/// GET `url`, following redirects (counted in `hops`); None on 404, an
+/// error for any other failure.
+async fn get_url(
+    mut url: Url,
+    client: &reqwest::Client,
+    hops: &mut usize,
+) -> Result<Option<(Url, reqwest::Response)>, LiveError> {
+    let start = url.to_string();
+    loop {
+        let resp = client
+            .get(url.clone())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| LiveError::Connect {
+                url: redact(url.as_str()),
+                cause: root_cause(&e),
+            })?;
+        // The client may have followed redirects itself.
+        let final_url = resp.url().clone();
+        let status = resp.status();
+        if status.is_redirection() {
+            let location = resp
+                .headers()
+                .get(LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .map(str::to_string);
+            let Some(location) = location else {
+                return Err(LiveError::Status {
+                    url: redact(final_url.as_str()),
+                    status: status.as_u16(),
+                    detail: " without a Location header".to_string(),
+                });
+            };
+            // `Url::join` resolves `//host:port/path` against our scheme.
+            let next = final_url.join(&location).map_err(|e| LiveError::BadUrl {
+                url: redact(&location),
+                cause: e.to_string(),
+            })?;
+            *hops += 1;
+            if *hops > MAX_HOPS {
+                return Err(LiveError::TooManyHops {
+                    url: redact(&start),
+                    hops: MAX_HOPS,
+                    last: redact(next.as_str()),
+                });
+            }
+            url = next;
+            continue;
+        }
+        if status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            let body = resp.bytes().await.map_err(|e| LiveError::Connect {
+                url: redact(final_url.as_str()),
+                cause: format!("reading the answer failed: {}", root_cause(&e)),
+            })?;
+            let start = body_start(&body);
+            return Err(LiveError::Status {
+                url: redact(final_url.as_str()),
+                status: status.as_u16(),
+                detail: if start.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({start})")
+                },
+            });
+        }
+        return Ok(Some((final_url, resp)));
+    }
+}
+
+/// The narrower endpoints, when the master has them and our framework ID
+/// is known: `/master/slaves` (agents only) and
+/// `/master/frameworks?framework_id=ID` (our framework only) instead of
+/// the whole state, which on a big cluster is mostly other frameworks'
+/// tasks. Only masters from 1.5 on are asked: they filter by framework ID
+/// and redirect to the leader from these endpoints too (an older
+/// non-leading master could answer them with empty lists, which must never
+/// be planned from). None, for the whole state instead, on any failure.
+async fn fetch_narrow(
+    base: &str,
+    client: &reqwest::Client,
+    selector: &FrameworkSelector,
+) -> Option<LiveCluster> {
+    let id = selector.id.as_ref()?;
+    let mut hops = 0;
+    let version_url = Url::parse(&format!("{base}/version")).ok()?;
+    let (_, resp) = get_url(version_url, client, &mut hops).await.ok()??;
+    let version: serde_json::Value = resp.json().await.ok()?;
+    let mut parts = version.get("version")?.as_str()?.split('.');
+    let major: u32 = parts.next()?.parse().ok()?;
+    let minor: u32 = parts.next()?.parse().ok()?;
+    if (major, minor) < (1, 5) {
+        return None;
+    }
+    let agents_url = Url::parse(&format!("{base}/master/slaves")).ok()?;
+    let (agents_at, agents) = get_url(agents_url, client, &mut hops).await.ok()??;
+    let mut frameworks_url = Url::parse(&format!("{base}/master/frameworks")).ok()?;
+    frameworks_url
+        .query_pairs_mut()
+        .append_pair("framework_id", id);
+    let (frameworks_at, frameworks) = get_url(frameworks_url, client, &mut hops).await.ok()??;
+    let source = format!(
+        "{} and {}",
+        redact(agents_at.as_str()),
+        redact(frameworks_at.as_str())
+    );
+    stream_state(vec![agents, frameworks], selector, source)
+        .await
+        .ok()
 }
 
 /// A URL fit for messages: a password in it (`http://user:secret@host`)

@@ -19,7 +19,7 @@ mod resources;
 mod scan;
 mod values;
 
-pub use document::{parse_state, read_state};
+pub use document::{parse_state, read_state, read_state_parts};
 pub use error::LiveError;
 pub use fetch::{fetch_state, leader_url, read_state_file, MAX_HOPS};
 
