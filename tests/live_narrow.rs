@@ -1,5 +1,5 @@
 //! The narrower state endpoints: with our framework ID known and a master
-//! from 1.5 on, agents come from `/master/slaves` and our framework from
+//! from 1.4 on, agents come from `/master/slaves` and our framework from
 //! `/master/frameworks?framework_id=`; otherwise the whole `/master/state`
 //! is read. Tiny masters are started here on 127.0.0.1.
 
@@ -43,7 +43,7 @@ const SLAVES: &str = r#"{"slaves":[{"id":"S0","hostname":"h0","resources":{"cpus
 const FRAMEWORKS: &str = r#"{"frameworks":[{"id":"F1","name":"alluxio","active":true,
     "offers":[{"id":"O1","slave_id":"S0","resources":{"cpus":4}}],
     "tasks":[{"id":"t1","slave_id":"S0","state":"TASK_RUNNING"}]}],"completed_frameworks":[],"unregistered_frameworks":[]}"#;
-const STATE: &str = r#"{"version":"1.4.0","slaves":[{"id":"S9","hostname":"whole"}],
+const STATE: &str = r#"{"version":"1.3.0","slaves":[{"id":"S9","hostname":"whole"}],
     "frameworks":[{"id":"F1","name":"alluxio","tasks":[]}]}"#;
 
 /// A master of `version` with every endpoint; counts whole-state reads
@@ -54,7 +54,7 @@ fn master(version: &'static str, state_reads: Arc<AtomicUsize>) -> Router {
             "/version",
             get(move || async move {
                 json(match version {
-                    "1.4.0" => r#"{"version":"1.4.0"}"#,
+                    "1.3.0" => r#"{"version":"1.3.0"}"#,
                     _ => r#"{"version":"1.11.0"}"#,
                 })
             }),
@@ -102,7 +102,7 @@ async fn a_known_framework_on_a_recent_master_is_read_from_the_narrow_endpoints(
 
 #[tokio::test]
 async fn without_a_framework_id_or_on_an_old_master_the_whole_state_is_read() {
-    for (version, id) in [("1.11.0", None), ("1.4.0", Some("F1"))] {
+    for (version, id) in [("1.11.0", None), ("1.3.0", Some("F1"))] {
         let reads = Arc::new(AtomicUsize::new(0));
         let base = serve(master(version, reads.clone())).await;
         let c = fetch_state(&[base], &reqwest::Client::new(), &by_id(id))

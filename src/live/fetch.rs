@@ -309,7 +309,7 @@ async fn get_url(
 /// is known: `/master/slaves` (agents only) and
 /// `/master/frameworks?framework_id=ID` (our framework only) instead of
 /// the whole state, which on a big cluster is mostly other frameworks'
-/// tasks. Only masters from 1.5 on are asked: they filter by framework ID
+/// tasks. Only masters from 1.4 on are asked: they filter by framework ID
 /// and redirect to the leader from these endpoints too (an older
 /// non-leading master could answer them with empty lists, which must never
 /// be planned from). None, for the whole state instead, on any failure.
@@ -326,7 +326,7 @@ async fn fetch_narrow(
     let mut parts = version.get("version")?.as_str()?.split('.');
     let major: u32 = parts.next()?.parse().ok()?;
     let minor: u32 = parts.next()?.parse().ok()?;
-    if (major, minor) < (1, 5) {
+    if (major, minor) < (1, 4) {
         return None;
     }
     let agents_url = Url::parse(&format!("{base}/master/slaves")).ok()?;
