@@ -20,6 +20,10 @@
 //! [`BATCH_LIMIT`] statuses), and only then acknowledged. An update that
 //! was not saved is therefore not acknowledged either, and Mesos sends it
 //! again after a crash.
+//!
+//! Offers from agents whose new workers wait for the masters to run are
+//! held rather than declined (and declined at the end if unused), so the
+//! workers launch as soon as they may instead of an allocation later.
 
 use super::launch::{self, LaunchContext};
 use super::scheduler::{SchedulerClient, SchedulerError, Subscription};
@@ -739,6 +743,7 @@ impl<'a> Engine<'a> {
                 by_agent.entry(a.id.clone()).or_default().push(i);
             }
         }
+        let masters_pending = steps.iter().any(|s| s.group() == 1 && !s.finished());
         for offer in offers {
             // One task per offer: the rest of the agent comes back in the next
             // offer (accepting with refuse_seconds 0 when more is wanted there).
@@ -750,9 +755,13 @@ impl<'a> Engine<'a> {
             });
             let pick = pick.or_else(|| self.movable_step(steps, &offer, now));
             let Some(i) = pick else {
-                let later = planned
-                    .iter()
-                    .any(|&i| matches!(steps[i].phase, Phase::Waiting));
+                // Held only for new workers waiting for the masters (a
+                // short wait); never through a rolling replacement, which
+                // would keep the agents from other frameworks for long.
+                let later = masters_pending
+                    && planned.iter().any(|&i| {
+                        matches!(steps[i].phase, Phase::Waiting) && steps[i].old.is_none()
+                    });
                 if later && !interrupted {
                     held.push(offer);
                 } else {
