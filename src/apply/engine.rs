@@ -11,6 +11,19 @@
 //! that dies at any instant leaves a state from which the next plan adopts
 //! what Mesos runs (by the task's labels) and relaunches what it does not
 //! know. Nothing is launched twice under one address.
+//!
+//! Saves are batched, which is what keeps a run of 1,000 workers from
+//! writing (and fsyncing) the state file thousands of times: the intents
+//! of all launches answering one OFFERS event are saved together, before
+//! any of their ACCEPTs; statuses are recorded in memory as they arrive,
+//! and saved together once no further event is waiting (or every
+//! [`BATCH_LIMIT`] statuses), and only then acknowledged. An update that
+//! was not saved is therefore not acknowledged either, and Mesos sends it
+//! again after a crash.
+//!
+//! Offers from agents whose new workers wait for the masters to run are
+//! held rather than declined (and declined at the end if unused), so the
+//! workers launch as soon as they may instead of an allocation later.
 
 use super::launch::{self, LaunchContext};
 use super::scheduler::{SchedulerClient, SchedulerError, Subscription};
@@ -28,7 +41,7 @@ use mesos_api::v1::{
     Operation, TaskId, TaskStatus,
 };
 use mesos_api::TaskState;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -176,6 +189,25 @@ impl Step {
     }
 }
 
+/// Statuses recorded in memory before a save forces itself.
+pub const BATCH_LIMIT: usize = 256;
+
+/// Statuses received but not yet saved, and their acknowledgements, which
+/// wait for the save.
+#[derive(Default)]
+struct Batch {
+    statuses: Vec<(String, TaskState)>,
+    acks: Vec<Call>,
+}
+
+/// A launch decided for one offer, waiting for its intent to be saved.
+struct Launch {
+    step: usize,
+    record: TaskRecord,
+    call: Call,
+    line: String,
+}
+
 pub struct Engine<'a> {
     pub desired: &'a Desired,
     pub client: &'a SchedulerClient,
@@ -265,24 +297,45 @@ impl<'a> Engine<'a> {
         Ok(sub)
     }
 
-    fn record_status(&mut self, status: &TaskStatus) -> Result<(), ApplyError> {
-        let id = status.task_id.value.clone();
-        let state = status.state;
-        if self
+    /// Saves the statuses of `batch` in one write, then acknowledges them.
+    async fn flush(&mut self, sub: &Subscription, batch: &mut Batch) -> Result<(), ApplyError> {
+        self.save_statuses(batch)?;
+        for ack in std::mem::take(&mut batch.acks) {
+            self.client.call(sub, &ack).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the batch's statuses (the last one of each task wins); no
+    /// write when none changes a recorded state.
+    fn save_statuses(&mut self, batch: &mut Batch) -> Result<(), ApplyError> {
+        let mut latest: HashMap<String, TaskState> = HashMap::new();
+        for (id, state) in batch.statuses.drain(..) {
+            latest.insert(id, state);
+        }
+        let changed: HashSet<&str> = self
             .store
             .state()
             .tasks
             .iter()
-            .any(|t| t.task_id == id && t.state != RecordedState::Mesos(state))
-        {
-            let now = now_rfc3339();
-            self.store.update(|s| {
-                for t in s.tasks.iter_mut().filter(|t| t.task_id == id) {
-                    t.state = RecordedState::Mesos(state);
-                    t.updated_at = now.clone();
-                }
-            })?;
+            .filter(|t| {
+                latest
+                    .get(&t.task_id)
+                    .is_some_and(|s| t.state != RecordedState::Mesos(*s))
+            })
+            .map(|t| t.task_id.as_str())
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
         }
+        let changed: HashSet<String> = changed.into_iter().map(str::to_string).collect();
+        let now = now_rfc3339();
+        self.store.update(|s| {
+            for t in s.tasks.iter_mut().filter(|t| changed.contains(&t.task_id)) {
+                t.state = RecordedState::Mesos(latest[&t.task_id]);
+                t.updated_at = now.clone();
+            }
+        })?;
         Ok(())
     }
 
@@ -385,6 +438,11 @@ impl<'a> Engine<'a> {
         let mut reconnects = 0u32;
         let mut interrupted = false;
         let mut last_done = usize::MAX;
+        let mut batch = Batch::default();
+        // Offers from agents whose steps cannot start yet (workers while
+        // the masters start): kept rather than declined, so the workers
+        // launch the moment they may instead of an allocation later.
+        let mut held: Vec<Offer> = Vec::new();
 
         loop {
             if self.interrupted.load(Ordering::SeqCst) && !interrupted {
@@ -403,6 +461,16 @@ impl<'a> Engine<'a> {
                     self.start(&sub, &mut steps[i]).await?;
                 }
             }
+            if !held.is_empty()
+                && (interrupted
+                    || steps
+                        .iter()
+                        .any(|s| matches!(s.phase, Phase::NeedOffer { .. })))
+            {
+                let offers = std::mem::take(&mut held);
+                self.on_offers(&sub, &mut steps, offers, &mut held, interrupted)
+                    .await?;
+            }
             let waiting_for_offers = steps
                 .iter()
                 .any(|s| matches!(s.phase, Phase::NeedOffer { .. }));
@@ -414,6 +482,12 @@ impl<'a> Engine<'a> {
             }
             let in_flight = steps.iter().any(Step::in_flight);
             if steps.iter().all(Step::finished) || (interrupted && !in_flight) {
+                self.flush(&sub, &mut batch).await?;
+                if !held.is_empty() {
+                    let ids = held.drain(..).map(|o| o.id).collect();
+                    let call = Call::decline(sub.framework_id.clone(), ids, Some(30.0));
+                    self.client.call(&sub, &call).await?;
+                }
                 break;
             }
             if interrupted && in_flight {
@@ -426,9 +500,21 @@ impl<'a> Engine<'a> {
                 }
             }
             self.check_timeouts(&mut steps);
-            let event = match sub.next_event_within(Duration::from_millis(250)).await {
+            // With statuses unsaved, only take events already waiting.
+            let wait = if batch.statuses.is_empty() && batch.acks.is_empty() {
+                Duration::from_millis(250)
+            } else {
+                Duration::ZERO
+            };
+            let event = match sub.next_event_within(wait).await {
                 Ok(e) => e,
                 Err(e) if e.is_transient() && reconnects < self.opts.max_reconnects => {
+                    // Save what came; the acknowledgements are lost with the
+                    // stream, and Mesos resends those updates.
+                    self.save_statuses(&mut batch)?;
+                    batch.acks.clear();
+                    // Offers die with the subscription.
+                    held.clear();
                     reconnects += 1;
                     let backoff = backoff(reconnects);
                     self.progress.line(&format!(
@@ -443,8 +529,15 @@ impl<'a> Engine<'a> {
                 }
                 Err(e) => return Err(e.into()),
             };
-            let Some(event) = event else { continue };
-            self.handle(&sub, &mut steps, event).await?;
+            let Some(event) = event else {
+                self.flush(&sub, &mut batch).await?;
+                continue;
+            };
+            self.handle(&sub, &mut steps, event, &mut batch, &mut held, interrupted)
+                .await?;
+            if batch.statuses.len() >= BATCH_LIMIT {
+                self.flush(&sub, &mut batch).await?;
+            }
         }
 
         if !steps
@@ -573,6 +666,9 @@ impl<'a> Engine<'a> {
         sub: &Subscription,
         steps: &mut [Step],
         event: Event,
+        batch: &mut Batch,
+        held: &mut Vec<Offer>,
+        interrupted: bool,
     ) -> Result<(), ApplyError> {
         match event.kind {
             EventType::Update => {
@@ -580,16 +676,27 @@ impl<'a> Engine<'a> {
                     return Ok(());
                 };
                 let status = update.status;
-                // Acknowledge first: unacknowledged updates are resent forever.
+                // Acknowledged once saved (see the module doc): unacknowledged
+                // updates are resent.
                 if let Some(ack) = Call::acknowledge(sub.framework_id.clone(), &status) {
-                    self.client.call(sub, &ack).await?;
+                    batch.acks.push(ack);
                 }
-                self.record_status(&status)?;
+                batch
+                    .statuses
+                    .push((status.task_id.value.clone(), status.state));
                 self.on_status(steps, &status);
             }
             EventType::Offers => {
                 let offers = event.offers.map(|o| o.offers).unwrap_or_default();
-                self.on_offers(sub, steps, offers).await?;
+                // Statuses first: launches read the recorded masters.
+                self.flush(sub, batch).await?;
+                self.on_offers(sub, steps, offers, held, interrupted)
+                    .await?;
+            }
+            EventType::Rescind => {
+                if let Some(r) = event.rescind {
+                    held.retain(|o| o.id != r.offer_id);
+                }
             }
             EventType::Error => {
                 let message = event.error.map(|e| e.message).unwrap_or_default();
@@ -691,26 +798,64 @@ impl<'a> Engine<'a> {
         sub: &Subscription,
         steps: &mut [Step],
         offers: Vec<Offer>,
+        held: &mut Vec<Offer>,
+        interrupted: bool,
     ) -> Result<(), ApplyError> {
         let now = Instant::now();
         let mut decline = Vec::new();
+        let mut launches = Vec::new();
+        // Steps by planned agent, so that matching offers is linear.
+        let mut by_agent: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, s) in steps.iter().enumerate() {
+            if let Some((a, _)) = &s.launch {
+                by_agent.entry(a.id.clone()).or_default().push(i);
+            }
+        }
+        let masters_pending = steps.iter().any(|s| s.group() == 1 && !s.finished());
         for offer in offers {
             // One task per offer: the rest of the agent comes back in the next
             // offer (accepting with refuse_seconds 0 when more is wanted there).
-            let wants_agent =
-                |s: &Step| matches!(&s.launch, Some((a, _)) if a.id == offer.agent_id.value);
-            let pick = steps.iter().position(|s| {
-                matches!(s.phase, Phase::NeedOffer { not_before, .. } if not_before <= now)
-                    && wants_agent(s)
+            let planned: &[usize] = by_agent
+                .get(&offer.agent_id.value)
+                .map_or(&[], Vec::as_slice);
+            let pick = planned.iter().copied().find(|&i| {
+                matches!(steps[i].phase, Phase::NeedOffer { not_before, .. } if not_before <= now)
             });
             let pick = pick.or_else(|| self.movable_step(steps, &offer, now));
             let Some(i) = pick else {
-                decline.push(offer.id.clone());
+                // Held only for new workers waiting for the masters (a
+                // short wait); never through a rolling replacement, which
+                // would keep the agents from other frameworks for long.
+                let later = masters_pending
+                    && planned.iter().any(|&i| {
+                        matches!(steps[i].phase, Phase::Waiting) && steps[i].old.is_none()
+                    });
+                if later && !interrupted {
+                    held.push(offer);
+                } else {
+                    decline.push(offer.id.clone());
+                }
                 continue;
             };
-            match self.launch_on(sub, &mut steps[i], &offer).await? {
-                true => {}
-                false => decline.push(offer.id.clone()),
+            match self.prepare_launch(sub, &mut steps[i], &offer) {
+                Some(mut launch) => {
+                    launch.step = i;
+                    launches.push(launch);
+                }
+                None => decline.push(offer.id.clone()),
+            }
+        }
+        if !launches.is_empty() {
+            // Intents first, all in one write: a crash after this line
+            // leaves pending records that the next run reconciles.
+            let records: Vec<TaskRecord> = launches.iter().map(|l| l.record.clone()).collect();
+            self.store.update(|s| s.tasks.extend(records))?;
+            for l in launches {
+                self.progress.line(&l.line);
+                self.client.call(sub, &l.call).await?;
+                if let Phase::Launching { since, .. } = &mut steps[l.step].phase {
+                    *since = Instant::now();
+                }
             }
         }
         if !decline.is_empty() {
@@ -779,13 +924,15 @@ impl<'a> Engine<'a> {
         c.matches(&attrs)
     }
 
-    /// Launches the step's task on this offer. Returns false when it does not fit.
-    async fn launch_on(
+    /// Decides the launch of the step's task on this offer (the step is
+    /// then launching); None when it does not fit. The caller saves the
+    /// intent and sends the ACCEPT.
+    fn prepare_launch(
         &mut self,
         sub: &Subscription,
         step: &mut Step,
         offer: &Offer,
-    ) -> Result<bool, ApplyError> {
+    ) -> Option<Launch> {
         let (planned, spec) = step
             .launch
             .clone()
@@ -814,11 +961,11 @@ impl<'a> Engine<'a> {
                         step.address, agent.hostname
                     ));
                 }
-                return Ok(false);
+                return None;
             }
             Err(e @ launch::LaunchError::NoMasterHost(_)) => {
                 step.phase = Phase::Failed(e.to_string());
-                return Ok(false);
+                return None;
             }
         };
         if agent.id != planned.id {
@@ -836,8 +983,6 @@ impl<'a> Engine<'a> {
             ));
             step.address = address.clone();
         }
-        // Intent first: a crash after this line leaves a pending record that
-        // the next run reconciles.
         let record = TaskRecord {
             address: address.clone(),
             task_id: task_id.clone(),
@@ -854,25 +999,28 @@ impl<'a> Engine<'a> {
             state: RecordedState::Pending,
             updated_at: now_rfc3339(),
         };
-        self.store.update(|s| s.tasks.push(record))?;
         step.attempts += 1;
-        self.progress.line(&format!(
+        let line = format!(
             "{}: launching task {task_id} on {}",
             step.address, agent.hostname
-        ));
+        );
         let call = Call::accept(
             sub.framework_id.clone(),
             vec![offer.id.clone()],
             vec![Operation::launch(vec![info])],
             Some(Filters::refuse(0.0)),
         );
-        self.client.call(sub, &call).await?;
         step.phase = Phase::Launching {
             task_id,
             agent,
             since: Instant::now(),
         };
-        Ok(true)
+        Some(Launch {
+            step: 0,
+            record,
+            call,
+            line,
+        })
     }
 
     /// Hosts of the masters as recorded (running or being launched).

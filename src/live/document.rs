@@ -10,11 +10,16 @@
 //!   `agent_info`, frameworks under `get_frameworks` with `framework_info`,
 //!   tasks under `get_tasks` with their `framework_id`.
 //!
-//! Any field may be missing. Speed on big clusters (10,000 agents, 100,000
-//! tasks of other frameworks) comes from never building other frameworks:
-//! each framework and each loose task is first borrowed as raw JSON text
-//! (`RawValue`, no copy), only a few header fields are read from it to
-//! choose ours, and only ours is then parsed in full.
+//! Any field may be missing. Big clusters (10,000 agents, 100,000 tasks
+//! of other frameworks, 150 MB) are read as a stream (`scan`) in one pass
+//! and never held: agents are read as they come; of each framework only a
+//! few header fields are read to decide whether it may be ours, and the
+//! task lists of the others are skipped without being built. Candidates'
+//! task lists that come before their header (unusual key order) are kept
+//! as text until the header decides; loose tasks (`orphan_tasks`, v1
+//! `get_tasks`, which comes before `get_frameworks`) of frameworks not met
+//! yet likewise. Several documents can be read as one
+//! ([`read_state_parts`]: `/master/slaves` plus `/master/frameworks`).
 //!
 //! # Which framework is ours
 //! With `selector.id`, the framework with that ID (none if Mesos no longer
@@ -23,6 +28,9 @@
 //! (`frameworks`) before torn down (`completed_frameworks`), active, most
 //! recent `registered_time`, greatest ID (only so that the choice never
 //! depends on document order).
+//! The tasks of every framework that matches are read as they stream by,
+//! so a malformed task of a same-named framework that is not chosen is
+//! reported too.
 //!
 //! # Free resources of an agent
 //! `free = usable - used - offered`, each part counted as below, scalars
@@ -46,62 +54,118 @@
 
 use super::error::{body_start, LiveError};
 use super::resources::{add, role_may_use, subtract, sum, ResourcesDoc};
+use super::scan::{Pos, ScanError, Scanner};
 use super::values::{Attributes, Id, Labels, Time};
 use super::{Agent, FrameworkSelector, LiveCluster, LiveFramework, LiveTask, Resources};
 use mesos_api::TaskState;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize as DeriveDeserialize;
-use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
+use std::io::{self, Read};
 
-/// Reads a state document. `source` (URL or path) names it in messages
-/// and in [`LiveCluster::source`].
+/// Reads a state document held in memory. `source` (URL or path) names it
+/// in messages and in [`LiveCluster::source`].
 pub fn parse_state(
     bytes: &[u8],
     selector: &FrameworkSelector,
     source: &str,
 ) -> Result<LiveCluster, LiveError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    if first != Some(&b'{') {
+    read_state(bytes, selector, source, &|e| LiveError::ReadFile {
+        path: source.to_string(),
+        cause: e.to_string(),
+    })
+}
+
+/// Reads a state document from a byte stream without holding it: memory
+/// stays at a fixed buffer plus the agents and our framework's tasks,
+/// whatever the document's size. `io_error` turns a failed read into the
+/// error the caller's source calls for.
+pub fn read_state<R: Read>(
+    src: R,
+    selector: &FrameworkSelector,
+    source: &str,
+    io_error: &dyn Fn(io::Error) -> LiveError,
+) -> Result<LiveCluster, LiveError> {
+    read_state_parts(vec![src], selector, source, io_error)
+}
+
+/// Reads several documents into one cluster, as if they were one: the
+/// answers of `/master/slaves` and `/master/frameworks` together make what
+/// `/master/state` would have said about agents and our framework.
+pub fn read_state_parts<R: Read>(
+    srcs: Vec<R>,
+    selector: &FrameworkSelector,
+    source: &str,
+    io_error: &dyn Fn(io::Error) -> LiveError,
+) -> Result<LiveCluster, LiveError> {
+    let mut collected = Collected::default();
+    for src in srcs {
+        collected = read_part(src, selector, source, io_error, collected)?;
+    }
+    collected.finish(source)
+}
+
+fn read_part<R: Read>(
+    src: R,
+    selector: &FrameworkSelector,
+    source: &str,
+    io_error: &dyn Fn(io::Error) -> LiveError,
+    collected: Collected,
+) -> Result<Collected, LiveError> {
+    let mut sc = Scanner::new(src);
+    let lift = |e: ScanError| match e {
+        ScanError::Io(e) => io_error(e),
+        ScanError::Syntax { pos, msg } => LiveError::BadDocument {
+            origin: source.to_string(),
+            line: pos.line,
+            column: pos.column,
+            cause: format!("invalid JSON: {msg}"),
+        },
+    };
+    // A byte order mark is tolerated; anything but an object is refused
+    // with a look at what came instead (an HTML error page, say).
+    let start = sc.buffered().map_err(lift)?;
+    if start.starts_with(b"\xEF\xBB\xBF") {
+        for _ in 0..3 {
+            sc.bump();
+        }
+    }
+    let first = sc.ws().map_err(lift)?;
+    if first != Some(b'{') {
+        let start = body_start(sc.buffered().map_err(lift)?);
         return Err(LiveError::NotJson {
             origin: source.to_string(),
             cause: match first {
                 None => "it is empty".to_string(),
                 Some(_) => "a state document is a JSON object".to_string(),
             },
-            start: body_start(bytes),
+            start,
         });
     }
-    let doc: Doc = serde_json::from_slice(bytes).map_err(|e| bad(bytes, source, &e, None))?;
-    Reader {
-        bytes,
+    let mut walk = Walk {
+        sc,
         source,
         selector,
+        copy: Vec::new(),
+        collected,
+    };
+    match walk.document() {
+        Ok(()) => Ok(walk.collected),
+        Err(Failure::Scan(e)) => Err(lift(e)),
+        Err(Failure::Live(e)) => Err(e),
     }
-    .read(doc)
 }
 
-fn bad(bytes: &[u8], source: &str, e: &serde_json::Error, within: Option<&RawValue>) -> LiveError {
+/// Turns a serde error inside a copied value into a position in the whole
+/// document: serde counts from the copy's start.
+fn bad(source: &str, e: &serde_json::Error, start: Pos) -> LiveError {
     let (mut line, mut column) = (e.line(), e.column());
-    if let Some(raw) = within {
-        // Errors inside a borrowed slice count from the slice's start.
-        let offset = raw.get().as_ptr() as usize - bytes.as_ptr() as usize;
-        let before = &bytes[..offset.min(bytes.len())];
-        let start_line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let start_col = offset
-            - before
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1)
-            + 1;
-        if line == 1 {
-            column += start_col - 1;
-        }
-        line += start_line - 1;
+    if line == 1 {
+        column += start.column - 1;
     }
+    line += start.line - 1;
     let cause = match e.classify() {
         serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
             format!("invalid JSON: {}", strip_position(e))
@@ -124,62 +188,6 @@ fn strip_position(e: &serde_json::Error) -> String {
         Some(i) => s[..i].to_string(),
         None => s,
     }
-}
-
-#[derive(DeriveDeserialize)]
-struct Doc<'a> {
-    #[serde(default)]
-    pid: Option<String>,
-    #[serde(default)]
-    leader: Option<String>,
-    #[serde(default)]
-    version: Option<String>,
-    #[serde(default, alias = "agents")]
-    slaves: Option<Vec<AgentDoc>>,
-    #[serde(default, borrow)]
-    frameworks: Option<Vec<&'a RawValue>>,
-    #[serde(default, borrow)]
-    completed_frameworks: Option<Vec<&'a RawValue>>,
-    #[serde(default, borrow)]
-    orphan_tasks: Option<Vec<&'a RawValue>>,
-    #[serde(default, borrow)]
-    get_state: Option<GetState<'a>>,
-}
-
-#[derive(DeriveDeserialize)]
-struct GetState<'a> {
-    #[serde(default)]
-    get_agents: Option<GetAgents>,
-    #[serde(default, borrow)]
-    get_frameworks: Option<GetFrameworks<'a>>,
-    #[serde(default, borrow)]
-    get_tasks: Option<GetTasks<'a>>,
-}
-
-#[derive(DeriveDeserialize)]
-struct GetAgents {
-    #[serde(default)]
-    agents: Option<Vec<AgentDoc>>,
-}
-
-#[derive(DeriveDeserialize)]
-struct GetFrameworks<'a> {
-    #[serde(default, borrow)]
-    frameworks: Option<Vec<&'a RawValue>>,
-    #[serde(default, borrow)]
-    completed_frameworks: Option<Vec<&'a RawValue>>,
-}
-
-#[derive(DeriveDeserialize)]
-struct GetTasks<'a> {
-    #[serde(default, borrow)]
-    tasks: Option<Vec<&'a RawValue>>,
-    #[serde(default, borrow)]
-    unreachable_tasks: Option<Vec<&'a RawValue>>,
-    #[serde(default, borrow)]
-    completed_tasks: Option<Vec<&'a RawValue>>,
-    #[serde(default, borrow)]
-    orphan_tasks: Option<Vec<&'a RawValue>>,
 }
 
 #[derive(DeriveDeserialize)]
@@ -234,7 +242,7 @@ struct FrameworkInfoHead {
 
 /// What is read of every framework to choose ours; its task lists are
 /// skipped without being built.
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, Default)]
 struct FrameworkHead {
     #[serde(default)]
     id: Option<Id>,
@@ -260,18 +268,6 @@ impl FrameworkHead {
             .as_deref()
             .or(self.framework_info.as_ref().and_then(|i| i.name.as_deref()))
     }
-}
-
-#[derive(DeriveDeserialize)]
-struct FrameworkDoc {
-    #[serde(default)]
-    tasks: Option<Vec<TaskDoc>>,
-    #[serde(default)]
-    unreachable_tasks: Option<Vec<TaskDoc>>,
-    #[serde(default)]
-    completed_tasks: Option<Vec<TaskDoc>>,
-    #[serde(default)]
-    offers: Option<Vec<OfferDoc>>,
 }
 
 #[derive(DeriveDeserialize)]
@@ -351,61 +347,343 @@ impl<'de: 'a, 'a> Deserialize<'de> for IdRef<'a> {
     }
 }
 
-struct Reader<'s> {
-    bytes: &'s [u8],
+enum Failure {
+    Scan(ScanError),
+    Live(LiveError),
+}
+
+impl From<ScanError> for Failure {
+    fn from(e: ScanError) -> Self {
+        Failure::Scan(e)
+    }
+}
+
+impl From<LiveError> for Failure {
+    fn from(e: LiveError) -> Self {
+        Failure::Live(e)
+    }
+}
+
+/// Which list a task came from: our tasks are merged in this order (it
+/// decides between entries of equal rank for a task ID listed twice).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum TaskList {
+    Tasks = 0,
+    Unreachable = 1,
+    Completed = 2,
+}
+
+/// Where a loose task was listed, in the order they are merged.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum LooseList {
+    Orphan = 0,
+    V1Tasks = 1,
+    V1Unreachable = 2,
+    V1Completed = 3,
+    V1Orphan = 4,
+}
+
+/// A framework that may be ours: what ranks it, and its tasks and offers.
+struct Candidate {
+    registered: bool,
+    /// Listed by a v1 `GET_STATE` answer rather than the old endpoints.
+    v1: bool,
+    head: FrameworkHead,
+    tasks: Vec<(TaskList, TaskDoc)>,
+    offers: Vec<OfferDoc>,
+}
+
+/// An agent read before our framework's offers are known: `free` waits
+/// for them.
+struct PartialAgent {
+    agent: Agent,
+    /// `usable - used`.
+    unused: Resources,
+    offered: Resources,
+}
+
+/// Everything kept from the document: only what the plan needs.
+#[derive(Default)]
+struct Collected {
+    pid: Option<String>,
+    leader: Option<String>,
+    version: Option<String>,
+    agents: Vec<PartialAgent>,
+    v1_agents: Vec<PartialAgent>,
+    /// Registered frameworks seen, ours or not.
+    registered: usize,
+    candidates: Vec<Candidate>,
+    /// IDs of frameworks that are not ours: their loose tasks are dropped.
+    others: HashSet<String>,
+    /// Loose tasks of candidates, read when met.
+    loose: Vec<(LooseList, String, TaskDoc)>,
+    /// Loose tasks of frameworks not met yet (v1 lists tasks before
+    /// frameworks): kept as text until the frameworks are known.
+    pending_loose: Vec<(LooseList, String, Vec<u8>, Pos)>,
+}
+
+/// The walk through the document's keys.
+struct Walk<'s, R> {
+    sc: Scanner<R>,
     source: &'s str,
     selector: &'s FrameworkSelector,
+    /// Reused buffer for copied values.
+    copy: Vec<u8>,
+    collected: Collected,
 }
 
-/// A framework candidate: where it is and what ranks it.
-struct Candidate<'a> {
-    raw: &'a RawValue,
-    registered: bool,
-    head: FrameworkHead,
-}
-
-impl Reader<'_> {
-    fn parse_raw<'a, T: Deserialize<'a>>(&self, raw: &'a RawValue) -> Result<T, LiveError> {
-        serde_json::from_str(raw.get()).map_err(|e| bad(self.bytes, self.source, &e, Some(raw)))
+impl<R: Read> Walk<'_, R> {
+    /// Reads the next value with serde (copied out of the stream first).
+    fn value<T: for<'a> Deserialize<'a>>(&mut self) -> Result<T, Failure> {
+        let start = self.sc.capture_into(&mut self.copy)?;
+        serde_json::from_slice(&self.copy).map_err(|e| Failure::Live(bad(self.source, &e, start)))
     }
 
-    fn read(&self, doc: Doc<'_>) -> Result<LiveCluster, LiveError> {
-        let Doc {
+    /// Calls `each` for every element of the list that comes next
+    /// (`null` is an empty list).
+    fn list(
+        &mut self,
+        mut each: impl FnMut(&mut Self) -> Result<(), Failure>,
+    ) -> Result<(), Failure> {
+        if !self.sc.begin_array()? {
+            return Ok(());
+        }
+        let mut first = true;
+        while self.sc.next_element(&mut first)? {
+            each(self)?;
+        }
+        Ok(())
+    }
+
+    /// Calls `each` for every key of the object that comes next; `null`
+    /// is an empty object.
+    fn object(
+        &mut self,
+        mut each: impl FnMut(&mut Self, &str) -> Result<(), Failure>,
+    ) -> Result<(), Failure> {
+        if self.sc.ws()? == Some(b'n') {
+            return Ok(self.sc.skip_value()?);
+        }
+        self.sc.begin_object()?;
+        let mut first = true;
+        while let Some(key) = self.sc.next_key(&mut first)? {
+            each(self, &key)?;
+        }
+        Ok(())
+    }
+
+    fn document(&mut self) -> Result<(), Failure> {
+        self.object(|w, key| match key {
+            "pid" => {
+                w.collected.pid = w.value()?;
+                Ok(())
+            }
+            "leader" => {
+                w.collected.leader = w.value()?;
+                Ok(())
+            }
+            "version" => {
+                w.collected.version = w.value()?;
+                Ok(())
+            }
+            "slaves" | "agents" => w.list(|w| w.agent(false)),
+            "frameworks" => w.list(|w| w.framework(true, false)),
+            "completed_frameworks" => w.list(|w| w.framework(false, false)),
+            "orphan_tasks" => w.list(|w| w.loose_task(LooseList::Orphan)),
+            "get_state" => w.object(|w, key| match key {
+                "get_agents" => w.object(|w, key| match key {
+                    "agents" => w.list(|w| w.agent(true)),
+                    _ => Ok(w.sc.skip_value()?),
+                }),
+                "get_frameworks" => w.object(|w, key| match key {
+                    "frameworks" => w.list(|w| w.framework(true, true)),
+                    "completed_frameworks" => w.list(|w| w.framework(false, true)),
+                    _ => Ok(w.sc.skip_value()?),
+                }),
+                "get_tasks" => w.object(|w, key| {
+                    let list = match key {
+                        "tasks" => LooseList::V1Tasks,
+                        "unreachable_tasks" => LooseList::V1Unreachable,
+                        "completed_tasks" => LooseList::V1Completed,
+                        "orphan_tasks" => LooseList::V1Orphan,
+                        _ => return Ok(w.sc.skip_value()?),
+                    };
+                    w.list(|w| w.loose_task(list))
+                }),
+                _ => Ok(w.sc.skip_value()?),
+            }),
+            _ => Ok(w.sc.skip_value()?),
+        })?;
+        Ok(self.sc.finish()?)
+    }
+
+    fn agent(&mut self, v1: bool) -> Result<(), Failure> {
+        let doc: AgentDoc = self.value()?;
+        if let Some(a) = agent_of(doc, &self.selector.role) {
+            if v1 {
+                self.collected.v1_agents.push(a);
+            } else {
+                self.collected.agents.push(a);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a framework is ours by the selector, once its head says.
+    fn selects(&self, head: &FrameworkHead) -> bool {
+        match &self.selector.id {
+            Some(id) => head.id() == Some(id.as_str()),
+            None => head.name() == Some(self.selector.name.as_str()),
+        }
+    }
+
+    /// One framework: its head is read; its tasks are read only when the
+    /// head already says it may be ours, skipped when it says it is not,
+    /// and kept as text (then read or dropped at its end) when the head
+    /// comes after the tasks.
+    fn framework(&mut self, registered: bool, v1: bool) -> Result<(), Failure> {
+        let mut head = FrameworkHead::default();
+        let mut tasks = Vec::new();
+        let mut offers = Vec::new();
+        let mut held: Vec<(TaskList, Vec<u8>, Pos)> = Vec::new();
+        let mut held_offers: Option<(Vec<u8>, Pos)> = None;
+        self.object(|w, key| {
+            // Decided only by the fields that rank first in `id()`/`name()`.
+            let decided = match &w.selector.id {
+                Some(_) => head.id.as_ref().map(|_| w.selects(&head)),
+                None => head.name.as_ref().map(|_| w.selects(&head)),
+            };
+            let list = match key {
+                "id" => {
+                    head.id = w.value()?;
+                    return Ok(());
+                }
+                "name" => {
+                    head.name = w.value()?;
+                    return Ok(());
+                }
+                "active" => {
+                    head.active = w.value()?;
+                    return Ok(());
+                }
+                "registered_time" => {
+                    head.registered_time = w.value()?;
+                    return Ok(());
+                }
+                "framework_info" => {
+                    head.framework_info = w.value()?;
+                    return Ok(());
+                }
+                "offers" => {
+                    return match decided {
+                        Some(true) => {
+                            offers = w.value::<Option<Vec<OfferDoc>>>()?.unwrap_or_default();
+                            Ok(())
+                        }
+                        Some(false) => Ok(w.sc.skip_value()?),
+                        None => {
+                            let mut text = Vec::new();
+                            let pos = w.sc.capture_into(&mut text)?;
+                            held_offers = Some((text, pos));
+                            Ok(())
+                        }
+                    }
+                }
+                "tasks" => TaskList::Tasks,
+                "unreachable_tasks" => TaskList::Unreachable,
+                "completed_tasks" => TaskList::Completed,
+                _ => return Ok(w.sc.skip_value()?),
+            };
+            match decided {
+                Some(true) => w.list(|w| {
+                    let t: TaskDoc = w.value()?;
+                    tasks.push((list, t));
+                    Ok(())
+                }),
+                Some(false) => Ok(w.sc.skip_value()?),
+                None => {
+                    let mut text = Vec::new();
+                    let pos = w.sc.capture_into(&mut text)?;
+                    held.push((list, text, pos));
+                    Ok(())
+                }
+            }
+        })?;
+        if registered {
+            self.collected.registered += 1;
+        }
+        if !self.selects(&head) {
+            if let Some(id) = head.id() {
+                self.collected.others.insert(id.to_string());
+            }
+            return Ok(());
+        }
+        for (list, text, pos) in held {
+            let docs: Option<Vec<TaskDoc>> =
+                serde_json::from_slice(&text).map_err(|e| bad(self.source, &e, pos))?;
+            tasks.extend(docs.unwrap_or_default().into_iter().map(|t| (list, t)));
+        }
+        if let Some((text, pos)) = held_offers {
+            let docs: Option<Vec<OfferDoc>> =
+                serde_json::from_slice(&text).map_err(|e| bad(self.source, &e, pos))?;
+            offers = docs.unwrap_or_default();
+        }
+        self.collected.candidates.push(Candidate {
+            registered,
+            v1,
+            head,
+            tasks,
+            offers,
+        });
+        Ok(())
+    }
+
+    /// A task listed outside its framework: read when its framework may be
+    /// ours, dropped when it is not, kept as text when its framework has
+    /// not been met yet.
+    fn loose_task(&mut self, list: LooseList) -> Result<(), Failure> {
+        let start = self.sc.capture_into(&mut self.copy)?;
+        let head: LooseTaskHead =
+            serde_json::from_slice(&self.copy).map_err(|e| bad(self.source, &e, start))?;
+        let Some(fid) = head.framework_id.map(|f| f.0.into_owned()) else {
+            return Ok(());
+        };
+        let c = &mut self.collected;
+        let wanted = match &self.selector.id {
+            Some(id) => *id == fid,
+            None => !c.others.contains(&fid),
+        };
+        if !wanted {
+            return Ok(());
+        }
+        if c.candidates
+            .iter()
+            .any(|k| k.head.id() == Some(fid.as_str()))
+        {
+            let doc: TaskDoc =
+                serde_json::from_slice(&self.copy).map_err(|e| bad(self.source, &e, start))?;
+            c.loose.push((list, fid, doc));
+        } else {
+            c.pending_loose.push((list, fid, self.copy.clone(), start));
+        }
+        Ok(())
+    }
+}
+
+impl Collected {
+    fn finish(self, source: &str) -> Result<LiveCluster, LiveError> {
+        let Collected {
             pid,
             leader,
             version,
-            slaves,
-            frameworks,
-            completed_frameworks,
-            orphan_tasks,
-            get_state,
-        } = doc;
-        let (mut agents_doc, mut registered, mut completed, mut loose) = (
-            slaves.unwrap_or_default(),
-            frameworks.unwrap_or_default(),
-            completed_frameworks.unwrap_or_default(),
-            orphan_tasks.unwrap_or_default(),
-        );
-        if let Some(gs) = get_state {
-            if let Some(a) = gs.get_agents.and_then(|a| a.agents) {
-                agents_doc.extend(a);
-            }
-            if let Some(f) = gs.get_frameworks {
-                registered.extend(f.frameworks.unwrap_or_default());
-                completed.extend(f.completed_frameworks.unwrap_or_default());
-            }
-            if let Some(t) = gs.get_tasks {
-                for list in [
-                    t.tasks,
-                    t.unreachable_tasks,
-                    t.completed_tasks,
-                    t.orphan_tasks,
-                ] {
-                    loose.extend(list.unwrap_or_default());
-                }
-            }
-        }
-
+            agents,
+            v1_agents,
+            registered,
+            mut candidates,
+            others: _,
+            mut loose,
+            pending_loose,
+        } = self;
         if let (Some(pid), Some(leader)) = (&pid, &leader) {
             if pid != leader {
                 return Err(LiveError::NotLeader {
@@ -413,23 +691,17 @@ impl Reader<'_> {
                 });
             }
         }
-        if pid.is_some() && leader.is_none() && agents_doc.is_empty() && registered.is_empty() {
+        let agent_count = agents.len() + v1_agents.len();
+        if pid.is_some() && leader.is_none() && agent_count == 0 && registered == 0 {
             return Err(LiveError::NoLeader {
-                origin: self.source.to_string(),
+                origin: source.to_string(),
             });
         }
 
-        let mut candidates = Vec::new();
-        for (list, is_registered) in [(&registered, true), (&completed, false)] {
-            for raw in list.iter() {
-                candidates.push(Candidate {
-                    raw,
-                    registered: is_registered,
-                    head: self.parse_raw::<FrameworkHead>(raw)?,
-                });
-            }
-        }
-        let ours = self.choose(candidates);
+        // Registered before torn down, the old endpoints' lists before v1's
+        // (the order only matters between exact equals).
+        candidates.sort_by_key(|c| (!c.registered, c.v1));
+        let ours = choose(candidates);
 
         let mut our_offers: BTreeMap<String, Resources> = BTreeMap::new();
         let framework = match ours {
@@ -438,23 +710,29 @@ impl Reader<'_> {
                 let id = c.head.id().unwrap_or_default().to_string();
                 let name = c.head.name().unwrap_or_default().to_string();
                 let active = c.registered && c.head.active.unwrap_or(true);
-                let full: FrameworkDoc = self.parse_raw(c.raw)?;
-                for offer in full.offers.unwrap_or_default() {
+                for offer in c.offers {
                     if let (Some(agent), Some(res)) = (offer.slave_id, offer.resources) {
                         let entry = our_offers.entry(agent.0).or_default();
                         *entry = add(entry, &res.total());
                     }
                 }
-                let mut docs: Vec<TaskDoc> = Vec::new();
-                for list in [full.tasks, full.unreachable_tasks, full.completed_tasks] {
-                    docs.extend(list.unwrap_or_default());
-                }
-                for raw in &loose {
-                    let head: LooseTaskHead = self.parse_raw(raw)?;
-                    if head.framework_id.is_some_and(|f| f.0 == id) {
-                        docs.push(self.parse_raw(raw)?);
+                let mut own = c.tasks;
+                own.sort_by_key(|(list, _)| *list);
+                let mut docs: Vec<TaskDoc> = own.into_iter().map(|(_, t)| t).collect();
+                for (list, fid, text, pos) in pending_loose {
+                    if fid == id {
+                        let doc: TaskDoc =
+                            serde_json::from_slice(&text).map_err(|e| bad(source, &e, pos))?;
+                        loose.push((list, fid, doc));
                     }
                 }
+                loose.sort_by_key(|(list, _, _)| *list);
+                docs.extend(
+                    loose
+                        .into_iter()
+                        .filter(|(_, fid, _)| *fid == id)
+                        .map(|(_, _, t)| t),
+                );
                 Some(LiveFramework {
                     id,
                     name,
@@ -464,39 +742,46 @@ impl Reader<'_> {
             }
         };
 
-        let mut agents: Vec<Agent> = agents_doc
+        let mut agents: Vec<Agent> = agents
             .into_iter()
-            .filter_map(|a| agent_of(a, &self.selector.role, &our_offers))
+            .chain(v1_agents)
+            .map(|p| {
+                let offered = match our_offers.get(&p.agent.id) {
+                    Some(ours) => subtract(&p.offered, ours),
+                    None => p.offered,
+                };
+                Agent {
+                    free: subtract(&p.unused, &offered),
+                    ..p.agent
+                }
+            })
             .collect();
         agents.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(LiveCluster {
-            source: self.source.to_string(),
+            source: source.to_string(),
             version,
             agents,
             framework,
         })
     }
+}
 
-    fn choose<'a>(&self, candidates: Vec<Candidate<'a>>) -> Option<Candidate<'a>> {
-        let matching = candidates.into_iter().filter(|c| match &self.selector.id {
-            Some(id) => c.head.id() == Some(id.as_str()),
-            None => c.head.name() == Some(self.selector.name.as_str()),
-        });
-        matching.max_by(|a, b| {
-            let key = |c: &Candidate| {
-                (
-                    c.registered,
-                    c.registered && c.head.active.unwrap_or(true),
-                    c.head.registered_time.map_or(f64::NEG_INFINITY, |t| t.0),
-                )
-            };
-            let (ka, kb) = (key(a), key(b));
-            ka.0.cmp(&kb.0)
-                .then(ka.1.cmp(&kb.1))
-                .then(ka.2.total_cmp(&kb.2))
-                .then_with(|| a.head.id().cmp(&b.head.id()))
-        })
-    }
+/// The best of the frameworks the selector matched (see the module doc).
+fn choose(candidates: Vec<Candidate>) -> Option<Candidate> {
+    candidates.into_iter().max_by(|a, b| {
+        let key = |c: &Candidate| {
+            (
+                c.registered,
+                c.registered && c.head.active.unwrap_or(true),
+                c.head.registered_time.map_or(f64::NEG_INFINITY, |t| t.0),
+            )
+        };
+        let (ka, kb) = (key(a), key(b));
+        ka.0.cmp(&kb.0)
+            .then(ka.1.cmp(&kb.1))
+            .then(ka.2.total_cmp(&kb.2))
+            .then_with(|| a.head.id().cmp(&b.head.id()))
+    })
 }
 
 /// The host of a libprocess PID such as `slave(1)@10.0.0.11:5051`.
@@ -506,7 +791,7 @@ fn pid_host(pid: &str) -> Option<&str> {
     Some(host.trim_start_matches('[').trim_end_matches(']')).filter(|h| !h.is_empty())
 }
 
-fn agent_of(a: AgentDoc, role: &str, our_offers: &BTreeMap<String, Resources>) -> Option<Agent> {
+fn agent_of(a: AgentDoc, role: &str) -> Option<PartialAgent> {
     let info = a.agent_info;
     let (info_id, info_host, info_attrs, info_res) = match info {
         Some(i) => (i.id, i.hostname, i.attributes, i.resources),
@@ -546,18 +831,19 @@ fn agent_of(a: AgentDoc, role: &str, our_offers: &BTreeMap<String, Resources>) -
             .unwrap_or_default()
     };
     let used = attributed(a.used_resources_full, a.used_resources);
-    let mut offered = attributed(a.offered_resources_full, a.offered_resources);
-    if let Some(ours) = our_offers.get(&id) {
-        offered = subtract(&offered, ours);
-    }
-    let free = subtract(&subtract(&usable, &used), &offered);
-    Some(Agent {
-        id,
-        hostname,
-        active: a.active.unwrap_or(true) && !a.deactivated.unwrap_or(false),
-        attributes: a.attributes.or(info_attrs).map(|x| x.0).unwrap_or_default(),
-        total,
-        free,
+    let offered = attributed(a.offered_resources_full, a.offered_resources);
+    Some(PartialAgent {
+        agent: Agent {
+            id,
+            hostname,
+            active: a.active.unwrap_or(true) && !a.deactivated.unwrap_or(false),
+            attributes: a.attributes.or(info_attrs).map(|x| x.0).unwrap_or_default(),
+            total,
+            // Set once our own offers are known.
+            free: Resources::default(),
+        },
+        unused: subtract(&usable, &used),
+        offered,
     })
 }
 

@@ -9,9 +9,10 @@
 //! most [`MAX_HOPS`] times in all. A client that follows redirects itself
 //! is fine too.
 
-use super::document::parse_state;
+use super::document::{read_state, read_state_parts};
 use super::error::{body_start, LiveError, OFFLINE_HINT};
 use super::{FrameworkSelector, LiveCluster};
+use futures_util::StreamExt;
 use reqwest::header::LOCATION;
 use reqwest::{StatusCode, Url};
 use std::path::Path;
@@ -32,18 +33,20 @@ pub fn leader_url(pid: &str, scheme: &str) -> Option<String> {
     Some(format!("{scheme}://{host}:{port}"))
 }
 
-/// Reads a saved state document; errors name the path (and line and
-/// column for bad JSON).
+/// Reads a saved state document as a stream (a document of a big cluster
+/// is never held in memory); errors name the path (and line and column
+/// for bad JSON).
 pub fn read_state_file(
     path: &Path,
     selector: &FrameworkSelector,
 ) -> Result<LiveCluster, LiveError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| LiveError::ReadFile {
+    let io_error = |e: std::io::Error| LiveError::ReadFile {
         path: shown.clone(),
         cause: e.to_string(),
-    })?;
-    parse_state(&bytes, selector, &shown)
+    };
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    read_state(file, selector, &shown, &io_error)
 }
 
 /// Reads the live cluster from the first of `base_urls` that answers with
@@ -112,10 +115,13 @@ async fn fetch_from(
     selector: &FrameworkSelector,
 ) -> Result<LiveCluster, LiveError> {
     let mut base = normalise(base)?;
+    if let Some(cluster) = fetch_narrow(&base, client, selector).await {
+        return Ok(cluster);
+    }
     let mut hops = 0;
     loop {
-        let (url, body) = fetch_document(&base, client, &mut hops).await?;
-        match parse_state(&body, selector, &redact(url.as_str())) {
+        let (url, resp) = fetch_document(&base, client, &mut hops).await?;
+        match stream_state(vec![resp], selector, redact(url.as_str())).await {
             Err(LiveError::NotLeader { leader }) => {
                 let scheme = url.scheme().to_string();
                 let Some(next) = leader_url(&leader, &scheme) else {
@@ -136,83 +142,208 @@ async fn fetch_from(
     }
 }
 
+/// Reads the answers' bodies as they arrive, one after the other, into
+/// one cluster: the chunks go through small bounded channels to the
+/// scanner on a blocking thread, so documents of any size need only a few
+/// chunks of memory.
+async fn stream_state(
+    resps: Vec<reqwest::Response>,
+    selector: &FrameworkSelector,
+    source: String,
+) -> Result<LiveCluster, LiveError> {
+    let mut senders = Vec::new();
+    let mut readers = Vec::new();
+    for _ in &resps {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, String>>(8);
+        senders.push(tx);
+        readers.push(ChannelReader {
+            rx,
+            chunk: bytes::Bytes::new(),
+        });
+    }
+    let selector = selector.clone();
+    let shown = source.clone();
+    let parser = tokio::task::spawn_blocking(move || {
+        let io_error = |e: std::io::Error| LiveError::Connect {
+            url: shown.clone(),
+            cause: format!("reading the answer failed: {e}"),
+        };
+        read_state_parts(readers, &selector, &shown, &io_error)
+    });
+    'bodies: for (resp, tx) in resps.into_iter().zip(senders) {
+        let mut body = resp.bytes_stream();
+        while let Some(chunk) = body.next().await {
+            let item = chunk.map_err(|e| root_cause(&e));
+            let failed = item.is_err();
+            // A closed channel means the parser stopped early (bad
+            // document): its error is the one to report.
+            if tx.send(item).await.is_err() || failed {
+                break 'bodies;
+            }
+        }
+    }
+    match parser.await {
+        Ok(result) => result,
+        Err(e) => Err(LiveError::Connect {
+            url: source,
+            cause: format!("reading the answer failed: {e}"),
+        }),
+    }
+}
+
+/// The body chunks as a `Read` for the scanner.
+struct ChannelReader {
+    rx: tokio::sync::mpsc::Receiver<Result<bytes::Bytes, String>>,
+    chunk: bytes::Bytes,
+}
+
+impl std::io::Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.chunk.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(c)) => self.chunk = c,
+                Some(Err(e)) => return Err(std::io::Error::other(e)),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk[..n]);
+        bytes::Buf::advance(&mut self.chunk, n);
+        Ok(n)
+    }
+}
+
 /// The first state path under `base` that exists, with its final URL.
 async fn fetch_document(
     base: &str,
     client: &reqwest::Client,
     hops: &mut usize,
-) -> Result<(Url, Vec<u8>), LiveError> {
+) -> Result<(Url, reqwest::Response), LiveError> {
     for path in PATHS {
         let start = format!("{base}{path}");
-        let mut url = Url::parse(&start).map_err(|e| LiveError::BadUrl {
+        let url = Url::parse(&start).map_err(|e| LiveError::BadUrl {
             url: redact(&start),
             cause: e.to_string(),
         })?;
-        loop {
-            let resp = client
-                .get(url.clone())
-                .header(reqwest::header::ACCEPT, "application/json")
-                .send()
-                .await
-                .map_err(|e| LiveError::Connect {
-                    url: redact(url.as_str()),
-                    cause: root_cause(&e),
-                })?;
-            // The client may have followed redirects itself.
-            let final_url = resp.url().clone();
-            let status = resp.status();
-            if status.is_redirection() {
-                let location = resp
-                    .headers()
-                    .get(LOCATION)
-                    .and_then(|l| l.to_str().ok())
-                    .map(str::to_string);
-                let Some(location) = location else {
-                    return Err(LiveError::Status {
-                        url: redact(final_url.as_str()),
-                        status: status.as_u16(),
-                        detail: " without a Location header".to_string(),
-                    });
-                };
-                // `Url::join` resolves `//host:port/path` against our scheme.
-                let next = final_url.join(&location).map_err(|e| LiveError::BadUrl {
-                    url: redact(&location),
-                    cause: e.to_string(),
-                })?;
-                *hops += 1;
-                if *hops > MAX_HOPS {
-                    return Err(LiveError::TooManyHops {
-                        url: redact(&start),
-                        hops: MAX_HOPS,
-                        last: redact(next.as_str()),
-                    });
-                }
-                url = next;
-                continue;
+        if let Some(found) = get_url(url, client, hops).await? {
+            return Ok(found);
+        }
+    }
+    Err(LiveError::NoEndpoint { base: redact(base) })
+}
+
+/// GET `url`, following redirects (counted in `hops`); None on 404, an
+/// error for any other failure.
+async fn get_url(
+    mut url: Url,
+    client: &reqwest::Client,
+    hops: &mut usize,
+) -> Result<Option<(Url, reqwest::Response)>, LiveError> {
+    let start = url.to_string();
+    loop {
+        let resp = client
+            .get(url.clone())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| LiveError::Connect {
+                url: redact(url.as_str()),
+                cause: root_cause(&e),
+            })?;
+        // The client may have followed redirects itself.
+        let final_url = resp.url().clone();
+        let status = resp.status();
+        if status.is_redirection() {
+            let location = resp
+                .headers()
+                .get(LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .map(str::to_string);
+            let Some(location) = location else {
+                return Err(LiveError::Status {
+                    url: redact(final_url.as_str()),
+                    status: status.as_u16(),
+                    detail: " without a Location header".to_string(),
+                });
+            };
+            // `Url::join` resolves `//host:port/path` against our scheme.
+            let next = final_url.join(&location).map_err(|e| LiveError::BadUrl {
+                url: redact(&location),
+                cause: e.to_string(),
+            })?;
+            *hops += 1;
+            if *hops > MAX_HOPS {
+                return Err(LiveError::TooManyHops {
+                    url: redact(&start),
+                    hops: MAX_HOPS,
+                    last: redact(next.as_str()),
+                });
             }
-            if status == StatusCode::NOT_FOUND {
-                break;
-            }
+            url = next;
+            continue;
+        }
+        if status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
             let body = resp.bytes().await.map_err(|e| LiveError::Connect {
                 url: redact(final_url.as_str()),
                 cause: format!("reading the answer failed: {}", root_cause(&e)),
             })?;
-            if !status.is_success() {
-                let start = body_start(&body);
-                return Err(LiveError::Status {
-                    url: redact(final_url.as_str()),
-                    status: status.as_u16(),
-                    detail: if start.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({start})")
-                    },
-                });
-            }
-            return Ok((final_url, body.to_vec()));
+            let start = body_start(&body);
+            return Err(LiveError::Status {
+                url: redact(final_url.as_str()),
+                status: status.as_u16(),
+                detail: if start.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({start})")
+                },
+            });
         }
+        return Ok(Some((final_url, resp)));
     }
-    Err(LiveError::NoEndpoint { base: redact(base) })
+}
+
+/// The narrower endpoints, when the master has them and our framework ID
+/// is known: `/master/slaves` (agents only) and
+/// `/master/frameworks?framework_id=ID` (our framework only) instead of
+/// the whole state, which on a big cluster is mostly other frameworks'
+/// tasks. Only masters from 1.4 on are asked: they filter by framework ID
+/// and redirect to the leader from these endpoints too (an older
+/// non-leading master could answer them with empty lists, which must never
+/// be planned from). None, for the whole state instead, on any failure.
+async fn fetch_narrow(
+    base: &str,
+    client: &reqwest::Client,
+    selector: &FrameworkSelector,
+) -> Option<LiveCluster> {
+    let id = selector.id.as_ref()?;
+    let mut hops = 0;
+    let version_url = Url::parse(&format!("{base}/version")).ok()?;
+    let (_, resp) = get_url(version_url, client, &mut hops).await.ok()??;
+    let version: serde_json::Value = resp.json().await.ok()?;
+    let mut parts = version.get("version")?.as_str()?.split('.');
+    let major: u32 = parts.next()?.parse().ok()?;
+    let minor: u32 = parts.next()?.parse().ok()?;
+    if (major, minor) < (1, 4) {
+        return None;
+    }
+    let agents_url = Url::parse(&format!("{base}/master/slaves")).ok()?;
+    let (agents_at, agents) = get_url(agents_url, client, &mut hops).await.ok()??;
+    let mut frameworks_url = Url::parse(&format!("{base}/master/frameworks")).ok()?;
+    frameworks_url
+        .query_pairs_mut()
+        .append_pair("framework_id", id);
+    let (frameworks_at, frameworks) = get_url(frameworks_url, client, &mut hops).await.ok()??;
+    let source = format!(
+        "{} and {}",
+        redact(agents_at.as_str()),
+        redact(frameworks_at.as_str())
+    );
+    stream_state(vec![agents, frameworks], selector, source)
+        .await
+        .ok()
 }
 
 /// A URL fit for messages: a password in it (`http://user:secret@host`)

@@ -7,7 +7,9 @@
 //! - `document`: a state document (any version, or a v1 `GET_STATE`
 //!   answer) into a [`LiveCluster`]; says how our framework is chosen and
 //!   how free resources are counted;
-//! - `fetch`: getting the document from the leading master or a file;
+//! - `fetch`: getting the document from the leading master (the narrower
+//!   endpoints when they do) or a file, as a stream;
+//! - `scan`: a forward-only JSON scanner that skips what is not needed;
 //! - `resources`, `values`: the many spellings of resources, IDs, numbers,
 //!   times, labels and attributes;
 //! - `error`: [`LiveError`], one line with the cause and a hint.
@@ -17,9 +19,10 @@ mod error;
 mod fetch;
 mod resources;
 pub mod sandbox;
+mod scan;
 mod values;
 
-pub use document::parse_state;
+pub use document::{parse_state, read_state, read_state_parts};
 pub use error::LiveError;
 pub use fetch::{fetch_state, leader_url, read_state_file, MAX_HOPS};
 

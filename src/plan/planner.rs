@@ -13,7 +13,7 @@ use crate::desired::secrets::{is_secret_key, SecretHasher};
 use crate::desired::{Desired, WorkerCount};
 use crate::live::LiveCluster;
 use crate::state::State;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
@@ -636,11 +636,16 @@ impl<'a> Planner<'a> {
             .filter(|c| c.workers == 0)
             .cloned()
             .collect();
-        let had_worker = |host: &str| {
-            worker_slots
-                .iter()
-                .any(|(a, _)| *a == Address::Worker(host.to_string()))
-        };
+        // A set, not a scan of the slots per comparison: the sort stays
+        // O(agents log agents) with thousands of existing workers.
+        let worker_hosts: HashSet<&str> = worker_slots
+            .iter()
+            .filter_map(|(a, _)| match a {
+                Address::Worker(host) => Some(host.as_str()),
+                _ => None,
+            })
+            .collect();
+        let had_worker = |host: &str| worker_hosts.contains(host);
         candidates.sort_by(|a, b| {
             had_worker(&b.agent.hostname)
                 .cmp(&had_worker(&a.agent.hostname))

@@ -18,6 +18,7 @@ mod allocator;
 pub mod app;
 pub mod cluster;
 pub mod faults;
+pub mod gen;
 pub mod launch;
 pub mod lifecycle;
 pub mod model;

@@ -1,0 +1,560 @@
+//! Scale benchmark: `cargo bench --bench scale` (release build).
+//!
+//! Prints, for each target of the scale issue, the measured figure, the
+//! baseline measured in the same run, and their ratio (see BENCHMARKS.md):
+//! 1. `plan --mesos-state` on a generated 10,000-agent, 100,000-task
+//!    document, against a bare `serde_json` parse of the same bytes into
+//!    `IgnoredAny` (and Python's `json.load` as a second baseline);
+//! 2. the peak memory (max RSS) of that plan;
+//! 3. which endpoint a plan over HTTP used;
+//! 4. `apply` of one master and 1,000 workers on the emulator, against the
+//!    ideal (master start + one allocation interval + worker start), with
+//!    every scheduler call counted by a proxy in front of the emulator;
+//! 5. the emulator's OFFERS for 1,000 agents in one allocation cycle, and
+//!    the generated document served over HTTP to a plan without
+//!    exhausting memory.
+//!
+//! Sizes and repetitions come from the environment: `SCALE_AGENTS`
+//! (10000), `SCALE_TASKS` (100000), `SCALE_WORKERS` (1000), `SCALE_RUNS`
+//! (3, the best run counts), `SCALE_SEED` (1). It exits with status 1 when
+//! a target is missed.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use futures_util::StreamExt;
+use mesos_api::recordio::Decoder;
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_alluxio-mesos");
+const MIB: f64 = 1024.0 * 1024.0;
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Wall time, peak RSS (bytes) and success of one child process.
+struct ChildRun {
+    wall: Duration,
+    max_rss: u64,
+    ok: bool,
+}
+
+/// Runs a child and reads its own peak RSS from wait4 (not the maximum
+/// of all children, which getrusage(RUSAGE_CHILDREN) would give).
+fn run_child(cmd: &mut Command) -> ChildRun {
+    let start = Instant::now();
+    let child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let mut status = 0;
+    // SAFETY: plain FFI call on a zeroed POD struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    assert_eq!(r, pid, "wait4 failed: {}", std::io::Error::last_os_error());
+    drop(child);
+    ChildRun {
+        wall,
+        max_rss: usage.ru_maxrss as u64 * 1024,
+        ok: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+    }
+}
+
+fn best(runs: &[ChildRun]) -> (Duration, u64, bool) {
+    (
+        runs.iter().map(|r| r.wall).min().unwrap_or_default(),
+        runs.iter().map(|r| r.max_rss).max().unwrap_or(0),
+        runs.iter().all(|r| r.ok),
+    )
+}
+
+/// A deployment directory (the fixtures' deployment) pointing at `master`.
+fn deployment(dir: &Path, master: Option<&str>) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/deployments/alluxio");
+    fs::create_dir_all(dir).unwrap();
+    let mut toml = fs::read_to_string(src.join("alluxio-mesos.toml")).unwrap();
+    if let Some(m) = master {
+        toml = toml.replace("[mesos]\n", &format!("[mesos]\nmaster = \"{m}\"\n"));
+    }
+    fs::write(dir.join("alluxio-mesos.toml"), toml).unwrap();
+    fs::copy(
+        src.join("alluxio-site.properties"),
+        dir.join("alluxio-site.properties"),
+    )
+    .unwrap();
+    dir.join("alluxio-mesos.toml")
+}
+
+struct Report {
+    lines: Vec<String>,
+    missed: Vec<String>,
+}
+
+impl Report {
+    fn line(&mut self, s: String) {
+        println!("{s}");
+        self.lines.push(s);
+    }
+    fn check(&mut self, target: &str, ok: bool) -> &'static str {
+        if !ok {
+            self.missed.push(target.to_string());
+        }
+        if ok {
+            "OK"
+        } else {
+            "MISSED"
+        }
+    }
+}
+
+/// `scale floor FILE`: the baseline, in its own process so that the
+/// document's bytes never count towards the bench process's memory (which
+/// children spawned later would inherit in their max RSS). Prints the
+/// seconds of read + parse and of the parse alone.
+fn floor_child(file: &str) {
+    let t = Instant::now();
+    let bytes = fs::read(file).expect("document");
+    let p = Instant::now();
+    serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).expect("valid JSON");
+    println!(
+        "{} {}",
+        t.elapsed().as_secs_f64(),
+        p.elapsed().as_secs_f64()
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() == 3 && args[1] == "floor" {
+        return floor_child(&args[2]);
+    }
+    let agents = env_or("SCALE_AGENTS", 10_000) as usize;
+    let tasks = env_or("SCALE_TASKS", 100_000) as usize;
+    let workers = env_or("SCALE_WORKERS", 1_000) as usize;
+    let runs = env_or("SCALE_RUNS", 3).max(1) as usize;
+    let seed = env_or("SCALE_SEED", 1);
+    let tmp = tempfile::tempdir().expect("temporary directory");
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let mut report = Report {
+        lines: Vec::new(),
+        missed: Vec::new(),
+    };
+
+    // The document.
+    let doc = tmp.path().join("state.json");
+    let t = Instant::now();
+    {
+        let mut w = BufWriter::with_capacity(1 << 20, fs::File::create(&doc).unwrap());
+        mesos_sim::gen::write_state(&mut w, agents, tasks, 40, 0, seed).unwrap();
+        w.flush().unwrap();
+    }
+    let size = fs::metadata(&doc).unwrap().len();
+    println!(
+        "generated {} agents, {} tasks of 40 other frameworks: {:.1} MB ({:.2}s); {} runs each, best counts",
+        agents,
+        tasks,
+        size as f64 / 1e6,
+        t.elapsed().as_secs_f64(),
+        runs
+    );
+
+    // Target 1: the floor, read and parse into IgnoredAny, in this process.
+    let mut floor = Duration::MAX;
+    let mut parse_only = Duration::MAX;
+    let me = std::env::current_exe().expect("own path");
+    for _ in 0..runs {
+        let out = Command::new(&me)
+            .arg("floor")
+            .arg(&doc)
+            .output()
+            .expect("baseline runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut f = text
+            .split_whitespace()
+            .map(|x| Duration::from_secs_f64(x.parse().expect("seconds")));
+        floor = floor.min(f.next().expect("read + parse"));
+        parse_only = parse_only.min(f.next().expect("parse"));
+    }
+    let dep = deployment(&tmp.path().join("offline"), None);
+    let plan_runs: Vec<ChildRun> = (0..runs)
+        .map(|_| {
+            run_child(
+                Command::new(BIN)
+                    .args(["--no-color", "plan", "-c"])
+                    .arg(&dep)
+                    .arg("--mesos-state")
+                    .arg(&doc)
+                    .stdout(Stdio::null()),
+            )
+        })
+        .collect();
+    let (plan_wall, plan_rss, plan_ok) = best(&plan_runs);
+    assert!(plan_ok, "plan failed");
+    let ratio = plan_wall.as_secs_f64() / floor.as_secs_f64();
+    let verdict = report.check("1", ratio <= 1.3);
+    report.line(format!(
+        "target 1  plan wall time        {:>8.3} s   baseline serde_json IgnoredAny (read + parse) {:.3} s (parse alone {:.3} s)   ratio {:.2} (limit 1.30)  {verdict}",
+        plan_wall.as_secs_f64(),
+        floor.as_secs_f64(),
+        parse_only.as_secs_f64(),
+        ratio
+    ));
+    let py: Vec<ChildRun> = (0..runs)
+        .map(|_| {
+            run_child(
+                Command::new("python3")
+                    .args(["-c", "import json,sys; json.load(open(sys.argv[1], 'rb'))"])
+                    .arg(&doc),
+            )
+        })
+        .collect();
+    let (py_wall, py_rss, py_ok) = best(&py);
+    if py_ok {
+        report.line(format!(
+            "          python3 json.load     {:>8.3} s   (second baseline: plan takes {:.2} of it; peak memory {:.0} MiB)",
+            py_wall.as_secs_f64(),
+            plan_wall.as_secs_f64() / py_wall.as_secs_f64(),
+            py_rss as f64 / MIB
+        ));
+    } else {
+        report.line(
+            "          python3 json.load     not measured (python3 failed or is missing)".into(),
+        );
+    }
+
+    // Target 2: peak memory of the same plan.
+    let limit = 64.0 * MIB;
+    let verdict = report.check("2", (plan_rss as f64) <= limit);
+    report.line(format!(
+        "target 2  plan peak memory      {:>8.1} MiB baseline limit 64 MiB (document {:.0} MiB)   ratio {:.2}  {verdict}",
+        plan_rss as f64 / MIB,
+        size as f64 / MIB,
+        plan_rss as f64 / limit
+    ));
+
+    // Targets 3 and 5b: the document served over HTTP, read by a plan.
+    let server = rt.block_on(serve_file(doc.clone()));
+    let url = format!("http://{server}");
+    let dep_http = deployment(&tmp.path().join("http"), Some(&url));
+    let http_runs: Vec<ChildRun> = (0..runs.min(2))
+        .map(|_| {
+            run_child(
+                Command::new(BIN)
+                    .args(["--no-color", "-v", "plan", "-c"])
+                    .arg(&dep_http)
+                    .stdout(Stdio::null())
+                    .stderr(fs::File::create(tmp.path().join("http.err")).unwrap()),
+            )
+        })
+        .collect();
+    let (http_wall, http_rss, http_ok) = best(&http_runs);
+    let verbose = fs::read_to_string(tmp.path().join("http.err")).unwrap_or_default();
+    let used = verbose
+        .lines()
+        .find(|l| l.starts_with("Read the live state from"))
+        .unwrap_or("(no verbose line)")
+        .to_string();
+
+    // Targets 4 and 5a: apply on the emulator, through a counting proxy.
+    let alloc = Duration::from_millis(env_or("SCALE_ALLOCATION_MS", 1000));
+    let delay = Duration::from_millis(env_or("SCALE_TASK_START_MS", 500));
+    let mut best_apply: Option<(Duration, Counts)> = None;
+    let mut narrow_line = String::new();
+    for _ in 0..runs.min(2) {
+        let (wall, counts, line) = rt.block_on(apply_once(tmp.path(), workers, seed, alloc, delay));
+        narrow_line = line;
+        if best_apply.as_ref().is_none_or(|(w, _)| wall < *w) {
+            best_apply = Some((wall, counts));
+        }
+    }
+    let (apply_wall, counts) = best_apply.expect("one apply run");
+    let ideal = delay * 2 + alloc + delay * 2;
+    let ratio = apply_wall.as_secs_f64() / ideal.as_secs_f64();
+    let accepts = counts.calls.get("ACCEPT").copied().unwrap_or(0);
+    let acks = counts.calls.get("ACKNOWLEDGE").copied().unwrap_or(0);
+    let other: u64 = counts
+        .calls
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "ACCEPT" | "ACKNOWLEDGE"))
+        .map(|(_, v)| v)
+        .sum();
+    let tasks_launched = workers as u64 + 1;
+    let one_accept_per_offer = accepts == tasks_launched
+        && counts.accepted_offers == accepts
+        && counts.distinct_offers == accepts;
+    // Two updates (STARTING, RUNNING) per task are acknowledged; a few
+    // session calls (SUBSCRIBE, RECONCILE, REVIVE, DECLINE, SUPPRESS).
+    let bounded = acks <= 2 * tasks_launched && other <= 10;
+    let verdict = report.check(
+        "4",
+        counts.ok && ratio <= 1.5 && one_accept_per_offer && bounded,
+    );
+    report.line(format!(
+        "target 4  apply 1 master + {workers} workers {:>6.2} s   ideal {:.2} s (master start {:.1} + allocation {:.1} + worker start {:.1})   ratio {:.2} (limit 1.50)  {verdict}",
+        apply_wall.as_secs_f64(),
+        ideal.as_secs_f64(),
+        (delay * 2).as_secs_f64(),
+        alloc.as_secs_f64(),
+        (delay * 2).as_secs_f64(),
+        ratio
+    ));
+    report.line(format!(
+        "          calls: {}; ACCEPTs {accepts} for {tasks_launched} tasks, each on one offer ({} distinct offers); other than ACCEPT/ACKNOWLEDGE: {other} (limit 10)",
+        counts
+            .calls
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        counts.distinct_offers
+    ));
+    // Target 3: the plan after that apply knows the framework ID and asks
+    // the emulator's narrower endpoints; the first plan over HTTP above,
+    // without an ID, had to read the whole state.
+    let narrow = narrow_line.contains("/master/slaves and ")
+        && narrow_line.contains("/master/frameworks?framework_id=");
+    let whole = used.ends_with("/master/state");
+    let verdict = report.check("3", http_ok && narrow && whole);
+    report.line(format!(
+        "target 3  endpoint used, framework ID known (emulator): {narrow_line:?}"
+    ));
+    report.line(format!(
+        "          endpoint used, no framework ID yet (file server, fallback): {used:?}  {verdict}"
+    ));
+    let cycle_max = counts.offer_events.iter().copied().max().unwrap_or(0);
+    let verdict = report.check(
+        "5",
+        cycle_max >= workers && http_ok && (http_rss as f64) <= limit,
+    );
+    report.line(format!(
+        "target 5  emulator: {cycle_max} of {workers} agents offered in one OFFERS event; the {:.0} MiB document served over HTTP, plan {:.3} s, peak memory {:.1} MiB (limit 64)  {verdict}",
+        size as f64 / MIB,
+        http_wall.as_secs_f64(),
+        http_rss as f64 / MIB
+    ));
+
+    drop(rt);
+    drop(tmp);
+    if report.missed.is_empty() {
+        println!("all targets met");
+    } else {
+        println!("missed targets: {}", report.missed.join(", "));
+        std::process::exit(1);
+    }
+}
+
+/// Serves `file` as `/master/state`, read in chunks (never whole).
+async fn serve_file(file: PathBuf) -> SocketAddr {
+    let app = axum::Router::new().route(
+        "/master/state",
+        axum::routing::get(move || {
+            let file = file.clone();
+            async move {
+                let f = tokio::fs::File::open(file).await.unwrap();
+                let stream = futures_util::stream::unfold(f, |mut f| async move {
+                    use tokio::io::AsyncReadExt;
+                    let mut buf = vec![0u8; 64 * 1024];
+                    match f.read(&mut buf).await {
+                        Ok(0) => None,
+                        Ok(n) => {
+                            buf.truncate(n);
+                            Some((Ok::<_, std::io::Error>(buf), f))
+                        }
+                        Err(e) => Some((Err(e), f)),
+                    }
+                });
+                Response::builder()
+                    .header("content-type", "application/json")
+                    .body(Body::from_stream(stream))
+                    .unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+/// What the proxy saw.
+#[derive(Default, Clone)]
+struct Counts {
+    calls: BTreeMap<String, u64>,
+    accepted_offers: u64,
+    distinct_offers: u64,
+    offer_ids: HashSet<String>,
+    /// Offers per OFFERS event.
+    offer_events: Vec<usize>,
+    ok: bool,
+}
+
+struct Proxy {
+    upstream: String,
+    client: reqwest::Client,
+    counts: Mutex<Counts>,
+}
+
+/// Forwards everything to the emulator, counting scheduler calls by type
+/// and the offers in every OFFERS event of the subscription stream.
+async fn forward(State(p): State<Arc<Proxy>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let mut subscribe = false;
+    if parts.method == Method::POST && parts.uri.path() == "/api/v1/scheduler" {
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+            let kind = v["type"].as_str().unwrap_or("?").to_string();
+            subscribe = kind == "SUBSCRIBE";
+            let mut c = p.counts.lock().unwrap();
+            if kind == "ACCEPT" {
+                for id in v["accept"]["offer_ids"].as_array().into_iter().flatten() {
+                    c.accepted_offers += 1;
+                    c.offer_ids
+                        .insert(id["value"].as_str().unwrap_or_default().to_string());
+                }
+                c.distinct_offers = c.offer_ids.len() as u64;
+            }
+            *c.calls.entry(kind).or_default() += 1;
+        }
+    }
+    let url = format!(
+        "{}{}",
+        p.upstream,
+        parts.uri.path_and_query().map_or("/", |x| x.as_str())
+    );
+    let mut rb = p
+        .client
+        .request(parts.method.clone(), url)
+        .body(bytes.to_vec());
+    for (k, v) in parts.headers.iter() {
+        if k != "host" && k != "content-length" {
+            rb = rb.header(k, v);
+        }
+    }
+    let resp = match rb.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            return Response::builder()
+                .status(StatusCode::BAD_GATEWAY)
+                .body(Body::from(e.to_string()))
+                .unwrap()
+        }
+    };
+    let mut out = Response::builder().status(resp.status());
+    for (k, v) in resp.headers() {
+        if k != "transfer-encoding" && k != "content-length" {
+            out = out.header(k, v);
+        }
+    }
+    let mut decoder = Decoder::new();
+    let proxy = p.clone();
+    let stream = resp.bytes_stream().map(move |chunk| {
+        if let (true, Ok(c)) = (subscribe, &chunk) {
+            for record in decoder.feed(c).unwrap_or_default() {
+                let Ok(v) = serde_json::from_slice::<serde_json::Value>(&record) else {
+                    continue;
+                };
+                if v["type"] == "OFFERS" {
+                    let n = v["offers"]["offers"].as_array().map_or(0, Vec::len);
+                    proxy.counts.lock().unwrap().offer_events.push(n);
+                }
+            }
+        }
+        chunk
+    });
+    out.body(Body::from_stream(stream)).unwrap()
+}
+
+/// One apply of a master and `workers` workers on a fresh emulator.
+async fn apply_once(
+    tmp: &Path,
+    workers: usize,
+    seed: u64,
+    alloc: Duration,
+    delay: Duration,
+) -> (Duration, Counts, String) {
+    let dir = tempfile::tempdir_in(tmp).unwrap();
+    let cluster_file = dir.path().join("cluster.toml");
+    {
+        let mut w = BufWriter::new(fs::File::create(&cluster_file).unwrap());
+        mesos_sim::gen::write_cluster(
+            &mut w,
+            workers,
+            seed,
+            &format!("{}ms", alloc.as_millis()),
+            &format!("{}ms", delay.as_millis()),
+        )
+        .unwrap();
+        w.flush().unwrap();
+    }
+    let cluster = mesos_sim::ClusterSpec::load(&cluster_file).expect("generated cluster file");
+    let sim = mesos_sim::Sim::start(cluster, "127.0.0.1:0".parse().unwrap(), None)
+        .await
+        .expect("emulator starts");
+    let proxy = Arc::new(Proxy {
+        upstream: sim.url().trim_end_matches('/').to_string(),
+        client: reqwest::Client::new(),
+        counts: Mutex::new(Counts::default()),
+    });
+    let app = axum::Router::new()
+        .fallback(forward)
+        .with_state(proxy.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let dep = deployment(&dir.path().join("dep"), Some(&format!("http://{addr}")));
+    let parallelism = workers.to_string();
+    let run = tokio::task::spawn_blocking(move || {
+        run_child(
+            Command::new(BIN)
+                .args(["--no-color", "apply", "--auto-approve", "--parallelism"])
+                .arg(parallelism)
+                .arg("-c")
+                .arg(&dep)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        )
+    })
+    .await
+    .unwrap();
+    // A plan now knows the framework ID from the state file.
+    let err = dir.path().join("plan.err");
+    let plan_dep = dir.path().join("dep/alluxio-mesos.toml");
+    let err_file = fs::File::create(&err).unwrap();
+    tokio::task::spawn_blocking(move || {
+        run_child(
+            Command::new(BIN)
+                .args(["--no-color", "-v", "plan", "-c"])
+                .arg(&plan_dep)
+                .stdout(Stdio::null())
+                .stderr(err_file),
+        )
+    })
+    .await
+    .unwrap();
+    let line = fs::read_to_string(&err)
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("Read the live state from"))
+        .unwrap_or("(no verbose line)")
+        .to_string();
+    server.abort();
+    sim.shutdown().await;
+    let mut counts = proxy.counts.lock().unwrap().clone();
+    counts.ok = run.ok;
+    (run.wall, counts, line)
+}

@@ -1,0 +1,316 @@
+//! Large, deterministic test inputs for benchmarks (used by `mesos-gen`
+//! and by the benchmarks): `/master/state` documents in the shape a Mesos
+//! 1.9 master writes (compact, `slaves`/`slave_id`, resources as maps,
+//! ports as a string) and emulator cluster files.
+//!
+//! The same arguments always give the same bytes: every choice comes from
+//! a small seeded generator (splitmix64), and documents are written as a
+//! stream, so their size is not limited by memory.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// splitmix64: tiny, fast and fully determined by its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn hex(&mut self, len: usize) -> String {
+        let mut s = String::with_capacity(len);
+        while s.len() < len {
+            let _ = write!(s, "{:016x}", self.next());
+        }
+        s.truncate(len);
+        s
+    }
+    fn uuid(&mut self) -> String {
+        let h = self.hex(32);
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        )
+    }
+}
+
+const PORTS: &str = "[31000-32000, 19998-19999, 29998-30000]";
+const BASE_TIME: f64 = 1_732_060_800.0;
+
+struct Agent {
+    id: String,
+    hostname: String,
+    ip: String,
+    cpus: f64,
+    mem: f64,
+    disk: f64,
+}
+
+fn agents(rng: &mut Rng, master_id: &str, n: usize) -> Vec<Agent> {
+    (0..n)
+        .map(|i| Agent {
+            id: format!("{master_id}-S{i}"),
+            hostname: format!("agent{i:05}.example.com"),
+            ip: format!("10.{}.{}.{}", 1 + i / 65536, (i / 256) % 256, i % 256),
+            cpus: [8.0, 16.0, 32.0][rng.below(3) as usize],
+            mem: [32768.0, 65536.0, 131072.0][rng.below(3) as usize],
+            disk: 409600.0,
+        })
+        .collect()
+}
+
+fn write_resources(
+    w: &mut dyn Write,
+    cpus: f64,
+    mem: f64,
+    disk: f64,
+    ports: Option<&str>,
+) -> io::Result<()> {
+    write!(
+        w,
+        "{{\"disk\":{disk:.1},\"mem\":{mem:.1},\"gpus\":0.0,\"cpus\":{cpus:.1}"
+    )?;
+    if let Some(p) = ports {
+        write!(w, ",\"ports\":\"{p}\"")?;
+    }
+    w.write_all(b"}")
+}
+
+/// One task as a 1.9 master lists it: about 1.4 KB of JSON.
+#[allow(clippy::too_many_arguments)]
+fn write_task(
+    w: &mut dyn Write,
+    rng: &mut Rng,
+    id: &str,
+    name: &str,
+    fid: &str,
+    agent: &Agent,
+    state: &str,
+    cpus: f64,
+    mem: f64,
+    port: u64,
+    role: &str,
+) -> io::Result<()> {
+    let t0 = BASE_TIME + rng.below(86_400 * 30) as f64 + rng.below(1000) as f64 / 1000.0;
+    let container = rng.uuid();
+    write!(
+        w,
+        "{{\"id\":\"{id}\",\"name\":\"{name}\",\"framework_id\":\"{fid}\",\"executor_id\":\"\",\"slave_id\":\"{}\",\"state\":\"{state}\",\"resources\":",
+        agent.id
+    )?;
+    let ports = format!("[{port}-{port}]");
+    write_resources(w, cpus, mem, 0.0, Some(&ports))?;
+    write!(
+        w,
+        ",\"role\":\"{role}\",\"statuses\":[{{\"state\":\"TASK_STARTING\",\"timestamp\":{t0:.6},\"container_status\":{{\"container_id\":{{\"value\":\"{container}\"}},\"network_infos\":[{{\"ip_addresses\":[{{\"protocol\":\"IPv4\",\"ip_address\":\"{ip}\"}}]}}]}}}},{{\"state\":\"{state}\",\"timestamp\":{t1:.6},\"container_status\":{{\"container_id\":{{\"value\":\"{container}\"}},\"network_infos\":[{{\"ip_addresses\":[{{\"protocol\":\"IPv4\",\"ip_address\":\"{ip}\"}}]}}]}}}}],",
+        ip = agent.ip,
+        t1 = t0 + 2.5,
+    )?;
+    write!(
+        w,
+        "\"labels\":[{{\"key\":\"owner\",\"value\":\"team-{}\"}},{{\"key\":\"build\",\"value\":\"{}\"}},{{\"key\":\"commit\",\"value\":\"{}\"}}],\"health_check\":{{\"type\":\"HTTP\",\"http\":{{\"port\":{port},\"path\":\"/health\"}},\"interval_seconds\":10.0,\"timeout_seconds\":20.0}},\"discovery\":{{\"visibility\":\"FRAMEWORK\",\"name\":\"{name}\",\"ports\":{{\"ports\":[{{\"number\":{port},\"name\":\"http\",\"protocol\":\"tcp\"}}]}}}},\"container\":{{\"type\":\"MESOS\",\"mesos\":{{\"image\":{{\"type\":\"DOCKER\",\"docker\":{{\"name\":\"registry.example.com/{name}:{}\"}},\"cached\":true}}}},\"volumes\":[{{\"container_path\":\"/data\",\"host_path\":\"/srv/data/{name}\",\"mode\":\"RW\"}}]}}}}",
+        rng.below(50),
+        rng.hex(12),
+        rng.hex(40),
+        rng.hex(8),
+    )
+}
+
+/// Writes a `/master/state` document of `n_agents` agents and `n_tasks`
+/// tasks (80% running) of `n_frameworks` other frameworks, plus, when
+/// `ours > 0`, a framework `alluxio` (role `alluxio`) running one worker
+/// on each of the first `ours` agents. Deterministic from `seed`.
+pub fn write_state(
+    w: &mut dyn Write,
+    n_agents: usize,
+    n_tasks: usize,
+    n_frameworks: usize,
+    ours: usize,
+    seed: u64,
+) -> io::Result<()> {
+    let mut rng = Rng(seed);
+    let master_id = rng.uuid();
+    let agents = agents(&mut rng, &master_id, n_agents.max(1));
+    let n_frameworks = n_frameworks.max(1);
+    // Resources each other framework's running tasks take on each agent,
+    // to write used_resources consistently.
+    let mut used = vec![(0.0f64, 0.0f64); agents.len()];
+    // Decide placement first (one pass, O(tasks)).
+    let placements: Vec<(usize, f64, f64, bool)> = (0..n_tasks)
+        .map(|_| {
+            let a = rng.below(agents.len() as u64) as usize;
+            let cpus = [0.1, 0.5, 1.0][rng.below(3) as usize];
+            let mem = [128.0, 256.0, 512.0][rng.below(3) as usize];
+            let running = rng.below(10) < 8;
+            (a, cpus, mem, running)
+        })
+        .collect();
+    for &(a, c, m, running) in &placements {
+        if running {
+            used[a].0 += c;
+            used[a].1 += m;
+        }
+    }
+    let ours = ours.min(agents.len());
+    write!(
+        w,
+        "{{\"version\":\"1.9.0\",\"git_sha\":\"de306b5786de3c221bae1457c6f2ccaeb38eef9f\",\"git_tag\":\"1.9.0\",\"build_date\":\"2019-08-26 22:31:32\",\"build_time\":1566858692.0,\"build_user\":\"jenkins\",\"start_time\":{BASE_TIME:.3},\"elected_time\":{:.3},\"id\":\"{master_id}\",\"pid\":\"master@10.0.0.5:5050\",\"hostname\":\"mesos-master-1.example.com\",\"activated_slaves\":{},\"deactivated_slaves\":0,\"unreachable_slaves\":0,\"leader\":\"master@10.0.0.5:5050\",\"leader_info\":{{\"id\":\"{master_id}\",\"pid\":\"master@10.0.0.5:5050\",\"port\":5050,\"hostname\":\"mesos-master-1.example.com\",\"address\":{{\"hostname\":\"mesos-master-1.example.com\",\"ip\":\"10.0.0.5\",\"port\":5050}}}},\"log_dir\":\"/var/log/mesos\",\"flags\":{{\"allocation_interval\":\"1secs\",\"max_completed_tasks_per_framework\":\"1000\",\"port\":\"5050\"}},\"slaves\":[",
+        BASE_TIME + 2.0,
+        agents.len()
+    )?;
+    for (i, a) in agents.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        let (mut uc, mut um) = used[i];
+        if i < ours {
+            uc += 4.0;
+            um += 2048.0 + 4096.0;
+        }
+        write!(
+            w,
+            "{{\"id\":\"{}\",\"hostname\":\"{}\",\"port\":5051,\"attributes\":{{\"rack\":\"r{}\",\"gen\":{},\"ssd\":\"{}\"}},\"pid\":\"slave(1)@{}:5051\",\"registered_time\":{:.3},\"resources\":",
+            a.id,
+            a.hostname,
+            i % 40,
+            2 + i % 3,
+            i % 2 == 0,
+            a.ip,
+            BASE_TIME + i as f64 * 0.01
+        )?;
+        write_resources(w, a.cpus, a.mem, a.disk, Some(PORTS))?;
+        w.write_all(b",\"used_resources\":")?;
+        write_resources(w, uc.min(a.cpus), um.min(a.mem), 0.0, None)?;
+        w.write_all(b",\"offered_resources\":")?;
+        write_resources(w, 0.0, 0.0, 0.0, None)?;
+        w.write_all(b",\"reserved_resources\":{},\"unreserved_resources\":")?;
+        write_resources(w, a.cpus, a.mem, a.disk, Some(PORTS))?;
+        w.write_all(b",\"active\":true,\"deactivated\":false,\"version\":\"1.9.0\",\"capabilities\":[\"MULTI_ROLE\",\"HIERARCHICAL_ROLE\",\"RESERVATION_REFINEMENT\"]}")?;
+    }
+    w.write_all(b"],\"frameworks\":[")?;
+    let fids: Vec<String> = (0..n_frameworks)
+        .map(|i| format!("{master_id}-{i:04}"))
+        .collect();
+    let mut first = true;
+    for (f, fid) in fids.iter().enumerate() {
+        if !first {
+            w.write_all(b",")?;
+        }
+        first = false;
+        let name = format!("service-{f:03}");
+        write!(
+            w,
+            "{{\"id\":\"{fid}\",\"name\":\"{name}\",\"pid\":\"scheduler-{}@10.0.1.{}:4000\",\"used_resources\":{{}},\"offered_resources\":{{}},\"capabilities\":[\"PARTITION_AWARE\"],\"hostname\":\"sched{f}.example.com\",\"webui_url\":\"\",\"active\":true,\"connected\":true,\"recovered\":false,\"role\":\"{name}\",\"roles\":[\"{name}\"],\"user\":\"root\",\"failover_timeout\":604800.0,\"checkpoint\":true,\"registered_time\":{:.6},\"unregistered_time\":0,\"principal\":\"{name}\",\"resources\":{{}},\"offers\":[],\"executors\":[],",
+            rng.uuid(),
+            f % 250,
+            BASE_TIME + f as f64
+        )?;
+        for (list, want_running) in [("tasks", true), ("completed_tasks", false)] {
+            write!(w, "\"{list}\":[")?;
+            let mut first_task = true;
+            for (t, &(a, c, m, running)) in placements.iter().enumerate() {
+                if t % n_frameworks != f || running != want_running {
+                    continue;
+                }
+                if !first_task {
+                    w.write_all(b",")?;
+                }
+                first_task = false;
+                let state = if running {
+                    "TASK_RUNNING"
+                } else {
+                    "TASK_FINISHED"
+                };
+                let id = format!("{name}.{}", rng.uuid());
+                write_task(
+                    w,
+                    &mut rng,
+                    &id,
+                    &name,
+                    fid,
+                    &agents[a],
+                    state,
+                    c,
+                    m,
+                    31000 + (t as u64 % 1000),
+                    &name,
+                )?;
+            }
+            w.write_all(b"],")?;
+        }
+        w.write_all(b"\"unreachable_tasks\":[]}")?;
+    }
+    if ours > 0 {
+        let fid = format!("{master_id}-alluxio");
+        write!(
+            w,
+            ",{{\"id\":\"{fid}\",\"name\":\"alluxio\",\"pid\":\"scheduler-{}@10.0.1.1:4000\",\"active\":false,\"connected\":false,\"role\":\"alluxio\",\"user\":\"alluxio\",\"failover_timeout\":2419200.0,\"checkpoint\":true,\"registered_time\":{BASE_TIME:.6},\"offers\":[],\"tasks\":[",
+            rng.uuid()
+        )?;
+        for (i, a) in agents.iter().take(ours).enumerate() {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            let id = format!("alluxio-worker-{}", rng.uuid());
+            write_task(
+                w,
+                &mut rng,
+                &id,
+                "AlluxioWorker",
+                &fid,
+                a,
+                "TASK_RUNNING",
+                4.0,
+                6144.0,
+                29998,
+                "alluxio",
+            )?;
+        }
+        w.write_all(b"],\"completed_tasks\":[],\"unreachable_tasks\":[]}")?;
+    }
+    w.write_all(
+        b"],\"completed_frameworks\":[],\"orphan_tasks\":[],\"unregistered_frameworks\":[]}\n",
+    )?;
+    w.flush()
+}
+
+/// Writes an emulator cluster file of `n_agents` agents offering the
+/// default Alluxio ports, with the given timing. Deterministic from `seed`.
+pub fn write_cluster(
+    w: &mut dyn Write,
+    n_agents: usize,
+    seed: u64,
+    allocation_interval: &str,
+    task_start_delay: &str,
+) -> io::Result<()> {
+    let mut rng = Rng(seed);
+    writeln!(
+        w,
+        "# Generated by mesos-gen (seed {seed}): {n_agents} agents offering the default Alluxio ports."
+    )?;
+    writeln!(
+        w,
+        "[timing]\nallocation_interval = \"{allocation_interval}\"\ntask_start_delay = \"{task_start_delay}\"\nheartbeat_interval = \"15s\"\n"
+    )?;
+    for i in 0..n_agents {
+        let cpus = [8, 16, 32][rng.below(3) as usize];
+        let mem = [32768, 65536, 131072][rng.below(3) as usize];
+        writeln!(
+            w,
+            "[[agents]]\nhostname = \"agent{i:05}.example.com\"\ncpus = {cpus}\nmem = {mem}\ndisk = 409600\nports = \"{PORTS}\"\nattributes = {{ rack = \"r{}\" }}\n",
+            i % 40
+        )?;
+    }
+    w.flush()
+}
