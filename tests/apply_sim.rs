@@ -2,8 +2,6 @@
 
 mod support;
 
-use mesos_api::TaskState;
-use std::collections::BTreeMap;
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -99,23 +97,8 @@ async fn a_worker_property_change_replaces_workers_one_at_a_time() {
     cli(&d, &["apply", "--auto-approve"]).await.ok();
 
     // From the emulator's record: never more than one worker down at a time.
-    let mut running: BTreeMap<String, bool> = BTreeMap::new();
-    let mut min_running = usize::MAX;
-    for (i, t) in sim.transitions().iter().enumerate() {
-        if t.task_name != "AlluxioWorker" {
-            continue;
-        }
-        running.insert(t.task_id.clone(), t.state == TaskState::Running);
-        // Measured from the replacing apply on, once the first deploy is complete.
-        if i >= before {
-            min_running = min_running.min(running.values().filter(|r| **r).count());
-        }
-    }
-    assert_ne!(
-        min_running,
-        usize::MAX,
-        "the apply made no worker transitions"
-    );
+    let min_running = fewest_running_since(&sim, "AlluxioWorker", before)
+        .expect("the apply made worker transitions");
     assert!(
         min_running >= 2,
         "at some point only {min_running} workers were running"
@@ -255,17 +238,8 @@ async fn three_masters_are_replaced_one_at_a_time() {
         .await
         .ok();
 
-    let mut running: BTreeMap<String, bool> = BTreeMap::new();
-    let mut min_running = usize::MAX;
-    for (i, t) in sim.transitions().iter().enumerate() {
-        if t.task_name != "AlluxioMaster" {
-            continue;
-        }
-        running.insert(t.task_id.clone(), t.state == TaskState::Running);
-        if i >= before {
-            min_running = min_running.min(running.values().filter(|r| **r).count());
-        }
-    }
+    let min_running = fewest_running_since(&sim, "AlluxioMaster", before)
+        .expect("the apply made master transitions");
     assert_eq!(
         min_running, 2,
         "never fewer than count-1 masters, and one was down at a time"

@@ -168,3 +168,22 @@ pub fn live_tasks_by_address(
     }
     out
 }
+
+/// From the emulator's record of task states: the fewest tasks named
+/// `task_name` running at any moment from transition `since` on (None when
+/// no such task changed state since then).
+pub fn fewest_running_since(sim: &SimHandle, task_name: &str, since: usize) -> Option<usize> {
+    let mut running: std::collections::BTreeMap<String, bool> = Default::default();
+    let mut fewest = None;
+    for (i, t) in sim.transitions().iter().enumerate() {
+        if t.task_name != task_name {
+            continue;
+        }
+        running.insert(t.task_id.clone(), t.state == mesos_api::TaskState::Running);
+        if i >= since {
+            let now = running.values().filter(|r| **r).count();
+            fewest = Some(fewest.map_or(now, |f: usize| f.min(now)));
+        }
+    }
+    fewest
+}
