@@ -521,7 +521,9 @@ async fn apply_once(
     let run = tokio::task::spawn_blocking(move || {
         run_child(
             Command::new(BIN)
-                .args(["--no-color", "apply", "--auto-approve", "--parallelism"])
+                // The settle time is a safety margin the operator chooses,
+                // not Mesos's work: the ideal of target 4 has none.
+                .args(["--no-color", "apply", "--auto-approve", "--settle-time", "0s", "--parallelism"])
                 .arg(parallelism)
                 .arg("-c")
                 .arg(&dep)
