@@ -357,75 +357,35 @@ fn prepare_script(desired: &Desired) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::secrets::SiteProperties;
-    use crate::desired::size::ByteSize;
     use crate::desired::*;
     use mesos_api::{AgentId, OfferId, PortRanges, Resource};
     use std::collections::HashSet;
-    use std::path::PathBuf;
-    use std::time::Duration;
 
     const SECRET: &str = "s3cr3t-Value-9f1c";
 
+    /// The planner's test deployment, as a production one: its own
+    /// role, an under storage and a secret among the site properties.
     fn desired() -> Desired {
-        let mut site = SiteProperties::default();
-        site.insert("alluxio.integration.mesos.alluxio.jar.url", "LOCAL");
-        site.insert("alluxio.home", "/opt/alluxio");
-        site.insert("alluxio.worker.memory.size", "4GB");
-        site.insert("alluxio.underfs.address", "hdfs://nn:8020/alluxio");
-        site.insert("fs.s3a.secretkey", SECRET);
-        Desired {
-            name: "prod-alluxio".into(),
-            mesos: MesosSettings {
-                master: Some(MasterLocator::Local),
-                framework_name: "prod-alluxio".into(),
-                principal: None,
-                secret: None,
-                role: "alluxio".into(),
-                user: "alluxio".into(),
-                failover_timeout: Duration::from_secs(28 * 86400),
-                ca_cert: None,
-                local_cluster: None,
-            },
-            install: Install {
-                alluxio: AlluxioSource::Local {
-                    home: "/opt/alluxio".into(),
-                },
-                jdk: JdkSource::Local,
-            },
-            master: MasterSpec {
-                count: 1,
-                cpus: 1.0,
-                mem: ByteSize::from_mb(1024),
-                rpc_port: 19998,
-                web_port: 19999,
-                hostname: None,
-                constraints: None,
-                task_name: "AlluxioMaster".into(),
-                command: None,
-                health_check: None,
-            },
-            worker: WorkerSpec {
-                count: WorkerCount::All,
-                cpus: 1.0,
-                mem: ByteSize::from_mb(1024),
-                ramdisk: ByteSize::from_mb(4096),
-                rpc_port: 29998,
-                data_port: 29999,
-                web_port: 30000,
-                max_unavailable: 1,
-                constraints: None,
-                task_name: "AlluxioWorker".into(),
-                command: None,
-                health_check: None,
-            },
-            zookeeper: None,
-            site,
-            files: SourceFiles {
-                deployment: PathBuf::from("alluxio-mesos.toml"),
-                properties: PathBuf::from("alluxio-site.properties"),
-            },
-        }
+        let mut d = crate::plan::tests::desired();
+        d.name = "prod-alluxio".into();
+        d.mesos.framework_name = "prod-alluxio".into();
+        d.mesos.role = "alluxio".into();
+        d.site
+            .insert("alluxio.underfs.address", "hdfs://nn:8020/alluxio");
+        d.site.insert("fs.s3a.secretkey", SECRET);
+        d
+    }
+
+    /// The master's TaskInfo for `d` on a roomy offer.
+    fn master_task(d: &Desired) -> TaskInfo {
+        task_info(
+            &ctx(d),
+            &Address::Master(0),
+            &master_spec(),
+            "m-1",
+            &big_offer(),
+        )
+        .unwrap()
     }
 
     fn tarball(d: &mut Desired, jdk: bool) {
@@ -801,14 +761,7 @@ mod tests {
         let mut d = desired();
         d.site
             .insert("weird key", "a=b:c # not a comment\nsecond line é");
-        let t = task_info(
-            &ctx(&d),
-            &Address::Master(0),
-            &master_spec(),
-            "m-1",
-            &big_offer(),
-        )
-        .unwrap();
+        let t = master_task(&d);
         let content = env_get(&t, SITE_PROPERTIES_ENV).unwrap();
         let read: Vec<(String, String)> = crate::desired::properties::parse(&content)
             .unwrap()
@@ -833,14 +786,7 @@ mod tests {
     fn jdk_export_only_with_a_jdk_url() {
         let mut d = desired();
         tarball(&mut d, false);
-        let t = task_info(
-            &ctx(&d),
-            &Address::Master(0),
-            &master_spec(),
-            "m-1",
-            &big_offer(),
-        )
-        .unwrap();
+        let t = master_task(&d);
         let s = script(&t);
         assert!(!s.contains("JAVA_HOME"), "{s}");
         let uris = &t.executor.as_ref().unwrap().command.as_ref().unwrap().uris;
@@ -849,14 +795,7 @@ mod tests {
         assert_eq!(env_get(&t, "ALLUXIO_HOME"), None, "found at run time");
 
         tarball(&mut d, true);
-        let t = task_info(
-            &ctx(&d),
-            &Address::Master(0),
-            &master_spec(),
-            "m-1",
-            &big_offer(),
-        )
-        .unwrap();
+        let t = master_task(&d);
         let s = script(&t);
         assert!(
             s.contains("export JAVA_HOME=\"$SANDBOX\"/'jdk1.8.0_202'\n"),
@@ -870,14 +809,7 @@ mod tests {
             url: "https://downloads.example/jdk.tar.gz".into(),
             path: "/usr/lib/jvm/it's-here".into(),
         };
-        let t = task_info(
-            &ctx(&d),
-            &Address::Master(0),
-            &master_spec(),
-            "m-1",
-            &big_offer(),
-        )
-        .unwrap();
+        let t = master_task(&d);
         assert!(script(&t).contains("export JAVA_HOME='/usr/lib/jvm/it'\\''s-here'\n"));
     }
 
@@ -982,14 +914,7 @@ mod tests {
     fn the_launch_script_fails_clearly_when_the_tarball_is_not_a_mesos_build() {
         let mut d = desired();
         tarball(&mut d, false);
-        let t = task_info(
-            &ctx(&d),
-            &Address::Master(0),
-            &master_spec(),
-            "m-1",
-            &big_offer(),
-        )
-        .unwrap();
+        let t = master_task(&d);
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("alluxio-1.8.2/bin")).unwrap();
         let out = run_in_sandbox(&t, dir.path());

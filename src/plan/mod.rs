@@ -18,5 +18,6 @@ pub const LABEL_DEPLOYMENT: &str = "alluxio-mesos.deployment";
 pub const LABEL_ROLE: &str = "alluxio-mesos.role";
 pub const LABEL_ADDRESS: &str = "alluxio-mesos.address";
 pub const LABEL_CONFIG_HASH: &str = "alluxio-mesos.config-hash";
+/// Also the shared test deployment of other modules' tests.
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
