@@ -27,7 +27,7 @@ use crate::desired::{AlluxioSource, Desired, JdkSource};
 use crate::plan::{TaskSpec, LABEL_ADDRESS, LABEL_CONFIG_HASH, LABEL_DEPLOYMENT, LABEL_ROLE};
 use mesos_api::{
     CommandInfo, CommandUri, Environment, ExecutorId, ExecutorInfo, FrameworkId, HealthCheck,
-    HealthCheckType, Labels, Offer, TaskId, TaskInfo,
+    HealthCheckType, Labels, Offer, Resource, TaskId, TaskInfo,
 };
 
 /// What the executor of the default launcher reserves for itself (the
@@ -130,9 +130,10 @@ pub fn task_info(
     let uris = fetched_uris(desired);
     let user = Some(desired.mesos.user.clone());
 
-    let (executor, command, task_resources) = match operator_command {
+    let (task_resources, executor_resources) =
+        carve_resources(offer, &task_demand, operator_command.is_none())?;
+    let (executor, command) = match operator_command {
         Some(cmd) => {
-            let (resources, _) = carve(&offer.resources, &task_demand)?;
             let command = CommandInfo {
                 uris,
                 environment: Some(environment),
@@ -142,19 +143,9 @@ pub fn task_info(
                 arguments: Vec::new(),
                 user,
             };
-            (None, Some(command), resources)
+            (None, Some(command))
         }
         None => {
-            let executor_demand = Demand {
-                cpus: EXECUTOR_CPUS,
-                mem_mb: EXECUTOR_MEM_MB,
-                ports: Vec::new(),
-            };
-            // Checked together first so that a shortfall reports the totals
-            // Mesos compares (task plus executor) against the whole offer.
-            carve(&offer.resources, &task_demand.plus(&executor_demand))?;
-            let (executor_resources, rest) = carve(&offer.resources, &executor_demand)?;
-            let (resources, _) = carve(&rest, &task_demand)?;
             let script = format!(
                 "{prelude}exec \"$ALLUXIO_HOME/integration/mesos/bin/alluxio-{role}-mesos.sh\"\n"
             );
@@ -177,7 +168,7 @@ pub fn task_info(
                 data: None,
                 labels: None,
             };
-            (Some(executor), None, resources)
+            (Some(executor), None)
         }
     };
 
@@ -193,15 +184,66 @@ pub fn task_info(
         check: None,
         kill_policy: None,
         data: None,
-        labels: Some(Labels::from_pairs([
-            (LABEL_DEPLOYMENT, desired.name.as_str()),
-            (LABEL_ROLE, role.as_str()),
-            (LABEL_ADDRESS, &address.to_string()),
-            (LABEL_CONFIG_HASH, spec.config_hash.as_str()),
-        ])),
+        labels: Some(task_labels(&desired.name, address, &spec.config_hash)),
         discovery: None,
         max_completion_time: None,
     })
+}
+
+/// The labels that tie a task to its deployment, slot and configuration
+/// (what the planner reads back from Mesos).
+pub fn task_labels(deployment: &str, address: &Address, config_hash: &str) -> Labels {
+    Labels::from_pairs([
+        (LABEL_DEPLOYMENT, deployment),
+        (LABEL_ROLE, address.role().as_str()),
+        (LABEL_ADDRESS, &address.to_string()),
+        (LABEL_CONFIG_HASH, config_hash),
+    ])
+}
+
+/// The task's resources, and its executor's when it has one, carved from
+/// the offer. Checked together first so that a shortfall reports the
+/// totals Mesos compares (task plus executor) against the whole offer.
+pub fn carve_resources(
+    offer: &Offer,
+    task: &Demand,
+    with_executor: bool,
+) -> Result<(Vec<Resource>, Vec<Resource>), Shortfall> {
+    if !with_executor {
+        let (resources, _) = carve(&offer.resources, task)?;
+        return Ok((resources, Vec::new()));
+    }
+    let executor = Demand {
+        cpus: EXECUTOR_CPUS,
+        mem_mb: EXECUTOR_MEM_MB,
+        ports: Vec::new(),
+    };
+    carve(&offer.resources, &task.plus(&executor))?;
+    let (executor_resources, rest) = carve(&offer.resources, &executor)?;
+    let (resources, _) = carve(&rest, task)?;
+    Ok((resources, executor_resources))
+}
+
+/// The environment variables made from the site properties (values as the
+/// task gets them, secrets included): the only ones that may hold a secret.
+pub const SITE_VARIABLES: [&str; 2] = [UNDERFS_ADDRESS_ENV, SITE_PROPERTIES_ENV];
+
+const UNDERFS_ADDRESS_ENV: &str = "ALLUXIO_UNDERFS_ADDRESS";
+
+/// The [`SITE_VARIABLES`] for these site properties.
+pub fn site_variables(exposed: &[(&str, &str)]) -> Vec<(&'static str, String)> {
+    let mut vars = Vec::new();
+    if let Some((_, ufs)) = exposed
+        .iter()
+        .find(|(k, _)| *k == "alluxio.underfs.address")
+    {
+        vars.push((UNDERFS_ADDRESS_ENV, ufs.to_string()));
+    }
+    vars.push((
+        SITE_PROPERTIES_ENV,
+        to_properties_text(exposed.iter().copied()),
+    ));
+    vars
 }
 
 /// The configured health check as Mesos runs it: TCP on the RPC port, or
@@ -245,8 +287,7 @@ fn health_check(desired: &Desired, role: Role) -> Option<HealthCheck> {
     })
 }
 
-/// The task environment. The site properties text is the only value that
-/// may hold a secret.
+/// The task environment; only the [`SITE_VARIABLES`] may hold a secret.
 fn environment(
     ctx: &LaunchContext<'_>,
     role: Role,
@@ -258,9 +299,6 @@ fn environment(
         PropertyValue::Secret(s) => s.expose().to_string(),
     };
     let mut vars: Vec<(&str, String)> = Vec::new();
-    if let Some(ufs) = desired.site.get("alluxio.underfs.address") {
-        vars.push(("ALLUXIO_UNDERFS_ADDRESS", plain(ufs)));
-    }
     if let AlluxioSource::Local { home } = &desired.install.alluxio {
         vars.push(("ALLUXIO_HOME", home.clone()));
     }
@@ -284,8 +322,8 @@ fn environment(
         .iter()
         .map(|(k, v)| (k.as_str(), plain(v)))
         .collect();
-    let content = to_properties_text(exposed.iter().map(|(k, v)| (*k, v.as_str())));
-    vars.push((SITE_PROPERTIES_ENV, content));
+    let exposed: Vec<(&str, &str)> = exposed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    vars.extend(site_variables(&exposed));
     Ok(Environment::from_pairs(vars))
 }
 
@@ -355,17 +393,17 @@ fn prepare_script(desired: &Desired) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::desired::*;
     use mesos_api::{AgentId, OfferId, PortRanges, Resource};
     use std::collections::HashSet;
 
-    const SECRET: &str = "s3cr3t-Value-9f1c";
+    pub(crate) const SECRET: &str = "s3cr3t-Value-9f1c";
 
     /// The planner's test deployment, as a production one: its own
     /// role, an under storage and a secret among the site properties.
-    fn desired() -> Desired {
+    pub(crate) fn desired() -> Desired {
         let mut d = crate::plan::tests::desired();
         d.name = "prod-alluxio".into();
         d.mesos.framework_name = "prod-alluxio".into();
@@ -400,7 +438,7 @@ mod tests {
         }
     }
 
-    fn master_spec() -> TaskSpec {
+    pub(crate) fn master_spec() -> TaskSpec {
         TaskSpec {
             name: "AlluxioMaster".into(),
             cpus: 1.0,
@@ -412,7 +450,7 @@ mod tests {
         }
     }
 
-    fn worker_spec() -> TaskSpec {
+    pub(crate) fn worker_spec() -> TaskSpec {
         TaskSpec {
             name: "AlluxioWorker".into(),
             cpus: 1.0,
@@ -424,7 +462,7 @@ mod tests {
         }
     }
 
-    fn offer(resources: Vec<Resource>) -> Offer {
+    pub(crate) fn offer(resources: Vec<Resource>) -> Offer {
         Offer {
             id: OfferId::new("O1"),
             framework_id: FrameworkId::new("F1"),
@@ -440,7 +478,7 @@ mod tests {
         }
     }
 
-    fn big_offer() -> Offer {
+    pub(crate) fn big_offer() -> Offer {
         offer(vec![
             Resource::cpus(4.0),
             Resource::mem(16384.0),
@@ -449,7 +487,7 @@ mod tests {
         ])
     }
 
-    fn ctx(d: &Desired) -> LaunchContext<'_> {
+    pub(crate) fn ctx(d: &Desired) -> LaunchContext<'_> {
         LaunchContext {
             desired: d,
             framework_id: FrameworkId::new("F1"),
@@ -457,7 +495,7 @@ mod tests {
         }
     }
 
-    fn env(t: &TaskInfo) -> Vec<(String, String)> {
+    pub(crate) fn env(t: &TaskInfo) -> Vec<(String, String)> {
         let cmd = t
             .command
             .as_ref()

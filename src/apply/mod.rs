@@ -9,3 +9,4 @@ pub mod offer_fit;
 pub mod progress;
 pub mod properties_text;
 pub mod scheduler;
+pub mod template;

@@ -40,6 +40,10 @@ pub struct State {
     pub applied: Option<AppliedConfig>,
     #[serde(default)]
     pub outputs: Outputs,
+    /// What each configuration still running was launched with, by
+    /// configuration hash: what `apply --rollback-on-failure` relaunches.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub launch_templates: BTreeMap<String, LaunchTemplate>,
 }
 
 /// What a task was launched with, as far as Mesos is concerned.
@@ -115,6 +119,25 @@ pub struct AppliedConfig {
     pub worker: BTreeMap<String, String>,
 }
 
+/// How the tasks of one configuration were launched: the `TaskInfo` less
+/// what every launch picks anew, and the site properties with secrets as
+/// fingerprints. A rollback restores it with the secrets of the deployment
+/// file, and only while their fingerprints still match (the old value of a
+/// changed secret is kept nowhere).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaunchTemplate {
+    pub role: Role,
+    /// `TaskInfo` JSON without task, executor, agent and framework IDs,
+    /// resources, labels, and the environment variables made from the site
+    /// properties (see `apply::template`).
+    pub task_info: serde_json::Value,
+    pub resources: TaskResources,
+    pub ports: Vec<u16>,
+    /// The site properties the tasks got, secrets as fingerprints.
+    pub site_properties: BTreeMap<String, String>,
+}
+
 /// Where the deployment can be reached (`alluxio-mesos output`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -141,6 +164,7 @@ impl State {
             tasks: Vec::new(),
             applied: None,
             outputs: Outputs::default(),
+            launch_templates: BTreeMap::new(),
         }
     }
 }
