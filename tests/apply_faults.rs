@@ -179,8 +179,19 @@ async fn a_failing_rolling_replacement_halts_after_the_first_batch() {
         "[worker]\ncommand = \"echo bad configuration >&2; exit 1\"",
     );
     std::fs::write(d.toml(), bad).unwrap();
-    let r = cli(&d, &["apply", "--auto-approve", "--settle-time", "300ms"]).await;
+    let r = cli(
+        &d,
+        &[
+            "apply",
+            "--auto-approve",
+            "--settle-time",
+            "300ms",
+            "--rollback-on-failure=false",
+        ],
+    )
+    .await;
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains("Rolled back"), "{}", r.stdout);
     assert_eq!(
         r.stdout
             .lines()
@@ -200,6 +211,84 @@ async fn a_failing_rolling_replacement_halts_after_the_first_batch() {
     let by_address = live_tasks_by_address(&sim.state_json());
     assert_eq!(by_address.len(), 3, "{by_address:#?}");
     sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_rolling_replacement_is_rolled_back_batch_by_batch() {
+    const CANARY: &str = "Rollback-Canary-7d41";
+    let sim = start_sim_from(&cluster_text(3, "50ms", true)).await;
+    let d = Deployment::new(
+        &sim.url(),
+        "[master]\ncommand = \"sleep 120\"\n[worker]\nmax_unavailable = 2\ncommand = \"sleep 120\"\n",
+        &format!("{SITE}fs.s3a.secretkey={CANARY}\n"),
+    );
+    cli(&d, &["apply", "--auto-approve", "--settle-time", "300ms"])
+        .await
+        .ok();
+    let old_hashes = config_hashes(&sim.state_json());
+    assert_eq!(old_hashes.len(), 4, "{old_hashes:?}");
+    // A new worker configuration that starts on two agents and not on the third.
+    let bad = std::fs::read_to_string(d.toml()).unwrap().replace(
+        "max_unavailable = 2\ncommand = \"sleep 120\"",
+        "max_unavailable = 2\ncommand = 'case \"$MESOS_TASK_ID\" in *agent3_example_com*) exit 1;; esac; exec sleep 121'",
+    );
+    std::fs::write(d.toml(), bad).unwrap();
+    let since = sim.transitions().len();
+    let r = cli(&d, &["apply", "--auto-approve", "--settle-time", "300ms"]).await;
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("Rolled back 3 of 3 replaced task(s) to the last applied configuration."),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("with the last applied configuration"),
+        "{}",
+        r.stderr
+    );
+    // Every slot runs its old configuration again, one task each.
+    assert_eq!(config_hashes(&sim.state_json()), old_hashes);
+    assert_one_task_per_address(&sim, 4);
+    // Batches of max_unavailable = 2 out of 3 workers, rollback included.
+    assert_eq!(fewest_running_since(&sim, "AlluxioWorker", since), Some(1));
+    // The state keeps the old configuration's templates, and no secret.
+    let text = std::fs::read_to_string(d.state_file()).unwrap();
+    assert!(!text.contains(CANARY));
+    let state = d.state();
+    let templates = state["launch_templates"].as_object().unwrap();
+    assert_eq!(templates.len(), 2, "{templates:#?}");
+    assert_eq!(running_addresses(&state).len(), 4);
+    sim.shutdown().await;
+}
+
+/// The configuration hashes of the emulator's live tasks, by address.
+fn config_hashes(state: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for t in state["frameworks"][0]["tasks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        if t["state"] != "TASK_RUNNING" {
+            continue;
+        }
+        let label = |key: &str| {
+            t["labels"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|l| l["key"] == key)
+                .and_then(|l| l["value"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        out.insert(
+            label("alluxio-mesos.address"),
+            label("alluxio-mesos.config-hash"),
+        );
+    }
+    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

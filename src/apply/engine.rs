@@ -6,6 +6,11 @@
 //! replacements in batches of `max_unavailable` (kill the old task, wait
 //! until it is terminal, launch the new one, wait for RUNNING).
 //!
+//! A failed replacement stops the rolling replacement; with `rollback`
+//! (the default) every slot this run replaced then gets its last applied
+//! configuration back from the launch templates of the state file, under
+//! the same limits (see `super::template`).
+//!
 //! Crash safety: a launch's intent (`pending`, with its task ID and agent)
 //! is saved before the ACCEPT is sent, and every status after it; a run
 //! that dies at any instant leaves a state from which the next plan adopts
@@ -27,18 +32,20 @@
 
 use super::launch::{self, LaunchContext};
 use super::scheduler::{SchedulerClient, SchedulerError, Subscription};
+use super::template;
 use crate::address::{Address, Role};
 use crate::desired::secrets::SecretHasher;
 use crate::desired::{Desired, WorkerCount};
 use crate::plan::model::{Action, AgentRef, ExistingTask, Plan, TaskSpec};
 use crate::plan::{config, secret_hasher};
 use crate::state::{
-    AppliedConfig, Outputs, RecordedState, State, StateStore, TaskRecord, TaskResources,
+    AppliedConfig, LaunchTemplate, Outputs, RecordedState, State, StateStore, TaskRecord,
+    TaskResources,
 };
 use mesos_api::scheduler::{Call, Event, EventType, ReconcileTask};
 use mesos_api::v1::{
     AgentId, Capability, CapabilityType, Filters, FrameworkId, FrameworkInfo, Labels, Offer,
-    Operation, TaskId, TaskStatus,
+    Operation, TaskId, TaskInfo, TaskStatus,
 };
 use mesos_api::TaskState;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -64,6 +71,9 @@ pub struct ApplyOptions {
     /// reports RUNNING as soon as the process starts, so a process that
     /// dies at once (bad configuration) is caught and retried here.
     pub settle: Duration,
+    /// When a replacement fails, put the last applied configuration back on
+    /// the slots this run replaced (see [`Engine::rollback_steps`]).
+    pub rollback: bool,
 }
 
 impl Default for ApplyOptions {
@@ -76,6 +86,7 @@ impl Default for ApplyOptions {
             max_attempts: 3,
             max_reconnects: 8,
             settle: Duration::from_secs(3),
+            rollback: true,
         }
     }
 }
@@ -158,16 +169,49 @@ enum Phase {
     Halted(String),
 }
 
+/// What a step launches.
+#[derive(Debug, Clone)]
+enum Launchable {
+    /// The planned configuration.
+    Planned(TaskSpec),
+    /// A configuration launched before, put back by a rollback.
+    Restored {
+        config_hash: String,
+        template: Box<LaunchTemplate>,
+    },
+}
+
+impl Launchable {
+    fn config_hash(&self) -> &str {
+        match self {
+            Launchable::Planned(spec) => &spec.config_hash,
+            Launchable::Restored { config_hash, .. } => config_hash,
+        }
+    }
+}
+
+/// The task a step launched last.
+#[derive(Debug, Clone)]
+struct NewTask {
+    task_id: String,
+    agent: AgentRef,
+    /// Mesos reported it terminal.
+    ended: bool,
+}
+
 struct Step {
     address: Address,
     action: &'static str,
     old: Option<ExistingTask>,
     /// Where and what to launch (None for kills).
-    launch: Option<(AgentRef, TaskSpec)>,
+    launch: Option<(AgentRef, Launchable)>,
     /// Whether another agent may be used when the planned one sends no offer.
     may_move: bool,
     phase: Phase,
     attempts: u32,
+    /// The old task was seen terminal after our kill.
+    old_ended: bool,
+    new_task: Option<NewTask>,
 }
 
 impl Step {
@@ -180,6 +224,16 @@ impl Step {
     fn in_flight(&self) -> bool {
         !self.finished() && self.phase != Phase::Waiting
     }
+    /// Takes down a serving slot, or fills one a failure emptied (a
+    /// rollback): counted against `max_unavailable`, and its failure
+    /// halts the others.
+    fn disrupts(&self) -> bool {
+        self.launch.is_some() && (self.old.is_some() || self.action == ROLL_BACK)
+    }
+    /// A replacement whose old task this run ended.
+    fn replaced_old(&self) -> bool {
+        self.old.is_some() && self.launch.is_some() && self.old_ended
+    }
     fn group(&self) -> u8 {
         match (&self.launch, self.address.role()) {
             (None, _) => 0,
@@ -188,6 +242,9 @@ impl Step {
         }
     }
 }
+
+/// The action name of a rollback step in the report.
+pub const ROLL_BACK: &str = "roll back";
 
 /// Statuses recorded in memory before a save forces itself.
 pub const BATCH_LIMIT: usize = 256;
@@ -200,10 +257,20 @@ struct Batch {
     acks: Vec<Call>,
 }
 
+/// Why a step's task cannot be launched with an offer.
+enum Unfit {
+    /// Not with this offer: wait for another.
+    Shortfall(String),
+    /// Not with any offer: the step fails.
+    Never(String),
+}
+
 /// A launch decided for one offer, waiting for its intent to be saved.
 struct Launch {
     step: usize,
     record: TaskRecord,
+    /// The launch template of a configuration not yet in the state file.
+    template: Option<LaunchTemplate>,
     call: Call,
     line: String,
 }
@@ -364,10 +431,12 @@ impl<'a> Engine<'a> {
                     address: c.address.clone(),
                     action: c.action.name(),
                     old,
-                    launch,
+                    launch: launch.map(|(agent, spec)| (agent, Launchable::Planned(spec))),
                     may_move,
                     phase: Phase::Waiting,
                     attempts: 0,
+                    old_ended: false,
+                    new_task: None,
                 })
             })
             .collect();
@@ -382,16 +451,105 @@ impl<'a> Engine<'a> {
     fn halt_after_failed_replacement(steps: &mut [Step]) {
         let failed = steps
             .iter()
-            .find(|s| s.old.is_some() && s.launch.is_some() && matches!(s.phase, Phase::Failed(_)))
-            .map(|s| s.address.clone());
-        let Some(failed) = failed else { return };
+            .find(|s| s.disrupts() && matches!(s.phase, Phase::Failed(_)))
+            .map(|s| (s.address.clone(), s.action));
+        let Some((failed, action)) = failed else {
+            return;
+        };
+        let why = if action == ROLL_BACK {
+            format!("not started: rolling back {failed} failed, so the rollback stopped; the running task was left as is")
+        } else {
+            format!("not started: the replacement of {failed} failed, so the rolling replacement stopped; the running task was left as is")
+        };
         for s in steps.iter_mut() {
-            if s.old.is_some() && s.launch.is_some() && s.phase == Phase::Waiting {
-                s.phase = Phase::Halted(format!(
-                    "not started: the replacement of {failed} failed, so the rolling replacement stopped; the running task was left as is"
-                ));
+            if s.disrupts() && s.phase == Phase::Waiting {
+                s.phase = Phase::Halted(why.clone());
             }
         }
+    }
+
+    /// After a failed replacement, the steps that put the last applied
+    /// configuration back on every slot this run replaced, the failed ones
+    /// first among equals. They run as replacements do: masters one at a
+    /// time, workers in batches of `max_unavailable`, each killing the new
+    /// task (unless it already ended) and relaunching the old
+    /// configuration from its launch template on the old agent. A slot
+    /// whose old configuration cannot be relaunched is reported and left.
+    fn rollback_steps(&mut self, steps: &[Step]) -> Vec<Step> {
+        let failed = steps
+            .iter()
+            .any(|s| s.disrupts() && matches!(s.phase, Phase::Failed(_)));
+        let replaced: Vec<&Step> = steps
+            .iter()
+            .filter(|s| s.replaced_old() && matches!(s.phase, Phase::Done(_) | Phase::Failed(_)))
+            .collect();
+        if !failed || replaced.is_empty() {
+            return Vec::new();
+        }
+        self.progress.line(&format!(
+            "A replacement failed: rolling back {} replaced task(s) to the last applied configuration",
+            replaced.len()
+        ));
+        let hasher = secret_hasher(self.desired, Some(self.store.state()));
+        let templates = &self.store.state().launch_templates;
+        let mut back: Vec<Step> = replaced
+            .into_iter()
+            .map(|s| {
+                let old = s.old.as_ref().expect("a replacement has an old task");
+                // A worker's slot is named after its agent, also when the
+                // new task moved elsewhere.
+                let address = match &s.address {
+                    Address::Worker(_) => Address::Worker(old.agent.hostname.clone()),
+                    master => master.clone(),
+                };
+                let template = old
+                    .config_hash
+                    .as_ref()
+                    .and_then(|h| Some((h.clone(), templates.get(h)?.clone())));
+                let unrestorable = match &template {
+                    None => Some("not rolled back: the state file holds no launch template of its previous configuration (it was launched by an older version)".to_string()),
+                    Some((_, t)) => template::restore_properties(t, &self.desired.site, &hasher)
+                        .err()
+                        .map(|e| format!("not rolled back: {e}")),
+                };
+                let kill = s.new_task.as_ref().filter(|n| !n.ended).map(|n| ExistingTask {
+                    task_id: n.task_id.clone(),
+                    agent: n.agent.clone(),
+                    state: Some(TaskState::Running),
+                    cpus: 0.0,
+                    mem_mb: 0.0,
+                    ports: Vec::new(),
+                    config_hash: None,
+                });
+                Step {
+                    address,
+                    action: ROLL_BACK,
+                    old: kill,
+                    launch: template.map(|(config_hash, t)| {
+                        (
+                            old.agent.clone(),
+                            Launchable::Restored {
+                                config_hash,
+                                template: Box::new(t),
+                            },
+                        )
+                    }),
+                    may_move: false,
+                    phase: unrestorable.map_or(Phase::Waiting, Phase::Halted),
+                    attempts: 0,
+                    old_ended: false,
+                    new_task: None,
+                }
+            })
+            .collect();
+        // Slots left empty by a failure first, then by group and address.
+        back.sort_by(|a, b| {
+            a.group()
+                .cmp(&b.group())
+                .then(a.old.is_some().cmp(&b.old.is_some()))
+                .then(a.address.cmp(&b.address))
+        });
+        back
     }
 
     fn startable(&self, steps: &[Step]) -> Vec<usize> {
@@ -413,13 +571,13 @@ impl<'a> Engine<'a> {
             ),
         };
         let mut running = in_flight.len();
-        let mut replacing = in_flight.iter().filter(|s| s.old.is_some()).count();
+        let mut replacing = in_flight.iter().filter(|s| s.disrupts()).count();
         let mut out = Vec::new();
         for (i, s) in steps.iter().enumerate() {
             if s.group() != group || s.phase != Phase::Waiting || running >= limit {
                 continue;
             }
-            if s.old.is_some() && s.launch.is_some() {
+            if s.disrupts() {
                 if replacing >= replace_limit {
                     continue;
                 }
@@ -434,6 +592,41 @@ impl<'a> Engine<'a> {
     pub async fn run(&mut self, plan: &Plan) -> Result<ApplyReport, ApplyError> {
         let mut steps = Self::steps_from(plan, self.desired);
         let mut sub = self.subscribe().await?;
+        let mut interrupted = self.drive(&mut sub, &mut steps).await?;
+        if self.opts.rollback && !interrupted {
+            let mut back = self.rollback_steps(&steps);
+            if !back.is_empty() {
+                interrupted = self.drive(&mut sub, &mut back).await?;
+                steps.extend(back);
+            }
+        }
+        if !steps
+            .iter()
+            .any(|s| matches!(s.phase, Phase::NeedOffer { .. }))
+        {
+            let _ = self
+                .client
+                .call(&sub, &Call::suppress(sub.framework_id.clone(), Vec::new()))
+                .await;
+        }
+        let report = self.finish(plan, &steps, interrupted)?;
+        if self.teardown && report.succeeded() {
+            self.client
+                .call(&sub, &Call::teardown(sub.framework_id.clone()))
+                .await?;
+            self.store.update(|s| s.framework_id = None)?;
+            self.progress
+                .line(&format!("Tore down framework {}", sub.framework_id.value));
+        }
+        Ok(report)
+    }
+
+    /// Runs `steps` to their end (or to an interruption: then true).
+    async fn drive(
+        &mut self,
+        sub: &mut Subscription,
+        steps: &mut [Step],
+    ) -> Result<bool, ApplyError> {
         let mut revived = false;
         let mut reconnects = 0u32;
         let mut interrupted = false;
@@ -450,15 +643,15 @@ impl<'a> Engine<'a> {
                 self.progress
                     .line("Interrupted: no new steps are started; recording what is in flight.");
             }
-            Self::halt_after_failed_replacement(&mut steps);
+            Self::halt_after_failed_replacement(steps);
             let done = steps.iter().filter(|s| s.finished()).count();
             if done != last_done {
                 self.progress.advance(done, steps.len());
                 last_done = done;
             }
             if !interrupted {
-                for i in self.startable(&steps) {
-                    self.start(&sub, &mut steps[i]).await?;
+                for i in self.startable(steps) {
+                    self.start(sub, &mut steps[i]).await?;
                 }
             }
             if !held.is_empty()
@@ -468,7 +661,7 @@ impl<'a> Engine<'a> {
                         .any(|s| matches!(s.phase, Phase::NeedOffer { .. })))
             {
                 let offers = std::mem::take(&mut held);
-                self.on_offers(&sub, &mut steps, offers, &mut held, interrupted)
+                self.on_offers(sub, steps, offers, &mut held, interrupted)
                     .await?;
             }
             let waiting_for_offers = steps
@@ -476,17 +669,17 @@ impl<'a> Engine<'a> {
                 .any(|s| matches!(s.phase, Phase::NeedOffer { .. }));
             if waiting_for_offers && !revived {
                 self.client
-                    .call(&sub, &Call::revive(sub.framework_id.clone(), Vec::new()))
+                    .call(sub, &Call::revive(sub.framework_id.clone(), Vec::new()))
                     .await?;
                 revived = true;
             }
             let in_flight = steps.iter().any(Step::in_flight);
             if steps.iter().all(Step::finished) || (interrupted && !in_flight) {
-                self.flush(&sub, &mut batch).await?;
+                self.flush(sub, &mut batch).await?;
                 if !held.is_empty() {
                     let ids = held.drain(..).map(|o| o.id).collect();
                     let call = Call::decline(sub.framework_id.clone(), ids, Some(30.0));
-                    self.client.call(&sub, &call).await?;
+                    self.client.call(sub, &call).await?;
                 }
                 break;
             }
@@ -499,7 +692,7 @@ impl<'a> Engine<'a> {
                     s.phase = Phase::Failed("interrupted before an offer came".into());
                 }
             }
-            self.check_timeouts(&mut steps);
+            self.check_timeouts(steps);
             // With statuses unsaved, only take events already waiting.
             let wait = if batch.statuses.is_empty() && batch.acks.is_empty() {
                 Duration::from_millis(250)
@@ -522,43 +715,23 @@ impl<'a> Engine<'a> {
                         backoff.as_secs_f64()
                     ));
                     tokio::time::sleep(backoff).await;
-                    drop(sub);
-                    sub = self.resubscribe().await?;
+                    *sub = self.resubscribe().await?;
                     revived = false;
                     continue;
                 }
                 Err(e) => return Err(e.into()),
             };
             let Some(event) = event else {
-                self.flush(&sub, &mut batch).await?;
+                self.flush(sub, &mut batch).await?;
                 continue;
             };
-            self.handle(&sub, &mut steps, event, &mut batch, &mut held, interrupted)
+            self.handle(sub, steps, event, &mut batch, &mut held, interrupted)
                 .await?;
             if batch.statuses.len() >= BATCH_LIMIT {
-                self.flush(&sub, &mut batch).await?;
+                self.flush(sub, &mut batch).await?;
             }
         }
-
-        if !steps
-            .iter()
-            .any(|s| matches!(s.phase, Phase::NeedOffer { .. }))
-        {
-            let _ = self
-                .client
-                .call(&sub, &Call::suppress(sub.framework_id.clone(), Vec::new()))
-                .await;
-        }
-        let report = self.finish(plan, &steps, interrupted)?;
-        if self.teardown && report.succeeded() {
-            self.client
-                .call(&sub, &Call::teardown(sub.framework_id.clone()))
-                .await?;
-            self.store.update(|s| s.framework_id = None)?;
-            self.progress
-                .line(&format!("Tore down framework {}", sub.framework_id.value));
-        }
-        Ok(report)
+        Ok(interrupted)
     }
 
     async fn resubscribe(&mut self) -> Result<Subscription, ApplyError> {
@@ -713,10 +886,14 @@ impl<'a> Engine<'a> {
     fn on_status(&mut self, steps: &mut [Step], status: &TaskStatus) {
         let id = status.task_id.value.as_str();
         for s in steps.iter_mut() {
+            if let Some(new) = s.new_task.as_mut().filter(|n| n.task_id == id) {
+                new.ended |= status.state.is_terminal();
+            }
             match &s.phase {
                 Phase::Killing { task_id, .. } if task_id == id && status.state.is_terminal() => {
                     self.progress
                         .line(&format!("{}: task {id} is {}", s.address, status.state));
+                    s.old_ended = true;
                     s.phase = if s.launch.is_some() {
                         let now = Instant::now();
                         Phase::NeedOffer {
@@ -849,7 +1026,16 @@ impl<'a> Engine<'a> {
             // Intents first, all in one write: a crash after this line
             // leaves pending records that the next run reconciles.
             let records: Vec<TaskRecord> = launches.iter().map(|l| l.record.clone()).collect();
-            self.store.update(|s| s.tasks.extend(records))?;
+            let templates: Vec<(String, LaunchTemplate)> = launches
+                .iter_mut()
+                .filter_map(|l| Some((l.record.config_hash.clone(), l.template.take()?)))
+                .collect();
+            self.store.update(|s| {
+                s.tasks.extend(records);
+                for (hash, template) in templates {
+                    s.launch_templates.entry(hash).or_insert(template);
+                }
+            })?;
             for l in launches {
                 self.progress.line(&l.line);
                 self.client.call(sub, &l.call).await?;
@@ -933,7 +1119,7 @@ impl<'a> Engine<'a> {
         step: &mut Step,
         offer: &Offer,
     ) -> Option<Launch> {
-        let (planned, spec) = step
+        let (planned, what) = step
             .launch
             .clone()
             .expect("only launch steps wait for offers");
@@ -947,14 +1133,9 @@ impl<'a> Engine<'a> {
             (a, _) => a.clone(),
         };
         let task_id = launch::new_task_id(&address);
-        let ctx = LaunchContext {
-            desired: self.desired,
-            framework_id: sub.framework_id.clone(),
-            master_hostnames: self.master_hostnames(),
-        };
-        let info = match launch::task_info(&ctx, &address, &spec, &task_id, offer) {
-            Ok(info) => info,
-            Err(launch::LaunchError::Shortfall(short)) => {
+        let (info, template) = match self.task_info(sub, &what, &address, &task_id, offer) {
+            Ok(built) => built,
+            Err(Unfit::Shortfall(short)) => {
                 if agent.id == planned.id {
                     self.progress.line(&format!(
                         "{}: the offer from {} does not fit ({short}); waiting for another",
@@ -963,8 +1144,8 @@ impl<'a> Engine<'a> {
                 }
                 return None;
             }
-            Err(e @ launch::LaunchError::NoMasterHost(_)) => {
-                step.phase = Phase::Failed(e.to_string());
+            Err(Unfit::Never(why)) => {
+                step.phase = Phase::Failed(why);
                 return None;
             }
         };
@@ -983,26 +1164,40 @@ impl<'a> Engine<'a> {
             ));
             step.address = address.clone();
         }
+        let (resources, ports) = match &what {
+            Launchable::Planned(spec) => (
+                TaskResources {
+                    cpus: spec.cpus,
+                    mem_mb: spec.mem_mb(),
+                    ramdisk_mb: spec.ramdisk_mb,
+                },
+                spec.ports.clone(),
+            ),
+            Launchable::Restored { template, .. } => {
+                (template.resources.clone(), template.ports.clone())
+            }
+        };
         let record = TaskRecord {
             address: address.clone(),
             task_id: task_id.clone(),
             role: address.role(),
             agent_id: agent.id.clone(),
             hostname: agent.hostname.clone(),
-            ports: spec.ports.clone(),
-            resources: TaskResources {
-                cpus: spec.cpus,
-                mem_mb: spec.mem_mb(),
-                ramdisk_mb: spec.ramdisk_mb,
-            },
-            config_hash: spec.config_hash.clone(),
+            ports,
+            resources,
+            config_hash: what.config_hash().to_string(),
             state: RecordedState::Pending,
             updated_at: now_rfc3339(),
         };
         step.attempts += 1;
         let line = format!(
-            "{}: launching task {task_id} on {}",
-            step.address, agent.hostname
+            "{}: launching task {task_id} on {}{}",
+            step.address,
+            agent.hostname,
+            match what {
+                Launchable::Planned(_) => "",
+                Launchable::Restored { .. } => " with the last applied configuration",
+            }
         );
         let call = Call::accept(
             sub.framework_id.clone(),
@@ -1010,6 +1205,11 @@ impl<'a> Engine<'a> {
             vec![Operation::launch(vec![info])],
             Some(Filters::refuse(0.0)),
         );
+        step.new_task = Some(NewTask {
+            task_id: task_id.clone(),
+            agent: agent.clone(),
+            ended: false,
+        });
         step.phase = Phase::Launching {
             task_id,
             agent,
@@ -1018,9 +1218,71 @@ impl<'a> Engine<'a> {
         Some(Launch {
             step: 0,
             record,
+            template,
             call,
             line,
         })
+    }
+
+    /// The `TaskInfo` of `what` on `offer`, and the launch template of a
+    /// planned configuration the state file does not hold yet.
+    fn task_info(
+        &self,
+        sub: &Subscription,
+        what: &Launchable,
+        address: &Address,
+        task_id: &str,
+        offer: &Offer,
+    ) -> Result<(TaskInfo, Option<LaunchTemplate>), Unfit> {
+        let hasher = || secret_hasher(self.desired, Some(self.store.state()));
+        match what {
+            Launchable::Planned(spec) => {
+                let ctx = LaunchContext {
+                    desired: self.desired,
+                    framework_id: sub.framework_id.clone(),
+                    master_hostnames: self.master_hostnames(),
+                };
+                let info =
+                    launch::task_info(&ctx, address, spec, task_id, offer).map_err(
+                        |e| match e {
+                            launch::LaunchError::Shortfall(short) => {
+                                Unfit::Shortfall(short.to_string())
+                            }
+                            e => Unfit::Never(e.to_string()),
+                        },
+                    )?;
+                let known = self
+                    .store
+                    .state()
+                    .launch_templates
+                    .contains_key(&spec.config_hash);
+                let template = (!known)
+                    .then(|| template::record(&info, spec, address, &self.desired.site, &hasher()));
+                Ok((info, template))
+            }
+            Launchable::Restored {
+                config_hash,
+                template,
+            } => {
+                let never = |e: template::RestoreError| match e {
+                    template::RestoreError::Shortfall(short) => Unfit::Shortfall(short.to_string()),
+                    e => Unfit::Never(format!(
+                        "cannot relaunch the last applied configuration: {e}"
+                    )),
+                };
+                let properties =
+                    template::restore_properties(template, &self.desired.site, &hasher())
+                        .map_err(never)?;
+                let ctx = template::RestoreContext {
+                    deployment: &self.desired.name,
+                    framework_id: &sub.framework_id,
+                    properties: &properties,
+                };
+                let info = template::restore(&ctx, template, config_hash, address, task_id, offer)
+                    .map_err(never)?;
+                Ok((info, None))
+            }
+        }
     }
 
     /// Hosts of the masters as recorded (running or being launched).
@@ -1088,6 +1350,10 @@ impl<'a> Engine<'a> {
             // Terminal records are history Mesos keeps; the state keeps what runs.
             s.tasks
                 .retain(|t| !matches!(t.state, RecordedState::Mesos(st) if st.is_terminal()));
+            // Templates are kept for the configurations still running.
+            let running: HashSet<&str> = s.tasks.iter().map(|t| t.config_hash.as_str()).collect();
+            s.launch_templates
+                .retain(|hash, _| running.contains(hash.as_str()));
             s.outputs = out;
             if all_done {
                 s.applied = if destroy { None } else { Some(applied) };

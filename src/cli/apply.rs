@@ -6,7 +6,7 @@
 
 use super::connection::{base_url, Connection};
 use super::{color_enabled, context, CliResult, Global};
-use crate::apply::engine::{ApplyOptions, ApplyReport, Engine, StepOutcome};
+use crate::apply::engine::{ApplyOptions, ApplyReport, Engine, StepOutcome, StepReport, ROLL_BACK};
 use crate::apply::scheduler::SchedulerClient;
 use crate::desired::Desired;
 use crate::plan::file::PlanFile;
@@ -46,6 +46,11 @@ pub struct ApplyArgs {
     pub planfile: Option<PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
+    /// When a replacement fails, put the last applied configuration back on
+    /// every slot this run replaced, batch by batch (false: stop and leave
+    /// the not yet replaced tasks as they are).
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub rollback_on_failure: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -71,7 +76,15 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> CliResult {
         None => None,
     };
     let desired = context::load_desired(&g)?;
-    execute(&g, &desired, &args.run, Mode::Apply(saved))
+    execute(
+        &g,
+        &desired,
+        &args.run,
+        Mode::Apply {
+            saved,
+            rollback: args.rollback_on_failure,
+        },
+    )
 }
 
 pub fn destroy(g: &Global, args: &DestroyArgs) -> CliResult {
@@ -87,14 +100,19 @@ pub fn destroy(g: &Global, args: &DestroyArgs) -> CliResult {
 }
 
 enum Mode {
-    Apply(Option<Box<(PathBuf, PlanFile)>>),
-    Destroy { teardown: bool },
+    Apply {
+        saved: Option<Box<(PathBuf, PlanFile)>>,
+        rollback: bool,
+    },
+    Destroy {
+        teardown: bool,
+    },
 }
 
 fn execute(g: &Global, desired: &Desired, run: &RunArgs, mode: Mode) -> CliResult {
     let path = context::state_path(g);
     let operation = match mode {
-        Mode::Apply(_) => "apply",
+        Mode::Apply { .. } => "apply",
         Mode::Destroy { .. } => "destroy",
     };
     let mut store = StateStore::open(&path, &desired.name, operation, run.lock_timeout)?;
@@ -115,15 +133,18 @@ fn execute_with(
 ) -> CliResult {
     let state = (!store.is_new()).then(|| store.state().clone());
     let live = conn.fetch_live(desired, state.as_ref(), g.verbose > 0)?;
+    let rollback = matches!(mode, Mode::Apply { rollback: true, .. });
     let (plan, approved, teardown): (Plan, bool, bool) = match mode {
-        Mode::Apply(Some(saved)) => {
+        Mode::Apply {
+            saved: Some(saved), ..
+        } => {
             let (path, pf) = *saved;
             let hasher = secret_hasher(desired, state.as_ref());
             pf.check_fresh(&path, desired, &hasher, &live, state.as_ref())?;
             // A reviewed plan file is the approval.
             (pf.plan, true, false)
         }
-        Mode::Apply(None) => (
+        Mode::Apply { saved: None, .. } => (
             make_plan(desired, &live, state.as_ref(), &PlanOptions::default()),
             run.auto_approve,
             false,
@@ -177,6 +198,7 @@ fn execute_with(
         parallelism: run.parallelism,
         offer_timeout: run.offer_timeout,
         settle: run.settle_time,
+        rollback,
         ..ApplyOptions::default()
     };
     let mut progress = crate::apply::progress::for_stderr();
@@ -215,6 +237,21 @@ fn summarize(report: &ApplyReport, destroy: bool) -> i32 {
         }
     }
     println!("\n{done} of {} step(s) completed.", report.steps.len());
+    let rollbacks: Vec<&StepReport> = report
+        .steps
+        .iter()
+        .filter(|s| s.action == ROLL_BACK)
+        .collect();
+    if !rollbacks.is_empty() {
+        let rolled_back = rollbacks
+            .iter()
+            .filter(|s| matches!(s.outcome, StepOutcome::Done(_)))
+            .count();
+        println!(
+            "Rolled back {rolled_back} of {} replaced task(s) to the last applied configuration.",
+            rollbacks.len()
+        );
+    }
     for (rpc, web) in report
         .outputs
         .master_rpc
