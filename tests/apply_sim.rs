@@ -111,6 +111,44 @@ async fn a_worker_property_change_replaces_workers_one_at_a_time() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_for_both_roles_replaces_the_master_then_the_workers() {
+    let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;
+    let d = Deployment::new(&sim.url(), "", SITE);
+    cli(&d, &["apply", "--auto-approve", "--settle-time", "200ms"])
+        .await
+        .ok();
+    let before = sim.transitions().len();
+    d.set_site(&SITE.replace("/tmp/underfs", "/tmp/underfs-2"));
+    let plan = cli(&d, &["plan"]).await;
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to launch, 4 to replace, 0 to kill."),
+        "{}",
+        plan.stdout
+    );
+    cli(&d, &["apply", "--auto-approve", "--settle-time", "200ms"])
+        .await
+        .ok();
+
+    let since = &sim.transitions()[before..];
+    let master_running = since
+        .iter()
+        .position(|t| t.task_name == "AlluxioMaster" && t.state == mesos_api::TaskState::Running)
+        .expect("the new master ran");
+    let first_worker_change = since
+        .iter()
+        .position(|t| t.task_name == "AlluxioWorker")
+        .expect("the workers were replaced");
+    assert!(
+        master_running < first_worker_change,
+        "a worker changed before the new master ran: {since:#?}"
+    );
+    let again = cli(&d, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_plan_file_is_refused() {
     let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;
     let d = Deployment::new(&sim.url(), "", SITE);
