@@ -279,18 +279,24 @@ mod tests {
         assert!(stored.contains("hmac-sha256:"), "{stored}");
     }
 
-    #[test]
-    fn a_changed_secret_cannot_be_restored() {
-        let d = desired();
-        let h = secret_hasher(&d, None);
+    /// The template of a worker launched from `d`.
+    fn worker_template(d: &Desired) -> (LaunchTemplate, Address) {
         let address = Address::Worker("a7.example".into());
+        let info = fresh(d, &address, &worker_spec(), "t-1");
         let template = record(
-            &fresh(&d, &address, &worker_spec(), "t-1"),
+            &info,
             &worker_spec(),
             &address,
             &d.site,
-            &h,
+            &secret_hasher(d, None),
         );
+        (template, address)
+    }
+
+    #[test]
+    fn a_changed_secret_cannot_be_restored() {
+        let d = desired();
+        let (template, address) = worker_template(&d);
         let mut rotated = d.clone();
         rotated.site.insert("fs.s3a.secretkey", "another-value");
         let err = restored(&rotated, &template, &address, "t-2").unwrap_err();
@@ -301,15 +307,7 @@ mod tests {
     #[test]
     fn an_offer_too_small_for_the_template_is_a_shortfall() {
         let d = desired();
-        let h = secret_hasher(&d, None);
-        let address = Address::Worker("a7.example".into());
-        let mut template = record(
-            &fresh(&d, &address, &worker_spec(), "t-1"),
-            &worker_spec(),
-            &address,
-            &d.site,
-            &h,
-        );
+        let (mut template, address) = worker_template(&d);
         template.resources.mem_mb = 1e9;
         let err = restored(&d, &template, &address, "t-2").unwrap_err();
         assert!(matches!(err, RestoreError::Shortfall(_)), "{err:?}");
@@ -318,15 +316,7 @@ mod tests {
     #[test]
     fn an_edited_template_is_reported_not_launched() {
         let d = desired();
-        let h = secret_hasher(&d, None);
-        let address = Address::Worker("a7.example".into());
-        let mut template = record(
-            &fresh(&d, &address, &worker_spec(), "t-1"),
-            &worker_spec(),
-            &address,
-            &d.site,
-            &h,
-        );
+        let (mut template, address) = worker_template(&d);
         template.task_info["name"] = serde_json::json!(42);
         let err = restored(&d, &template, &address, "t-2").unwrap_err();
         assert!(matches!(err, RestoreError::Corrupt(_)), "{err:?}");
