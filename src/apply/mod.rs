@@ -3,6 +3,7 @@
 //! handed to each task ([`properties_text`]) and the `TaskInfo` of a master
 //! or worker ([`launch`]).
 
+pub mod alluxio_leader;
 pub mod engine;
 pub mod launch;
 pub mod offer_fit;
