@@ -2,10 +2,11 @@
 //! the state file.
 //!
 //! Order: kills of excess tasks; then masters one at a time (each RUNNING
-//! before the next; with several running masters to replace, the Alluxio
-//! leader that ZooKeeper names goes last, so Alluxio fails over once); then workers, up to `parallelism` at a time, with
+//! before the next); then workers, up to `parallelism` at a time, with
 //! replacements in batches of `max_unavailable` (kill the old task, wait
-//! until it is terminal, launch the new one, wait for RUNNING).
+//! until it is terminal, launch the new one, wait for RUNNING). With
+//! several running masters to replace, the Alluxio leader that ZooKeeper
+//! names is replaced last, so Alluxio fails over once.
 //!
 //! Crash safety: a launch's intent (`pending`, with its task ID and agent)
 //! is saved before the ACCEPT is sent, and every status after it; a run
