@@ -4,7 +4,9 @@
 //! Order: kills of excess tasks; then masters one at a time (each RUNNING
 //! before the next); then workers, up to `parallelism` at a time, with
 //! replacements in batches of `max_unavailable` (kill the old task, wait
-//! until it is terminal, launch the new one, wait for RUNNING).
+//! until it is terminal, launch the new one, wait for RUNNING). With
+//! several running masters to replace, the Alluxio leader that ZooKeeper
+//! names is replaced last, so Alluxio fails over once.
 //!
 //! A failed replacement stops the rolling replacement; with `rollback`
 //! (the default) every slot this run replaced then gets its last applied
@@ -30,6 +32,7 @@
 //! held rather than declined (and declined at the end if unused), so the
 //! workers launch as soon as they may instead of an allocation later.
 
+use super::alluxio_leader::{self, LeaderKnowledge};
 use super::launch::{self, LaunchContext};
 use super::scheduler::{SchedulerClient, SchedulerError, Subscription};
 use super::template;
@@ -245,6 +248,29 @@ impl Step {
 
 /// The action name of a rollback step in the report.
 pub const ROLL_BACK: &str = "roll back";
+
+/// How long apply asks ZooKeeper for the Alluxio leader before going on
+/// without knowing it.
+pub const LEADER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Moves the replacement of the master running at `host:port` (the Alluxio
+/// leader) after every other master step, keeping the others' order; the
+/// masters start one at a time in step order. Returns its address, or None
+/// when no running master being replaced is there. The port is the master
+/// RPC port, or one the old task holds (a plan may change the RPC port).
+fn leader_last(steps: &mut [Step], host: &str, port: u16, rpc_port: u16) -> Option<Address> {
+    let is_leader = |s: &Step| {
+        s.group() == 1
+            && s.old.as_ref().is_some_and(|old| {
+                old.agent.hostname.eq_ignore_ascii_case(host)
+                    && (port == rpc_port || old.ports.contains(&port))
+            })
+    };
+    let leader = steps.iter().position(is_leader)?;
+    let last = steps.iter().rposition(|s| s.group() == 1)?;
+    steps[leader..=last].rotate_left(1);
+    Some(steps[last].address.clone())
+}
 
 /// Statuses recorded in memory before a save forces itself.
 pub const BATCH_LIMIT: usize = 256;
@@ -591,6 +617,7 @@ impl<'a> Engine<'a> {
 
     pub async fn run(&mut self, plan: &Plan) -> Result<ApplyReport, ApplyError> {
         let mut steps = Self::steps_from(plan, self.desired);
+        self.replace_leader_last(&mut steps).await;
         let mut sub = self.subscribe().await?;
         let mut interrupted = self.drive(&mut sub, &mut steps).await?;
         if self.opts.rollback && !interrupted {
@@ -732,6 +759,37 @@ impl<'a> Engine<'a> {
             }
         }
         Ok(interrupted)
+    }
+
+    /// With more than one running master to replace, asks ZooKeeper which
+    /// one leads Alluxio and replaces it last, so that Alluxio fails over
+    /// once rather than once per master. Says what it found either way.
+    async fn replace_leader_last(&mut self, steps: &mut [Step]) {
+        let replacing = steps
+            .iter()
+            .filter(|s| s.group() == 1 && s.old.is_some())
+            .count();
+        if replacing < 2 {
+            return;
+        }
+        let line = match alluxio_leader::find_leader(self.desired, LEADER_TIMEOUT).await {
+            LeaderKnowledge::Unknown { why } => {
+                format!("Alluxio leader unknown ({why}): masters are replaced in index order")
+            }
+            LeaderKnowledge::Known {
+                host,
+                port,
+                zookeeper,
+            } => match leader_last(steps, &host, port, self.desired.master.rpc_port) {
+                Some(address) => format!(
+                    "Alluxio leader: {address} ({host}:{port}, from ZooKeeper {zookeeper}): replaced last"
+                ),
+                None => format!(
+                    "Alluxio leader {host}:{port} (from ZooKeeper {zookeeper}) is none of the running masters being replaced: masters are replaced in index order"
+                ),
+            },
+        };
+        self.progress.line(&line);
     }
 
     async fn resubscribe(&mut self) -> Result<Subscription, ApplyError> {
@@ -1373,4 +1431,125 @@ pub fn backoff(attempt: u32) -> Duration {
     let capped = base.min(30.0);
     let jitter = 0.75 + rand::random::<f64>() * 0.5;
     Duration::from_secs_f64(capped * jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent(host: &str) -> AgentRef {
+        AgentRef {
+            id: format!("id-{host}"),
+            hostname: host.to_string(),
+        }
+    }
+
+    fn spec(name: &str) -> TaskSpec {
+        TaskSpec {
+            name: name.to_string(),
+            cpus: 1.0,
+            jvm_mem_mb: 1024.0,
+            ramdisk_mb: 0.0,
+            ports: vec![19998, 19999],
+            install: "LOCAL /opt/alluxio".to_string(),
+            config_hash: "new".to_string(),
+        }
+    }
+
+    /// A step for `address`: replacing a running task on `old_host` (when
+    /// given) by a new one there, or killing it when `launch` is false.
+    fn step(address: Address, old_host: Option<&str>, launch: bool) -> Step {
+        let host = old_host.unwrap_or("empty.example.com");
+        Step {
+            action: "replace",
+            old: old_host.map(|h| ExistingTask {
+                task_id: format!("old-{address}"),
+                agent: agent(h),
+                state: Some(TaskState::Running),
+                cpus: 1.0,
+                mem_mb: 1024.0,
+                ports: vec![19998, 19999],
+                config_hash: Some("old".to_string()),
+            }),
+            launch: launch.then(|| (agent(host), Launchable::Planned(spec("AlluxioMaster")))),
+            address,
+            may_move: false,
+            phase: Phase::Waiting,
+            attempts: 0,
+            old_ended: false,
+            new_task: None,
+        }
+    }
+
+    fn order(steps: &[Step]) -> Vec<String> {
+        steps.iter().map(|s| s.address.to_string()).collect()
+    }
+
+    /// A kill, three master replacements and a worker, as `steps_from` orders them.
+    fn plan_steps() -> Vec<Step> {
+        vec![
+            step(Address::Worker("gone".into()), Some("gone"), false),
+            step(Address::Master(0), Some("m0.example.com"), true),
+            step(Address::Master(1), Some("m1.example.com"), true),
+            step(Address::Master(2), Some("m2.example.com"), true),
+            step(Address::Worker("w1".into()), Some("w1"), true),
+        ]
+    }
+
+    #[test]
+    fn the_leaders_replacement_moves_after_the_other_masters() {
+        let mut steps = plan_steps();
+        let leader = leader_last(&mut steps, "m0.example.com", 19998, 19998);
+        assert_eq!(leader, Some(Address::Master(0)));
+        assert_eq!(
+            order(&steps),
+            [
+                "worker[\"gone\"]",
+                "master[1]",
+                "master[2]",
+                "master[0]",
+                "worker[\"w1\"]"
+            ]
+        );
+
+        let mut steps = plan_steps();
+        let leader = leader_last(&mut steps, "M1.example.com", 19998, 19998);
+        assert_eq!(leader, Some(Address::Master(1)));
+        assert_eq!(order(&steps)[1..4], ["master[0]", "master[2]", "master[1]"]);
+    }
+
+    #[test]
+    fn a_leader_that_is_not_a_replaced_master_keeps_index_order() {
+        let before = order(&plan_steps());
+        for (host, port) in [
+            ("elsewhere.example.com", 19998),
+            // Right host, but not a port of the master there.
+            ("m0.example.com", 20000),
+            // A task that is only killed is not a master replacement.
+            ("gone", 19998),
+        ] {
+            let mut steps = plan_steps();
+            assert_eq!(leader_last(&mut steps, host, port, 19998), None, "{host}");
+            assert_eq!(order(&steps), before, "{host}:{port}");
+        }
+        // A master launched into an empty slot is not the running leader.
+        let mut steps = vec![
+            step(Address::Master(0), None, true),
+            step(Address::Master(1), Some("m1.example.com"), true),
+        ];
+        assert_eq!(
+            leader_last(&mut steps, "empty.example.com", 19998, 19998),
+            None
+        );
+        assert_eq!(order(&steps), ["master[0]", "master[1]"]);
+    }
+
+    #[test]
+    fn the_old_tasks_own_port_identifies_the_leader_when_the_rpc_port_changes() {
+        let mut steps = plan_steps();
+        // The plan moves the RPC port to 20998; the leader still runs on 19998.
+        let leader = leader_last(&mut steps, "m1.example.com", 19998, 20998);
+        assert_eq!(leader, Some(Address::Master(1)));
+        assert_eq!(order(&steps)[1..4], ["master[0]", "master[2]", "master[1]"]);
+    }
 }

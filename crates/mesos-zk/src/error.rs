@@ -43,6 +43,10 @@ pub enum ZkError {
         detail: String,
     },
 
+    /// The znode a listing was asked of does not exist.
+    #[error("znode '{path}' does not exist in ZooKeeper at {url}")]
+    NoNode { url: String, path: String },
+
     /// Only masters older than Mesos 0.24 (protobuf `info_` znodes) are
     /// registered; their data is not read.
     #[error(

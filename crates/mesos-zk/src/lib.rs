@@ -8,10 +8,14 @@
 //! writes it ([`register_master`]) so an emulated master can be found by
 //! real Mesos clients.
 //!
+//! [`list_children_with_ctime`] serves elections decided by creation order
+//! instead (Alluxio's masters, whose leader is the newest child of a path).
+//!
 //! Not covered: legacy (< 0.24) protobuf `info_` znodes, which are reported
 //! rather than read; and the replicated log or registry that Mesos also keeps
 //! in ZooKeeper.
 
+mod children;
 mod contender;
 mod detector;
 mod error;
@@ -20,6 +24,7 @@ mod session;
 mod url;
 mod znode;
 
+pub use children::{list_children_with_ctime, ZnodeChild};
 pub use contender::{register_master, Registration, REGISTER_TIMEOUT};
 pub use detector::{find_leader, watch_leader, LeaderWatch};
 pub use error::ZkError;
