@@ -9,35 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// What every output prints instead of a secret.
-pub const REDACTED: &str = "<redacted>";
-
-/// A secret string whose `Debug` and `Display` never show the value.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The value itself: only for sending to Mesos or to a task.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(REDACTED)
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(REDACTED)
-    }
-}
+pub use mesos_api::secret::{Secret, REDACTED};
 
 /// Whether a property key names a secret.
 pub fn is_secret_key(key: &str) -> bool {

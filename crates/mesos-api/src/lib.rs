@@ -10,12 +10,14 @@ pub mod ranges;
 pub mod recordio;
 pub mod resources;
 pub mod scheduler;
+pub mod secret;
 pub mod task_state;
 pub mod v1;
 
 pub use ranges::{PortRanges, RangesError};
 pub use resources::{ranges_union, scalar_sum, ResourceSummary};
 pub use scheduler::{Call, CallType, Event, EventType};
+pub use secret::Secret;
 pub use task_state::TaskState;
 pub use v1::*;
 

@@ -846,6 +846,35 @@ pub struct MasterInfo {
     pub capabilities: Vec<serde_json::Value>,
 }
 
+impl MasterInfo {
+    /// The MasterInfo a master at `ip:port` publishes (as Mesos's
+    /// `createMasterInfo` does): packed `ip`, `pid` `master@ip:port`, and
+    /// `address`; `hostname` is set in both places when given.
+    pub fn new(
+        id: impl Into<String>,
+        ip: std::net::Ipv4Addr,
+        port: u16,
+        hostname: Option<String>,
+        version: Option<String>,
+    ) -> Self {
+        MasterInfo {
+            id: id.into(),
+            ip: master_info_ip(ip),
+            port: u32::from(port),
+            pid: Some(format!("master@{ip}:{port}")),
+            hostname: hostname.clone(),
+            version,
+            address: Some(Address {
+                hostname,
+                ip: Some(ip.to_string()),
+                port: i32::from(port),
+            }),
+            domain: None,
+            capabilities: Vec::new(),
+        }
+    }
+}
+
 /// Mesos's `MasterInfo.ip` for an IPv4 address: the address bytes in
 /// network order read as a little-endian uint32 (what `inet_addr` returns
 /// on the x86 machines Mesos runs on).

@@ -166,18 +166,16 @@ impl Sim {
         }
         let registration = match &cfg.zk {
             Some(url) => {
-                let info = {
-                    let m = &master;
-                    mesos_zk::MasterInfoJson::new(
-                        m.id.clone(),
-                        m.ip,
-                        m.port,
-                        m.spec.master.hostname.clone(),
-                        Some(m.spec.master.version.clone()),
-                    )
-                };
+                let info = mesos_api::MasterInfo::new(
+                    master.id.clone(),
+                    master.ip,
+                    master.port,
+                    master.spec.master.hostname.clone(),
+                    Some(master.spec.master.version.clone()),
+                );
+                let info = serde_json::to_value(info).expect("a MasterInfo is JSON");
                 Some(
-                    mesos_zk::register_master(url, &info.to_json())
+                    mesos_zk::register_master(url, &info)
                         .await
                         .map_err(SimError::ZooKeeper)?,
                 )

@@ -474,19 +474,14 @@ impl Master {
 
     pub fn master_info(&self) -> mesos_api::MasterInfo {
         mesos_api::MasterInfo {
-            id: self.id.clone(),
-            ip: mesos_api::master_info_ip(self.ip),
-            port: u32::from(self.port),
-            pid: Some(self.pid()),
-            hostname: Some(self.hostname.clone()),
-            version: Some(self.spec.master.version.clone()),
-            address: Some(mesos_api::Address {
-                hostname: Some(self.hostname.clone()),
-                ip: Some(self.ip.to_string()),
-                port: i32::from(self.port),
-            }),
-            domain: None,
             capabilities: vec![serde_json::json!({"type": "AGENT_UPDATE"})],
+            ..mesos_api::MasterInfo::new(
+                self.id.clone(),
+                self.ip,
+                self.port,
+                Some(self.hostname.clone()),
+                Some(self.spec.master.version.clone()),
+            )
         }
     }
 

@@ -92,7 +92,7 @@ impl Registration {
 /// Registers a master: creates `<path>/json.info_<sequence>` (ephemeral,
 /// sequential) holding `info_json`, creating the path and its parents as
 /// needed. `info_json` must be a MasterInfo a detector can read (see
-/// [`crate::MasterInfoJson`]); it is stored compact, as Mesos stores it.
+/// `mesos_api::v1::MasterInfo`); it is stored compact, as Mesos stores it.
 pub async fn register_master(
     url: &ZkUrl,
     info_json: &serde_json::Value,

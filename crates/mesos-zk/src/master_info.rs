@@ -13,83 +13,13 @@
 //! redirects (`/master/redirect`) use. The port is `address.port`, else `port`.
 //!
 //! The packed `ip` is `in_addr.s_addr` (network byte order) stored as a
-//! `uint32` by a little-endian machine, so its little-endian bytes are the
-//! four octets in order: 10.0.0.5 is `0x0500000A` = 83886090.
+//! `uint32` by a little-endian machine (see `mesos_api::v1::master_info_ip`).
+//! The JSON type itself is `mesos_api::v1::MasterInfo`.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
-use serde::{Deserialize, Serialize};
-
-/// `mesos.Address`: where a master listens.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AddressJson {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ip: Option<String>,
-    pub port: i32,
-}
-
-/// `mesos.MasterInfo` as the JSON Mesos writes to ZooKeeper (the fields this
-/// crate reads; unknown ones are ignored on input).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MasterInfoJson {
-    pub id: String,
-    /// Deprecated packed IPv4 address, see the module documentation.
-    pub ip: u32,
-    /// Deprecated; `address.port` supersedes it.
-    pub port: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<AddressJson>,
-}
-
-impl MasterInfoJson {
-    /// The MasterInfo a Mesos master at `ip:port` writes (as
-    /// `createMasterInfo` does): packed `ip`, `pid` `master@ip:port`, and
-    /// `address`; `hostname` is set in both places when given.
-    pub fn new(
-        id: impl Into<String>,
-        ip: Ipv4Addr,
-        port: u16,
-        hostname: Option<String>,
-        version: Option<String>,
-    ) -> Self {
-        MasterInfoJson {
-            id: id.into(),
-            ip: pack_ipv4(ip),
-            port: u32::from(port),
-            pid: Some(format!("master@{ip}:{port}")),
-            hostname: hostname.clone(),
-            version,
-            address: Some(AddressJson {
-                hostname,
-                ip: Some(ip.to_string()),
-                port: i32::from(port),
-            }),
-        }
-    }
-
-    /// This info as a JSON value, ready for [`crate::register_master`].
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).expect("MasterInfoJson always serializes")
-    }
-}
-
-/// Packs an IPv4 address the way Mesos stores `MasterInfo.ip`.
-pub fn pack_ipv4(ip: Ipv4Addr) -> u32 {
-    u32::from_le_bytes(ip.octets())
-}
-
-/// Unpacks `MasterInfo.ip` (see the module documentation).
-pub fn unpack_ipv4(packed: u32) -> Ipv4Addr {
-    Ipv4Addr::from(packed.to_le_bytes())
-}
+use mesos_api::v1::{master_info_ipv4, MasterInfo as MasterInfoJson};
+use serde::Deserialize;
 
 /// The leading master: where to reach it, which znode named it, and the
 /// MasterInfo it published.
@@ -170,7 +100,7 @@ fn endpoint(info: &MasterInfoJson) -> Result<(String, u16), Malformed> {
         .and_then(|a| non_empty(&a.hostname).or(non_empty(&a.ip)))
         .or(non_empty(&info.hostname))
         .map(str::to_string)
-        .unwrap_or_else(|| unpack_ipv4(info.ip).to_string());
+        .unwrap_or_else(|| master_info_ipv4(info.ip).to_string());
     if host == "0.0.0.0" {
         return Err(Malformed(
             "it names no host: no address, no hostname and ip 0".to_string(),
@@ -212,9 +142,9 @@ mod tests {
 
     #[test]
     fn packed_ip_is_network_order_read_little_endian() {
-        let ip: Ipv4Addr = "10.0.0.5".parse().unwrap();
-        assert_eq!(pack_ipv4(ip), 83_886_090);
-        assert_eq!(unpack_ipv4(83_886_090), ip);
+        let ip: std::net::Ipv4Addr = "10.0.0.5".parse().unwrap();
+        assert_eq!(mesos_api::v1::master_info_ip(ip), 83_886_090);
+        assert_eq!(master_info_ipv4(83_886_090), ip);
     }
 
     #[test]

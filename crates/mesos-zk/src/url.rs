@@ -9,47 +9,20 @@
 //! is reported when the URL is read rather than as a connection failure; a
 //! server without a port gets ZooKeeper's default port 2181.
 //!
-//! The password is kept in [`Secret`], whose `Debug` and `Display` print `***`,
+//! The password is kept in a [`Secret`], which never prints; URLs show `***`,
 //! and [`ZkUrl`]'s `Display`/`Debug` never show it either.
 
 use std::fmt;
 use std::str::FromStr;
 
 use crate::error::ZkError;
+use mesos_api::Secret;
 
 /// ZooKeeper's conventional client port, used when a server names none.
 pub const DEFAULT_ZK_PORT: u16 = 2181;
 
 const SCHEME: &str = "zk://";
 const REDACTED: &str = "***";
-
-/// A password that never prints. Read it with [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret itself, for the one place that must send it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(REDACTED)
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(REDACTED)
-    }
-}
 
 /// `digest` scheme credentials (`user:password`) from a `zk://` URL.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -111,7 +84,7 @@ impl fmt::Display for ZkUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(SCHEME)?;
         if let Some(credentials) = &self.credentials {
-            write!(f, "{}:{}@", credentials.user, credentials.password)?;
+            write!(f, "{}:{REDACTED}@", credentials.user)?;
         }
         write!(f, "{}{}", self.servers.join(","), self.path)
     }

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::{free_port, locate_classpath, ZkServer};
 use mesos_zk::{
-    find_leader, register_master, watch_leader, LeaderWatch, MasterInfo, MasterInfoJson, ZkError,
-    ZkUrl,
+    find_leader, register_master, watch_leader, LeaderWatch, MasterInfo, ZkError, ZkUrl,
 };
 use zookeeper_client::{Acls, Client, CreateMode};
 
@@ -18,14 +17,14 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The MasterInfo a Mesos master at 10.0.0.<n>:<port> would publish.
 fn master(n: u8, port: u16) -> serde_json::Value {
-    MasterInfoJson::new(
+    let info = mesos_api::MasterInfo::new(
         format!("master-{n}"),
         Ipv4Addr::new(10, 0, 0, n),
         port,
         Some(format!("m{n}.example.com")),
         Some("1.11.0".to_string()),
-    )
-    .to_json()
+    );
+    serde_json::to_value(info).unwrap()
 }
 
 async fn next(watch: &mut LeaderWatch) -> Result<MasterInfo, ZkError> {
