@@ -281,3 +281,97 @@ async fn every_event_of_a_framework_life_is_valid_for_the_v1_proto() {
     assert_events_match_proto("first stream", &sub.raw_events);
     assert_events_match_proto("second stream", &second.raw_events);
 }
+
+/// The rarer event shapes: reserved (refined) resources and scalar
+/// attributes in offers, TASK_ERROR and TASK_LOST made by the master, the
+/// healthy TASK_RUNNING of a health-checked task, TASK_FAILED, and ERROR
+/// for invalid roles and for a removed framework.
+#[tokio::test]
+async fn events_of_reservations_errors_and_failures_are_valid_for_the_v1_proto() {
+    let toml = format!(
+        "{FAST}\n[[agents]]\nid = \"agent-1\"\nhostname = \"h1\"\ncpus = 4\nmem = 4096\n\
+         ports = \"[31000-32000]\"\nattributes = {{ rack = \"r1\", level = 3 }}\n\
+         [agents.reserved.alluxio]\ncpus = 2\nports = \"[19998-19999]\"\n"
+    );
+    let sim = start_strict(&toml).await;
+    let mut info = framework("alluxio").with_capability(CapabilityType::ReservationRefinement);
+    info.role = Some("alluxio".into());
+    let (mut sub, _) = Subscription::open(&sim.url(), info.clone()).await;
+    let fid = sub.framework_id.clone();
+    let offer = sub.offers().await.remove(0);
+    assert!(offer.resources.iter().any(|r| !r.reservations.is_empty()));
+
+    let task = |id: &str| {
+        TaskInfo::command(
+            "AlluxioMaster",
+            id,
+            offer.agent_id.clone(),
+            vec![Resource::cpus(0.5), Resource::mem(256.0)],
+            CommandInfo::shell("sleep 1000"),
+        )
+    };
+    let mut checked = task("checked");
+    checked.health_check = Some(HealthCheck {
+        kind: Some(HealthCheckType::Tcp),
+        tcp: Some(serde_json::json!({"port": 19998})),
+        ..Default::default()
+    });
+    let mut invalid = task("invalid");
+    invalid.command = None;
+    let (s, t) = sub
+        .call(&Call::launch(
+            fid.clone(),
+            vec![offer.id.clone()],
+            vec![checked, invalid],
+            None,
+        ))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{t}");
+    let mut healthy = false;
+    let mut error = false;
+    while !(healthy && error) {
+        let st = sub.update().await;
+        sub.ack(&st).await;
+        healthy |= st.healthy == Some(true);
+        error |= st.state == TaskState::Error;
+    }
+    assert!(sim.fail_task("checked", "boom"));
+    until_state(&mut sub, "checked", TaskState::Failed).await;
+    let (s, _) = sub
+        .call(&Call::launch(
+            fid.clone(),
+            vec![OfferId::new("gone")],
+            vec![task("lost")],
+            None,
+        ))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let st = sub.update().await;
+    assert_eq!(st.state, TaskState::Lost);
+
+    // Invalid roles: MULTI_ROLE with `role` set is refused on the stream.
+    let mut bad = framework("bad").with_capability(CapabilityType::MultiRole);
+    bad.role = Some("alluxio".into());
+    let (mut refused, first) = Subscription::open(&sim.url(), bad).await;
+    assert_eq!(first.kind, EventType::Error);
+    refused.ends_within(S5).await;
+
+    // A torn-down framework cannot come back.
+    let (s, _) = sub.call(&Call::teardown(fid.clone())).await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    sub.ends_within(S5).await;
+    let mut again = info;
+    again.id = Some(fid);
+    let (mut removed, first) = Subscription::open(&sim.url(), again).await;
+    assert_eq!(first.kind, EventType::Error);
+    removed.ends_within(S5).await;
+
+    assert!(
+        sim.strict_violations().is_empty(),
+        "{:?}",
+        sim.strict_violations()
+    );
+    assert_events_match_proto("framework", &sub.raw_events);
+    assert_events_match_proto("invalid roles", &refused.raw_events);
+    assert_events_match_proto("removed framework", &removed.raw_events);
+}
