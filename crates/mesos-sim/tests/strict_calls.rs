@@ -375,3 +375,50 @@ async fn events_of_reservations_errors_and_failures_are_valid_for_the_v1_proto()
     assert_events_match_proto("invalid roles", &refused.raw_events);
     assert_events_match_proto("removed framework", &removed.raw_events);
 }
+
+/// The binary's `--strict-calls` turns strict mode on (and without it the
+/// same call is accepted, as by Mesos).
+#[test]
+fn the_binary_refuses_a_misspelt_call_only_with_strict_calls() {
+    use std::io::{BufRead, BufReader};
+    let cluster = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/clusters/alluxio-ports.toml"
+    );
+    // A SUBSCRIBE whose framework_info has a misspelt field: the answer
+    // comes before any stream is opened when strict mode refuses it.
+    let body = serde_json::json!({
+        "type": "SUBSCRIBE",
+        "subscribe": {"framework_info": {"user": "u", "name": "n", "chekpoint": true}},
+    });
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for (flags, expect) in [
+        (&["--strict-calls"][..], StatusCode::BAD_REQUEST),
+        (&[][..], StatusCode::OK),
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mesos-sim"))
+            .args(["--cluster", cluster, "--listen", "127.0.0.1:0"])
+            .args(flags)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the mesos-sim binary starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line.trim().rsplit(' ').next().unwrap().to_string();
+        let status = rt.block_on(async {
+            let resp = client()
+                .post(format!("{url}/api/v1/scheduler"))
+                .header("Content-Type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .expect("SUBSCRIBE request");
+            resp.status()
+        });
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(status, expect, "mesos-sim {flags:?}");
+    }
+}
