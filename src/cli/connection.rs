@@ -10,7 +10,7 @@ use crate::apply::scheduler::ZkLeader;
 use crate::desired::{Desired, MasterLocator};
 use crate::live::{self, LiveCluster};
 use crate::state::State;
-use mesos_sim::{ClusterSpec, Sim, SimHandle};
+use mesos_sim::{ClusterSpec, Sim, SimConfig, SimHandle};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -82,14 +82,20 @@ impl Connection {
                     ))
                 })?;
                 let listen = "127.0.0.1:0".parse().expect("valid address");
-                let handle = rt
-                    .block_on(Sim::start(cluster, listen, Some(dir.clone())))
-                    .map_err(|e| {
-                        CliError::msg(format!(
-                            "cannot start the local cluster (state in {}): {e}",
-                            dir.display()
-                        ))
-                    })?;
+                // Strict calls: the embedded cluster refuses any call that is
+                // not exactly valid for Mesos's scheduler.proto, so a call a
+                // real master would silently misread fails here first.
+                let cfg = SimConfig {
+                    persist_dir: Some(dir.clone()),
+                    strict_calls: true,
+                    ..SimConfig::new(cluster, listen)
+                };
+                let handle = rt.block_on(Sim::start_with(cfg)).map_err(|e| {
+                    CliError::msg(format!(
+                        "cannot start the local cluster (state in {}): {e}",
+                        dir.display()
+                    ))
+                })?;
                 if g.verbose > 0 {
                     eprintln!(
                         "Started the local Mesos cluster at {} (state in {})",

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use mesos_sim::{ClusterSpec, Sim, SimHandle};
+use mesos_sim::{ClusterSpec, Sim, SimConfig, SimHandle};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -101,11 +101,16 @@ pub fn repo_path(rel: &str) -> PathBuf {
 }
 
 /// Starts an emulator on a loopback port from a cluster file of fixtures/clusters.
+/// The emulator runs in strict-calls mode: every call the CLI sends must be
+/// exactly valid for Mesos's v1 scheduler.proto, or it is refused with 400.
 pub async fn start_sim(cluster_file: &str) -> SimHandle {
     let cluster = ClusterSpec::load(&repo_path(cluster_file)).expect("cluster file");
-    Sim::start(cluster, "127.0.0.1:0".parse().unwrap(), None)
-        .await
-        .expect("the emulator must start on 127.0.0.1")
+    Sim::start_with(SimConfig {
+        strict_calls: true,
+        ..SimConfig::new(cluster, "127.0.0.1:0".parse().unwrap())
+    })
+    .await
+    .expect("the emulator must start on 127.0.0.1")
 }
 
 /// Tasks of the state file that Mesos reports running, by address.
@@ -121,12 +126,15 @@ pub fn running_addresses(state: &serde_json::Value) -> Vec<String> {
     v
 }
 
-/// Starts an emulator from cluster-file text.
+/// Starts an emulator from cluster-file text, in strict-calls mode.
 pub async fn start_sim_from(text: &str) -> SimHandle {
     let cluster = ClusterSpec::parse(text).expect("cluster file text");
-    Sim::start(cluster, "127.0.0.1:0".parse().unwrap(), None)
-        .await
-        .expect("the emulator must start on 127.0.0.1")
+    Sim::start_with(SimConfig {
+        strict_calls: true,
+        ..SimConfig::new(cluster, "127.0.0.1:0".parse().unwrap())
+    })
+    .await
+    .expect("the emulator must start on 127.0.0.1")
 }
 
 /// A cluster of `n` agents offering the Alluxio ports, with the given timing.

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 
 use crate::model::Master;
+use crate::strict::CallAudit;
 
 /// What every handler shares.
 pub struct App {
@@ -17,16 +18,19 @@ pub struct App {
     pub persist_file: Option<PathBuf>,
     /// Wakes the persister when something durable changed.
     pub changed: tokio::sync::Notify,
+    /// Strict-calls mode and the record of call types received.
+    pub calls: CallAudit,
 }
 
 pub type SharedApp = Arc<App>;
 
 impl App {
-    pub fn new(master: Master, persist_file: Option<PathBuf>) -> SharedApp {
+    pub fn new(master: Master, persist_file: Option<PathBuf>, calls: CallAudit) -> SharedApp {
         Arc::new(App {
             master: Mutex::new(master),
             persist_file,
             changed: tokio::sync::Notify::new(),
+            calls,
         })
     }
 

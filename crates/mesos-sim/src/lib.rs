@@ -28,6 +28,7 @@ pub mod read_api;
 pub mod sandbox;
 pub mod scheduler_api;
 pub mod server;
+pub mod strict;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -62,6 +63,12 @@ pub struct SimConfig {
     /// Serve HTTPS only, with this certificate and key (PEM), as a master
     /// with `LIBPROCESS_SSL_ENABLED=true` does.
     pub tls: Option<TlsFiles>,
+    /// Refuse (400) every JSON scheduler call that is not exactly valid
+    /// for Mesos's v1 `scheduler.proto`: unknown fields or enum values,
+    /// two members of a oneof, missing required fields, out-of-range
+    /// integers. Off by default, since real Mesos is lenient; tests turn it
+    /// on to prove the calls they send are exact (see [`strict`]).
+    pub strict_calls: bool,
 }
 
 impl SimConfig {
@@ -74,6 +81,7 @@ impl SimConfig {
             sandbox_dir: None,
             zk: None,
             tls: None,
+            strict_calls: false,
         }
     }
 }
@@ -182,7 +190,11 @@ impl Sim {
             }
             None => None,
         };
-        let app = App::new(master, persist_file);
+        let app = App::new(
+            master,
+            persist_file,
+            strict::CallAudit::new(cfg.strict_calls),
+        );
         let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
         let clock = tokio::spawn(server::clock(app.clone()));
         let persister = tokio::spawn(server::persister(app.clone()));
@@ -254,6 +266,18 @@ impl SimHandle {
     /// Every task state change so far, oldest first.
     pub fn transitions(&self) -> Vec<Transition> {
         self.app.lock().transitions.clone()
+    }
+
+    /// The violations strict-calls mode refused so far (`"<path>: <reason>"`),
+    /// oldest first; always empty when strict mode is off.
+    pub fn strict_violations(&self) -> Vec<String> {
+        self.app.calls.violations()
+    }
+
+    /// How many JSON scheduler calls of each `type` arrived (e.g.
+    /// `"SUBSCRIBE" -> 2`), counted as sent, refused ones included.
+    pub fn call_types_seen(&self) -> std::collections::BTreeMap<String, usize> {
+        self.app.calls.call_types()
     }
 
     /// The `/master/state` document as it is now.

@@ -1,5 +1,5 @@
 //! `mesos-sim --cluster FILE [--listen 127.0.0.1:5050] [--leader URL] [--zk URL]
-//! [--tls-cert FILE --tls-key FILE]`:
+//! [--tls-cert FILE --tls-key FILE] [--strict-calls]`:
 //! runs the emulator until interrupted.
 
 use std::net::SocketAddr;
@@ -35,6 +35,11 @@ struct Args {
     /// The PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Refuse (400) every scheduler call that is not exactly valid for
+    /// Mesos's v1 scheduler.proto (unknown fields or enum values, missing
+    /// required fields, ...), which real Mesos would accept or ignore.
+    #[arg(long)]
+    strict_calls: bool,
 }
 
 #[tokio::main]
@@ -59,6 +64,7 @@ async fn main() -> ExitCode {
     cfg.leader = args.leader;
     cfg.persist_dir = args.state_dir;
     cfg.zk = zk;
+    cfg.strict_calls = args.strict_calls;
     if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
         cfg.tls = Some(mesos_sim::TlsFiles { cert, key });
     }

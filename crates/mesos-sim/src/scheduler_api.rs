@@ -16,7 +16,7 @@ use mesos_api::scheduler::{CallType, Subscribe};
 use mesos_api::{Call, Event, Reason, Source, TaskState};
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
-use crate::app::{authenticate, text, Auth, SharedApp};
+use crate::app::{authenticate, text, App, Auth, SharedApp};
 use crate::lifecycle::Change;
 use crate::model::{now_secs, Connection, Framework, Master};
 
@@ -38,7 +38,7 @@ pub async fn handle(
         Auth::Principal(p) => Some(p),
         Auth::Refused(r) => return r,
     };
-    let call = match decode_call(&headers, &body) {
+    let call = match decode_call(&app, &headers, &body) {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -91,8 +91,9 @@ pub async fn handle(
     response
 }
 
-/// Content-Type and JSON checks, with Mesos's messages.
-fn decode_call(headers: &HeaderMap, body: &[u8]) -> Result<Call, Response> {
+/// Content-Type and JSON checks, with Mesos's messages; in strict mode the
+/// JSON is checked against `scheduler.proto` before it becomes a `Call`.
+fn decode_call(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Call, Response> {
     let Some(ct) = headers.get(header::CONTENT_TYPE) else {
         return Err(text(
             StatusCode::BAD_REQUEST,
@@ -118,6 +119,7 @@ fn decode_call(headers: &HeaderMap, body: &[u8]) -> Result<Call, Response> {
             format!("Failed to parse body into JSON: {e}"),
         )
     })?;
+    app.calls.inspect(&value)?;
     serde_json::from_value(value).map_err(|e| {
         text(
             StatusCode::BAD_REQUEST,

@@ -4,7 +4,9 @@
 //! acknowledgements, kill, failover, reconciliation, a rejected call,
 //! teardown). `tests/python/pymesos_client.py` reports milestones as JSON
 //! lines; this test checks them and, at the script's checkpoints and at the
-//! end, the emulator's own record of what happened.
+//! end, the emulator's own record of what happened. The emulator runs in
+//! strict-calls mode, so every call pymesos sends is also checked against
+//! Mesos's v1 scheduler.proto.
 //!
 //! The interpreter is `<repo>/.venv/bin/python` (or `$PYMESOS_PYTHON`),
 //! installed by `crates/mesos-sim/tests/python/install-pymesos.sh` (run by
@@ -16,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mesos_api::TaskState;
-use mesos_sim::{ClusterSpec, Sim, SimHandle};
+use mesos_sim::{ClusterSpec, Sim, SimConfig, SimHandle};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout};
@@ -239,7 +241,14 @@ async fn pymesos_scheduler_lives_a_whole_framework_life_against_the_emulator() {
     let cluster = repo_root().join("fixtures/clusters/alluxio-ports.toml");
     let spec = ClusterSpec::load(&cluster)
         .unwrap_or_else(|e| panic!("cannot load {}: {e}", cluster.display()));
-    let sim = Sim::start(spec, "127.0.0.1:0".parse().unwrap(), None)
+    // Strict calls: every call pymesos sends must be exactly valid for
+    // Mesos's v1 scheduler.proto (checked at the end), which proves the
+    // checker accepts a real third-party client's calls.
+    let cfg = SimConfig {
+        strict_calls: true,
+        ..SimConfig::new(spec, "127.0.0.1:0".parse().unwrap())
+    };
+    let sim = Sim::start_with(cfg)
         .await
         .expect("emulator must start on 127.0.0.1");
     let master = sim.url().trim_start_matches("http://").to_string();
@@ -401,6 +410,26 @@ async fn pymesos_scheduler_lives_a_whole_framework_life_against_the_emulator() {
     ];
     if history != expected {
         client.fail(&format!("transitions: {history:?}, expected {expected:?}"));
+    }
+
+    let violations = sim.strict_violations();
+    if !violations.is_empty() {
+        client.fail(&format!(
+            "pymesos sent calls that are not valid for scheduler.proto: {violations:?}"
+        ));
+    }
+    let seen = sim.call_types_seen();
+    for kind in [
+        "SUBSCRIBE",
+        "ACCEPT",
+        "ACKNOWLEDGE",
+        "KILL",
+        "RECONCILE",
+        "TEARDOWN",
+    ] {
+        if !seen.contains_key(kind) {
+            client.fail(&format!("pymesos never sent {kind}: {seen:?}"));
+        }
     }
 
     client.finish().await;

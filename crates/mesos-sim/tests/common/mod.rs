@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use mesos_api::recordio::Decoder;
 use mesos_api::scheduler::EventType;
 use mesos_api::{Call, Event, FrameworkId, FrameworkInfo, Offer, TaskStatus};
-use mesos_sim::{ClusterSpec, Sim, SimHandle};
+use mesos_sim::{ClusterSpec, Sim, SimConfig, SimHandle};
 use reqwest::StatusCode;
 
 pub const FAST: &str = r#"
@@ -38,6 +38,19 @@ pub async fn start(toml: &str) -> SimHandle {
         .expect("emulator must start on 127.0.0.1")
 }
 
+/// Starts an emulator in strict-calls mode (every scheduler call checked
+/// against Mesos's v1 scheduler.proto) from cluster TOML on 127.0.0.1:0.
+pub async fn start_strict(toml: &str) -> SimHandle {
+    let spec = ClusterSpec::parse(toml).expect("test cluster file must parse");
+    let cfg = SimConfig {
+        strict_calls: true,
+        ..SimConfig::new(spec, "127.0.0.1:0".parse().unwrap())
+    };
+    Sim::start_with(cfg)
+        .await
+        .expect("emulator must start on 127.0.0.1")
+}
+
 pub async fn start_default() -> SimHandle {
     start(&format!("{FAST}\n{}", agents(3, "[31000-32000]"))).await
 }
@@ -60,6 +73,8 @@ pub struct Subscription {
     decoder: Decoder,
     queue: std::collections::VecDeque<Event>,
     ended: bool,
+    /// Every event record received so far, as the JSON the emulator wrote.
+    pub raw_events: Vec<serde_json::Value>,
 }
 
 impl Subscription {
@@ -90,6 +105,7 @@ impl Subscription {
             decoder: Decoder::new(),
             queue: Default::default(),
             ended: false,
+            raw_events: Vec::new(),
         };
         let first = sub.next(Duration::from_secs(5)).await.expect("first event");
         if let Some(s) = &first.subscribed {
@@ -118,6 +134,8 @@ impl Subscription {
             };
             for rec in self.decoder.feed(&chunk).expect("valid RecordIO") {
                 let e: Event = serde_json::from_slice(&rec).expect("valid event JSON");
+                self.raw_events
+                    .push(serde_json::from_slice(&rec).expect("valid event JSON"));
                 self.queue.push_back(e);
             }
         }
