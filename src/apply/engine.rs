@@ -1047,6 +1047,8 @@ impl<'a> Engine<'a> {
             }
         }
         let masters_pending = steps.iter().any(|s| s.group() == 1 && !s.finished());
+        // Configurations whose launch template this batch records already.
+        let mut templated: HashSet<String> = HashSet::new();
         for offer in offers {
             // One task per offer: the rest of the agent comes back in the next
             // offer (accepting with refuse_seconds 0 when more is wanted there).
@@ -1072,7 +1074,7 @@ impl<'a> Engine<'a> {
                 }
                 continue;
             };
-            match self.prepare_launch(sub, &mut steps[i], &offer) {
+            match self.prepare_launch(sub, &mut steps[i], &offer, &mut templated) {
                 Some(mut launch) => {
                     launch.step = i;
                     launches.push(launch);
@@ -1176,6 +1178,7 @@ impl<'a> Engine<'a> {
         sub: &Subscription,
         step: &mut Step,
         offer: &Offer,
+        templated: &mut HashSet<String>,
     ) -> Option<Launch> {
         let (planned, what) = step
             .launch
@@ -1191,7 +1194,8 @@ impl<'a> Engine<'a> {
             (a, _) => a.clone(),
         };
         let task_id = launch::new_task_id(&address);
-        let (info, template) = match self.task_info(sub, &what, &address, &task_id, offer) {
+        let built = self.task_info(sub, &what, &address, &task_id, offer, templated);
+        let (info, template) = match built {
             Ok(built) => built,
             Err(Unfit::Shortfall(short)) => {
                 if agent.id == planned.id {
@@ -1283,7 +1287,8 @@ impl<'a> Engine<'a> {
     }
 
     /// The `TaskInfo` of `what` on `offer`, and the launch template of a
-    /// planned configuration the state file does not hold yet.
+    /// planned configuration that neither the state file nor `templated`
+    /// holds yet.
     fn task_info(
         &self,
         sub: &Subscription,
@@ -1291,6 +1296,7 @@ impl<'a> Engine<'a> {
         address: &Address,
         task_id: &str,
         offer: &Offer,
+        templated: &mut HashSet<String>,
     ) -> Result<(TaskInfo, Option<LaunchTemplate>), Unfit> {
         let hasher = || secret_hasher(self.desired, Some(self.store.state()));
         match what {
@@ -1313,7 +1319,8 @@ impl<'a> Engine<'a> {
                     .store
                     .state()
                     .launch_templates
-                    .contains_key(&spec.config_hash);
+                    .contains_key(&spec.config_hash)
+                    || !templated.insert(spec.config_hash.clone());
                 let template = (!known)
                     .then(|| template::record(&info, spec, address, &self.desired.site, &hasher()));
                 Ok((info, template))
