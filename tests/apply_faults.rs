@@ -262,6 +262,52 @@ async fn a_failing_rolling_replacement_is_rolled_back_batch_by_batch() {
     sim.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_master_replacement_puts_the_old_master_back_and_leaves_the_workers() {
+    let sim = start_sim_from(&cluster_text(2, "50ms", true)).await;
+    let d = Deployment::new(
+        &sim.url(),
+        "[master]\ncommand = \"sleep 120\"\n[worker]\ncommand = \"sleep 120\"\n",
+        SITE,
+    );
+    cli(&d, &["apply", "--auto-approve", "--settle-time", "300ms"])
+        .await
+        .ok();
+    let old_hashes = config_hashes(&sim.state_json());
+    // A master that cannot start, and a change for both roles: the workers
+    // wait for the master, so they are never touched.
+    let bad = std::fs::read_to_string(d.toml()).unwrap().replacen(
+        "command = \"sleep 120\"",
+        "command = \"exit 1\"",
+        1,
+    );
+    std::fs::write(d.toml(), bad).unwrap();
+    d.set_site(&SITE.replace("/tmp/underfs", "/tmp/underfs-2"));
+    let since = sim.transitions().len();
+    let r = cli(&d, &["apply", "--auto-approve", "--settle-time", "300ms"]).await;
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("Rolled back 1 of 1 replaced task(s) to the last applied configuration."),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.stdout.matches("the rolling replacement stopped").count(),
+        2,
+        "{}",
+        r.stdout
+    );
+    assert_eq!(config_hashes(&sim.state_json()), old_hashes);
+    assert!(
+        sim.transitions()[since..]
+            .iter()
+            .all(|t| t.task_name != "AlluxioWorker"),
+        "a worker was touched"
+    );
+    sim.shutdown().await;
+}
+
 /// The configuration hashes of the emulator's live tasks, by address.
 fn config_hashes(state: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
     let mut out = std::collections::BTreeMap::new();
