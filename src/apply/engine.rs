@@ -35,11 +35,14 @@
 use super::alluxio_leader::{self, LeaderKnowledge};
 use super::launch::{self, LaunchContext};
 use super::scheduler::{SchedulerClient, SchedulerError, Subscription};
+use super::steps::{self, leader_last, Launchable, NewTask, Phase, Step};
 use super::template;
+
+pub use super::steps::ROLL_BACK;
 use crate::address::{Address, Role};
 use crate::desired::secrets::SecretHasher;
-use crate::desired::{Desired, WorkerCount};
-use crate::plan::model::{Action, AgentRef, ExistingTask, Plan, TaskSpec};
+use crate::desired::Desired;
+use crate::plan::model::{AgentRef, Plan};
 use crate::plan::{config, secret_hasher};
 use crate::state::{
     AppliedConfig, LaunchTemplate, Outputs, RecordedState, State, StateStore, TaskRecord,
@@ -144,133 +147,9 @@ pub enum ApplyError {
     Refused(String),
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Phase {
-    Waiting,
-    Killing {
-        task_id: String,
-        since: Instant,
-    },
-    NeedOffer {
-        since: Instant,
-        not_before: Instant,
-    },
-    Launching {
-        task_id: String,
-        agent: AgentRef,
-        since: Instant,
-    },
-    /// RUNNING since `since`; done once it has stayed so for the settle time.
-    Settling {
-        task_id: String,
-        agent: AgentRef,
-        since: Instant,
-    },
-    Done(String),
-    Failed(String),
-    /// Never started, and why (a rolling replacement halted).
-    Halted(String),
-}
-
-/// What a step launches.
-#[derive(Debug, Clone)]
-enum Launchable {
-    /// The planned configuration.
-    Planned(TaskSpec),
-    /// A configuration launched before, put back by a rollback.
-    Restored {
-        config_hash: String,
-        template: Box<LaunchTemplate>,
-    },
-}
-
-impl Launchable {
-    fn config_hash(&self) -> &str {
-        match self {
-            Launchable::Planned(spec) => &spec.config_hash,
-            Launchable::Restored { config_hash, .. } => config_hash,
-        }
-    }
-}
-
-/// The task a step launched last.
-#[derive(Debug, Clone)]
-struct NewTask {
-    task_id: String,
-    agent: AgentRef,
-    /// Mesos reported it terminal.
-    ended: bool,
-}
-
-struct Step {
-    address: Address,
-    action: &'static str,
-    old: Option<ExistingTask>,
-    /// Where and what to launch (None for kills).
-    launch: Option<(AgentRef, Launchable)>,
-    /// Whether another agent may be used when the planned one sends no offer.
-    may_move: bool,
-    phase: Phase,
-    attempts: u32,
-    /// The old task was seen terminal after our kill.
-    old_ended: bool,
-    new_task: Option<NewTask>,
-}
-
-impl Step {
-    fn finished(&self) -> bool {
-        matches!(
-            self.phase,
-            Phase::Done(_) | Phase::Failed(_) | Phase::Halted(_)
-        )
-    }
-    fn in_flight(&self) -> bool {
-        !self.finished() && self.phase != Phase::Waiting
-    }
-    /// Takes down a serving slot, or fills one a failure emptied (a
-    /// rollback): counted against `max_unavailable`, and its failure
-    /// halts the others.
-    fn disrupts(&self) -> bool {
-        self.launch.is_some() && (self.old.is_some() || self.action == ROLL_BACK)
-    }
-    /// A replacement whose old task this run ended.
-    fn replaced_old(&self) -> bool {
-        self.old.is_some() && self.launch.is_some() && self.old_ended
-    }
-    fn group(&self) -> u8 {
-        match (&self.launch, self.address.role()) {
-            (None, _) => 0,
-            (Some(_), Role::Master) => 1,
-            (Some(_), Role::Worker) => 2,
-        }
-    }
-}
-
-/// The action name of a rollback step in the report.
-pub const ROLL_BACK: &str = "roll back";
-
 /// How long apply asks ZooKeeper for the Alluxio leader before going on
 /// without knowing it.
 pub const LEADER_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Moves the replacement of the master running at `host:port` (the Alluxio
-/// leader) after every other master step, keeping the others' order; the
-/// masters start one at a time in step order. Returns its address, or None
-/// when no running master being replaced is there. The port is the master
-/// RPC port, or one the old task holds (a plan may change the RPC port).
-fn leader_last(steps: &mut [Step], host: &str, port: u16, rpc_port: u16) -> Option<Address> {
-    let is_leader = |s: &Step| {
-        s.group() == 1
-            && s.old.as_ref().is_some_and(|old| {
-                old.agent.hostname.eq_ignore_ascii_case(host)
-                    && (port == rpc_port || old.ports.contains(&port))
-            })
-    };
-    let leader = steps.iter().position(is_leader)?;
-    let last = steps.iter().rposition(|s| s.group() == 1)?;
-    steps[leader..=last].rotate_left(1);
-    Some(steps[last].address.clone())
-}
 
 /// Statuses recorded in memory before a save forces itself.
 pub const BATCH_LIMIT: usize = 256;
@@ -432,191 +311,24 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    fn steps_from(plan: &Plan, desired: &Desired) -> Vec<Step> {
-        let mut steps: Vec<Step> = plan
-            .changes
-            .iter()
-            .filter_map(|c| {
-                let (old, launch) = match &c.action {
-                    Action::NoOp { .. } => return None,
-                    Action::Kill { before } => (Some(before.clone()), None),
-                    Action::Launch { agent, after } => (None, Some((agent.clone(), after.clone()))),
-                    Action::Replace {
-                        before,
-                        agent,
-                        after,
-                    } => (Some(before.clone()), Some((agent.clone(), after.clone()))),
-                };
-                // Only a still-running old task needs a kill.
-                let old = old.filter(|t| t.state.is_some_and(|s| !s.is_terminal()));
-                let may_move = match c.address.role() {
-                    Role::Master => desired.master.hostname.is_none(),
-                    Role::Worker => desired.worker.count == WorkerCount::All,
-                };
-                Some(Step {
-                    address: c.address.clone(),
-                    action: c.action.name(),
-                    old,
-                    launch: launch.map(|(agent, spec)| (agent, Launchable::Planned(spec))),
-                    may_move,
-                    phase: Phase::Waiting,
-                    attempts: 0,
-                    old_ended: false,
-                    new_task: None,
-                })
-            })
-            .collect();
-        steps.sort_by(|a, b| a.group().cmp(&b.group()).then(a.address.cmp(&b.address)));
-        steps
-    }
-
-    /// Steps that may start now, by the ordering rules.
-    /// A failed replacement halts the rolling replacement: with a bad new
-    /// configuration, going on would take every task down one batch at a
-    /// time. Launches into empty slots go on.
-    fn halt_after_failed_replacement(steps: &mut [Step]) {
-        let failed = steps
-            .iter()
-            .find(|s| s.disrupts() && matches!(s.phase, Phase::Failed(_)))
-            .map(|s| (s.address.clone(), s.action));
-        let Some((failed, action)) = failed else {
-            return;
-        };
-        let why = if action == ROLL_BACK {
-            format!("not started: rolling back {failed} failed, so the rollback stopped; the running task was left as is")
-        } else {
-            format!("not started: the replacement of {failed} failed, so the rolling replacement stopped; the running task was left as is")
-        };
-        for s in steps.iter_mut() {
-            if s.disrupts() && s.phase == Phase::Waiting {
-                s.phase = Phase::Halted(why.clone());
-            }
-        }
-    }
-
-    /// After a failed replacement, the steps that put the last applied
-    /// configuration back on every slot this run replaced, the failed ones
-    /// first among equals. They run as replacements do: masters one at a
-    /// time, workers in batches of `max_unavailable`, each killing the new
-    /// task (unless it already ended) and relaunching the old
-    /// configuration from its launch template on the old agent. A slot
-    /// whose old configuration cannot be relaunched is reported and left.
+    /// After a failed replacement: the steps that put the last applied
+    /// configuration back (see [`steps::rollback_steps`]).
     fn rollback_steps(&mut self, steps: &[Step]) -> Vec<Step> {
-        let failed = steps
-            .iter()
-            .any(|s| s.disrupts() && matches!(s.phase, Phase::Failed(_)));
-        let replaced: Vec<&Step> = steps
-            .iter()
-            .filter(|s| s.replaced_old() && matches!(s.phase, Phase::Done(_) | Phase::Failed(_)))
-            .collect();
-        if !failed || replaced.is_empty() {
-            return Vec::new();
-        }
-        self.progress.line(&format!(
-            "A replacement failed: rolling back {} replaced task(s) to the last applied configuration",
-            replaced.len()
-        ));
         let hasher = secret_hasher(self.desired, Some(self.store.state()));
-        let templates = &self.store.state().launch_templates;
-        let mut back: Vec<Step> = replaced
-            .into_iter()
-            .map(|s| {
-                let old = s.old.as_ref().expect("a replacement has an old task");
-                // A worker's slot is named after its agent, also when the
-                // new task moved elsewhere.
-                let address = match &s.address {
-                    Address::Worker(_) => Address::Worker(old.agent.hostname.clone()),
-                    master => master.clone(),
-                };
-                let template = old
-                    .config_hash
-                    .as_ref()
-                    .and_then(|h| Some((h.clone(), templates.get(h)?.clone())));
-                let unrestorable = match &template {
-                    None => Some("not rolled back: the state file holds no launch template of its previous configuration (it was launched by an older version)".to_string()),
-                    Some((_, t)) => template::restore_properties(t, &self.desired.site, &hasher)
-                        .err()
-                        .map(|e| format!("not rolled back: {e}")),
-                };
-                let kill = s.new_task.as_ref().filter(|n| !n.ended).map(|n| ExistingTask {
-                    task_id: n.task_id.clone(),
-                    agent: n.agent.clone(),
-                    state: Some(TaskState::Running),
-                    cpus: 0.0,
-                    mem_mb: 0.0,
-                    ports: Vec::new(),
-                    config_hash: None,
-                });
-                Step {
-                    address,
-                    action: ROLL_BACK,
-                    old: kill,
-                    launch: template.map(|(config_hash, t)| {
-                        (
-                            old.agent.clone(),
-                            Launchable::Restored {
-                                config_hash,
-                                template: Box::new(t),
-                            },
-                        )
-                    }),
-                    may_move: false,
-                    phase: unrestorable.map_or(Phase::Waiting, Phase::Halted),
-                    attempts: 0,
-                    old_ended: false,
-                    new_task: None,
-                }
-            })
-            .collect();
-        // Slots left empty by a failure first, then by group and address.
-        back.sort_by(|a, b| {
-            a.group()
-                .cmp(&b.group())
-                .then(a.old.is_some().cmp(&b.old.is_some()))
-                .then(a.address.cmp(&b.address))
-        });
+        let state = self.store.state();
+        let back =
+            steps::rollback_steps(steps, &state.launch_templates, &self.desired.site, &hasher);
+        if !back.is_empty() {
+            self.progress.line(&format!(
+                "A replacement failed: rolling back {} replaced task(s) to the last applied configuration",
+                back.len()
+            ));
+        }
         back
     }
 
-    fn startable(&self, steps: &[Step]) -> Vec<usize> {
-        let unfinished_group = steps
-            .iter()
-            .filter(|s| !s.finished())
-            .map(Step::group)
-            .min();
-        let Some(group) = unfinished_group else {
-            return Vec::new();
-        };
-        let in_flight: Vec<&Step> = steps.iter().filter(|s| s.in_flight()).collect();
-        let (limit, replace_limit) = match group {
-            0 => (usize::MAX, usize::MAX),
-            1 => (1, 1),
-            _ => (
-                self.opts.parallelism.max(1),
-                self.desired.worker.max_unavailable.max(1) as usize,
-            ),
-        };
-        let mut running = in_flight.len();
-        let mut replacing = in_flight.iter().filter(|s| s.disrupts()).count();
-        let mut out = Vec::new();
-        for (i, s) in steps.iter().enumerate() {
-            if s.group() != group || s.phase != Phase::Waiting || running >= limit {
-                continue;
-            }
-            if s.disrupts() {
-                if replacing >= replace_limit {
-                    continue;
-                }
-                replacing += 1;
-            }
-            running += 1;
-            out.push(i);
-        }
-        out
-    }
-
     pub async fn run(&mut self, plan: &Plan) -> Result<ApplyReport, ApplyError> {
-        let mut steps = Self::steps_from(plan, self.desired);
+        let mut steps = steps::steps_from(plan, self.desired);
         self.replace_leader_last(&mut steps).await;
         let mut sub = self.subscribe().await?;
         let mut interrupted = self.drive(&mut sub, &mut steps).await?;
@@ -670,14 +382,15 @@ impl<'a> Engine<'a> {
                 self.progress
                     .line("Interrupted: no new steps are started; recording what is in flight.");
             }
-            Self::halt_after_failed_replacement(steps);
+            steps::halt_after_failed_replacement(steps);
             let done = steps.iter().filter(|s| s.finished()).count();
             if done != last_done {
                 self.progress.advance(done, steps.len());
                 last_done = done;
             }
             if !interrupted {
-                for i in self.startable(steps) {
+                let max_unavailable = self.desired.worker.max_unavailable;
+                for i in steps::startable(steps, self.opts.parallelism, max_unavailable) {
                     self.start(sub, &mut steps[i]).await?;
                 }
             }
@@ -1438,125 +1151,4 @@ pub fn backoff(attempt: u32) -> Duration {
     let capped = base.min(30.0);
     let jitter = 0.75 + rand::random::<f64>() * 0.5;
     Duration::from_secs_f64(capped * jitter)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn agent(host: &str) -> AgentRef {
-        AgentRef {
-            id: format!("id-{host}"),
-            hostname: host.to_string(),
-        }
-    }
-
-    fn spec(name: &str) -> TaskSpec {
-        TaskSpec {
-            name: name.to_string(),
-            cpus: 1.0,
-            jvm_mem_mb: 1024.0,
-            ramdisk_mb: 0.0,
-            ports: vec![19998, 19999],
-            install: "LOCAL /opt/alluxio".to_string(),
-            config_hash: "new".to_string(),
-        }
-    }
-
-    /// A step for `address`: replacing a running task on `old_host` (when
-    /// given) by a new one there, or killing it when `launch` is false.
-    fn step(address: Address, old_host: Option<&str>, launch: bool) -> Step {
-        let host = old_host.unwrap_or("empty.example.com");
-        Step {
-            action: "replace",
-            old: old_host.map(|h| ExistingTask {
-                task_id: format!("old-{address}"),
-                agent: agent(h),
-                state: Some(TaskState::Running),
-                cpus: 1.0,
-                mem_mb: 1024.0,
-                ports: vec![19998, 19999],
-                config_hash: Some("old".to_string()),
-            }),
-            launch: launch.then(|| (agent(host), Launchable::Planned(spec("AlluxioMaster")))),
-            address,
-            may_move: false,
-            phase: Phase::Waiting,
-            attempts: 0,
-            old_ended: false,
-            new_task: None,
-        }
-    }
-
-    fn order(steps: &[Step]) -> Vec<String> {
-        steps.iter().map(|s| s.address.to_string()).collect()
-    }
-
-    /// A kill, three master replacements and a worker, as `steps_from` orders them.
-    fn plan_steps() -> Vec<Step> {
-        vec![
-            step(Address::Worker("gone".into()), Some("gone"), false),
-            step(Address::Master(0), Some("m0.example.com"), true),
-            step(Address::Master(1), Some("m1.example.com"), true),
-            step(Address::Master(2), Some("m2.example.com"), true),
-            step(Address::Worker("w1".into()), Some("w1"), true),
-        ]
-    }
-
-    #[test]
-    fn the_leaders_replacement_moves_after_the_other_masters() {
-        let mut steps = plan_steps();
-        let leader = leader_last(&mut steps, "m0.example.com", 19998, 19998);
-        assert_eq!(leader, Some(Address::Master(0)));
-        assert_eq!(
-            order(&steps),
-            [
-                "worker[\"gone\"]",
-                "master[1]",
-                "master[2]",
-                "master[0]",
-                "worker[\"w1\"]"
-            ]
-        );
-
-        let mut steps = plan_steps();
-        let leader = leader_last(&mut steps, "M1.example.com", 19998, 19998);
-        assert_eq!(leader, Some(Address::Master(1)));
-        assert_eq!(order(&steps)[1..4], ["master[0]", "master[2]", "master[1]"]);
-    }
-
-    #[test]
-    fn a_leader_that_is_not_a_replaced_master_keeps_index_order() {
-        let before = order(&plan_steps());
-        for (host, port) in [
-            ("elsewhere.example.com", 19998),
-            // Right host, but not a port of the master there.
-            ("m0.example.com", 20000),
-            // A task that is only killed is not a master replacement.
-            ("gone", 19998),
-        ] {
-            let mut steps = plan_steps();
-            assert_eq!(leader_last(&mut steps, host, port, 19998), None, "{host}");
-            assert_eq!(order(&steps), before, "{host}:{port}");
-        }
-        // A master launched into an empty slot is not the running leader.
-        let mut steps = vec![
-            step(Address::Master(0), None, true),
-            step(Address::Master(1), Some("m1.example.com"), true),
-        ];
-        assert_eq!(
-            leader_last(&mut steps, "empty.example.com", 19998, 19998),
-            None
-        );
-        assert_eq!(order(&steps), ["master[0]", "master[1]"]);
-    }
-
-    #[test]
-    fn the_old_tasks_own_port_identifies_the_leader_when_the_rpc_port_changes() {
-        let mut steps = plan_steps();
-        // The plan moves the RPC port to 20998; the leader still runs on 19998.
-        let leader = leader_last(&mut steps, "m1.example.com", 19998, 20998);
-        assert_eq!(leader, Some(Address::Master(1)));
-        assert_eq!(order(&steps)[1..4], ["master[0]", "master[2]", "master[1]"]);
-    }
 }

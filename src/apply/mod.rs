@@ -11,4 +11,5 @@ pub mod offer_fit;
 pub mod progress;
 pub mod properties_text;
 pub mod scheduler;
+mod steps;
 pub mod template;

@@ -1,0 +1,555 @@
+//! The steps of an apply: what each plan change becomes, the rules that
+//! decide which may start (kills, then masters one at a time, then workers
+//! within `parallelism` and `max_unavailable`), the halt after a failed
+//! replacement, the leader-last order of masters and the steps of a
+//! rollback. Pure: the engine drives them through Mesos.
+
+use super::template;
+use crate::address::{Address, Role};
+use crate::desired::secrets::{SecretHasher, SiteProperties};
+use crate::desired::{Desired, WorkerCount};
+use crate::plan::model::{Action, AgentRef, ExistingTask, Plan, TaskSpec};
+use crate::state::LaunchTemplate;
+use mesos_api::TaskState;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// Where a step is.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Phase {
+    Waiting,
+    Killing {
+        task_id: String,
+        since: Instant,
+    },
+    NeedOffer {
+        since: Instant,
+        not_before: Instant,
+    },
+    Launching {
+        task_id: String,
+        agent: AgentRef,
+        since: Instant,
+    },
+    /// RUNNING since `since`; done once it has stayed so for the settle time.
+    Settling {
+        task_id: String,
+        agent: AgentRef,
+        since: Instant,
+    },
+    Done(String),
+    Failed(String),
+    /// Never started, and why (a rolling replacement halted).
+    Halted(String),
+}
+
+/// What a step launches.
+#[derive(Debug, Clone)]
+pub(super) enum Launchable {
+    /// The planned configuration.
+    Planned(TaskSpec),
+    /// A configuration launched before, put back by a rollback.
+    Restored {
+        config_hash: String,
+        template: Box<LaunchTemplate>,
+    },
+}
+
+impl Launchable {
+    pub(super) fn config_hash(&self) -> &str {
+        match self {
+            Launchable::Planned(spec) => &spec.config_hash,
+            Launchable::Restored { config_hash, .. } => config_hash,
+        }
+    }
+}
+
+/// The task a step launched last.
+#[derive(Debug, Clone)]
+pub(super) struct NewTask {
+    pub(super) task_id: String,
+    pub(super) agent: AgentRef,
+    /// Mesos reported it terminal.
+    pub(super) ended: bool,
+}
+
+pub(super) struct Step {
+    pub(super) address: Address,
+    pub(super) action: &'static str,
+    pub(super) old: Option<ExistingTask>,
+    /// Where and what to launch (None for kills).
+    pub(super) launch: Option<(AgentRef, Launchable)>,
+    /// Whether another agent may be used when the planned one sends no offer.
+    pub(super) may_move: bool,
+    pub(super) phase: Phase,
+    pub(super) attempts: u32,
+    /// The old task was seen terminal after our kill.
+    pub(super) old_ended: bool,
+    pub(super) new_task: Option<NewTask>,
+}
+
+impl Step {
+    pub(super) fn finished(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Done(_) | Phase::Failed(_) | Phase::Halted(_)
+        )
+    }
+    pub(super) fn in_flight(&self) -> bool {
+        !self.finished() && self.phase != Phase::Waiting
+    }
+    /// Takes down a serving slot, or fills one a failure emptied (a
+    /// rollback): counted against `max_unavailable`, and its failure
+    /// halts the others.
+    pub(super) fn disrupts(&self) -> bool {
+        self.launch.is_some() && (self.old.is_some() || self.action == ROLL_BACK)
+    }
+    /// A replacement whose old task this run ended.
+    pub(super) fn replaced_old(&self) -> bool {
+        self.old.is_some() && self.launch.is_some() && self.old_ended
+    }
+    pub(super) fn group(&self) -> u8 {
+        match (&self.launch, self.address.role()) {
+            (None, _) => 0,
+            (Some(_), Role::Master) => 1,
+            (Some(_), Role::Worker) => 2,
+        }
+    }
+}
+
+/// The action name of a rollback step in the report.
+pub const ROLL_BACK: &str = "roll back";
+
+/// Moves the replacement of the master running at `host:port` (the Alluxio
+/// leader) after every other master step, keeping the others' order; the
+/// masters start one at a time in step order. Returns its address, or None
+/// when no running master being replaced is there. The port is the master
+/// RPC port, or one the old task holds (a plan may change the RPC port).
+pub(super) fn leader_last(
+    steps: &mut [Step],
+    host: &str,
+    port: u16,
+    rpc_port: u16,
+) -> Option<Address> {
+    let is_leader = |s: &Step| {
+        s.group() == 1
+            && s.old.as_ref().is_some_and(|old| {
+                old.agent.hostname.eq_ignore_ascii_case(host)
+                    && (port == rpc_port || old.ports.contains(&port))
+            })
+    };
+    let leader = steps.iter().position(is_leader)?;
+    let last = steps.iter().rposition(|s| s.group() == 1)?;
+    steps[leader..=last].rotate_left(1);
+    Some(steps[last].address.clone())
+}
+
+/// The steps of a plan, in the order they may start: kills, masters,
+/// workers, each by address.
+pub(super) fn steps_from(plan: &Plan, desired: &Desired) -> Vec<Step> {
+    let mut steps: Vec<Step> = plan
+        .changes
+        .iter()
+        .filter_map(|c| {
+            let (old, launch) = match &c.action {
+                Action::NoOp { .. } => return None,
+                Action::Kill { before } => (Some(before.clone()), None),
+                Action::Launch { agent, after } => (None, Some((agent.clone(), after.clone()))),
+                Action::Replace {
+                    before,
+                    agent,
+                    after,
+                } => (Some(before.clone()), Some((agent.clone(), after.clone()))),
+            };
+            // Only a still-running old task needs a kill.
+            let old = old.filter(|t| t.state.is_some_and(|s| !s.is_terminal()));
+            let may_move = match c.address.role() {
+                Role::Master => desired.master.hostname.is_none(),
+                Role::Worker => desired.worker.count == WorkerCount::All,
+            };
+            Some(Step {
+                address: c.address.clone(),
+                action: c.action.name(),
+                old,
+                launch: launch.map(|(agent, spec)| (agent, Launchable::Planned(spec))),
+                may_move,
+                phase: Phase::Waiting,
+                attempts: 0,
+                old_ended: false,
+                new_task: None,
+            })
+        })
+        .collect();
+    steps.sort_by(|a, b| a.group().cmp(&b.group()).then(a.address.cmp(&b.address)));
+    steps
+}
+
+/// A failed replacement halts the rolling replacement: with a bad new
+/// configuration, going on would take every task down one batch at a
+/// time. Launches into empty slots go on.
+pub(super) fn halt_after_failed_replacement(steps: &mut [Step]) {
+    let failed = steps
+        .iter()
+        .find(|s| s.disrupts() && matches!(s.phase, Phase::Failed(_)))
+        .map(|s| (s.address.clone(), s.action));
+    let Some((failed, action)) = failed else {
+        return;
+    };
+    let why = if action == ROLL_BACK {
+        format!("not started: rolling back {failed} failed, so the rollback stopped; the running task was left as is")
+    } else {
+        format!("not started: the replacement of {failed} failed, so the rolling replacement stopped; the running task was left as is")
+    };
+    for s in steps.iter_mut() {
+        if s.disrupts() && s.phase == Phase::Waiting {
+            s.phase = Phase::Halted(why.clone());
+        }
+    }
+}
+
+/// After a failed replacement, the steps that put the last applied
+/// configuration back on every slot this run replaced, the failed ones
+/// first among equals. They run as replacements do: masters one at a
+/// time, workers in batches of `max_unavailable`, each killing the new
+/// task (unless it already ended) and relaunching the old
+/// configuration from its launch template on the old agent. A slot
+/// whose old configuration cannot be relaunched is reported and left.
+pub(super) fn rollback_steps(
+    steps: &[Step],
+    templates: &BTreeMap<String, LaunchTemplate>,
+    site: &SiteProperties,
+    hasher: &SecretHasher,
+) -> Vec<Step> {
+    let failed = steps
+        .iter()
+        .any(|s| s.disrupts() && matches!(s.phase, Phase::Failed(_)));
+    let replaced: Vec<&Step> = steps
+        .iter()
+        .filter(|s| s.replaced_old() && matches!(s.phase, Phase::Done(_) | Phase::Failed(_)))
+        .collect();
+    if !failed || replaced.is_empty() {
+        return Vec::new();
+    }
+    let mut back: Vec<Step> = replaced
+        .into_iter()
+        .map(|s| {
+            let old = s.old.as_ref().expect("a replacement has an old task");
+            // A worker's slot is named after its agent, also when the
+            // new task moved elsewhere.
+            let address = match &s.address {
+                Address::Worker(_) => Address::Worker(old.agent.hostname.clone()),
+                master => master.clone(),
+            };
+            let template = old
+                .config_hash
+                .as_ref()
+                .and_then(|h| Some((h.clone(), templates.get(h)?.clone())));
+            let unrestorable = match &template {
+                None => Some("not rolled back: the state file holds no launch template of its previous configuration (it was launched by an older version)".to_string()),
+                Some((_, t)) => template::restore_properties(t, site, hasher)
+                    .err()
+                    .map(|e| format!("not rolled back: {e}")),
+            };
+            let kill = s.new_task.as_ref().filter(|n| !n.ended).map(|n| ExistingTask {
+                task_id: n.task_id.clone(),
+                agent: n.agent.clone(),
+                state: Some(TaskState::Running),
+                cpus: 0.0,
+                mem_mb: 0.0,
+                ports: Vec::new(),
+                config_hash: None,
+            });
+            Step {
+                address,
+                action: ROLL_BACK,
+                old: kill,
+                launch: template.map(|(config_hash, t)| {
+                    (
+                        old.agent.clone(),
+                        Launchable::Restored {
+                            config_hash,
+                            template: Box::new(t),
+                        },
+                    )
+                }),
+                may_move: false,
+                phase: unrestorable.map_or(Phase::Waiting, Phase::Halted),
+                attempts: 0,
+                old_ended: false,
+                new_task: None,
+            }
+        })
+        .collect();
+    // Slots left empty by a failure first, then by group and address.
+    back.sort_by(|a, b| {
+        a.group()
+            .cmp(&b.group())
+            .then(a.old.is_some().cmp(&b.old.is_some()))
+            .then(a.address.cmp(&b.address))
+    });
+    back
+}
+
+/// Steps that may start now: the first unfinished group only; one master
+/// at a time; workers up to `parallelism`, at most `max_unavailable` of
+/// them disrupting a slot.
+pub(super) fn startable(steps: &[Step], parallelism: usize, max_unavailable: u32) -> Vec<usize> {
+    let unfinished_group = steps
+        .iter()
+        .filter(|s| !s.finished())
+        .map(Step::group)
+        .min();
+    let Some(group) = unfinished_group else {
+        return Vec::new();
+    };
+    let in_flight: Vec<&Step> = steps.iter().filter(|s| s.in_flight()).collect();
+    let (limit, replace_limit) = match group {
+        0 => (usize::MAX, usize::MAX),
+        1 => (1, 1),
+        _ => (parallelism.max(1), max_unavailable.max(1) as usize),
+    };
+    let mut running = in_flight.len();
+    let mut replacing = in_flight.iter().filter(|s| s.disrupts()).count();
+    let mut out = Vec::new();
+    for (i, s) in steps.iter().enumerate() {
+        if s.group() != group || s.phase != Phase::Waiting || running >= limit {
+            continue;
+        }
+        if s.disrupts() {
+            if replacing >= replace_limit {
+                continue;
+            }
+            replacing += 1;
+        }
+        running += 1;
+        out.push(i);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent(host: &str) -> AgentRef {
+        AgentRef {
+            id: format!("id-{host}"),
+            hostname: host.to_string(),
+        }
+    }
+
+    fn spec(name: &str) -> TaskSpec {
+        TaskSpec {
+            name: name.to_string(),
+            cpus: 1.0,
+            jvm_mem_mb: 1024.0,
+            ramdisk_mb: 0.0,
+            ports: vec![19998, 19999],
+            install: "LOCAL /opt/alluxio".to_string(),
+            config_hash: "new".to_string(),
+        }
+    }
+
+    /// A step for `address`: replacing a running task on `old_host` (when
+    /// given) by a new one there, or killing it when `launch` is false.
+    fn step(address: Address, old_host: Option<&str>, launch: bool) -> Step {
+        let host = old_host.unwrap_or("empty.example.com");
+        Step {
+            action: "replace",
+            old: old_host.map(|h| ExistingTask {
+                task_id: format!("old-{address}"),
+                agent: agent(h),
+                state: Some(TaskState::Running),
+                cpus: 1.0,
+                mem_mb: 1024.0,
+                ports: vec![19998, 19999],
+                config_hash: Some("old".to_string()),
+            }),
+            launch: launch.then(|| (agent(host), Launchable::Planned(spec("AlluxioMaster")))),
+            address,
+            may_move: false,
+            phase: Phase::Waiting,
+            attempts: 0,
+            old_ended: false,
+            new_task: None,
+        }
+    }
+
+    fn order(steps: &[Step]) -> Vec<String> {
+        steps.iter().map(|s| s.address.to_string()).collect()
+    }
+
+    /// A kill, three master replacements and a worker, as `steps_from` orders them.
+    fn plan_steps() -> Vec<Step> {
+        vec![
+            step(Address::Worker("gone".into()), Some("gone"), false),
+            step(Address::Master(0), Some("m0.example.com"), true),
+            step(Address::Master(1), Some("m1.example.com"), true),
+            step(Address::Master(2), Some("m2.example.com"), true),
+            step(Address::Worker("w1".into()), Some("w1"), true),
+        ]
+    }
+
+    #[test]
+    fn the_leaders_replacement_moves_after_the_other_masters() {
+        let mut steps = plan_steps();
+        let leader = leader_last(&mut steps, "m0.example.com", 19998, 19998);
+        assert_eq!(leader, Some(Address::Master(0)));
+        assert_eq!(
+            order(&steps),
+            [
+                "worker[\"gone\"]",
+                "master[1]",
+                "master[2]",
+                "master[0]",
+                "worker[\"w1\"]"
+            ]
+        );
+
+        let mut steps = plan_steps();
+        let leader = leader_last(&mut steps, "M1.example.com", 19998, 19998);
+        assert_eq!(leader, Some(Address::Master(1)));
+        assert_eq!(order(&steps)[1..4], ["master[0]", "master[2]", "master[1]"]);
+    }
+
+    #[test]
+    fn a_leader_that_is_not_a_replaced_master_keeps_index_order() {
+        let before = order(&plan_steps());
+        for (host, port) in [
+            ("elsewhere.example.com", 19998),
+            // Right host, but not a port of the master there.
+            ("m0.example.com", 20000),
+            // A task that is only killed is not a master replacement.
+            ("gone", 19998),
+        ] {
+            let mut steps = plan_steps();
+            assert_eq!(leader_last(&mut steps, host, port, 19998), None, "{host}");
+            assert_eq!(order(&steps), before, "{host}:{port}");
+        }
+        // A master launched into an empty slot is not the running leader.
+        let mut steps = vec![
+            step(Address::Master(0), None, true),
+            step(Address::Master(1), Some("m1.example.com"), true),
+        ];
+        assert_eq!(
+            leader_last(&mut steps, "empty.example.com", 19998, 19998),
+            None
+        );
+        assert_eq!(order(&steps), ["master[0]", "master[1]"]);
+    }
+
+    #[test]
+    fn the_old_tasks_own_port_identifies_the_leader_when_the_rpc_port_changes() {
+        let mut steps = plan_steps();
+        // The plan moves the RPC port to 20998; the leader still runs on 19998.
+        let leader = leader_last(&mut steps, "m1.example.com", 19998, 20998);
+        assert_eq!(leader, Some(Address::Master(1)));
+        assert_eq!(order(&steps)[1..4], ["master[0]", "master[2]", "master[1]"]);
+    }
+
+    fn workers(n: usize) -> Vec<Step> {
+        (1..=n)
+            .map(|i| {
+                step(
+                    Address::Worker(format!("w{i}")),
+                    Some(&format!("w{i}")),
+                    true,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn replacements_start_within_max_unavailable_and_parallelism() {
+        let steps = workers(5);
+        assert_eq!(startable(&steps, 10, 2), [0, 1]);
+        assert_eq!(startable(&steps, 1, 2), [0]);
+        let mut steps = plan_steps();
+        // The kill first, alone in its group; then one master at a time.
+        assert_eq!(startable(&steps, 10, 2), [0]);
+        steps[0].phase = Phase::Done("killed".into());
+        assert_eq!(startable(&steps, 10, 2), [1]);
+    }
+
+    #[test]
+    fn a_failed_replacement_halts_the_waiting_ones() {
+        let mut steps = workers(3);
+        steps[0].phase = Phase::Failed("TASK_FAILED".into());
+        halt_after_failed_replacement(&mut steps);
+        assert!(steps[1..].iter().all(|s| matches!(
+            &s.phase,
+            Phase::Halted(why) if why.contains("the replacement of worker[\"w1\"] failed")
+        )));
+    }
+
+    /// A template of the "old" configuration, as the state file keeps it.
+    fn old_template() -> BTreeMap<String, LaunchTemplate> {
+        let template = LaunchTemplate {
+            role: Role::Worker,
+            task_info: serde_json::json!({"name": "AlluxioWorker"}),
+            resources: crate::state::TaskResources {
+                cpus: 1.0,
+                mem_mb: 2048.0,
+                ramdisk_mb: 1024.0,
+            },
+            ports: vec![29998],
+            site_properties: BTreeMap::new(),
+        };
+        BTreeMap::from([("old".to_string(), template)])
+    }
+
+    fn rollback(steps: &[Step], templates: &BTreeMap<String, LaunchTemplate>) -> Vec<Step> {
+        let d = crate::plan::tests::desired();
+        let h = crate::plan::secret_hasher(&d, None);
+        rollback_steps(steps, templates, &d.site, &h)
+    }
+
+    #[test]
+    fn a_rollback_kills_running_new_tasks_and_relaunches_the_old_configuration() {
+        let mut steps = workers(3);
+        for (i, s) in steps.iter_mut().enumerate() {
+            s.old_ended = true;
+            s.new_task = Some(NewTask {
+                task_id: format!("new-{i}"),
+                agent: agent(&format!("w{}", i + 1)),
+                ended: i == 2,
+            });
+        }
+        steps[0].phase = Phase::Done("running".into());
+        steps[1].phase = Phase::Done("running".into());
+        steps[2].phase = Phase::Failed("TASK_FAILED".into());
+        let back = rollback(&steps, &old_template());
+        // The slot the failure emptied first: nothing to kill there.
+        assert_eq!(
+            order(&back),
+            ["worker[\"w3\"]", "worker[\"w1\"]", "worker[\"w2\"]"]
+        );
+        assert!(back[0].old.is_none());
+        assert_eq!(back[1].old.as_ref().unwrap().task_id, "new-0");
+        for s in &back {
+            assert_eq!(s.action, ROLL_BACK);
+            assert_eq!(s.phase, Phase::Waiting);
+            let (to, what) = s.launch.as_ref().unwrap();
+            assert_eq!(s.address, Address::Worker(to.hostname.clone()));
+            assert_eq!(what.config_hash(), "old");
+            assert!(s.disrupts());
+        }
+    }
+
+    #[test]
+    fn no_rollback_without_a_failure_and_none_without_a_template() {
+        let mut steps = workers(2);
+        for s in steps.iter_mut() {
+            s.old_ended = true;
+            s.phase = Phase::Done("running".into());
+        }
+        assert!(rollback(&steps, &old_template()).is_empty());
+        steps[1].phase = Phase::Failed("TASK_FAILED".into());
+        let back = rollback(&steps, &BTreeMap::new());
+        assert_eq!(back.len(), 2);
+        assert!(back.iter().all(|s| matches!(
+            &s.phase,
+            Phase::Halted(why) if why.contains("no launch template")
+        )));
+    }
+}
