@@ -164,15 +164,7 @@ async fn a_removed_agent_leads_to_the_master_being_relaunched_elsewhere() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_rolling_replacement_halts_after_the_first_batch() {
-    let sim = start_sim_from(&cluster_text(3, "50ms", true)).await;
-    let d = Deployment::new(
-        &sim.url(),
-        "[master]\ncommand = \"sleep 120\"\n[worker]\ncommand = \"sleep 120\"\n",
-        SITE,
-    );
-    cli(&d, &["apply", "--auto-approve", "--settle-time", "300ms"])
-        .await
-        .ok();
+    let (sim, d) = deployed_sleepers(3, "", SITE).await;
     // A new worker configuration that cannot start.
     let bad = std::fs::read_to_string(d.toml()).unwrap().replace(
         "[worker]\ncommand = \"sleep 120\"",
@@ -216,15 +208,8 @@ async fn a_failing_rolling_replacement_halts_after_the_first_batch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_rolling_replacement_is_rolled_back_batch_by_batch() {
     const CANARY: &str = "Rollback-Canary-7d41";
-    let sim = start_sim_from(&cluster_text(3, "50ms", true)).await;
-    let d = Deployment::new(
-        &sim.url(),
-        "[master]\ncommand = \"sleep 120\"\n[worker]\nmax_unavailable = 2\ncommand = \"sleep 120\"\n",
-        &format!("{SITE}fs.s3a.secretkey={CANARY}\n"),
-    );
-    cli(&d, &["apply", "--auto-approve", "--settle-time", "300ms"])
-        .await
-        .ok();
+    let site = format!("{SITE}fs.s3a.secretkey={CANARY}\n");
+    let (sim, d) = deployed_sleepers(3, "max_unavailable = 2\n", &site).await;
     let old_hashes = config_hashes(&sim.state_json());
     assert_eq!(old_hashes.len(), 4, "{old_hashes:?}");
     // A new worker configuration that starts on two agents and not on the third.
@@ -264,15 +249,7 @@ async fn a_failing_rolling_replacement_is_rolled_back_batch_by_batch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_master_replacement_puts_the_old_master_back_and_leaves_the_workers() {
-    let sim = start_sim_from(&cluster_text(2, "50ms", true)).await;
-    let d = Deployment::new(
-        &sim.url(),
-        "[master]\ncommand = \"sleep 120\"\n[worker]\ncommand = \"sleep 120\"\n",
-        SITE,
-    );
-    cli(&d, &["apply", "--auto-approve", "--settle-time", "300ms"])
-        .await
-        .ok();
+    let (sim, d) = deployed_sleepers(2, "", SITE).await;
     let old_hashes = config_hashes(&sim.state_json());
     // A master that cannot start, and a change for both roles: the workers
     // wait for the master, so they are never touched.
@@ -306,6 +283,25 @@ async fn a_failed_master_replacement_puts_the_old_master_back_and_leaves_the_wor
         "a worker was touched"
     );
     sim.shutdown().await;
+}
+
+/// A deployment applied on `agents` agents whose tasks really run (`sleep
+/// 120`), `worker_settings` added to its `[worker]` table.
+async fn deployed_sleepers(
+    agents: usize,
+    worker_settings: &str,
+    site: &str,
+) -> (mesos_sim::SimHandle, Deployment) {
+    let sim = start_sim_from(&cluster_text(agents, "50ms", true)).await;
+    let d = Deployment::new(
+        &sim.url(),
+        &format!("[master]\ncommand = \"sleep 120\"\n[worker]\n{worker_settings}command = \"sleep 120\"\n"),
+        site,
+    );
+    cli(&d, &["apply", "--auto-approve", "--settle-time", "300ms"])
+        .await
+        .ok();
+    (sim, d)
 }
 
 /// The configuration hashes of the emulator's live tasks, by address.
