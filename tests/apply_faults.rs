@@ -220,13 +220,7 @@ async fn a_failing_rolling_replacement_is_rolled_back_batch_by_batch() {
     std::fs::write(d.toml(), bad).unwrap();
     let since = sim.transitions().len();
     let r = cli(&d, &["apply", "--auto-approve", "--settle-time", "300ms"]).await;
-    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout
-            .contains("Rolled back 3 of 3 replaced task(s) to the last applied configuration."),
-        "{}",
-        r.stdout
-    );
+    assert_rolled_back(&r, 3);
     assert!(
         r.stderr.contains("with the last applied configuration"),
         "{}",
@@ -262,13 +256,7 @@ async fn a_failed_master_replacement_puts_the_old_master_back_and_leaves_the_wor
     d.set_site(&SITE.replace("/tmp/underfs", "/tmp/underfs-2"));
     let since = sim.transitions().len();
     let r = cli(&d, &["apply", "--auto-approve", "--settle-time", "300ms"]).await;
-    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout
-            .contains("Rolled back 1 of 1 replaced task(s) to the last applied configuration."),
-        "{}",
-        r.stdout
-    );
+    assert_rolled_back(&r, 1);
     assert_eq!(
         r.stdout.matches("the rolling replacement stopped").count(),
         2,
@@ -302,6 +290,14 @@ async fn deployed_sleepers(
         .await
         .ok();
     (sim, d)
+}
+
+/// Apply failed, and its summary reports `n` of `n` slots rolled back.
+fn assert_rolled_back(r: &Cli, n: usize) {
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let line =
+        format!("Rolled back {n} of {n} replaced task(s) to the last applied configuration.");
+    assert!(r.stdout.contains(&line), "{}", r.stdout);
 }
 
 /// The configuration hashes of the emulator's live tasks, by address.
