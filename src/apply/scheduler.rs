@@ -103,6 +103,9 @@ pub struct Subscription {
     events: mpsc::UnboundedReceiver<StreamItem>,
     reader: tokio::task::JoinHandle<()>,
     url: String,
+    /// When the last event (heartbeats included) arrived: the watchdog
+    /// counts silence from here, across however many short waits.
+    last_event: tokio::time::Instant,
 }
 
 impl Drop for Subscription {
@@ -321,6 +324,7 @@ impl SchedulerClient {
                     events: rx,
                     reader,
                     url,
+                    last_event: tokio::time::Instant::now(),
                 })
             }
             EventType::Error => Err(SchedulerError::Subscription(
@@ -338,33 +342,31 @@ impl Subscription {
     /// The next event, heartbeats included. Fails when the stream ends or
     /// stays silent for [`MISSED_HEARTBEATS`] heartbeat intervals.
     pub async fn next_event(&mut self) -> Result<Event, SchedulerError> {
-        let limit = self.heartbeat * MISSED_HEARTBEATS;
-        match tokio::time::timeout(limit, self.events.recv()).await {
-            Err(_) => Err(SchedulerError::Silent {
-                url: self.url.clone(),
-                secs: limit.as_secs_f64(),
-            }),
-            Ok(None) => Err(SchedulerError::Stream {
-                url: self.url.clone(),
-                cause: "closed".into(),
-            }),
-            Ok(Some(StreamItem::End(cause))) => Err(SchedulerError::Stream {
-                url: self.url.clone(),
-                cause,
-            }),
-            Ok(Some(StreamItem::Event(e))) => Ok(*e),
+        loop {
+            let wait = self.heartbeat * MISSED_HEARTBEATS;
+            if let Some(event) = self.next_event_within(wait).await? {
+                return Ok(event);
+            }
         }
     }
 
     /// An event if one arrives within `wait`; `Ok(None)` when none did.
+    /// Fails when the stream ends, or when it has been silent for
+    /// [`MISSED_HEARTBEATS`] heartbeat intervals since the last event, also
+    /// when that silence is spread over many short waits (the engine polls
+    /// every 250 ms).
     pub async fn next_event_within(
         &mut self,
         wait: Duration,
     ) -> Result<Option<Event>, SchedulerError> {
-        if wait >= self.heartbeat * MISSED_HEARTBEATS {
-            return self.next_event().await.map(Some);
-        }
-        match tokio::time::timeout(wait, self.events.recv()).await {
+        let limit = self.heartbeat * MISSED_HEARTBEATS;
+        let silent_at = self.last_event + limit;
+        let until = (tokio::time::Instant::now() + wait).min(silent_at);
+        match tokio::time::timeout_at(until, self.events.recv()).await {
+            Err(_) if tokio::time::Instant::now() >= silent_at => Err(SchedulerError::Silent {
+                url: self.url.clone(),
+                secs: limit.as_secs_f64(),
+            }),
             Err(_) => Ok(None),
             Ok(None) => Err(SchedulerError::Stream {
                 url: self.url.clone(),
@@ -374,7 +376,10 @@ impl Subscription {
                 url: self.url.clone(),
                 cause,
             }),
-            Ok(Some(StreamItem::Event(e))) => Ok(Some(*e)),
+            Ok(Some(StreamItem::Event(e))) => {
+                self.last_event = tokio::time::Instant::now();
+                Ok(Some(*e))
+            }
         }
     }
 }
@@ -440,6 +445,53 @@ mod tests {
         assert_eq!(
             resolve_location(from, "http://m3:5050/x"),
             "http://m3:5050/x"
+        );
+    }
+
+    /// A subscription fed by `events`, with a 20 ms heartbeat.
+    fn subscription(events: mpsc::UnboundedReceiver<StreamItem>) -> Subscription {
+        Subscription {
+            framework_id: FrameworkId::new("F"),
+            stream_id: "S".into(),
+            heartbeat: Duration::from_millis(20),
+            master: None,
+            events,
+            reader: tokio::spawn(async {}),
+            url: "http://m1:5050/api/v1/scheduler".into(),
+            last_event: tokio::time::Instant::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn silence_spread_over_short_waits_still_trips_the_watchdog() {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut sub = subscription(rx);
+        // Heartbeats keep it alive however long it runs.
+        for _ in 0..10 {
+            tx.send(StreamItem::Event(Box::new(Event::heartbeat())))
+                .unwrap();
+            assert!(sub
+                .next_event_within(Duration::from_millis(10))
+                .await
+                .unwrap()
+                .is_some());
+            tokio::time::sleep(Duration::from_millis(15)).await;
+        }
+        // Then nothing: polls of 10 ms see no event until the three missed
+        // heartbeats (60 ms) are up, and then an error.
+        let mut polls = 0;
+        let err = loop {
+            match sub.next_event_within(Duration::from_millis(10)).await {
+                Ok(None) => polls += 1,
+                Ok(Some(e)) => panic!("no event was sent: {e:?}"),
+                Err(e) => break e,
+            }
+            assert!(polls < 100, "the watchdog never fired");
+        };
+        assert!(matches!(err, SchedulerError::Silent { .. }), "{err}");
+        assert!(
+            polls >= 3,
+            "fired after {polls} polls, before 60 ms of silence"
         );
     }
 }
