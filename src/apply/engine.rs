@@ -45,8 +45,7 @@ use crate::desired::Desired;
 use crate::plan::model::{AgentRef, Plan};
 use crate::plan::{config, secret_hasher};
 use crate::state::{
-    AppliedConfig, LaunchTemplate, Outputs, RecordedState, State, StateStore, TaskRecord,
-    TaskResources,
+    LaunchTemplate, Outputs, RecordedState, State, StateStore, TaskRecord, TaskResources,
 };
 use mesos_api::scheduler::{Call, Event, EventType, ReconcileTask};
 use mesos_api::v1::{
@@ -1117,11 +1116,7 @@ impl<'a> Engine<'a> {
                 .map(|h| format!("http://{h}:{}", desired.master.web_port))
                 .collect(),
         };
-        let applied = AppliedConfig {
-            site_properties: config::stored_properties(desired, &hasher),
-            master: config::master_config(desired, &hasher).fields,
-            worker: config::worker_config(desired, &hasher, &masters).fields,
-        };
+        let applied = config::applied_config(desired, &hasher, &masters);
         let destroy = plan.destroy;
         let out = outputs.clone();
         self.store.update(|s: &mut State| {

@@ -13,6 +13,7 @@ use crate::address::Role;
 use crate::desired::secrets::{is_secret_key, SecretHasher, REDACTED};
 use crate::desired::{AlluxioSource, Desired, JdkSource};
 use crate::plan::placement::fmt_num;
+use crate::state::AppliedConfig;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -188,6 +189,20 @@ pub fn worker_config(
 /// The effective properties as stored in state and plan files (secrets fingerprinted).
 pub fn stored_properties(desired: &Desired, hasher: &SecretHasher) -> BTreeMap<String, String> {
     desired.site.fingerprinted(hasher)
+}
+
+/// What the state file records of `desired` once applied, with the
+/// masters on `master_hosts`: the next plan diffs against it.
+pub fn applied_config(
+    desired: &Desired,
+    hasher: &SecretHasher,
+    master_hosts: &[String],
+) -> AppliedConfig {
+    AppliedConfig {
+        site_properties: stored_properties(desired, hasher),
+        master: master_config(desired, hasher).fields,
+        worker: worker_config(desired, hasher, master_hosts).fields,
+    }
 }
 
 /// Unified diff of the site properties, last applied vs desired, secrets redacted.

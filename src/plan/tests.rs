@@ -8,7 +8,7 @@ use crate::desired::size::ByteSize;
 use crate::desired::*;
 use crate::live::{Agent, LiveCluster, LiveFramework, LiveTask, Resources};
 use crate::render::{render, Format};
-use crate::state::{AppliedConfig, State};
+use crate::state::State;
 use mesos_api::TaskState;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -273,19 +273,20 @@ fn a_lost_worker_is_launched_again_with_the_reason() {
     );
 }
 
+/// The state after `before` was applied with its master on a1.
+fn applied_state(before: &Desired) -> State {
+    let h = secret_hasher(before, None);
+    State {
+        applied: Some(config::applied_config(before, &h, &["a1".into()])),
+        secret_hash_key: h.key_hex(),
+        ..State::empty("alluxio")
+    }
+}
+
 #[test]
 fn a_worker_property_change_replaces_workers_only_with_reasons() {
     let before = desired();
-    let h = secret_hasher(&before, None);
-    let state = State {
-        applied: Some(AppliedConfig {
-            site_properties: config::stored_properties(&before, &h),
-            master: config::master_config(&before, &h).fields,
-            worker: config::worker_config(&before, &h, &["a1".into()]).fields,
-        }),
-        secret_hash_key: h.key_hex(),
-        ..State::empty("alluxio")
-    };
+    let state = applied_state(&before);
     let mut after = before.clone();
     after.site.insert("alluxio.worker.tieredstore.levels", "2");
     let plan = plan_of(&after, &converged(&before), Some(&state));
@@ -312,16 +313,7 @@ fn a_worker_property_change_replaces_workers_only_with_reasons() {
 #[test]
 fn a_client_property_change_replaces_nothing_and_says_so() {
     let before = desired();
-    let h = secret_hasher(&before, None);
-    let state = State {
-        applied: Some(AppliedConfig {
-            site_properties: config::stored_properties(&before, &h),
-            master: config::master_config(&before, &h).fields,
-            worker: config::worker_config(&before, &h, &["a1".into()]).fields,
-        }),
-        secret_hash_key: h.key_hex(),
-        ..State::empty("alluxio")
-    };
+    let state = applied_state(&before);
     let mut after = before.clone();
     after.site.insert("alluxio.user.file.buffer.bytes", "16MB");
     let plan = plan_of(&after, &converged(&before), Some(&state));
