@@ -1,30 +1,17 @@
 //! Whatever the two files say, loading never panics, and every failure is
 //! explained: each problem has a help line and renders with miette.
 
+use alluxio_mesos::desired::load::KNOWN_PROPERTIES;
 use alluxio_mesos::desired::{load_with_env, DesiredError};
 use proptest::prelude::*;
 
-const PROPERTY_KEYS: &[&str] = &[
-    "alluxio.master.port",
-    "alluxio.master.web.port",
-    "alluxio.worker.port",
-    "alluxio.worker.data.port",
-    "alluxio.worker.web.port",
-    "alluxio.integration.mesos.alluxio.jar.url",
-    "alluxio.home",
-    "alluxio.integration.mesos.jdk.url",
-    "alluxio.integration.mesos.jdk.path",
-    "alluxio.integration.master.resource.cpu",
-    "alluxio.integration.master.resource.mem",
-    "alluxio.integration.worker.resource.mem",
-    "alluxio.worker.memory.size",
-    "alluxio.integration.mesos.master.node.count",
-    "alluxio.integration.mesos.secret",
-    "alluxio.integration.mesos.user",
-    "alluxio.zookeeper.enabled",
-    "alluxio.zookeeper.address",
-    "alluxio.integration.mesos.typo",
-];
+/// The keys alluxio-mesos reads, and one it does not (a did-you-mean case).
+fn property_key() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        4 => proptest::sample::select(KNOWN_PROPERTIES),
+        1 => Just("alluxio.integration.mesos.typo"),
+    ]
+}
 
 const VALUES: &[&str] = &[
     "LOCAL",
@@ -82,7 +69,7 @@ proptest! {
     #[test]
     fn loading_never_panics_and_every_problem_says_how_to_fix_it(
         props in proptest::collection::vec(
-            (proptest::sample::select(PROPERTY_KEYS), proptest::sample::select(VALUES)),
+            (property_key(), proptest::sample::select(VALUES)),
             0..8,
         ),
         toml in proptest::collection::vec(proptest::sample::select(TOML_LINES), 0..4),
