@@ -2,6 +2,8 @@
 //! 127.0.0.1: endpoint fallbacks, redirects, non-leading masters, and the
 //! one-line errors a user sees when something is wrong.
 
+mod support;
+
 use alluxio_mesos::live::{fetch_state, FrameworkSelector, LiveError};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
@@ -9,6 +11,7 @@ use axum::routing::get;
 use axum::Router;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use support::serve;
 
 fn selector() -> FrameworkSelector {
     FrameworkSelector {
@@ -16,20 +19,6 @@ fn selector() -> FrameworkSelector {
         name: "alluxio".into(),
         role: "alluxio".into(),
     }
-}
-
-/// Starts `router` on an ephemeral port; returns `http://127.0.0.1:PORT`.
-async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("cannot bind a test server on 127.0.0.1");
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, router)
-            .await
-            .expect("test server failed");
-    });
-    format!("http://{addr}")
 }
 
 /// A leader's document with one agent, naming itself in `pid`/`leader`.

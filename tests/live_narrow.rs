@@ -3,6 +3,8 @@
 //! `/master/frameworks?framework_id=`; otherwise the whole `/master/state`
 //! is read. Tiny masters are started here on 127.0.0.1.
 
+mod support;
+
 use alluxio_mesos::live::{fetch_state, FrameworkSelector};
 use axum::extract::Query;
 use axum::http::{header, StatusCode};
@@ -12,6 +14,7 @@ use axum::Router;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use support::serve;
 
 fn by_id(id: Option<&str>) -> FrameworkSelector {
     FrameworkSelector {
@@ -19,19 +22,6 @@ fn by_id(id: Option<&str>) -> FrameworkSelector {
         name: "alluxio".into(),
         role: "alluxio".into(),
     }
-}
-
-async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("cannot bind a test server on 127.0.0.1");
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, router)
-            .await
-            .expect("test server failed");
-    });
-    format!("http://{addr}")
 }
 
 fn json(body: &'static str) -> impl IntoResponse {

@@ -195,3 +195,18 @@ pub fn fewest_running_since(sim: &SimHandle, task_name: &str, since: usize) -> O
     }
     fewest
 }
+
+/// Starts `router` on an ephemeral port of 127.0.0.1; returns
+/// `http://127.0.0.1:PORT`.
+pub async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("cannot bind a test server on 127.0.0.1");
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, router)
+            .await
+            .expect("test server failed");
+    });
+    format!("http://{addr}")
+}
