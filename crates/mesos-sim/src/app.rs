@@ -93,6 +93,41 @@ pub async fn faults(app: &App, counts: bool) -> Option<Response> {
     None
 }
 
+/// The body of a v1 API call as JSON, after the checks Mesos makes (with
+/// its messages): a Content-Type is present, it is JSON, and the body
+/// parses.
+pub fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<serde_json::Value, Response> {
+    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
+        return Err(text(
+            StatusCode::BAD_REQUEST,
+            "Expecting 'Content-Type' to be present",
+        ));
+    };
+    if ct.as_bytes() != b"application/json" {
+        return Err(text(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Expecting 'Content-Type' of application/json or application/x-protobuf",
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        text(
+            StatusCode::BAD_REQUEST,
+            format!("Failed to parse body into JSON: {e}"),
+        )
+    })
+}
+
+/// Whether the `Accept` header (absent: anything) allows a JSON answer.
+pub fn accepts_json(headers: &HeaderMap) -> bool {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    accept.split(',').any(|part| {
+        let media = part.split(';').next().unwrap_or("").trim();
+        matches!(media, "application/json" | "application/*" | "*/*")
+    })
+}
+
 /// The checks every v1 API endpoint makes first, in Mesos's order: injected
 /// faults, leadership (307/503), then the method (405 with `Allow: POST`).
 pub async fn v1_preamble(app: &App, method: &Method, uri: &Uri) -> Option<Response> {

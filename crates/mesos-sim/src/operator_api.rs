@@ -4,12 +4,12 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use mesos_api::{AgentId, FrameworkId, Labels, TaskId, TaskStatus};
 use serde_json::{json, Value};
 
-use crate::app::{json, text, SharedApp};
+use crate::app::{accepts_json, json, json_body, text, SharedApp};
 use crate::model::{pools_total, resources_of, Master, Task};
 
 /// `master::Call::Type` in `include/mesos/v1/master/master.proto`.
@@ -242,26 +242,9 @@ pub async fn handle(
     if let Some(r) = crate::app::v1_preamble(&app, &method, &uri).await {
         return r;
     }
-    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
-        return text(
-            StatusCode::BAD_REQUEST,
-            "Expecting 'Content-Type' to be present",
-        );
-    };
-    if ct.as_bytes() != b"application/json" {
-        return text(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Expecting 'Content-Type' of application/json or application/x-protobuf",
-        );
-    }
-    let call: Value = match serde_json::from_slice(&body) {
+    let call = match json_body(&headers, &body) {
         Ok(v) => v,
-        Err(e) => {
-            return text(
-                StatusCode::BAD_REQUEST,
-                format!("Failed to parse body into JSON: {e}"),
-            )
-        }
+        Err(r) => return r,
     };
     let Some(kind) = call.get("type").and_then(Value::as_str) else {
         return text(
@@ -269,19 +252,11 @@ pub async fn handle(
             "Failed to validate master::Call: Expecting 'type' to be present",
         );
     };
-    if let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) {
-        let ok = accept.split(',').any(|p| {
-            matches!(
-                p.split(';').next().unwrap_or("").trim(),
-                "application/json" | "application/*" | "*/*"
-            )
-        });
-        if !ok {
-            return text(
-                StatusCode::NOT_ACCEPTABLE,
-                "Expecting 'Accept' to allow application/json or application/x-protobuf",
-            );
-        }
+    if !accepts_json(&headers) {
+        return text(
+            StatusCode::NOT_ACCEPTABLE,
+            "Expecting 'Accept' to allow application/json or application/x-protobuf",
+        );
     }
     let m = app.lock();
     let payload = match kind {

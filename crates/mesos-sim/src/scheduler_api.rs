@@ -16,7 +16,7 @@ use mesos_api::scheduler::{CallType, Subscribe};
 use mesos_api::{Call, Event, Reason, Source, TaskState};
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
-use crate::app::{authenticate, text, App, Auth, SharedApp};
+use crate::app::{accepts_json, authenticate, json_body, text, App, Auth, SharedApp};
 use crate::lifecycle::Change;
 use crate::model::{now_secs, Connection, Framework, Master};
 
@@ -94,47 +94,21 @@ pub async fn handle(
 /// Content-Type and JSON checks, with Mesos's messages; in strict mode the
 /// JSON is checked against `scheduler.proto` before it becomes a `Call`.
 fn decode_call(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Call, Response> {
-    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
-        return Err(text(
-            StatusCode::BAD_REQUEST,
-            "Expecting 'Content-Type' to be present",
-        ));
-    };
-    let ct = ct.to_str().unwrap_or("");
-    if ct == "application/x-protobuf" {
+    // Mesos would take protobuf here; say plainly that we do not.
+    if headers.get(header::CONTENT_TYPE).map(|ct| ct.as_bytes()) == Some(b"application/x-protobuf")
+    {
         return Err(text(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "mesos-sim speaks only 'application/json'",
         ));
     }
-    if ct != "application/json" {
-        return Err(text(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Expecting 'Content-Type' of application/json or application/x-protobuf",
-        ));
-    }
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        text(
-            StatusCode::BAD_REQUEST,
-            format!("Failed to parse body into JSON: {e}"),
-        )
-    })?;
+    let value = json_body(headers, body)?;
     app.calls.inspect(&value)?;
     serde_json::from_value(value).map_err(|e| {
         text(
             StatusCode::BAD_REQUEST,
             format!("Failed to convert JSON into Call protobuf: {e}"),
         )
-    })
-}
-
-fn accepts_json(headers: &HeaderMap) -> bool {
-    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    accept.split(',').any(|part| {
-        let media = part.split(';').next().unwrap_or("").trim();
-        matches!(media, "application/json" | "application/*" | "*/*")
     })
 }
 
