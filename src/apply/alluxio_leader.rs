@@ -90,16 +90,13 @@ fn leader_url(desired: &Desired) -> Result<ZkUrl, String> {
     };
     if !path.starts_with('/') {
         return Err(format!(
-            "{LEADER_PATH_KEY} '{path}' is not an absolute ZooKeeper path (it starts with '/')"
+            "{LEADER_PATH_KEY} '{path}' is not an absolute ZooKeeper path (one that starts with '/')"
         ));
     }
     // Spaces after the commas are tolerated; a chroot at the end of the
     // connect string (`host:2181/chroot`) comes before the leader path.
+    // The URL parser drops a trailing '/' and checks the components.
     let servers: Vec<&str> = address.split(',').map(str::trim).collect();
-    let path = match path.trim_end_matches('/') {
-        "" => "/",
-        trimmed => trimmed,
-    };
     format!("zk://{}{path}", servers.join(","))
         .parse()
         .map_err(|e: mesos_zk::ZkError| {
