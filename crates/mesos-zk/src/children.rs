@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use zookeeper_client::Error as ZkClientError;
 
-use crate::session::connect;
+use crate::session::{connect, within};
 use crate::{ZkError, ZkUrl};
 
 /// A child znode and when it was created.
@@ -39,31 +39,40 @@ pub async fn list_children_with_ctime(
     let deadline = Instant::now() + timeout;
     let client = connect(url, timeout).await?;
     let path = url.path();
-    let timed_out = |path: &str, operation| ZkError::Timeout {
-        url: url.to_string(),
-        path: path.to_string(),
-        operation,
+    const LISTING: &str = "listing the children";
+    let names = match within(
+        url,
+        path,
+        LISTING,
+        deadline,
         timeout,
-    };
-    let names = match tokio::time::timeout_at(deadline, client.list_children(path)).await {
-        Err(_) => return Err(timed_out(path, "listing the children")),
-        Ok(Ok(names)) => names,
-        Ok(Err(ZkClientError::NoNode)) => {
+        client.list_children(path),
+    )
+    .await?
+    {
+        Ok(names) => names,
+        Err(ZkClientError::NoNode) => {
             return Err(ZkError::NoNode {
                 url: url.to_string(),
                 path: path.to_string(),
             })
         }
-        Ok(Err(e)) => return Err(ZkError::from_zk(url, path, "listing the children", e)),
+        Err(e) => return Err(ZkError::from_zk(url, path, LISTING, e)),
     };
     let mut children = Vec::with_capacity(names.len());
     for name in names {
         let node = url.child_path(&name);
-        let stat = match tokio::time::timeout_at(deadline, client.check_stat(&node)).await {
-            Err(_) => return Err(timed_out(&node, "reading the stat")),
-            Ok(Ok(stat)) => stat,
-            Ok(Err(e)) => return Err(ZkError::from_zk(url, &node, "reading the stat", e)),
-        };
+        const READING: &str = "reading the stat";
+        let stat = within(
+            url,
+            &node,
+            READING,
+            deadline,
+            timeout,
+            client.check_stat(&node),
+        )
+        .await?
+        .map_err(|e| ZkError::from_zk(url, &node, READING, e))?;
         // None: deleted since the listing.
         if let Some(stat) = stat {
             children.push(ZnodeChild {

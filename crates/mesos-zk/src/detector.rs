@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use zookeeper_client::{Client, Error as ZkClientError, EventType, OneshotWatcher, SessionState};
 
 use crate::master_info::{parse_master_info, preview, MasterInfo};
-use crate::session::{connect, SESSION_TIMEOUT};
+use crate::session::{connect, within, SESSION_TIMEOUT};
 use crate::znode::{elect, Election};
 use crate::{ZkError, ZkUrl};
 
@@ -154,26 +154,6 @@ async fn watch_loop(client: Client, url: ZkUrl, tx: mpsc::Sender<Result<MasterIn
             }
         }
     }
-}
-
-/// Awaits one call within the deadline; ZooKeeper errors stay raw so the
-/// caller can react to `NoNode`.
-async fn within<T>(
-    url: &ZkUrl,
-    path: &str,
-    operation: &'static str,
-    deadline: Instant,
-    budget: Duration,
-    fut: impl std::future::Future<Output = Result<T, ZkClientError>>,
-) -> Result<Result<T, ZkClientError>, ZkError> {
-    tokio::time::timeout_at(deadline, fut)
-        .await
-        .map_err(|_| ZkError::Timeout {
-            url: url.to_string(),
-            path: path.to_string(),
-            operation,
-            timeout: budget,
-        })
 }
 
 /// Reads the current leadership state. The outer error is a failure to

@@ -44,6 +44,27 @@ pub(crate) async fn connect(url: &ZkUrl, timeout: Duration) -> Result<Client, Zk
     }
 }
 
+/// Awaits one call within the deadline (`budget` is the whole allowance,
+/// for the message); ZooKeeper errors stay raw so the caller can react to
+/// `NoNode`.
+pub(crate) async fn within<T>(
+    url: &ZkUrl,
+    path: &str,
+    operation: &'static str,
+    deadline: tokio::time::Instant,
+    budget: Duration,
+    fut: impl Future<Output = Result<T, ZkClientError>>,
+) -> Result<Result<T, ZkClientError>, ZkError> {
+    tokio::time::timeout_at(deadline, fut)
+        .await
+        .map_err(|_| ZkError::Timeout {
+            url: url.to_string(),
+            path: path.to_string(),
+            operation,
+            timeout: budget,
+        })
+}
+
 /// Awaits one ZooKeeper call, mapping its error and bounding it by `timeout`.
 pub(crate) async fn call<T>(
     url: &ZkUrl,
