@@ -866,14 +866,14 @@ impl<'a> Engine<'a> {
             Role::Worker => self.desired.worker.constraints.as_ref(),
         };
         let Some(c) = c else { return true };
-        // Attribute values as text, the way the planner saw them.
+        // Attribute values as text, by the rule the planner's document reader uses.
         let attrs: BTreeMap<String, String> = offer
             .attributes
             .iter()
             .filter_map(|a| {
                 let value = match (&a.text, &a.scalar) {
                     (Some(t), _) => t.value.clone(),
-                    (None, Some(s)) => crate::plan::placement::fmt_num(s.value),
+                    (None, Some(s)) => crate::fit::attribute_text(s.value),
                     _ => return None,
                 };
                 Some((a.name.clone(), value))

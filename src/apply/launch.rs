@@ -20,20 +20,15 @@
 //! secret, and nothing here derives `Debug` over the exposed text.
 
 use crate::address::{Address, Role};
-use crate::apply::offer_fit::{carve, Demand, Shortfall};
 use crate::apply::properties_text::to_properties_text;
 use crate::desired::secrets::PropertyValue;
 use crate::desired::{AlluxioSource, Desired, JdkSource};
+use crate::fit::{carve_task, Shortfall};
 use crate::plan::{TaskSpec, LABEL_ADDRESS, LABEL_CONFIG_HASH, LABEL_DEPLOYMENT, LABEL_ROLE};
 use mesos_api::{
     CommandInfo, CommandUri, Environment, ExecutorId, ExecutorInfo, FrameworkId, HealthCheck,
-    HealthCheckType, Labels, Offer, Resource, TaskId, TaskInfo,
+    HealthCheckType, Labels, Offer, TaskId, TaskInfo,
 };
-
-/// What the executor of the default launcher reserves for itself (the
-/// figures AlluxioFramework used; Mesos asks for at least 0.01 cpus and 32 MB).
-pub const EXECUTOR_CPUS: f64 = 0.1;
-pub const EXECUTOR_MEM_MB: f64 = 32.0;
 
 /// The environment variable holding `alluxio-site.properties` for the task.
 pub const SITE_PROPERTIES_ENV: &str = "ALLUXIO_MESOS_SITE_PROPERTIES_CONTENT";
@@ -121,17 +116,13 @@ pub fn task_info(
         Role::Worker => desired.worker.command.as_deref(),
     };
     let environment = environment(ctx, role, address)?;
-    let task_demand = Demand {
-        cpus: spec.cpus,
-        mem_mb: spec.mem_mb(),
-        ports: spec.ports.clone(),
-    };
     let prelude = prepare_script(desired);
     let uris = fetched_uris(desired);
     let user = Some(desired.mesos.user.clone());
 
-    let (task_resources, executor_resources) =
-        carve_resources(offer, &task_demand, operator_command.is_none())?;
+    // The executor's share is part of the plan's specification (the same
+    // fit rule decided the placement).
+    let (task_resources, executor_resources) = carve_task(&offer.resources, &spec.demand())?;
     let (executor, command) = match operator_command {
         Some(cmd) => {
             let command = CommandInfo {
@@ -199,29 +190,6 @@ pub fn task_labels(deployment: &str, address: &Address, config_hash: &str) -> La
         (LABEL_ADDRESS, &address.to_string()),
         (LABEL_CONFIG_HASH, config_hash),
     ])
-}
-
-/// The task's resources, and its executor's when it has one, carved from
-/// the offer. Checked together first so that a shortfall reports the
-/// totals Mesos compares (task plus executor) against the whole offer.
-pub fn carve_resources(
-    offer: &Offer,
-    task: &Demand,
-    with_executor: bool,
-) -> Result<(Vec<Resource>, Vec<Resource>), Shortfall> {
-    if !with_executor {
-        let (resources, _) = carve(&offer.resources, task)?;
-        return Ok((resources, Vec::new()));
-    }
-    let executor = Demand {
-        cpus: EXECUTOR_CPUS,
-        mem_mb: EXECUTOR_MEM_MB,
-        ports: Vec::new(),
-    };
-    carve(&offer.resources, &task.plus(&executor))?;
-    let (executor_resources, rest) = carve(&offer.resources, &executor)?;
-    let (resources, _) = carve(&rest, task)?;
-    Ok((resources, executor_resources))
 }
 
 /// The environment variables made from the site properties (values as the
@@ -447,6 +415,7 @@ pub(crate) mod tests {
             ports: vec![19998, 19999],
             install: "LOCAL /opt/alluxio".into(),
             config_hash: "0123456789abcdef".into(),
+            executor: Some(crate::fit::ExecutorShare::DEFAULT),
         }
     }
 
@@ -459,6 +428,7 @@ pub(crate) mod tests {
             ports: vec![29998, 29999, 30000],
             install: "LOCAL /opt/alluxio".into(),
             config_hash: "fedcba9876543210".into(),
+            executor: Some(crate::fit::ExecutorShare::DEFAULT),
         }
     }
 
@@ -761,8 +731,8 @@ pub(crate) mod tests {
         let err = task_info(&ctx(&d), &Address::Master(0), &master_spec(), "m-1", &o).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "the offer cannot hold the task: cpus: needs 1.1, offer has 0.5; \
-             ports 19998-19999 not in the offer (offer has [31000-32000])"
+            "the offer cannot hold the task: cpus: needs 1.1 (1 + 0.1 executor), 0.5 in the offer; \
+             ports 19998-19999 not offered (offer has [31000-32000])"
         );
         assert!(matches!(err, LaunchError::Shortfall(_)));
     }

@@ -1,13 +1,14 @@
-//! apply turns a plan into Mesos calls; this part builds what is launched:
-//! the resources carved from an offer ([`offer_fit`]), the site properties
-//! handed to each task ([`properties_text`]) and the `TaskInfo` of a master
-//! or worker ([`launch`]); [`alluxio_leader`] asks ZooKeeper which Alluxio
-//! master leads, so the engine replaces it last.
+//! apply turns a plan into Mesos calls: [`engine`] drives the plan's
+//! [`steps`] through a scheduler subscription ([`scheduler`]) and records
+//! them in the state; [`launch`] builds the `TaskInfo` of a master or worker
+//! (resources carved from the offer by [`crate::fit`], site properties by
+//! [`properties_text`]); [`template`] keeps how each configuration was
+//! launched, for rollbacks; [`alluxio_leader`] asks ZooKeeper which Alluxio
+//! master leads, so it is replaced last; [`progress`] shows the run.
 
 pub mod alluxio_leader;
 pub mod engine;
 pub mod launch;
-pub mod offer_fit;
 pub mod progress;
 pub mod properties_text;
 pub mod scheduler;

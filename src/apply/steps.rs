@@ -258,6 +258,7 @@ pub(super) fn rollback_steps(
                 mem_mb: 0.0,
                 ports: Vec::new(),
                 config_hash: None,
+                executor: None,
             });
             Step {
                 address,
@@ -347,6 +348,7 @@ mod tests {
             ports: vec![19998, 19999],
             install: "LOCAL /opt/alluxio".to_string(),
             config_hash: "new".to_string(),
+            executor: None,
         }
     }
 
@@ -364,6 +366,7 @@ mod tests {
                 mem_mb: 1024.0,
                 ports: vec![19998, 19999],
                 config_hash: Some("old".to_string()),
+                executor: None,
             }),
             launch: launch.then(|| (agent(host), Launchable::Planned(spec("AlluxioMaster")))),
             address,

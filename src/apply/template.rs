@@ -11,10 +11,10 @@
 //! longer matches (the secret was changed, and its old value is kept
 //! nowhere).
 
-use super::launch::{self, carve_resources, site_variables, SITE_VARIABLES};
-use super::offer_fit::{Demand, Shortfall};
+use super::launch::{self, site_variables, SITE_VARIABLES};
 use crate::address::Address;
 use crate::desired::secrets::{is_secret_key, PropertyValue, SecretHasher, SiteProperties};
+use crate::fit::{carve_task, Demand, ExecutorShare, Shortfall};
 use crate::plan::TaskSpec;
 use crate::state::{LaunchTemplate, TaskResources};
 use mesos_api::{Environment, FrameworkId, Offer, TaskInfo};
@@ -117,10 +117,12 @@ pub fn restore(
     let with_executor = json.get("executor").is_some();
     let demand = Demand {
         cpus: template.resources.cpus,
-        mem_mb: template.resources.mem_mb,
+        jvm_mem_mb: template.resources.mem_mb - template.resources.ramdisk_mb,
+        ramdisk_mb: template.resources.ramdisk_mb,
         ports: template.ports.clone(),
+        executor: with_executor.then_some(ExecutorShare::DEFAULT),
     };
-    let (resources, executor_resources) = carve_resources(offer, &demand, with_executor)?;
+    let (resources, executor_resources) = carve_task(&offer.resources, &demand)?;
     let exposed: Vec<(&str, &str)> = ctx
         .properties
         .iter()

@@ -304,6 +304,9 @@ struct TaskDoc {
     statuses: Option<Vec<StatusDoc>>,
     #[serde(default)]
     labels: Option<Labels>,
+    /// Empty (or absent) for a command task.
+    #[serde(default)]
+    executor_id: Option<Id>,
 }
 
 /// A task outside any framework (`orphan_tasks`, v1 `get_tasks`): only
@@ -877,6 +880,7 @@ fn task_of(t: TaskDoc) -> Option<LiveTask> {
         state,
         labels: t.labels.map(|l| l.0).unwrap_or_default(),
         resources: t.resources.map(|r| r.total()).unwrap_or_default(),
+        has_executor: t.executor_id.is_some_and(|e| !e.0.is_empty()),
         updated_at: latest.and_then(|s| s.timestamp).map(|t| t.0),
         message: latest
             .and_then(|s| s.message.clone())

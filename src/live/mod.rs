@@ -70,7 +70,10 @@ pub struct LiveTask {
     pub agent_id: String,
     pub state: TaskState,
     pub labels: BTreeMap<String, String>,
+    /// The task's own resources; a custom executor holds more beside them.
     pub resources: Resources,
+    /// Whether it runs under a custom executor (`executor_id` set).
+    pub has_executor: bool,
     /// Time of the latest status (seconds since the epoch), when known.
     pub updated_at: Option<f64>,
     /// The latest status message, when Mesos gave one.

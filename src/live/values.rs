@@ -80,19 +80,12 @@ impl Num {
         }
     }
 
-    /// Text for attribute values. Mesos keeps scalar attributes as doubles
-    /// and different versions print `3` or `3.0` for the same value, so an
-    /// integral value is always rendered without a fraction: both `1` and
-    /// `1.0` become `"1"`, and a constraint `gen:3` matches either form.
+    /// Text for attribute values (the one rule, [`crate::fit::attribute_text`]).
     pub fn render(self) -> String {
         match self {
             Num::U(u) => u.to_string(),
             Num::I(i) => i.to_string(),
-            // Below 2^53 every integral double is an exact integer.
-            Num::F(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
-                (f as i64).to_string()
-            }
-            Num::F(f) => f.to_string(),
+            Num::F(f) => crate::fit::attribute_text(f),
         }
     }
 }

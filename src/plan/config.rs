@@ -12,7 +12,7 @@
 use crate::address::Role;
 use crate::desired::secrets::{is_secret_key, SecretHasher, REDACTED};
 use crate::desired::{AlluxioSource, Desired, JdkSource};
-use crate::plan::placement::fmt_num;
+use crate::fit::fmt_num;
 use crate::state::AppliedConfig;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;

@@ -8,6 +8,7 @@
 use super::model::{AgentRef, ExistingTask};
 use super::{LABEL_ADDRESS, LABEL_CONFIG_HASH};
 use crate::address::Address;
+use crate::fit::ExecutorShare;
 use crate::live::{LiveCluster, LiveTask};
 use crate::state::{RecordedState, State, TaskRecord};
 use mesos_api::TaskState;
@@ -118,6 +119,7 @@ pub fn collect(live: &LiveCluster, state: Option<&State>) -> Existing {
                     .get(LABEL_CONFIG_HASH)
                     .cloned()
                     .or_else(|| record.map(|r| r.config_hash.clone())),
+                executor: task.has_executor.then_some(ExecutorShare::DEFAULT),
             },
             state: Some(task.state),
             updated_at: task.updated_at,
@@ -158,6 +160,8 @@ pub fn collect(live: &LiveCluster, state: Option<&State>) -> Existing {
                 mem_mb: record.resources.mem_mb,
                 ports: record.ports.clone(),
                 config_hash: Some(record.config_hash.clone()),
+                // Mesos holds nothing for a task it does not know.
+                executor: None,
             },
             state: None,
             updated_at: None,

@@ -11,6 +11,8 @@ mod planner;
 pub use model::{
     Action, AgentRef, Change, ExistingTask, PlacementFailure, Plan, Summary, TaskSpec,
 };
+#[cfg(test)]
+pub(crate) use planner::task_spec;
 pub use planner::{make_plan, secret_hasher, PlanOptions};
 
 /// Task labels written at launch and read back from Mesos.

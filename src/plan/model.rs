@@ -6,6 +6,7 @@
 //! [`crate::render::json`], not these types' derive.
 
 use crate::address::{Address, Role};
+use crate::fit::{Demand, ExecutorShare};
 use mesos_api::TaskState;
 use serde::{Deserialize, Serialize};
 
@@ -48,12 +49,26 @@ pub struct TaskSpec {
     /// Where Alluxio comes from: `LOCAL /opt/alluxio` or the tarball URL.
     pub install: String,
     pub config_hash: String,
+    /// The default launcher's executor, which holds resources of its own
+    /// beside the task (None for a `command` task).
+    pub executor: Option<ExecutorShare>,
 }
 
 impl TaskSpec {
-    /// What Mesos must hold: JVM plus ramdisk.
+    /// The task's own memory: JVM plus ramdisk.
     pub fn mem_mb(&self) -> f64 {
         self.jvm_mem_mb + self.ramdisk_mb
+    }
+
+    /// What the task needs from an agent, its executor included.
+    pub fn demand(&self) -> Demand {
+        Demand {
+            cpus: self.cpus,
+            jvm_mem_mb: self.jvm_mem_mb,
+            ramdisk_mb: self.ramdisk_mb,
+            ports: self.ports.clone(),
+            executor: self.executor,
+        }
     }
 }
 
@@ -68,6 +83,22 @@ pub struct ExistingTask {
     pub mem_mb: f64,
     pub ports: Vec<u16>,
     pub config_hash: Option<String>,
+    /// The executor that holds resources beside the task, when it has one.
+    #[serde(default)]
+    pub executor: Option<ExecutorShare>,
+}
+
+impl ExistingTask {
+    /// What the task holds on its agent, its executor included.
+    pub fn demand(&self) -> Demand {
+        Demand {
+            cpus: self.cpus,
+            jvm_mem_mb: self.mem_mb,
+            ramdisk_mb: 0.0,
+            ports: self.ports.clone(),
+            executor: self.executor,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,28 +6,9 @@
 
 use super::model::{AgentRef, ExistingTask};
 use crate::desired::constraint::Constraint;
+use crate::fit::{Available, Demand};
 use crate::live::Agent;
-use mesos_api::PortRanges;
 use std::collections::BTreeMap;
-
-/// What one task needs from an agent.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Need {
-    pub cpus: f64,
-    pub jvm_mem_mb: f64,
-    pub ramdisk_mb: f64,
-    pub ports: Vec<u16>,
-}
-
-impl Need {
-    fn mem_mb(&self) -> f64 {
-        self.jvm_mem_mb + self.ramdisk_mb
-    }
-
-    fn port_set(&self) -> PortRanges {
-        PortRanges::from_ports(self.ports.iter().map(|&p| u64::from(p)))
-    }
-}
 
 /// Rules an agent must meet besides resources.
 #[derive(Debug, Clone, Default)]
@@ -41,59 +22,11 @@ pub struct Capacity {
     pub agent: AgentRef,
     pub active: bool,
     pub attributes: BTreeMap<String, String>,
-    /// Every port the agent offers at all (its total port resources).
-    pub offered_ports: PortRanges,
-    pub cpus: f64,
-    pub mem_mb: f64,
-    pub ports: PortRanges,
+    /// What is left for our tasks, decided by the fit rule of [`crate::fit`].
+    pub available: Available,
     /// Masters and workers of ours that will be on this agent after the plan.
     pub masters: u32,
     pub workers: u32,
-}
-
-/// Tolerance for float resource arithmetic (Mesos itself rounds to 3 decimals).
-const EPSILON: f64 = 1e-6;
-
-/// A resource amount as text: `1`, `0.5` (three decimals at most, as Mesos keeps).
-pub fn fmt_num(x: f64) -> String {
-    let r = (x * 1000.0).round() / 1000.0;
-    let s = format!("{r}");
-    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
-}
-
-/// `1024MB`, or `5120MB (1024MB JVM + 4096MB ramdisk)`.
-pub fn fmt_mem(jvm_mb: f64, ramdisk_mb: f64) -> String {
-    if ramdisk_mb > 0.0 {
-        format!(
-            "{}MB ({}MB JVM + {}MB ramdisk)",
-            fmt_num(jvm_mb + ramdisk_mb),
-            fmt_num(jvm_mb),
-            fmt_num(ramdisk_mb)
-        )
-    } else {
-        format!("{}MB", fmt_num(jvm_mb))
-    }
-}
-
-pub fn fmt_ports(ports: &[u16]) -> String {
-    fmt_ranges(&PortRanges::from_ports(ports.iter().map(|&p| u64::from(p))))
-}
-
-/// `19998-19999,29998`: ranges joined by commas (Mesos's `--resources`
-/// syntax), a single port alone.
-pub fn fmt_ranges(ranges: &PortRanges) -> String {
-    ranges
-        .ranges()
-        .iter()
-        .map(|&(b, e)| {
-            if b == e {
-                b.to_string()
-            } else {
-                format!("{b}-{e}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 impl Capacity {
@@ -105,10 +38,12 @@ impl Capacity {
             },
             active: agent.active,
             attributes: agent.attributes.clone(),
-            offered_ports: agent.total.ports.clone(),
-            cpus: agent.free.cpus,
-            mem_mb: agent.free.mem_mb,
-            ports: agent.free.ports.clone(),
+            available: Available::free(
+                agent.free.cpus,
+                agent.free.mem_mb,
+                agent.free.ports.clone(),
+                agent.total.ports.clone(),
+            ),
             masters: 0,
             workers: 0,
         }
@@ -145,64 +80,26 @@ impl Capacity {
     }
 
     /// Why `need` does not fit in what is left on the agent.
-    pub fn shortfalls(&self, need: &Need) -> Vec<String> {
-        let mut reasons = Vec::new();
-        if need.cpus > self.cpus + EPSILON {
-            reasons.push(format!(
-                "cpus: needs {}, {} free",
-                fmt_num(need.cpus),
-                fmt_num(self.cpus.max(0.0))
-            ));
-        }
-        if need.mem_mb() > self.mem_mb + EPSILON {
-            reasons.push(format!(
-                "mem: needs {}, {}MB free",
-                fmt_mem(need.jvm_mem_mb, need.ramdisk_mb),
-                fmt_num(self.mem_mb.max(0.0))
-            ));
-        }
-        let wanted = need.port_set();
-        let not_offered = wanted.subtract(&self.offered_ports);
-        if !not_offered.is_empty() {
-            reasons.push(format!(
-                "ports {} not offered (agent offers {})",
-                fmt_ports(&to_u16(&not_offered)),
-                self.offered_ports
-            ));
-        }
-        let in_use = wanted.intersect(&self.offered_ports).subtract(&self.ports);
-        if !in_use.is_empty() {
-            reasons.push(format!(
-                "ports {} in use (free: {})",
-                fmt_ports(&to_u16(&in_use)),
-                self.ports
-            ));
-        }
-        reasons
+    pub fn shortfalls(&self, need: &Demand) -> Vec<String> {
+        self.available
+            .shortfall(need)
+            .map(|s| s.reasons())
+            .unwrap_or_default()
     }
 
     /// Whether ports are the (or a) cause of a rejection: the remedies mention them.
-    pub fn lacks_offered_ports(&self, need: &Need) -> bool {
-        !self.offered_ports.contains_all(&need.port_set())
+    pub fn lacks_offered_ports(&self, need: &Demand) -> bool {
+        self.available.lacks_ports(need)
     }
 
-    pub fn take(&mut self, need: &Need) {
-        self.cpus -= need.cpus;
-        self.mem_mb -= need.mem_mb();
-        self.ports = self.ports.subtract(&need.port_set());
+    pub fn take(&mut self, need: &Demand) {
+        self.available.take(need);
     }
 
     /// Gives back what an existing task of ours holds on this agent.
     pub fn give_back(&mut self, task: &ExistingTask) {
-        self.cpus += task.cpus;
-        self.mem_mb += task.mem_mb;
-        let ports = PortRanges::from_ports(task.ports.iter().map(|&p| u64::from(p)));
-        self.ports = self.ports.union(&ports.intersect(&self.offered_ports));
+        self.available.take_back(&task.demand());
     }
-}
-
-fn to_u16(r: &PortRanges) -> Vec<u16> {
-    r.ports().filter_map(|p| u16::try_from(p).ok()).collect()
 }
 
 /// Capacity of every agent, by agent ID.
@@ -235,12 +132,13 @@ mod tests {
         }
     }
 
-    fn worker_need() -> Need {
-        Need {
+    fn worker_need() -> Demand {
+        Demand {
             cpus: 1.0,
             jvm_mem_mb: 1024.0,
             ramdisk_mb: 4096.0,
             ports: vec![29998, 29999, 30000],
+            executor: None,
         }
     }
 
@@ -285,6 +183,7 @@ mod tests {
             mem_mb: 5120.0,
             ports: vec![29998, 29999, 30000],
             config_hash: None,
+            executor: None,
         };
         cap.give_back(&task);
         assert!(cap.shortfalls(&worker_need()).is_empty());

@@ -7,10 +7,11 @@
 use super::config::{self, RoleConfig};
 use super::existing::{self, Existing, Slot};
 use super::model::*;
-use super::placement::{self, fmt_num, Capacity, Eligibility, Need};
+use super::placement::{self, Capacity, Eligibility};
 use crate::address::{Address, Role};
 use crate::desired::secrets::{is_secret_key, SecretHasher};
 use crate::desired::{Desired, WorkerCount};
+use crate::fit::{fmt_mem, fmt_num, fmt_ports, Demand, ExecutorShare};
 use crate::live::LiveCluster;
 use crate::state::State;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -261,7 +262,7 @@ impl<'a> Planner<'a> {
             out.push(format!(
                 "mem: {}MB -> {}",
                 fmt_num(task.mem_mb),
-                placement::fmt_mem(spec.jvm_mem_mb, spec.ramdisk_mb)
+                fmt_mem(spec.jvm_mem_mb, spec.ramdisk_mb)
             ));
         }
         out
@@ -277,12 +278,7 @@ impl<'a> Planner<'a> {
     /// Masters: returns the hostnames the masters will have, by index.
     fn plan_masters(&mut self, wanted: &RoleConfig) -> Vec<String> {
         let spec = &self.desired.master;
-        let need = Need {
-            cpus: spec.cpus,
-            jvm_mem_mb: spec.mem.as_mb(),
-            ramdisk_mb: 0.0,
-            ports: spec.ports().to_vec(),
-        };
+        let need = task_spec(self.desired, Role::Master, String::new()).demand();
         let rules = Eligibility {
             hostname: spec.hostname.as_deref(),
             constraints: spec.constraints.as_ref(),
@@ -404,17 +400,12 @@ impl<'a> Planner<'a> {
     /// Undoes [`Self::free`] when a replacement cannot be placed: the old task stays.
     fn unfree(&mut self, task: &ExistingTask, role: Role) {
         if let Some(cap) = self.caps.get_mut(&task.agent.id) {
-            cap.take(&Need {
-                cpus: task.cpus,
-                jvm_mem_mb: task.mem_mb,
-                ramdisk_mb: 0.0,
-                ports: task.ports.clone(),
-            });
+            cap.take(&task.demand());
         }
         self.count_on_agent(task, role, 1);
     }
 
-    fn fail_replacement(&mut self, p: Pending, rejections: Vec<AgentRejection>, need: &Need) {
+    fn fail_replacement(&mut self, p: Pending, rejections: Vec<AgentRejection>, need: &Demand) {
         let remedies = self.remedies(&rejections, need);
         self.failures.push(PlacementFailure {
             summary: format!(
@@ -435,7 +426,7 @@ impl<'a> Planner<'a> {
     fn place(
         &mut self,
         role: Role,
-        need: &Need,
+        need: &Demand,
         rules: &Eligibility<'_>,
         prefer: Option<&str>,
     ) -> Result<AgentRef, Vec<AgentRejection>> {
@@ -444,7 +435,7 @@ impl<'a> Planner<'a> {
             let pa = Some(a.agent.id.as_str()) != prefer;
             let pb = Some(b.agent.id.as_str()) != prefer;
             pa.cmp(&pb)
-                .then(b.mem_mb.total_cmp(&a.mem_mb))
+                .then(b.available.mem_mb().total_cmp(&a.available.mem_mb()))
                 .then(a.agent.hostname.cmp(&b.agent.hostname))
         });
         let mut rejections = Vec::new();
@@ -482,7 +473,7 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn remedies(&self, rejections: &[AgentRejection], need: &Need) -> Vec<String> {
+    fn remedies(&self, rejections: &[AgentRejection], need: &Demand) -> Vec<String> {
         let port_problem = rejections.iter().any(|r| {
             self.caps
                 .get(&r.agent.id)
@@ -497,7 +488,7 @@ impl<'a> Planner<'a> {
         vec![
             format!(
                 "start the Mesos agents with --resources='ports:[{}]' (keeping any other port ranges they offer), so that they offer the Alluxio ports",
-                placement::fmt_ports(&all)
+                fmt_ports(&all)
             ),
             format!(
                 "or move the ports into the range the agents offer (by default [31000-32000]) with alluxio.master.port ({}), alluxio.master.web.port ({}), alluxio.worker.port ({}), alluxio.worker.data.port ({}) and alluxio.worker.web.port ({}) in {}",
@@ -513,12 +504,7 @@ impl<'a> Planner<'a> {
 
     fn plan_workers(&mut self, wanted: &RoleConfig) {
         let spec = &self.desired.worker;
-        let need = Need {
-            cpus: spec.cpus,
-            jvm_mem_mb: spec.mem.as_mb(),
-            ramdisk_mb: spec.ramdisk.as_mb(),
-            ports: spec.ports().to_vec(),
-        };
+        let need = task_spec(self.desired, Role::Worker, String::new()).demand();
         let rules = Eligibility {
             hostname: None,
             constraints: spec.constraints.as_ref(),
@@ -649,7 +635,7 @@ impl<'a> Planner<'a> {
         candidates.sort_by(|a, b| {
             had_worker(&b.agent.hostname)
                 .cmp(&had_worker(&a.agent.hostname))
-                .then(b.mem_mb.total_cmp(&a.mem_mb))
+                .then(b.available.mem_mb().total_cmp(&a.available.mem_mb()))
                 .then(a.agent.hostname.cmp(&b.agent.hostname))
         });
         let wanted_new = match spec.count {
@@ -752,7 +738,7 @@ impl<'a> Planner<'a> {
 fn rejection_reasons(
     cap: &Capacity,
     role: Role,
-    need: &Need,
+    need: &Demand,
     rules: &Eligibility<'_>,
 ) -> Vec<String> {
     let mut reasons = cap.ineligibility(rules);
@@ -775,7 +761,10 @@ fn annotate_reason(reason: String, role: Role) -> String {
     }
 }
 
-fn task_spec(d: &Desired, role: Role, config_hash: String) -> TaskSpec {
+/// What a task of `role` is launched with, as the deployment says.
+pub(crate) fn task_spec(d: &Desired, role: Role, config_hash: String) -> TaskSpec {
+    // The default launcher starts the task under an executor of its own.
+    let executor = |command: &Option<String>| command.is_none().then_some(ExecutorShare::DEFAULT);
     match role {
         Role::Master => TaskSpec {
             name: d.master.task_name.clone(),
@@ -785,6 +774,7 @@ fn task_spec(d: &Desired, role: Role, config_hash: String) -> TaskSpec {
             ports: d.master.ports().to_vec(),
             install: config::install_label(d),
             config_hash,
+            executor: executor(&d.master.command),
         },
         Role::Worker => TaskSpec {
             name: d.worker.task_name.clone(),
@@ -794,6 +784,7 @@ fn task_spec(d: &Desired, role: Role, config_hash: String) -> TaskSpec {
             ports: d.worker.ports().to_vec(),
             install: config::install_label(d),
             config_hash,
+            executor: executor(&d.worker.command),
         },
     }
 }

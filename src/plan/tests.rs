@@ -93,7 +93,7 @@ pub(crate) fn agent(n: u32, ports: &str, cpus: f64, mem: f64) -> Agent {
 
 const ALLUXIO_PORTS: &str = "[19998-19999, 29998-30000, 31000-32000]";
 
-fn live(agents: Vec<Agent>, tasks: Vec<LiveTask>) -> LiveCluster {
+pub(crate) fn live(agents: Vec<Agent>, tasks: Vec<LiveTask>) -> LiveCluster {
     LiveCluster {
         source: "test".into(),
         version: Some("1.11.0".into()),
@@ -132,6 +132,7 @@ fn running(
             disk_mb: 0.0,
             ports: ports.parse().unwrap(),
         },
+        has_executor: false,
         updated_at: Some(1_790_000_000.0),
         message: None,
     }

@@ -55,6 +55,7 @@ struct AfterJson<'a> {
     ports: &'a [u16],
     install: &'a str,
     config_hash: &'a str,
+    executor: Option<crate::fit::ExecutorShare>,
 }
 
 #[derive(Serialize)]
@@ -96,6 +97,7 @@ fn after(t: &TaskSpec) -> AfterJson<'_> {
         ports: &t.ports,
         install: &t.install,
         config_hash: &t.config_hash,
+        executor: t.executor,
     }
 }
 

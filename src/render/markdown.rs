@@ -3,7 +3,7 @@
 //! longer comments), truncated with a note saying what was left out.
 
 use super::{summary_line, symbol, visible_changes};
-use crate::plan::placement::{fmt_mem, fmt_num, fmt_ports};
+use crate::fit::{fmt_mem, fmt_num, fmt_ports};
 use crate::plan::Plan;
 use std::fmt::Write;
 

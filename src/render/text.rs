@@ -1,8 +1,8 @@
 //! Text plans in Terraform's manner, for terminals and logs.
 
 use super::{summary_line, symbol, verb, visible_changes};
+use crate::fit::{fmt_mem, fmt_num as num, fmt_ports};
 use crate::plan::model::{Action, Change, ExistingTask, TaskSpec};
-use crate::plan::placement::{fmt_mem, fmt_num as num, fmt_ports};
 use crate::plan::Plan;
 use std::fmt::Write;
 
@@ -49,6 +49,14 @@ fn spec_lines(out: &mut String, spec: &TaskSpec) {
     );
     let _ = writeln!(out, "      ports:    {}", fmt_ports(&spec.ports));
     let _ = writeln!(out, "      install:  {}", spec.install);
+    if let Some(e) = spec.executor {
+        let _ = writeln!(
+            out,
+            "      executor: {} cpus, {}MB (held beside the task; counted in the fit)",
+            num(e.cpus),
+            num(e.mem_mb)
+        );
+    }
 }
 
 fn task_line(t: &ExistingTask) -> String {

@@ -5,101 +5,14 @@
 //! offered `Resource` with only its value changed, never a fresh
 //! unreserved resource.
 //!
-//! Scalars are counted in thousandths, as Mesos does (`Value::Scalar`
-//! arithmetic rounds to three decimals), so "enough" means the same here
-//! as in the master and no float drift can make a fitting offer fail.
+//! Whether the task fits at all is decided by [`super::Available`] alone
+//! (the rule the planner uses too); carving then only splits.
 
+use super::{from_milli, to_milli, Available, Demand, Shortfall};
 use mesos_api::{PortRanges, Resource, ValueType};
-use std::fmt;
 
-/// What one task (or executor) needs from an offer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Demand {
-    pub cpus: f64,
-    pub mem_mb: f64,
-    /// Exactly these ports (taken as RANGES from the offered port ranges).
-    pub ports: Vec<u16>,
-}
-
-impl Demand {
-    /// The sum of two demands (e.g. a task and its executor).
-    pub fn plus(&self, other: &Demand) -> Demand {
-        let mut ports = self.ports.clone();
-        ports.extend(&other.ports);
-        Demand {
-            cpus: self.cpus + other.cpus,
-            mem_mb: self.mem_mb + other.mem_mb,
-            ports,
-        }
-    }
-}
-
-/// One thing an offer lacks.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Missing {
-    /// A scalar (`cpus`, `mem`) the offer has too little of.
-    Scalar {
-        name: String,
-        needed: f64,
-        offered: f64,
-    },
-    /// Ports not in any offered range.
-    Ports {
-        missing: PortRanges,
-        offered: PortRanges,
-    },
-}
-
-impl fmt::Display for Missing {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Missing::Scalar {
-                name,
-                needed,
-                offered,
-            } => write!(
-                f,
-                "{name}: needs {}, offer has {}",
-                fmt_num(*needed),
-                fmt_num(*offered)
-            ),
-            Missing::Ports { missing, offered } => {
-                let noun = if missing.len() == 1 { "port" } else { "ports" };
-                write!(
-                    f,
-                    "{noun} {} not in the offer (offer has {offered})",
-                    crate::plan::placement::fmt_ranges(missing)
-                )
-            }
-        }
-    }
-}
-
-/// Why an offer cannot hold a demand: everything missing, shown as one line.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}", .missing.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-pub struct Shortfall {
-    pub missing: Vec<Missing>,
-}
-
-/// A number as Mesos rounds it, without a useless `.0`.
-fn fmt_num(x: f64) -> String {
-    let s = format!("{}", from_milli(to_milli(x)));
-    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
-}
-
-/// Mesos's fixed-point scalar: thousandths, rounded half away from zero.
-fn to_milli(x: f64) -> i64 {
-    (x * 1000.0).round() as i64
-}
-
-fn from_milli(m: i64) -> f64 {
-    m as f64 / 1000.0
-}
-
-/// Whether a resource may be used for a long-running Alluxio process.
-/// Revocable resources can be taken back by Mesos at any time, and shared
-/// ones are persistent volumes: neither is for cpus, mem or ports here.
+/// Whether a resource may be used for a long-running Alluxio process
+/// (see [`super::Available::of_offer`]).
 fn usable(r: &Resource) -> bool {
     r.revocable.is_none() && r.shared.is_none()
 }
@@ -126,19 +39,50 @@ fn is_ranges(r: &Resource, name: &str) -> bool {
     r.name == name && r.kind == ValueType::Ranges && usable(r)
 }
 
+/// The task's resources, and its executor's when it has one, carved from
+/// the offer; a shortfall (decided by the fit rule on the whole demand)
+/// names everything the offer lacks.
+pub fn carve_task(
+    offer: &[Resource],
+    demand: &Demand,
+) -> Result<(Vec<Resource>, Vec<Resource>), Shortfall> {
+    if let Some(short) = Available::of_offer(offer).shortfall(demand) {
+        return Err(short);
+    }
+    let task_mem = demand.jvm_mem_mb + demand.ramdisk_mb;
+    let fitted = "the fit rule found room for the whole demand";
+    let (executor, rest) = match demand.executor {
+        Some(e) => carve(offer, e.cpus, e.mem_mb, &[]).expect(fitted),
+        None => (Vec::new(), offer.to_vec()),
+    };
+    let (task, _) = carve(&rest, demand.cpus, task_mem, &demand.ports).expect(fitted);
+    Ok((task, executor))
+}
+
 /// Takes `demand` out of `offer`: the resources to launch with, and what is
 /// left of the offer (to carve a second demand from, e.g. the task after its
 /// executor). Reserved resources are used before unreserved ones: they are
 /// set aside for our role and are otherwise wasted.
 pub fn carve(
     offer: &[Resource],
-    demand: &Demand,
+    cpus: f64,
+    mem_mb: f64,
+    ports: &[u16],
 ) -> Result<(Vec<Resource>, Vec<Resource>), Shortfall> {
+    let demand = Demand {
+        cpus,
+        jvm_mem_mb: mem_mb,
+        ramdisk_mb: 0.0,
+        ports: ports.to_vec(),
+        executor: None,
+    };
+    if let Some(short) = Available::of_offer(offer).shortfall(&demand) {
+        return Err(short);
+    }
     // Remaining quantity per offered entry, indexed like `offer`.
     let mut left_milli: Vec<i64> = offer.iter().map(|r| to_milli(r.scalar_value())).collect();
     let mut left_ports: Vec<PortRanges> = offer.iter().map(Resource::port_ranges).collect();
     let mut taken = Vec::new();
-    let mut missing = Vec::new();
 
     // Reserved entries first, then the rest, each group in offer order.
     let order: Vec<usize> = (0..offer.len())
@@ -146,25 +90,8 @@ pub fn carve(
         .chain((0..offer.len()).filter(|&i| offer[i].reserved_role().is_none()))
         .collect();
 
-    for (name, amount) in [("cpus", demand.cpus), ("mem", demand.mem_mb)] {
-        let need = to_milli(amount);
-        if need <= 0 {
-            continue;
-        }
-        let available: i64 = order
-            .iter()
-            .filter(|&&i| is_scalar(&offer[i], name))
-            .map(|&i| left_milli[i].max(0))
-            .sum();
-        if available < need {
-            missing.push(Missing::Scalar {
-                name: name.to_string(),
-                needed: from_milli(need),
-                offered: from_milli(available),
-            });
-            continue;
-        }
-        let mut still = need;
+    for (name, amount) in [("cpus", cpus), ("mem", mem_mb)] {
+        let mut still = to_milli(amount).max(0);
         for &i in &order {
             if still == 0 {
                 break;
@@ -179,40 +106,21 @@ pub fn carve(
         }
     }
 
-    let wanted = PortRanges::from_ports(demand.ports.iter().map(|&p| u64::from(p)));
-    if !wanted.is_empty() {
-        let offered = order
-            .iter()
-            .filter(|&&i| is_ranges(&offer[i], "ports"))
-            .fold(PortRanges::new(), |acc, &i| acc.union(&left_ports[i]));
-        let absent = wanted.subtract(&offered);
-        if !absent.is_empty() {
-            missing.push(Missing::Ports {
-                missing: absent,
-                offered,
-            });
-        } else {
-            let mut still = wanted;
-            for &i in &order {
-                if still.is_empty() {
-                    break;
-                }
-                if !is_ranges(&offer[i], "ports") {
-                    continue;
-                }
-                let here = still.intersect(&left_ports[i]);
-                if here.is_empty() {
-                    continue;
-                }
-                left_ports[i] = left_ports[i].subtract(&here);
-                still = still.subtract(&here);
-                taken.push(with_ranges(&offer[i], &here));
-            }
+    let mut still = demand.port_set();
+    for &i in &order {
+        if still.is_empty() {
+            break;
         }
-    }
-
-    if !missing.is_empty() {
-        return Err(Shortfall { missing });
+        if !is_ranges(&offer[i], "ports") {
+            continue;
+        }
+        let here = still.intersect(&left_ports[i]);
+        if here.is_empty() {
+            continue;
+        }
+        left_ports[i] = left_ports[i].subtract(&here);
+        still = still.subtract(&here);
+        taken.push(with_ranges(&offer[i], &here));
     }
 
     let remaining = offer
@@ -238,14 +146,6 @@ mod tests {
 
     fn ports(s: &str) -> PortRanges {
         s.parse().unwrap()
-    }
-
-    fn demand(cpus: f64, mem_mb: f64, ports: &[u16]) -> Demand {
-        Demand {
-            cpus,
-            mem_mb,
-            ports: ports.to_vec(),
-        }
     }
 
     /// Whether `part` is contained in `whole` as Mesos checks it: per
@@ -289,7 +189,7 @@ mod tests {
     #[test]
     fn takes_cpus_mem_and_exact_ports_and_returns_the_rest() {
         let offer = default_agent();
-        let (taken, rest) = carve(&offer, &demand(1.5, 1024.0, &[31000, 31005])).unwrap();
+        let (taken, rest) = carve(&offer, 1.5, 1024.0, &[31000, 31005]).unwrap();
         assert_eq!(scalar_sum(&taken, "cpus"), 1.5);
         assert_eq!(scalar_sum(&taken, "mem"), 1024.0);
         assert_eq!(
@@ -315,7 +215,7 @@ mod tests {
             Resource::ports(&ports("[19998-19999, 31000-32000]")),
             Resource::ports(&ports("[29998-30000]")).reserved_to("alluxio"),
         ];
-        let (taken, rest) = carve(&offer, &demand(1.0, 1024.0, &[29998, 29999, 30000])).unwrap();
+        let (taken, rest) = carve(&offer, 1.0, 1024.0, &[29998, 29999, 30000]).unwrap();
         let port_pieces: Vec<&Resource> = taken.iter().filter(|r| r.name == "ports").collect();
         assert_eq!(port_pieces.len(), 1);
         assert_eq!(port_pieces[0].reserved_role(), Some("alluxio"));
@@ -326,7 +226,7 @@ mod tests {
             .all(|r| r.name != "ports" || r.reserved_role().is_none()));
         assert!(contained(&taken, &offer));
 
-        let (taken, _) = carve(&offer, &demand(1.0, 1.0, &[19999, 30000, 31999])).unwrap();
+        let (taken, _) = carve(&offer, 1.0, 1.0, &[19999, 30000, 31999]).unwrap();
         assert_eq!(
             mesos_api::ranges_union(&taken, "ports"),
             ports("[19999-19999, 30000-30000, 31999-31999]")
@@ -348,7 +248,7 @@ mod tests {
         mem.allocation_info = alloc.clone();
         let offer = vec![unreserved, reserved, mem];
 
-        let (taken, rest) = carve(&offer, &demand(1.1, 100.0, &[])).unwrap();
+        let (taken, rest) = carve(&offer, 1.1, 100.0, &[]).unwrap();
         let cpus: Vec<&Resource> = taken.iter().filter(|r| r.name == "cpus").collect();
         assert_eq!(cpus.len(), 2, "{taken:?}");
         // Reserved first, whole; the rest from the unreserved pool.
@@ -367,26 +267,26 @@ mod tests {
     fn results_are_rounded_to_thousandths_like_mesos() {
         let offer = vec![Resource::cpus(1.0), Resource::mem(100.0)];
         // 0.1 + 0.2 is 0.30000000000000004 in floats; Mesos sees 0.3.
-        let (taken, rest) = carve(&offer, &demand(0.1 + 0.2, 33.3333333, &[])).unwrap();
+        let (taken, rest) = carve(&offer, 0.1 + 0.2, 33.3333333, &[]).unwrap();
         assert_eq!(scalar_sum(&taken, "cpus"), 0.3);
         assert_eq!(scalar_sum(&taken, "mem"), 33.333);
         assert_eq!(scalar_sum(&rest, "cpus"), 0.7);
         assert_eq!(scalar_sum(&rest, "mem"), 66.667);
         // Exactly everything fits, and nothing of that kind is left.
-        let (_, rest) = carve(&offer, &demand(0.7 + 0.3, 100.0, &[])).unwrap();
+        let (_, rest) = carve(&offer, 0.7 + 0.3, 100.0, &[]).unwrap();
         assert!(rest.is_empty(), "{rest:?}");
     }
 
     #[test]
     fn executor_then_task_from_the_same_offer() {
         let offer = default_agent();
-        let (exec, rest) = carve(&offer, &demand(0.1, 32.0, &[])).unwrap();
-        let (task, _) = carve(&rest, &demand(3.9, 8160.0, &[31000])).unwrap();
+        let (exec, rest) = carve(&offer, 0.1, 32.0, &[]).unwrap();
+        let (task, _) = carve(&rest, 3.9, 8160.0, &[31000]).unwrap();
         let mut all = exec.clone();
         all.extend(task);
         assert!(contained(&all, &offer));
         assert_eq!(scalar_sum(&all, "cpus"), 4.0);
-        assert!(carve(&rest, &demand(3.95, 1.0, &[])).is_err());
+        assert!(carve(&rest, 3.95, 1.0, &[]).is_err());
     }
 
     #[test]
@@ -396,20 +296,20 @@ mod tests {
             Resource::mem(512.0),
             Resource::ports(&ports("[31000-32000]")),
         ];
-        let err = carve(&offer, &demand(1.1, 256.0, &[])).unwrap_err();
-        assert_eq!(err.to_string(), "cpus: needs 1.1, offer has 0.5");
+        let err = carve(&offer, 1.1, 256.0, &[]).unwrap_err();
+        assert_eq!(err.to_string(), "cpus: needs 1.1, 0.5 in the offer");
 
-        let err = carve(&offer, &demand(0.1, 32.0, &[19998, 19999])).unwrap_err();
+        let err = carve(&offer, 0.1, 32.0, &[19998, 19999]).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "ports 19998-19999 not in the offer (offer has [31000-32000])"
+            "ports 19998-19999 not offered (offer has [31000-32000])"
         );
 
-        let err = carve(&offer, &demand(1.0, 1024.0, &[31000, 5050])).unwrap_err();
+        let err = carve(&offer, 1.0, 1024.0, &[31000, 5050]).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "cpus: needs 1, offer has 0.5; mem: needs 1024, offer has 512; \
-             port 5050 not in the offer (offer has [31000-32000])"
+            "cpus: needs 1, 0.5 in the offer; mem: needs 1024MB, 512MB in the offer; \
+             port 5050 not offered (offer has [31000-32000])"
         );
         assert!(!err.to_string().contains('\n'));
     }
@@ -419,16 +319,16 @@ mod tests {
         let mut revocable = Resource::cpus(8.0);
         revocable.revocable = Some(serde_json::json!({}));
         let offer = vec![revocable, Resource::cpus(0.5), Resource::mem(64.0)];
-        let err = carve(&offer, &demand(1.0, 32.0, &[])).unwrap_err();
-        assert_eq!(err.to_string(), "cpus: needs 1, offer has 0.5");
-        let (_, rest) = carve(&offer, &demand(0.5, 32.0, &[])).unwrap();
+        let err = carve(&offer, 1.0, 32.0, &[]).unwrap_err();
+        assert_eq!(err.to_string(), "cpus: needs 1, 0.5 in the offer");
+        let (_, rest) = carve(&offer, 0.5, 32.0, &[]).unwrap();
         assert!(rest.iter().any(|r| r.revocable.is_some()));
     }
 
     #[test]
     fn an_empty_demand_takes_nothing() {
         let offer = default_agent();
-        let (taken, rest) = carve(&offer, &demand(0.0, 0.0, &[])).unwrap();
+        let (taken, rest) = carve(&offer, 0.0, 0.0, &[]).unwrap();
         assert!(taken.is_empty());
         assert_eq!(rest, offer);
     }
