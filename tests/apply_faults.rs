@@ -63,33 +63,166 @@ async fn a_task_that_fails_at_start_is_retried_then_reported() {
     sim.shutdown().await;
 }
 
+/// What a killed run was doing.
+#[derive(Debug, Clone, Copy)]
+enum CrashPhase {
+    FreshDeploy,
+    RollingReplacement,
+    Destroy,
+}
+
+/// Kills a run of `phase` with SIGKILL after `kill_after`, removes its
+/// stale lock, reruns the same command and returns every broken invariant.
+async fn crash_once(phase: CrashPhase, kill_after: Duration) -> Vec<String> {
+    let sim = start_sim_from(&cluster_text(3, "250ms", false)).await;
+    let d = Deployment::new(&sim.url(), "", SITE);
+    if !matches!(phase, CrashPhase::FreshDeploy) {
+        cli(&d, &["apply", "--auto-approve", "--settle-time", "0s"])
+            .await
+            .ok();
+    }
+    if matches!(phase, CrashPhase::RollingReplacement) {
+        // A server-side property: every task is replaced.
+        d.set_site(&SITE.replace("/tmp/underfs", "/tmp/underfs-2"));
+    }
+    let command: &[&str] = match phase {
+        CrashPhase::Destroy => &["destroy", "--auto-approve"],
+        _ => &["apply", "--auto-approve"],
+    };
+    let mut child = spawn_cli(&d, command);
+    tokio::time::sleep(kill_after).await;
+    let _ = child.kill(); // SIGKILL
+    let _ = finish(child).await;
+
+    let mut broken = Vec::new();
+    let before = d.state_file().exists().then(|| d.state());
+    cli(&d, &["force-unlock", "--yes"]).await;
+    let rerun = cli(&d, command).await;
+    if rerun.code != 0 {
+        broken.push(format!(
+            "the rerun exited {}:\n{}\n{}",
+            rerun.code, rerun.stdout, rerun.stderr
+        ));
+    }
+    let live = sim.state_json();
+    let by_address = live_tasks_by_address(&live);
+    let expected = if matches!(phase, CrashPhase::Destroy) {
+        0
+    } else {
+        4
+    };
+    if by_address.len() != expected || by_address.values().any(|t| t.len() != 1) {
+        broken.push(format!("live tasks by address: {by_address:?}"));
+    }
+    let state = d.state();
+    let known: Vec<&str> = state["tasks"]
+        .as_array()
+        .map(|t| t.iter().filter_map(|t| t["task_id"].as_str()).collect())
+        .unwrap_or_default();
+    for f in live["frameworks"].as_array().into_iter().flatten() {
+        for t in f["tasks"].as_array().into_iter().flatten() {
+            let id = t["id"].as_str().unwrap_or_default();
+            let st = t["state"].as_str().unwrap_or_default();
+            if st == "TASK_KILLING" {
+                broken.push(format!("task {id} is still TASK_KILLING"));
+            }
+            if !known.contains(&id) {
+                broken.push(format!("task {id} ({st}) is not in the state file"));
+            }
+        }
+    }
+    if let Some(before) = &before {
+        if state["lineage"] != before["lineage"] {
+            broken.push("the lineage changed".into());
+        }
+        if state["serial"].as_u64() <= before["serial"].as_u64() {
+            broken.push(format!(
+                "the serial did not increase ({} -> {})",
+                before["serial"], state["serial"]
+            ));
+        }
+    }
+    let plan_args: &[&str] = match phase {
+        CrashPhase::Destroy => &["plan", "--destroy", "--detailed-exitcode"],
+        _ => {
+            if state["applied"].is_null() {
+                broken.push("`applied` is empty".into());
+            }
+            if state["outputs"]["master_rpc"]
+                .as_array()
+                .is_none_or(|m| m.is_empty())
+            {
+                broken.push("`outputs` is empty".into());
+            }
+            &["plan", "--detailed-exitcode"]
+        }
+    };
+    let plan = cli(&d, plan_args).await;
+    if plan.code != 0 {
+        broken.push(format!("plan exited {}:\n{}", plan.code, plan.stdout));
+    }
+    sim.shutdown().await;
+    broken
+}
+
+/// `kills` runs killed at seeded instants, spread over a fresh deploy, a
+/// rolling replacement and a destroy; panics with every broken invariant.
+async fn crash_loop(seed: u64, kills: usize) {
+    use rand::{Rng, SeedableRng};
+    println!("crash loop: seed {seed}, {kills} kills (CRASH_LOOP_SEED / CRASH_LOOP_KILLS)");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let phases = [
+        CrashPhase::FreshDeploy,
+        CrashPhase::RollingReplacement,
+        CrashPhase::Destroy,
+    ];
+    let mut failures = Vec::new();
+    for i in 0..kills {
+        let phase = phases[i % phases.len()];
+        let kill_after = Duration::from_millis(rng.gen_range(50..3000));
+        let broken = crash_once(phase, kill_after).await;
+        println!(
+            "kill {i}: {phase:?} after {}ms: {}",
+            kill_after.as_millis(),
+            if broken.is_empty() {
+                "ok".to_string()
+            } else {
+                broken.join("; ")
+            }
+        );
+        if !broken.is_empty() {
+            failures.push(format!(
+                "{phase:?} killed after {}ms: {}",
+                kill_after.as_millis(),
+                broken.join("; ")
+            ));
+        }
+    }
+    println!(
+        "crash loop: {} of {kills} kills broke an invariant",
+        failures.len()
+    );
+    assert!(failures.is_empty(), "seed {seed}:\n{}", failures.join("\n"));
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cli_killed_at_any_instant_is_followed_by_a_converging_run() {
-    for kill_after_ms in [150u64, 400, 700, 1000, 1400] {
-        let sim = start_sim_from(&cluster_text(3, "250ms", false)).await;
-        let d = Deployment::new(&sim.url(), "", SITE);
-        let mut child = spawn_cli(&d, &["apply", "--auto-approve"]);
-        tokio::time::sleep(Duration::from_millis(kill_after_ms)).await;
-        let _ = child.kill(); // SIGKILL
-        let _ = finish(child).await;
+    crash_loop(env_number("CRASH_LOOP_SEED", 20_261_129), 6).await;
+}
 
-        if d.state_file().exists() {
-            // Whatever instant it died at, the state file parses.
-            let _ = d.state();
-        }
-        // The dead run's lock is stale: the operator removes it.
-        cli(&d, &["force-unlock", "--yes"]).await.ok();
-        let second = cli(&d, &["apply", "--auto-approve"]).await;
-        second.ok();
-        assert_one_task_per_address(&sim, 4);
-        let plan = cli(&d, &["plan", "--detailed-exitcode"]).await;
-        assert_eq!(
-            plan.code, 0,
-            "killed after {kill_after_ms}ms:\n{}",
-            plan.stdout
-        );
-        sim.shutdown().await;
-    }
+/// The long loop (about 10 minutes): `cargo test --test apply_faults -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn a_hundred_kills_are_each_followed_by_a_converging_run() {
+    let kills = env_number("CRASH_LOOP_KILLS", 102) as usize;
+    crash_loop(env_number("CRASH_LOOP_SEED", 20_261_129), kills).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,7 +12,9 @@ async fn fresh_deploy_then_no_changes_then_destroy() {
     let applied = cli(&d, &["apply", "--auto-approve"]).await;
     applied.ok();
     assert!(
-        applied.stdout.contains("Apply complete."),
+        applied
+            .stdout
+            .contains("Apply complete: 4 launched, 0 replaced, 0 killed."),
         "{}",
         applied.stdout
     );
@@ -325,5 +327,87 @@ async fn apply_waits_for_configured_health_checks() {
         "{}",
         plan.stdout
     );
+    sim.shutdown().await;
+}
+
+/// One agent with room for the master and, counting the default
+/// launcher's executors, not for the worker: plan and apply agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tight_agent_is_refused_alike_by_plan_and_apply_with_truthful_exit_codes() {
+    let sim = start_sim_from(
+        "[timing]\nallocation_interval = \"100ms\"\ntask_start_delay = \"50ms\"\n\
+         [[agents]]\nhostname = \"tight.example.com\"\ncpus = 2\nmem = 3072\n\
+         ports = \"[19998-19999, 29998-30000]\"\n",
+    )
+    .await;
+    let d = Deployment::new(
+        &sim.url(),
+        "[master]\ncpus = 1\nmem = \"1024MB\"\n[worker]\ncpus = 1\nmem = \"1024MB\"\nramdisk = \"1GB\"\n",
+        SITE,
+    );
+    let plan = cli(&d, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout
+            .contains("cpus: needs 1.1 (1 + 0.1 executor), 0.9 free"),
+        "{}",
+        plan.stdout
+    );
+
+    let apply = cli(&d, &["apply", "--auto-approve", "--settle-time", "0s"]).await;
+    assert_eq!(apply.code, 1, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(
+        apply
+            .stdout
+            .contains("Apply incomplete: 1 launched, 0 replaced, 0 killed; 1 could not be placed."),
+        "{}",
+        apply.stdout
+    );
+    assert_eq!(running_addresses(&d.state()), ["master[0]"]);
+    // Still pending, and a rerun says so again without doing anything else.
+    let again = cli(&d, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(again.code, 2, "{}", again.stdout);
+    let rerun = cli(&d, &["apply", "--auto-approve"]).await;
+    assert_eq!(rerun.code, 1, "{}\n{}", rerun.stdout, rerun.stderr);
+    assert!(
+        rerun
+            .stdout
+            .contains("Apply incomplete: 0 launched, 0 replaced, 0 killed; 1 could not be placed."),
+        "{}",
+        rerun.stdout
+    );
+    sim.shutdown().await;
+}
+
+/// A no-change apply re-subscribes with the stored framework ID, which
+/// resets Mesos's failover timer: applies more often than the timeout keep
+/// every task, over a span longer than the timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_change_applies_keep_the_framework_alive_past_its_failover_timeout() {
+    let sim = start_sim_from(&cluster_text(2, "50ms", false)).await;
+    let d = Deployment::new(&sim.url(), "failover_timeout = \"8s\"\n", SITE);
+    cli(&d, &["apply", "--auto-approve", "--settle-time", "0s"])
+        .await
+        .ok();
+    let started = std::time::Instant::now();
+    let mut applies = 0;
+    // The span, not any single step, is what must exceed the timeout.
+    while started.elapsed() < std::time::Duration::from_secs(12) {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let r = cli(&d, &["apply", "--auto-approve"]).await;
+        r.ok();
+        assert!(
+            r.stdout
+                .contains("Apply complete: 0 launched, 0 replaced, 0 killed."),
+            "{}",
+            r.stdout
+        );
+        applies += 1;
+    }
+    assert!(applies >= 2);
+    let by_address = live_tasks_by_address(&sim.state_json());
+    assert_eq!(by_address.len(), 3, "{by_address:#?}");
+    let plan = cli(&d, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(plan.code, 0, "{}", plan.stdout);
     sim.shutdown().await;
 }

@@ -218,3 +218,41 @@ fn a_bad_deployment_is_a_located_diagnostic() {
     );
     assert!(Path::new(&toml).exists());
 }
+
+#[test]
+fn a_document_that_is_no_master_state_is_an_error_not_an_empty_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, r#"{"foo":1}"#).unwrap();
+    let r = run(&[
+        "plan",
+        "-c",
+        QUICKSTART,
+        "--mesos-state",
+        junk.to_str().unwrap(),
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("junk.json is not a Mesos master state document"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("/master/state"), "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+}
+
+#[test]
+fn help_lists_the_exit_codes_of_the_one_table() {
+    let r = run(&["--help"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for (code, meaning) in alluxio_mesos::cli::exit::TABLE {
+        let line = format!("{code:>3}  {}", meaning.replace('`', ""));
+        assert!(
+            r.stdout.contains(&line),
+            "missing {line:?} in\n{}",
+            r.stdout
+        );
+    }
+}

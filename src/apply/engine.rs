@@ -188,6 +188,31 @@ pub struct Engine<'a> {
     pub progress: &'a mut dyn Progress,
     /// After a successful run, end the framework (TEARDOWN) and forget its ID.
     pub teardown: bool,
+    /// What Mesos has yet to answer to this subscription's explicit
+    /// reconciliation, and until when apply waits for it.
+    pub reconciling: Reconciling,
+    /// Agents Mesos reported removed (FAILURE events) during this run.
+    pub lost_agents: HashSet<String>,
+}
+
+/// The tasks of an explicit reconciliation that Mesos has not answered yet.
+/// Apply waits for the answers (bounded) before it ends, so the state file
+/// records what Mesos says of every task it knows, also on a run with
+/// nothing to change (a task killed by a run that died is recorded as
+/// ended, not left as running).
+#[derive(Debug, Default)]
+pub struct Reconciling {
+    pub waiting: HashSet<String>,
+    pub until: Option<Instant>,
+}
+
+/// How long apply waits for the answers to its explicit reconciliation.
+pub const RECONCILE_TIMEOUT: Duration = Duration::from_secs(15);
+
+impl Reconciling {
+    fn done(&self) -> bool {
+        self.waiting.is_empty() || self.until.is_some_and(|u| Instant::now() >= u)
+    }
 }
 
 fn now_rfc3339() -> String {
@@ -257,6 +282,10 @@ impl<'a> Engine<'a> {
             })
             .collect();
         let fid = sub.framework_id.clone();
+        self.reconciling = Reconciling {
+            waiting: known.iter().map(|t| t.task_id.value.clone()).collect(),
+            until: Some(Instant::now() + RECONCILE_TIMEOUT),
+        };
         if !known.is_empty() {
             self.client
                 .call(&sub, &Call::reconcile(fid.clone(), known))
@@ -328,6 +357,11 @@ impl<'a> Engine<'a> {
 
     pub async fn run(&mut self, plan: &Plan) -> Result<ApplyReport, ApplyError> {
         let mut steps = steps::steps_from(plan, self.desired);
+        if steps.is_empty() && self.store.state().framework_id.is_none() && !self.teardown {
+            // No framework to keep alive and nothing to launch: registering
+            // one now would only leave an empty framework behind.
+            return self.finish(plan, &steps, false);
+        }
         self.replace_leader_last(&mut steps).await;
         let mut sub = self.subscribe().await?;
         let mut interrupted = self.drive(&mut sub, &mut steps).await?;
@@ -413,7 +447,8 @@ impl<'a> Engine<'a> {
                 revived = true;
             }
             let in_flight = steps.iter().any(Step::in_flight);
-            if steps.iter().all(Step::finished) || (interrupted && !in_flight) {
+            let ended = steps.iter().all(Step::finished) || (interrupted && !in_flight);
+            if ended && (interrupted || self.reconciling.done()) {
                 self.flush(sub, &mut batch).await?;
                 if !held.is_empty() {
                     let ids = held.drain(..).map(|o| o.id).collect();
@@ -549,6 +584,34 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
+    /// Mesos reported an agent removed: a step planned there that may move
+    /// takes the next fitting offer elsewhere at once (see
+    /// [`Self::movable_step`]); one that may not is given up now rather than
+    /// after the offer timeout.
+    fn on_agent_lost(&mut self, steps: &mut [Step], agent_id: &str) {
+        if !self.lost_agents.insert(agent_id.to_string()) {
+            return;
+        }
+        let mut host = agent_id.to_string();
+        for s in steps.iter_mut() {
+            let Some((planned, _)) = &s.launch else {
+                continue;
+            };
+            if planned.id != agent_id {
+                continue;
+            }
+            host = planned.hostname.clone();
+            if !s.may_move && matches!(s.phase, Phase::Waiting | Phase::NeedOffer { .. }) {
+                s.phase = Phase::Halted(format!(
+                    "not started: its agent {host} was removed from Mesos; run plan again to place it elsewhere"
+                ));
+            }
+        }
+        self.progress.line(&format!(
+            "Mesos reports agent {host} removed (FAILURE event)"
+        ));
+    }
+
     fn check_timeouts(&mut self, steps: &mut [Step]) {
         let now = Instant::now();
         for s in steps.iter_mut() {
@@ -569,15 +632,20 @@ impl<'a> Engine<'a> {
                         .as_ref()
                         .map(|(a, _)| a.hostname.clone())
                         .unwrap_or_default();
-                    Some(format!("no offer from agent {host} within {}s (its resources may have been taken by another framework)", self.opts.offer_timeout.as_secs()))
+                    let secs = self.opts.offer_timeout.as_secs();
+                    Some(match &s.last_shortfall {
+                        Some(short) => format!("the offers from agent {host} did not fit within {secs}s; the last one lacked: {short}"),
+                        None => format!("no offer from agent {host} within {secs}s (its resources may have been taken by another framework)"),
+                    })
                 }
                 Phase::NeedOffer { since, .. }
                     if now.duration_since(*since) > self.opts.offer_timeout * 2 =>
                 {
-                    Some(format!(
-                        "no offer from any eligible agent within {}s",
-                        (self.opts.offer_timeout * 2).as_secs()
-                    ))
+                    let secs = (self.opts.offer_timeout * 2).as_secs();
+                    Some(match &s.last_shortfall {
+                        Some(short) => format!("no offer that fits within {secs}s; the last one from the planned agent lacked: {short}"),
+                        None => format!("no offer from any eligible agent within {secs}s"),
+                    })
                 }
                 Phase::Launching { task_id, since, .. }
                     if now.duration_since(*since) > self.opts.running_timeout =>
@@ -636,6 +704,16 @@ impl<'a> Engine<'a> {
                 self.on_offers(sub, steps, offers, held, interrupted)
                     .await?;
             }
+            EventType::Failure => {
+                // An agent removed or unreachable (Mesos sends this with
+                // only `agent_id`; with an executor ID it is an executor's
+                // exit, which the task's own update reports).
+                if let Some(f) = event.failure.filter(|f| f.executor_id.is_none()) {
+                    if let Some(agent) = f.agent_id {
+                        self.on_agent_lost(steps, &agent.value);
+                    }
+                }
+            }
             EventType::Rescind => {
                 if let Some(r) = event.rescind {
                     held.retain(|o| o.id != r.offer_id);
@@ -655,6 +733,7 @@ impl<'a> Engine<'a> {
 
     fn on_status(&mut self, steps: &mut [Step], status: &TaskStatus) {
         let id = status.task_id.value.as_str();
+        self.reconciling.waiting.remove(id);
         for s in steps.iter_mut() {
             if let Some(new) = s.new_task.as_mut().filter(|n| n.task_id == id) {
                 new.ended |= status.state.is_terminal();
@@ -852,9 +931,11 @@ impl<'a> Engine<'a> {
             let Phase::NeedOffer { since, not_before } = s.phase else {
                 return false;
             };
+            let planned_lost =
+                matches!(&s.launch, Some((a, _)) if self.lost_agents.contains(&a.id));
             s.may_move
                 && not_before <= now
-                && now.duration_since(since) > self.opts.offer_timeout
+                && (planned_lost || now.duration_since(since) > self.opts.offer_timeout)
                 && !taken(s.address.role())
                 && self.offer_meets_constraints(s.address.role(), offer)
         })
@@ -911,6 +992,7 @@ impl<'a> Engine<'a> {
             Ok(built) => built,
             Err(Unfit::Shortfall(short)) => {
                 if agent.id == planned.id {
+                    step.last_shortfall = Some(short.clone());
                     self.progress.line(&format!(
                         "{}: the offer from {} does not fit ({short}); waiting for another",
                         step.address, agent.hostname
@@ -924,11 +1006,18 @@ impl<'a> Engine<'a> {
             }
         };
         if agent.id != planned.id {
+            let why = if self.lost_agents.contains(&planned.id) {
+                format!("{} was removed from Mesos", planned.hostname)
+            } else {
+                format!(
+                    "no offer from {} in {}s",
+                    planned.hostname,
+                    self.opts.offer_timeout.as_secs()
+                )
+            };
             self.progress.line(&format!(
-                "{}: no offer from {} in {}s; placing it on {} instead{}",
+                "{}: {why}; placing it on {} instead{}",
                 step.address,
-                planned.hostname,
-                self.opts.offer_timeout.as_secs(),
                 agent.hostname,
                 if address != step.address {
                     format!(" as {address}")

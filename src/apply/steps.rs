@@ -86,6 +86,9 @@ pub(super) struct Step {
     /// The old task was seen terminal after our kill.
     pub(super) old_ended: bool,
     pub(super) new_task: Option<NewTask>,
+    /// Why the last offer from the planned agent did not fit, to say so
+    /// if no offer ever does.
+    pub(super) last_shortfall: Option<String>,
 }
 
 impl Step {
@@ -177,6 +180,7 @@ pub(super) fn steps_from(plan: &Plan, desired: &Desired) -> Vec<Step> {
                 attempts: 0,
                 old_ended: false,
                 new_task: None,
+                last_shortfall: None,
             })
         })
         .collect();
@@ -278,6 +282,7 @@ pub(super) fn rollback_steps(
                 attempts: 0,
                 old_ended: false,
                 new_task: None,
+                last_shortfall: None,
             }
         })
         .collect();
@@ -375,6 +380,7 @@ mod tests {
             attempts: 0,
             old_ended: false,
             new_task: None,
+            last_shortfall: None,
         }
     }
 

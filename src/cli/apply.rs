@@ -18,9 +18,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Exit code after Ctrl-C, as shells report SIGINT.
-pub const EXIT_INTERRUPTED: i32 = 130;
-
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunArgs {
     /// Do not ask for confirmation.
@@ -162,10 +159,11 @@ fn execute_with(
         }
     };
     print!("{}", render(&plan, Format::Text, color_enabled(g)));
-    if !plan.has_changes() && !teardown {
-        return Ok(0);
-    }
-    if !approved {
+    // Even with nothing to change, apply subscribes (when the framework
+    // exists): that resets Mesos's failover timer, so running apply more
+    // often than `failover_timeout` keeps the tasks alive, and the
+    // reconciliation that follows brings the state file up to date.
+    if (plan.has_changes() || teardown) && !approved {
         let what = if plan.destroy {
             "destroy every task of this deployment"
         } else {
@@ -179,7 +177,7 @@ fn execute_with(
             &refusal,
         )? {
             println!("Cancelled; nothing was changed.");
-            return Ok(1);
+            return Ok(super::exit::ERROR);
         }
     }
 
@@ -216,19 +214,18 @@ fn execute_with(
             interrupted,
             progress: progress.as_mut(),
             teardown,
+            reconciling: Default::default(),
+            lost_agents: Default::default(),
         };
         engine.run(&plan).await
     })?;
-    Ok(summarize(&report, plan.destroy))
+    Ok(summarize(&report, &plan))
 }
 
-fn summarize(report: &ApplyReport, destroy: bool) -> i32 {
-    let done = report
-        .steps
-        .iter()
-        .filter(|s| matches!(s.outcome, StepOutcome::Done(_)))
-        .count();
-    println!();
+fn summarize(report: &ApplyReport, plan: &Plan) -> i32 {
+    if !report.steps.is_empty() {
+        println!();
+    }
     for s in &report.steps {
         match &s.outcome {
             StepOutcome::Done(m) => println!("  done     {} ({}): {m}", s.address, s.action),
@@ -236,7 +233,6 @@ fn summarize(report: &ApplyReport, destroy: bool) -> i32 {
             StepOutcome::NotStarted(m) => println!("  skipped  {} ({}): {m}", s.address, s.action),
         }
     }
-    println!("\n{done} of {} step(s) completed.", report.steps.len());
     let rollbacks: Vec<&StepReport> = report
         .steps
         .iter()
@@ -260,16 +256,53 @@ fn summarize(report: &ApplyReport, destroy: bool) -> i32 {
     {
         println!("Alluxio master: {rpc}  web UI: {web}");
     }
+    let done = |action: &str| {
+        report
+            .steps
+            .iter()
+            .filter(|s| s.action == action && matches!(s.outcome, StepOutcome::Done(_)))
+            .count()
+    };
+    let counts = format!(
+        "{} launched, {} replaced, {} killed",
+        done("launch"),
+        done("replace"),
+        done("kill")
+    );
+    let mut shortfalls = Vec::new();
+    let failed = report
+        .steps
+        .iter()
+        .filter(|s| matches!(s.outcome, StepOutcome::Failed(_)))
+        .count();
+    let skipped = report
+        .steps
+        .iter()
+        .filter(|s| matches!(s.outcome, StepOutcome::NotStarted(_)))
+        .count();
+    let unplaceable = plan.summary().unplaceable;
+    if failed > 0 {
+        shortfalls.push(format!("{failed} failed"));
+    }
+    if skipped > 0 {
+        shortfalls.push(format!("{skipped} not started"));
+    }
+    if unplaceable > 0 {
+        shortfalls.push(format!("{unplaceable} could not be placed"));
+    }
+    let verb = if plan.destroy { "Destroy" } else { "Apply" };
+    println!();
     if report.interrupted {
-        println!(
-            "Interrupted: the state file records what was done; run plan to see what is left."
-        );
-        EXIT_INTERRUPTED
-    } else if report.succeeded() {
-        println!("{} complete.", if destroy { "Destroy" } else { "Apply" });
-        0
+        println!("Interrupted after {counts}: the state file records what was done; run plan to see what is left.");
+        super::exit::INTERRUPTED
+    } else if shortfalls.is_empty() {
+        println!("{verb} complete: {counts}.");
+        super::exit::OK
     } else {
-        println!("Apply stopped with failures; the state file records what was done. Run plan to see what is left.");
-        super::EXIT_ERROR
+        println!(
+            "{verb} incomplete: {counts}; {}. The state file records what was done; run plan to see what is left.",
+            shortfalls.join("; ")
+        );
+        super::exit::ERROR
     }
 }

@@ -22,7 +22,7 @@ pub fn run(g: &Global, args: &ForceUnlockArgs) -> CliResult {
         "refusing to remove the lock without confirmation: run on a terminal, or pass --yes";
     if !args.yes && !super::confirm(question, refusal)? {
         println!("Left the lock in place.");
-        return Ok(1);
+        return Ok(super::exit::ERROR);
     }
     state::force_unlock_if(&path, &holder)?;
     println!("Removed the lock.");

@@ -5,6 +5,7 @@
 mod apply;
 mod connection;
 mod context;
+pub mod exit;
 mod force_unlock;
 mod logs;
 mod output;
@@ -108,10 +109,6 @@ impl<E: std::error::Error + Send + Sync + 'static> From<E> for CliError {
 
 pub type CliResult = Result<i32, CliError>;
 
-/// Exit codes: 0 success (or no changes with --detailed-exitcode), 1 error,
-/// 2 changes present (with --detailed-exitcode), 130 interrupted.
-pub const EXIT_ERROR: i32 = 1;
-
 pub fn color_enabled(global: &Global) -> bool {
     !global.no_color
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
@@ -136,17 +133,22 @@ pub fn confirm(question: &str, refusal_without_terminal: &str) -> Result<bool, C
 }
 
 pub fn run() -> i32 {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().after_help(exit::help_text()).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let result = dispatch(&cli);
     match result {
         Ok(code) => code,
         Err(CliError::Diagnostic(report)) => {
             eprintln!("{report:?}");
-            EXIT_ERROR
+            exit::ERROR
         }
         Err(CliError::Message(m)) => {
             eprintln!("Error: {m}");
-            EXIT_ERROR
+            exit::ERROR
         }
     }
 }

@@ -17,7 +17,7 @@ pub struct PlanArgs {
     /// Save the plan for `apply PLANFILE` and `show PLANFILE`.
     #[arg(short = 'o', long = "out", value_name = "PLANFILE")]
     pub out: Option<PathBuf>,
-    /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+    /// Exit 0 when live matches desired, 2 when it differs (changes pending or tasks that cannot be placed), 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Plan killing every task of the deployment.
@@ -59,9 +59,9 @@ pub fn run(g: &Global, args: &PlanArgs) -> CliResult {
             );
         }
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() {
-        2
+    Ok(if args.detailed_exitcode && plan.differs() {
+        super::exit::CHANGES
     } else {
-        0
+        super::exit::OK
     })
 }

@@ -416,6 +416,9 @@ struct Collected {
     /// Registered frameworks seen, ours or not.
     registered: usize,
     candidates: Vec<Candidate>,
+    /// Whether any key of a master state document was met (`{"foo":1}`
+    /// is not an empty cluster).
+    recognised: bool,
     /// IDs of frameworks that are not ours: their loose tasks are dropped.
     others: HashSet<String>,
     /// Loose tasks of candidates, read when met.
@@ -424,6 +427,19 @@ struct Collected {
     /// frameworks): kept as text until the frameworks are known.
     pending_loose: Vec<(LooseList, String, Vec<u8>, Pos)>,
 }
+
+/// Top-level keys of which any one makes a document a master state (a
+/// v1 document leaves out empty lists, so none of them is required).
+const STATE_KEYS: [&str; 8] = [
+    "pid",
+    "leader",
+    "version",
+    "slaves",
+    "agents",
+    "frameworks",
+    "completed_frameworks",
+    "get_state",
+];
 
 /// The walk through the document's keys.
 struct Walk<'s, R> {
@@ -476,7 +492,17 @@ impl<R: Read> Walk<'_, R> {
     }
 
     fn document(&mut self) -> Result<(), Failure> {
-        self.object(|w, key| match key {
+        self.object(|w, key| {
+            w.collected.recognised |= STATE_KEYS.contains(&key);
+            w.top_level(key)
+        })?;
+        Ok(self.sc.finish()?)
+    }
+
+    /// One key of the document's top-level object.
+    fn top_level(&mut self, key: &str) -> Result<(), Failure> {
+        let w = self;
+        match key {
             "pid" => {
                 w.collected.pid = w.value()?;
                 Ok(())
@@ -516,8 +542,7 @@ impl<R: Read> Walk<'_, R> {
                 _ => Ok(w.sc.skip_value()?),
             }),
             _ => Ok(w.sc.skip_value()?),
-        })?;
-        Ok(self.sc.finish()?)
+        }
     }
 
     fn agent(&mut self, v1: bool) -> Result<(), Failure> {
@@ -675,7 +700,13 @@ impl<R: Read> Walk<'_, R> {
 
 impl Collected {
     fn finish(self, source: &str) -> Result<LiveCluster, LiveError> {
+        if !self.recognised {
+            return Err(LiveError::NotAState {
+                origin: source.to_string(),
+            });
+        }
         let Collected {
+            recognised: _,
             pid,
             leader,
             version,

@@ -22,6 +22,14 @@ pub enum LiveError {
     )]
     NoLeader { origin: String },
 
+    /// Valid JSON that is no master state at all.
+    #[error(
+        "{origin} is not a Mesos master state document: it has none of `slaves` (or `agents`), \
+         `frameworks`, `version`, `leader` or a v1 `get_state`; save the leading master's /master/state \
+         (or its v1 GET_STATE answer) and plan against that"
+    )]
+    NotAState { origin: String },
+
     #[error("cannot connect to the Mesos master at {url}: {cause}; check [mesos] master or --mesos, or {OFFLINE_HINT}")]
     Connect { url: String, cause: String },
 

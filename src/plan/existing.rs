@@ -29,6 +29,9 @@ pub struct Slot {
     pub active: Option<ExistingTask>,
     /// Further active tasks claiming the same address: to be killed.
     pub duplicates: Vec<ExistingTask>,
+    /// Tasks of this address being killed (TASK_KILLING), e.g. by a run
+    /// that was stopped: they still hold their resources until they end.
+    pub killing: Vec<ExistingTask>,
     /// The most recent ended task, when nothing is active.
     pub ended: Option<Ended>,
 }
@@ -204,7 +207,9 @@ pub fn collect(live: &LiveCluster, state: Option<&State>) -> Existing {
                 slot.active = Some(c.task);
             } else if active {
                 slot.duplicates.push(c.task);
-            } else if slot.ended.is_none() && c.state != Some(TaskState::Killing) {
+            } else if c.state == Some(TaskState::Killing) {
+                slot.killing.push(c.task);
+            } else if slot.ended.is_none() {
                 slot.ended = Some(Ended {
                     task: c.task,
                     what: c.what,

@@ -218,6 +218,12 @@ impl Plan {
         s
     }
 
+    /// Whether live differs from desired: changes to make, or tasks that
+    /// cannot be placed (they are pending too, only not actionable now).
+    pub fn differs(&self) -> bool {
+        self.has_changes() || self.placement_failures.iter().any(|f| f.unplaced > 0)
+    }
+
     /// Whether applying the plan would change anything.
     pub fn has_changes(&self) -> bool {
         self.changes

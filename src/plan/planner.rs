@@ -176,7 +176,12 @@ impl<'a> Planner<'a> {
     fn destroy_all(&mut self) {
         let slots = std::mem::take(&mut self.existing.slots);
         for (address, slot) in slots {
-            for task in slot.active.into_iter().chain(slot.duplicates) {
+            for task in slot
+                .active
+                .into_iter()
+                .chain(slot.duplicates)
+                .chain(slot.killing)
+            {
                 self.push(
                     address.clone(),
                     Action::Kill { before: task },
@@ -205,6 +210,18 @@ impl<'a> Planner<'a> {
                     address.clone(),
                     d,
                     format!("duplicate: task {keeper} already serves this address"),
+                );
+            }
+            // Their resources come back to us once they end; apply kills
+            // them again and waits for that before it launches anything.
+            let killing =
+                std::mem::take(&mut self.existing.slots.get_mut(&address).unwrap().killing);
+            for k in killing {
+                let id = k.task_id.clone();
+                self.kill(
+                    address.clone(),
+                    k,
+                    format!("task {id} is being killed (TASK_KILLING) but has not ended; apply waits until it has"),
                 );
             }
         }

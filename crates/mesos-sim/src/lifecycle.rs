@@ -527,6 +527,17 @@ impl Master {
                 }
             }
         }
+        // After the tasks' updates, every connected framework is told the
+        // agent is lost (`Master::sendSlaveLost`: a LostSlaveMessage, which
+        // the v1 API delivers as FAILURE with only `agent_id`).
+        let lost = mesos_api::scheduler::Event::failure(mesos_api::scheduler::Failure {
+            agent_id: Some(mesos_api::AgentId::new(agent_id)),
+            executor_id: None,
+            status: None,
+        });
+        for fw in self.frameworks.values().filter(|f| f.connected()) {
+            fw.send(&lost);
+        }
         self.dirty = true;
         true
     }
