@@ -411,3 +411,58 @@ async fn no_change_applies_keep_the_framework_alive_past_its_failover_timeout() 
     assert_eq!(plan.code, 0, "{}", plan.stdout);
     sim.shutdown().await;
 }
+
+/// `state rm` lets a task go for good (plans show it as unmanaged instead
+/// of adopting it again from its labels); `state import` takes it back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_rm_sticks_until_state_import_takes_the_task_back() {
+    let sim = start_sim_from(&cluster_text(2, "50ms", false)).await;
+    let d = Deployment::new(&sim.url(), "", SITE);
+    cli(&d, &["apply", "--auto-approve", "--settle-time", "0s"])
+        .await
+        .ok();
+    let address = "worker[\"agent1.example.com\"]";
+    let task_id = d.state()["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["address"] == address)
+        .unwrap()["task_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    cli(&d, &["state", "rm", address]).await.ok();
+
+    let plan = cli(&d, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(
+        !plan.stdout.contains("3 task(s) unchanged"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains(&format!(
+            "task {task_id} on agent1.example.com runs in this deployment's framework but is unmanaged"
+        )),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains(&format!("alluxio-mesos state import '{address}' {task_id}")),
+        "{}",
+        plan.stdout
+    );
+
+    cli(&d, &["state", "import", address, &task_id]).await.ok();
+    let plan = cli(&d, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    let wrong = cli(&d, &["state", "import", address, "no-such-task"]).await;
+    assert_eq!(wrong.code, 1, "{}", wrong.stdout);
+    assert!(
+        wrong.stderr.contains("no-such-task is not a running task"),
+        "{}",
+        wrong.stderr
+    );
+    sim.shutdown().await;
+}

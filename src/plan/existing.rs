@@ -41,6 +41,8 @@ pub struct Slot {
 pub struct Existing {
     pub slots: BTreeMap<Address, Slot>,
     pub strays: Vec<ExistingTask>,
+    /// Active tasks let go with `state rm`, with the address they had.
+    pub unmanaged: Vec<(Option<Address>, ExistingTask)>,
 }
 
 struct Candidate {
@@ -173,6 +175,17 @@ pub fn collect(live: &LiveCluster, state: Option<&State>) -> Existing {
     }
 
     let mut existing = Existing::default();
+    let unmanaged: std::collections::HashSet<&str> = state
+        .map(|s| s.unmanaged_task_ids.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    let (let_go, candidates): (Vec<Candidate>, Vec<Candidate>) = candidates
+        .into_iter()
+        .partition(|c| unmanaged.contains(c.task.task_id.as_str()));
+    existing.unmanaged = let_go
+        .into_iter()
+        .filter(|c| c.state.is_some_and(TaskState::is_active))
+        .map(|c| (c.address, c.task))
+        .collect();
     let mut by_address: BTreeMap<Address, Vec<Candidate>> = BTreeMap::new();
     for c in candidates {
         match c.address.clone() {

@@ -107,6 +107,15 @@ fn warnings(
             t.task_id, t.agent.hostname
         ));
     }
+    for (address, t) in &existing.unmanaged {
+        let address = address
+            .as_ref()
+            .map_or_else(|| "ADDRESS".to_string(), ToString::to_string);
+        w.push(format!(
+            "task {} on {} runs in this deployment's framework but is unmanaged (`state rm`); take it back with `alluxio-mesos state import '{address}' {}`, or to kill it, import it and apply `alluxio-mesos plan --destroy --target '{address}' -o kill.plan`",
+            t.task_id, t.agent.hostname, t.task_id
+        ));
+    }
     if let (Some(id), None) = (state.and_then(|s| s.framework_id.as_ref()), &live.framework) {
         w.push(format!(
             "framework {id} from the state file is not registered with Mesos: its tasks ended when it was torn down"

@@ -44,6 +44,10 @@ pub struct State {
     /// configuration hash: what `apply --rollback-on-failure` relaunches.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub launch_templates: BTreeMap<String, LaunchTemplate>,
+    /// Tasks let go with `state rm`: never adopted again from their Mesos
+    /// labels, until `state import` takes them back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmanaged_task_ids: Vec<String>,
 }
 
 /// What a task was launched with, as far as Mesos is concerned.
@@ -165,6 +169,7 @@ impl State {
             applied: None,
             outputs: Outputs::default(),
             launch_templates: BTreeMap::new(),
+            unmanaged_task_ids: Vec::new(),
         }
     }
 }
