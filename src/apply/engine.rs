@@ -40,10 +40,9 @@ use super::template;
 
 pub use super::steps::ROLL_BACK;
 use crate::address::{Address, Role};
-use crate::desired::secrets::SecretHasher;
 use crate::desired::Desired;
-use crate::plan::model::{AgentRef, Plan};
-use crate::plan::{config, secret_hasher};
+use crate::plan::model::{AgentRef, Plan, Rollout};
+use crate::plan::secret_hasher;
 use crate::state::{
     LaunchTemplate, Outputs, RecordedState, State, StateStore, TaskRecord, TaskResources,
 };
@@ -356,7 +355,7 @@ impl<'a> Engine<'a> {
     }
 
     pub async fn run(&mut self, plan: &Plan) -> Result<ApplyReport, ApplyError> {
-        let mut steps = steps::steps_from(plan, self.desired);
+        let mut steps = steps::steps_from(plan);
         if steps.is_empty() && self.store.state().framework_id.is_none() && !self.teardown {
             // No framework to keep alive and nothing to launch: registering
             // one now would only leave an empty framework behind.
@@ -364,11 +363,11 @@ impl<'a> Engine<'a> {
         }
         self.replace_leader_last(&mut steps).await;
         let mut sub = self.subscribe().await?;
-        let mut interrupted = self.drive(&mut sub, &mut steps).await?;
+        let mut interrupted = self.drive(&mut sub, &mut steps, plan.rollout).await?;
         if self.opts.rollback && !interrupted {
             let mut back = self.rollback_steps(&steps);
             if !back.is_empty() {
-                interrupted = self.drive(&mut sub, &mut back).await?;
+                interrupted = self.drive(&mut sub, &mut back, plan.rollout).await?;
                 steps.extend(back);
             }
         }
@@ -398,6 +397,7 @@ impl<'a> Engine<'a> {
         &mut self,
         sub: &mut Subscription,
         steps: &mut [Step],
+        rollout: Rollout,
     ) -> Result<bool, ApplyError> {
         let mut revived = false;
         let mut reconnects = 0u32;
@@ -422,7 +422,7 @@ impl<'a> Engine<'a> {
                 last_done = done;
             }
             if !interrupted {
-                let max_unavailable = self.desired.worker.max_unavailable;
+                let max_unavailable = rollout.max_unavailable;
                 for i in steps::startable(steps, self.opts.parallelism, max_unavailable) {
                     self.start(sub, &mut steps[i]).await?;
                 }
@@ -1193,7 +1193,6 @@ impl<'a> Engine<'a> {
                 .iter()
                 .all(|r| matches!(r.outcome, StepOutcome::Done(_)));
         let desired = self.desired;
-        let hasher: SecretHasher = secret_hasher(desired, Some(self.store.state()));
         let masters = self.master_hostnames();
         let outputs = Outputs {
             master_rpc: masters
@@ -1205,8 +1204,7 @@ impl<'a> Engine<'a> {
                 .map(|h| format!("http://{h}:{}", desired.master.web_port))
                 .collect(),
         };
-        let applied = config::applied_config(desired, &hasher, &masters);
-        let destroy = plan.destroy;
+        let applied = plan.applied.clone();
         let out = outputs.clone();
         self.store.update(|s: &mut State| {
             // Terminal records are history Mesos keeps; the state keeps what runs.
@@ -1218,7 +1216,7 @@ impl<'a> Engine<'a> {
                 .retain(|hash, _| running.contains(hash.as_str()));
             s.outputs = out;
             if all_done {
-                s.applied = if destroy { None } else { Some(applied) };
+                s.applied = applied;
             }
         })?;
         Ok(ApplyReport {

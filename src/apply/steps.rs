@@ -7,7 +7,6 @@
 use super::template;
 use crate::address::{Address, Role};
 use crate::desired::secrets::{SecretHasher, SiteProperties};
-use crate::desired::{Desired, WorkerCount};
 use crate::plan::model::{Action, AgentRef, ExistingTask, Plan, TaskSpec};
 use crate::state::LaunchTemplate;
 use mesos_api::TaskState;
@@ -149,7 +148,7 @@ pub(super) fn leader_last(
 
 /// The steps of a plan, in the order they may start: kills, masters,
 /// workers, each by address.
-pub(super) fn steps_from(plan: &Plan, desired: &Desired) -> Vec<Step> {
+pub(super) fn steps_from(plan: &Plan) -> Vec<Step> {
     let mut steps: Vec<Step> = plan
         .changes
         .iter()
@@ -166,10 +165,7 @@ pub(super) fn steps_from(plan: &Plan, desired: &Desired) -> Vec<Step> {
             };
             // Only a still-running old task needs a kill.
             let old = old.filter(|t| t.state.is_some_and(|s| !s.is_terminal()));
-            let may_move = match c.address.role() {
-                Role::Master => desired.master.hostname.is_none(),
-                Role::Worker => desired.worker.count == WorkerCount::All,
-            };
+            let may_move = c.may_move;
             Some(Step {
                 address: c.address.clone(),
                 action: c.action.name(),

@@ -23,7 +23,9 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 pub const KIND: &str = "alluxio-mesos plan";
-pub const FORMAT_VERSION: &str = "1";
+/// 2: the plan carries its rollout policy, `may_move` per change and the
+/// configuration recorded as applied.
+pub const FORMAT_VERSION: &str = "2";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

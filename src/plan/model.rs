@@ -27,6 +27,29 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// Whether this plan was made with `--destroy`.
     pub destroy: bool,
+    /// How apply rolls the changes out (decided here, shown to reviewers,
+    /// never re-read from the deployment by apply).
+    pub rollout: Rollout,
+    /// The configuration the state records as applied once every change
+    /// is done (None for a destroy plan).
+    pub applied: Option<crate::state::AppliedConfig>,
+}
+
+/// The rollout policy apply follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rollout {
+    /// Workers replaced at a time (masters always go one at a time).
+    pub max_unavailable: u32,
+}
+
+impl Rollout {
+    /// One line for reviewers.
+    pub fn describe(&self) -> String {
+        format!(
+            "kills first; then masters one at a time (standbys before the Alluxio leader that ZooKeeper names at apply time); then new workers in parallel and running workers replaced {} at a time",
+            self.max_unavailable.max(1)
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,6 +187,9 @@ pub struct Change {
     pub action: Action,
     /// Why: one line each, in the order they were found.
     pub reasons: Vec<String>,
+    /// Whether apply may launch it on another eligible agent when the
+    /// planned one sends no fitting offer in time (or leaves Mesos).
+    pub may_move: bool,
 }
 
 impl Change {

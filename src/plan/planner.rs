@@ -42,6 +42,7 @@ pub fn make_plan(
     let hasher = secret_hasher(desired, state);
     let existing = existing::collect(live, state);
     let warnings = warnings(desired, live, state, &existing, opts);
+    let mut master_hosts = Vec::new();
     let mut p = Planner {
         desired,
         existing,
@@ -54,7 +55,7 @@ pub fn make_plan(
         p.destroy_all();
     } else {
         p.kill_strays_and_duplicates();
-        let master_hosts = p.plan_masters(&config::master_config(desired, &hasher));
+        master_hosts = p.plan_masters(&config::master_config(desired, &hasher));
         p.plan_workers(&config::worker_config(desired, &hasher, &master_hosts));
     }
 
@@ -88,6 +89,10 @@ pub fn make_plan(
         config_notes,
         warnings,
         destroy: opts.destroy,
+        rollout: Rollout {
+            max_unavailable: desired.worker.max_unavailable,
+        },
+        applied: (!opts.destroy).then(|| config::applied_config(desired, &hasher, &master_hosts)),
     }
 }
 
@@ -157,10 +162,17 @@ struct Pending {
 
 impl<'a> Planner<'a> {
     fn push(&mut self, address: Address, action: Action, reasons: Vec<String>) {
+        // Pinned masters and an exact worker count stay where planned.
+        let may_move = matches!(action, Action::Launch { .. } | Action::Replace { .. })
+            && match address.role() {
+                Role::Master => self.desired.master.hostname.is_none(),
+                Role::Worker => self.desired.worker.count == WorkerCount::All,
+            };
         self.changes.push(Change {
             address,
             action,
             reasons,
+            may_move,
         });
     }
 

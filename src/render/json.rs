@@ -17,6 +17,7 @@ struct PlanJson<'a> {
     config_diff: &'a str,
     config_notes: &'a [String],
     warnings: &'a [String],
+    rollout: model::Rollout,
     summary: Summary,
 }
 
@@ -32,6 +33,7 @@ struct ChangeJson<'a> {
     agent: &'a AgentRef,
     before: Option<BeforeJson<'a>>,
     after: Option<AfterJson<'a>>,
+    may_move: bool,
 }
 
 #[derive(Serialize)]
@@ -111,6 +113,7 @@ fn change(c: &model::Change) -> ChangeJson<'_> {
         agent: c.action.agent(),
         before: c.action.before().map(before),
         after: c.action.after().map(|(_, spec)| after(spec)),
+        may_move: c.may_move,
     }
 }
 
@@ -143,6 +146,7 @@ pub fn render(plan: &Plan) -> String {
         config_diff: &plan.config_diff,
         config_notes: &plan.config_notes,
         warnings: &plan.warnings,
+        rollout: plan.rollout,
         summary: plan.summary(),
     };
     let mut out = serde_json::to_string_pretty(&view).expect("plan views serialize");

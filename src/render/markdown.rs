@@ -18,6 +18,9 @@ pub fn render(plan: &Plan) -> String {
     let mut head = String::new();
     let _ = writeln!(head, "### alluxio-mesos plan for `{}`\n", plan.deployment);
     let _ = writeln!(head, "**{}**\n", summary_line(plan));
+    if plan.has_changes() {
+        let _ = writeln!(head, "Rollout: {}.\n", plan.rollout.describe());
+    }
     for w in &plan.warnings {
         let _ = writeln!(head, "> **Warning:** {}\n", cell(w));
     }

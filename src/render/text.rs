@@ -108,6 +108,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
         for c in changes {
             change_block(&mut out, c, &p);
         }
+        let _ = writeln!(out, "Rollout: {}.\n", plan.rollout.describe());
     }
     let unchanged = plan.changes.len() - visible_changes(plan).count();
     if unchanged > 0 {
