@@ -35,7 +35,9 @@ async fn apply_replace_destroy_and_teardown_send_only_calls_valid_for_scheduler_
     let replaced = cli(&d, &["apply", "--auto-approve"]).await;
     replaced.ok();
     assert!(
-        replaced.stdout.contains("Apply complete."),
+        replaced
+            .stdout
+            .contains("Apply complete: 0 launched, 3 replaced, 0 killed."),
         "{}",
         replaced.stdout
     );
