@@ -25,6 +25,7 @@ pub mod model;
 pub mod operator_api;
 pub mod persist;
 pub mod read_api;
+pub mod routing;
 pub mod sandbox;
 pub mod scheduler_api;
 pub mod server;

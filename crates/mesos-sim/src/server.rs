@@ -11,27 +11,25 @@ use axum::Router;
 use mesos_api::Event;
 
 use crate::app::{authenticate, Auth, SharedApp};
-use crate::{agent_api, faults, operator_api, read_api, scheduler_api};
+use tower_layer::Layer;
 
-/// Every route the emulator serves.
+use crate::{agent_api, faults, operator_api, read_api, routing, scheduler_api};
+
+/// Every route the emulator serves. Routes name canonical paths only:
+/// every request path is first rewritten as libprocess resolves it
+/// (`routing`), so `/state`, `/master/state/` and `/master/state` meet.
 pub fn router(app: SharedApp) -> Router {
-    Router::new()
-        .route("/api/v1/scheduler", any(scheduler_api::handle))
-        .route("/api/v1", any(operator_api::handle))
+    let endpoints = Router::new()
         .route("/master/api/v1/scheduler", any(scheduler_api::handle))
         .route("/master/api/v1", any(operator_api::handle))
         .route("/master/state", get(read_api::state))
         .route("/master/state.json", get(read_api::state))
-        .route("/state.json", get(read_api::state))
-        .route("/state", get(read_api::state))
         .route("/master/frameworks", get(read_api::frameworks))
         .route("/master/slaves", get(read_api::slaves))
         .route("/master/tasks", get(read_api::tasks))
         .route("/master/tasks.json", get(read_api::tasks))
         .route("/master/redirect", get(read_api::redirect))
-        .route("/redirect", get(read_api::redirect))
         .route("/master/health", get(read_api::health))
-        .route("/health", get(read_api::health))
         .route("/version", get(read_api::version))
         .route("/files/browse", get(agent_api::browse))
         .route("/files/browse.json", get(agent_api::browse))
@@ -50,22 +48,25 @@ pub fn router(app: SharedApp) -> Router {
         .route("/__sim/delay", post(faults::delay))
         .route("/__sim/transitions", get(faults::transitions))
         .layer(middleware::from_fn_with_state(app.clone(), realm_guard))
-        .with_state(app)
+        .with_state(app);
+    // A layer on a Router runs after routing; the path must be rewritten
+    // before, so the rewriting wraps the whole router.
+    let rewritten = middleware::map_request(routing::canonicalize).layer(endpoints);
+    Router::new().fallback_service(rewritten)
 }
 
-/// Endpoints of Mesos' READONLY_HTTP_AUTHENTICATION_REALM that we serve.
-const READONLY_REALM: [&str; 8] = [
+/// Endpoints of Mesos' READONLY_HTTP_AUTHENTICATION_REALM that we serve
+/// (canonical paths).
+const READONLY_REALM: [&str; 6] = [
     "/master/state",
     "/master/state.json",
-    "/state.json",
-    "/state",
     "/master/frameworks",
     "/master/slaves",
     "/master/tasks",
     "/master/tasks.json",
 ];
 /// Endpoints of READWRITE_HTTP_AUTHENTICATION_REALM that we serve.
-const READWRITE_REALM: [&str; 2] = ["/api/v1", "/master/api/v1"];
+const READWRITE_REALM: [&str; 1] = ["/master/api/v1"];
 
 /// HTTP authentication of the read-only and read-write realms, when the
 /// cluster file turns them on. Like libprocess, it runs before the
