@@ -3,6 +3,8 @@
 //! master writes: `slaves`/`slave_id`, resources as maps with ports as a
 //! string, reserved resources keyed by role.
 
+use std::collections::HashMap;
+
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -278,45 +280,71 @@ pub async fn slaves(State(app): State<SharedApp>, uri: Uri) -> Response {
     }))
 }
 
-#[derive(serde::Deserialize)]
-pub struct TasksQuery {
-    limit: Option<usize>,
-    offset: Option<usize>,
-    order: Option<String>,
+/// `TASK_LIMIT` in `src/master/constants.hpp`.
+const TASK_LIMIT: usize = 100;
+
+/// A `limit`/`offset` parameter as `ReadOnlyHandler::tasks` reads it:
+/// `numify<int>`, with anything unreadable (or absent) giving the default
+/// and a negative number cast to `size_t` (so `limit=-1` is no limit).
+fn list_option(query: &HashMap<String, String>, key: &str, default: usize) -> usize {
+    match query.get(key).and_then(|v| v.parse::<i32>().ok()) {
+        Some(n) => n as isize as usize,
+        None => default,
+    }
 }
 
+/// `/master/tasks`: `framework_id` and `task_id` select, `order` (`asc`,
+/// anything else descending) sorts by the first status's timestamp (tasks
+/// without one first when ascending, last when descending), then `offset`
+/// and `limit` page.
 pub async fn tasks(
     State(app): State<SharedApp>,
     uri: Uri,
-    Query(q): Query<TasksQuery>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     if let Some(r) = guard(&app, &uri).await {
         return r;
     }
+    let limit = list_option(&q, "limit", TASK_LIMIT);
+    let offset = list_option(&q, "offset", 0);
+    let ascending = q.get("order").map(String::as_str) == Some("asc");
+    let want_framework = q.get("framework_id");
+    let want_task = q.get("task_id");
     let m = app.lock();
-    let mut all: Vec<(f64, Value)> = Vec::new();
+    let mut all: Vec<(Option<f64>, Value)> = Vec::new();
     for f in m.frameworks.values().chain(m.removed_frameworks.values()) {
+        if want_framework.is_some_and(|id| *id != f.id) {
+            continue;
+        }
         for t in f
             .tasks
             .values()
             .chain(f.unreachable_tasks.values())
             .chain(f.completed_tasks.iter())
         {
-            let ts = t.statuses.first().and_then(|s| s.timestamp).unwrap_or(0.0);
-            all.push((ts, task_json(&m, t)));
+            if want_task.is_some_and(|id| id != t.id()) {
+                continue;
+            }
+            let first = t.statuses.first().map(|s| s.timestamp.unwrap_or(0.0));
+            all.push((first, task_json(&m, t)));
         }
     }
-    all.sort_by(|a, b| a.0.total_cmp(&b.0));
-    if q.order.as_deref() != Some("asc") {
-        all.reverse();
-    }
-    let limit = q.limit.unwrap_or(100);
-    let offset = q.offset.unwrap_or(0);
+    all.sort_by(|(a, _), (b, _)| {
+        let (a, b) = if ascending { (a, b) } else { (b, a) };
+        match (a, b) {
+            (None, None) => std::cmp::Ordering::Equal,
+            (None, Some(_)) => std::cmp::Ordering::Less,
+            (Some(_), None) => std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) => x.total_cmp(y),
+        }
+    });
+    // `size_t` arithmetic as in Mesos: a huge offset wraps the end around.
+    let end = offset.wrapping_add(limit).min(all.len());
     let page: Vec<Value> = all
         .into_iter()
-        .skip(offset)
-        .take(limit)
-        .map(|x| x.1)
+        .enumerate()
+        .filter(|(i, _)| *i >= offset && *i < end)
+        .map(|(_, (_, v))| v)
         .collect();
     json(&json!({ "tasks": page }))
 }
