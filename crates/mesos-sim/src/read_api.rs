@@ -76,6 +76,9 @@ pub fn task_json(m: &Master, t: &Task) -> Value {
         .iter()
         .map(|s| {
             let mut v = json!({"state": s.state, "timestamp": s.timestamp.unwrap_or(0.0)});
+            if let Some(c) = &s.container_status {
+                v["container_status"] = c.clone();
+            }
             if let Some(h) = s.healthy {
                 v["healthy"] = json!(h);
             }
