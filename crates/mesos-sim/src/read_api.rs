@@ -235,7 +235,7 @@ pub fn state_json(m: &Master) -> Value {
         "unreachable_slaves": m.agents.values().filter(|a| a.removed).count() as f64,
         "leader": m.pid(),
         "leader_info": m.master_info(),
-        "flags": {"allocation_interval": format!("{}secs", m.spec.timing.allocation_interval.as_secs_f64()), "authenticate_http_frameworks": (!m.spec.authentication.principals.is_empty()).to_string(), "authenticate_http_readonly": (!m.spec.authentication.principals.is_empty() && m.spec.authentication.http_readonly).to_string(), "authenticate_http_readwrite": (!m.spec.authentication.principals.is_empty() && m.spec.authentication.http_readwrite).to_string()},
+        "flags": crate::overview_api::flags(m),
         "slaves": visible_agents(m).map(|a| agent_json(m, a)).collect::<Vec<_>>(),
         "recovered_slaves": [],
         "frameworks": m.frameworks.values().map(|f| framework_json(m, f, true)).collect::<Vec<_>>(),

@@ -13,7 +13,9 @@ use mesos_api::Event;
 use crate::app::{authenticate, Auth, SharedApp};
 use tower_layer::Layer;
 
-use crate::{agent_api, faults, operator_api, read_api, routing, scheduler_api};
+use crate::{
+    agent_api, faults, metrics, operator_api, overview_api, read_api, routing, scheduler_api,
+};
 
 /// Every route the emulator serves. Routes name canonical paths only:
 /// every request path is first rewritten as libprocess resolves it
@@ -28,6 +30,10 @@ pub fn router(app: SharedApp) -> Router {
         .route("/master/slaves", get(read_api::slaves))
         .route("/master/tasks", get(read_api::tasks))
         .route("/master/tasks.json", get(read_api::tasks))
+        .route("/master/state-summary", get(overview_api::state_summary))
+        .route("/master/roles", get(overview_api::roles))
+        .route("/master/flags", get(overview_api::flags_endpoint))
+        .route("/metrics/snapshot", get(metrics::snapshot_endpoint))
         .route("/master/redirect", get(read_api::redirect))
         .route("/master/health", get(read_api::health))
         .route("/version", get(read_api::version))
@@ -57,7 +63,10 @@ pub fn router(app: SharedApp) -> Router {
 
 /// Endpoints of Mesos' READONLY_HTTP_AUTHENTICATION_REALM that we serve
 /// (canonical paths).
-const READONLY_REALM: [&str; 6] = [
+const READONLY_REALM: [&str; 9] = [
+    "/master/flags",
+    "/master/roles",
+    "/master/state-summary",
     "/master/state",
     "/master/state.json",
     "/master/frameworks",
