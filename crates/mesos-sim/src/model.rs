@@ -472,6 +472,21 @@ impl Master {
         }
     }
 
+    /// Whether this master is older than 1.8.0, the release that removed
+    /// the `.json` endpoint aliases. An unreadable version counts as new.
+    pub fn serves_json_aliases(&self) -> bool {
+        let mut parts = self
+            .spec
+            .master
+            .version
+            .split('.')
+            .map(|p| p.parse::<u32>());
+        match (parts.next(), parts.next()) {
+            (Some(Ok(major)), Some(Ok(minor))) => (major, minor) < (1, 8),
+            _ => false,
+        }
+    }
+
     /// `master@ip:port`.
     pub fn pid(&self) -> String {
         format!("master@{}:{}", self.ip, self.port)

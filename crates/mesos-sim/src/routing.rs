@@ -22,6 +22,7 @@ pub const MASTER_ENDPOINTS: &[&str] = &[
     "health",
     "redirect",
     "roles",
+    "roles.json",
     "slaves",
     "state",
     "state-summary",

@@ -4,8 +4,9 @@
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
 use mesos_api::Event;
@@ -32,6 +33,7 @@ pub fn router(app: SharedApp) -> Router {
         .route("/master/tasks.json", get(read_api::tasks))
         .route("/master/state-summary", get(overview_api::state_summary))
         .route("/master/roles", get(overview_api::roles))
+        .route("/master/roles.json", get(overview_api::roles))
         .route("/master/flags", get(overview_api::flags_endpoint))
         .route("/metrics/snapshot", get(metrics::snapshot_endpoint))
         .route("/master/redirect", get(read_api::redirect))
@@ -42,6 +44,7 @@ pub fn router(app: SharedApp) -> Router {
         .route("/files/read", get(agent_api::read))
         .route("/files/read.json", get(agent_api::read))
         .route("/files/download", get(agent_api::download))
+        .route("/files/download.json", get(agent_api::download))
         .route("/:agent/state", get(agent_api::agent_state))
         .route("/:agent/state.json", get(agent_api::agent_state))
         .route("/__sim/agents", post(faults::add_agent))
@@ -54,6 +57,10 @@ pub fn router(app: SharedApp) -> Router {
         .route("/__sim/delay", post(faults::delay))
         .route("/__sim/transitions", get(faults::transitions))
         .layer(middleware::from_fn_with_state(app.clone(), realm_guard))
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            json_alias_guard,
+        ))
         .with_state(app);
     // A layer on a Router runs after routing; the path must be rewritten
     // before, so the rewriting wraps the whole router.
@@ -94,6 +101,17 @@ async fn realm_guard(State(app): State<SharedApp>, req: Request, next: Next) -> 
         if let Auth::Refused(r) = authenticate(&app, req.headers()) {
             return r;
         }
+    }
+    next.run(req).await
+}
+
+/// The `.json` aliases of endpoints (`/master/state.json`,
+/// `/files/read.json`, ...) were removed in Mesos 1.8.0 (MESOS-4509):
+/// a master configured as 1.8 or newer answers them 404, as it would have
+/// no such endpoint. Every canonical path ending in `.json` is one.
+async fn json_alias_guard(State(app): State<SharedApp>, req: Request, next: Next) -> Response {
+    if req.uri().path().ends_with(".json") && !app.lock().serves_json_aliases() {
+        return StatusCode::NOT_FOUND.into_response();
     }
     next.run(req).await
 }

@@ -47,7 +47,7 @@ async fn running_task(sim: &mesos_sim::SimHandle) -> (Subscription, Offer) {
 async fn state_has_the_old_endpoint_shapes_under_every_alias() {
     let sim = start_default().await;
     let (sub, offer) = running_task(&sim).await;
-    for path in ["/master/state", "/master/state.json", "/state.json"] {
+    for path in ["/master/state", "/state"] {
         let s = get_json(&format!("{}{path}", sim.url())).await;
         assert_eq!(s["version"], "1.11.0");
         assert_eq!(s["leader"], s["pid"]);
