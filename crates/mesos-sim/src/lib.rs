@@ -14,6 +14,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod agent_api;
+pub mod agent_state;
 mod allocator;
 pub mod app;
 pub mod cluster;

@@ -15,7 +15,8 @@ use crate::app::{authenticate, Auth, SharedApp};
 use tower_layer::Layer;
 
 use crate::{
-    agent_api, faults, metrics, operator_api, overview_api, read_api, routing, scheduler_api,
+    agent_api, agent_state, faults, metrics, operator_api, overview_api, read_api, routing,
+    scheduler_api,
 };
 
 /// Every route the emulator serves. Routes name canonical paths only:
@@ -45,8 +46,13 @@ pub fn router(app: SharedApp) -> Router {
         .route("/files/read.json", get(agent_api::read))
         .route("/files/download", get(agent_api::download))
         .route("/files/download.json", get(agent_api::download))
-        .route("/:agent/state", get(agent_api::agent_state))
-        .route("/:agent/state.json", get(agent_api::agent_state))
+        .route("/:agent/state", get(agent_state::state))
+        .route("/:agent/state.json", get(agent_state::state))
+        .route("/:agent/monitor/statistics", get(agent_state::statistics))
+        .route(
+            "/:agent/monitor/statistics.json",
+            get(agent_state::statistics),
+        )
         .route("/__sim/agents", post(faults::add_agent))
         .route("/__sim/agents/:agent/remove", post(faults::remove_agent))
         .route("/__sim/agents/:agent/restore", post(faults::restore_agent))
