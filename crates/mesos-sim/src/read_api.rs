@@ -126,6 +126,66 @@ fn offer_json(m: &Master, o: &crate::model::OfferRec) -> Value {
     })
 }
 
+/// A `CommandInfo` as `json(ObjectWriter*, const CommandInfo&)` in
+/// `src/common/http.cpp` writes it: `argv` and `uris` always, the
+/// environment as it was given (values included: Mesos shows them to
+/// anyone who can read the state).
+fn command_json(c: &mesos_api::CommandInfo) -> Value {
+    let mut v = json!({
+        "argv": c.arguments,
+        "uris": c.uris.iter().map(|u| json!({
+            "value": u.value,
+            "executable": u.executable.unwrap_or(false),
+        })).collect::<Vec<_>>(),
+    });
+    if let Some(shell) = c.shell {
+        v["shell"] = json!(shell);
+    }
+    if let Some(value) = &c.value {
+        v["value"] = json!(value);
+    }
+    if let Some(env) = &c.environment {
+        v["environment"] = serde_json::to_value(env).unwrap_or(Value::Null);
+    }
+    v
+}
+
+/// The framework's custom executors the master knows of, one per agent and
+/// executor ID, as `json(ObjectWriter*, const ExecutorInfo&)` writes them
+/// plus `slave_id`. Command executors are the agent's business and are
+/// not listed; an executor is listed while one of its tasks is live.
+fn executors_json(f: &Framework) -> Vec<Value> {
+    let mut seen = std::collections::BTreeMap::new();
+    for t in f.tasks.values().filter(|t| !t.state.is_terminal()) {
+        if let Some(e) = &t.info.executor {
+            seen.entry((t.agent_id.clone(), e.executor_id.value.clone()))
+                .or_insert((e, t.role.clone()));
+        }
+    }
+    seen.into_iter()
+        .map(|((agent, id), (e, role))| {
+            let mut v = json!({
+                "executor_id": id,
+                "name": e.name.clone().unwrap_or_default(),
+                "framework_id": f.id,
+                "command": e.command.as_ref().map(command_json).unwrap_or_else(|| command_json(&Default::default())),
+                "resources": resource_map(&ResourceSummary::of(&e.resources)),
+                "slave_id": agent,
+            });
+            if !e.resources.is_empty() {
+                v["role"] = json!(role);
+            }
+            if let Some(l) = &e.labels {
+                v["labels"] = json!(l.labels);
+            }
+            if let Some(k) = e.kind {
+                v["type"] = json!(k);
+            }
+            v
+        })
+        .collect()
+}
+
 /// A framework as `/master/state` and `/master/frameworks` show it.
 pub fn framework_json(m: &Master, f: &Framework, active_list: bool) -> Value {
     let mut used = RolePools::new();
@@ -170,7 +230,7 @@ pub fn framework_json(m: &Master, f: &Framework, active_list: bool) -> Value {
         "unreachable_tasks": f.unreachable_tasks.values().map(|t| task_json(m, t)).collect::<Vec<_>>(),
         "completed_tasks": f.completed_tasks.iter().map(|t| task_json(m, t)).collect::<Vec<_>>(),
         "offers": offers,
-        "executors": [],
+        "executors": executors_json(f),
         "labels": f.info.labels.as_ref().map(|l| serde_json::to_value(&l.labels).unwrap_or(Value::Null)).unwrap_or(json!([])),
     });
     if f.info.has_capability(mesos_api::CapabilityType::MultiRole) {
