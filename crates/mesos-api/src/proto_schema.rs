@@ -36,6 +36,8 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+pub mod lenient;
+
 /// The embedded schema text.
 pub const SCHEMA_TEXT: &str = include_str!("../schema/v1-scheduler.schema");
 
@@ -69,6 +71,12 @@ impl fmt::Display for Violation {
 /// name such as [`CALL`]); every violation found is returned.
 pub fn check(message: &str, json: &Value) -> Result<(), Vec<Violation>> {
     Schema::embedded().check(message, json)
+}
+
+/// What a real master builds from `json` as the message `message`: the
+/// JSON of the parsed protobuf, or stout's error text (see [`lenient`]).
+pub fn parse_lenient(message: &str, json: &Value) -> Result<Value, String> {
+    Schema::embedded().parse_lenient(message, json)
 }
 
 /// Joins violations into one line, as an error text.

@@ -1,12 +1,12 @@
-//! What the emulated agents serve (on the emulator's own address, which
+//! The emulated agents' file API (on the emulator's own address, which
 //! every agent's `pid` names): sandbox files through `/files/browse`,
-//! `/files/read` and `/files/download`, and `/slave(N)/state` listing the
-//! executors with their sandbox `directory`.
+//! `/files/read` and `/files/download`. The agents' state is in
+//! `agent_state`.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use axum::extract::{Path as UrlPath, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
@@ -164,68 +164,4 @@ pub async fn download(State(app): State<SharedApp>, Query(q): Query<FileQuery>) 
             .into_response(),
         Err(_) => text(StatusCode::NOT_FOUND, "Failed to read file"),
     }
-}
-
-/// `/slave(N)/state`: the agent's frameworks and executors with sandbox paths.
-pub async fn agent_state(State(app): State<SharedApp>, UrlPath(seg): UrlPath<String>) -> Response {
-    let index: Option<usize> = seg
-        .strip_prefix("slave(")
-        .and_then(|s| s.strip_suffix(')'))
-        .and_then(|n| n.parse().ok());
-    let m = app.lock();
-    let Some(agent) = index.and_then(|i| m.agents.values().find(|a| a.index == i && !a.removed))
-    else {
-        return text(StatusCode::NOT_FOUND, "");
-    };
-    let executor = |t: &crate::model::Task| {
-        json!({
-            "id": t.executor_id(),
-            "name": format!("Command Executor (Task: {})", t.id()),
-            "source": t.id(),
-            "directory": t.sandbox.display().to_string(),
-            "tasks": if t.state.is_terminal() { vec![] } else { vec![crate::read_api::task_json(&m, t)] },
-            "completed_tasks": if t.state.is_terminal() { vec![crate::read_api::task_json(&m, t)] } else { vec![] },
-        })
-    };
-    let mut frameworks = Vec::new();
-    let mut completed = Vec::new();
-    for f in m.frameworks.values().chain(m.removed_frameworks.values()) {
-        let live: Vec<Value> = f
-            .tasks
-            .values()
-            .filter(|t| t.agent_id == agent.id)
-            .map(executor)
-            .collect();
-        let done: Vec<Value> = f
-            .completed_tasks
-            .iter()
-            .filter(|t| t.agent_id == agent.id)
-            .map(executor)
-            .collect();
-        if live.is_empty() && done.is_empty() {
-            continue;
-        }
-        let fw = json!({
-            "id": f.id,
-            "name": f.info.name,
-            "user": f.info.user,
-            "executors": live,
-            "completed_executors": done,
-        });
-        if m.frameworks.contains_key(&f.id) {
-            frameworks.push(fw);
-        } else {
-            completed.push(fw);
-        }
-    }
-    json(&json!({
-        "id": agent.id,
-        "pid": m.agent_pid(agent),
-        "hostname": agent.hostname,
-        "version": m.spec.master.version,
-        "master_hostname": m.hostname,
-        "resources": crate::read_api::resource_map(&crate::model::pools_total(&agent.total)),
-        "frameworks": frameworks,
-        "completed_frameworks": completed,
-    }))
 }

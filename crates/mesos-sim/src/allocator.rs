@@ -79,7 +79,7 @@ impl Master {
                     let refinement = self.frameworks[fid]
                         .info
                         .has_capability(mesos_api::CapabilityType::ReservationRefinement);
-                    let offer = rec.to_offer(&self.agents[&aid], refinement);
+                    let offer = rec.to_offer(self, &self.agents[&aid], refinement);
                     self.offers.insert(id, rec);
                     batches.entry(fid.clone()).or_default().push(offer);
                 }

@@ -14,6 +14,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod agent_api;
+pub mod agent_state;
 mod allocator;
 pub mod app;
 pub mod cluster;
@@ -21,10 +22,13 @@ pub mod faults;
 pub mod gen;
 pub mod launch;
 pub mod lifecycle;
+pub mod metrics;
 pub mod model;
 pub mod operator_api;
+pub mod overview_api;
 pub mod persist;
 pub mod read_api;
+pub mod routing;
 pub mod sandbox;
 pub mod scheduler_api;
 pub mod server;

@@ -41,7 +41,17 @@ impl Change<'_> {
     }
 }
 
-fn status_for(task: &Task, change: &Change<'_>) -> TaskStatus {
+/// The `container_status` the agent merges into the updates it forwards
+/// (`Slave::_statusUpdate`): the containerizer's ContainerID and, as no
+/// isolator reports a network, the agent's own IP.
+fn container_status(task: &Task, agent_ip: std::net::Ipv4Addr) -> serde_json::Value {
+    serde_json::json!({
+        "container_id": {"value": task.container_id},
+        "network_infos": [{"ip_addresses": [{"ip_address": agent_ip.to_string()}]}],
+    })
+}
+
+fn status_for(task: &Task, change: &Change<'_>, agent_ip: std::net::Ipv4Addr) -> TaskStatus {
     let mut st = TaskStatus::new(task.info.task_id.clone(), change.state);
     st.source = Some(change.source);
     st.reason = change.reason;
@@ -50,6 +60,7 @@ fn status_for(task: &Task, change: &Change<'_>) -> TaskStatus {
     st.agent_id = Some(AgentId::new(task.agent_id.clone()));
     if change.source != Source::SourceMaster {
         st.executor_id = Some(ExecutorId::new(task.executor_id()));
+        st.container_status = Some(container_status(task, agent_ip));
     }
     st.timestamp = Some(now_secs());
     if change.acknowledged {
@@ -63,6 +74,8 @@ impl Master {
     /// Returns false when the task is unknown.
     pub fn change_task(&mut self, fid: &str, task_id: &str, change: Change<'_>) -> bool {
         let retry = self.spec.timing.status_update_retry;
+        // Agents share the emulator's address (their pids say so).
+        let agent_ip = self.ip;
         let Some(fw) = self.frameworks.get_mut(fid) else {
             return false;
         };
@@ -76,7 +89,7 @@ impl Master {
         if task.state.is_terminal() {
             return true;
         }
-        let status = status_for(task, &change);
+        let status = status_for(task, &change, agent_ip);
         task.state = change.state;
         task.statuses.push(status.clone());
         if change.state.is_terminal() {
@@ -358,6 +371,12 @@ impl Master {
             if t.info.executor.is_some() {
                 st.executor_id = Some(ExecutorId::new(t.executor_id()));
             }
+            // `getTaskContainerStatus`: the latest status that has one.
+            st.container_status = t
+                .statuses
+                .iter()
+                .rev()
+                .find_map(|s| s.container_status.clone());
             st
         };
         if tasks.is_empty() {

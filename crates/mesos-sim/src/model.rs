@@ -220,6 +220,15 @@ pub struct Task {
     /// A kill was asked for; the process result becomes TASK_KILLED.
     #[serde(default)]
     pub kill_requested: bool,
+    /// The ContainerID of the task's (emulated) executor container, which
+    /// the agent puts in the `container_status` of its updates.
+    #[serde(default = "new_container_id")]
+    pub container_id: String,
+}
+
+/// A fresh ContainerID: the Mesos containerizer uses a UUID.
+pub fn new_container_id() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 impl Task {
@@ -335,7 +344,7 @@ pub struct OfferRec {
 impl OfferRec {
     /// The offer as sent to a framework; `refinement` says whether it has
     /// the RESERVATION_REFINEMENT capability.
-    pub fn to_offer(&self, agent: &Agent, refinement: bool) -> mesos_api::Offer {
+    pub fn to_offer(&self, master: &Master, agent: &Agent, refinement: bool) -> mesos_api::Offer {
         let format = if refinement {
             ResourceFormat::PostRefinement
         } else {
@@ -352,7 +361,7 @@ impl OfferRec {
             framework_id: FrameworkId::new(self.framework_id.clone()),
             agent_id: AgentId::new(self.agent_id.clone()),
             hostname: agent.hostname.clone(),
-            url: None,
+            url: Some(master.agent_url(agent)),
             domain: None,
             resources,
             attributes: agent.attributes.clone(),
@@ -463,6 +472,21 @@ impl Master {
         }
     }
 
+    /// Whether this master is older than 1.8.0, the release that removed
+    /// the `.json` endpoint aliases. An unreadable version counts as new.
+    pub fn serves_json_aliases(&self) -> bool {
+        let mut parts = self
+            .spec
+            .master
+            .version
+            .split('.')
+            .map(|p| p.parse::<u32>());
+        match (parts.next(), parts.next()) {
+            (Some(Ok(major)), Some(Ok(minor))) => (major, minor) < (1, 8),
+            _ => false,
+        }
+    }
+
     /// `master@ip:port`.
     pub fn pid(&self) -> String {
         format!("master@{}:{}", self.ip, self.port)
@@ -470,6 +494,21 @@ impl Master {
 
     pub fn agent_pid(&self, agent: &Agent) -> String {
         format!("slave({})@{}:{}", agent.index, self.ip, self.port)
+    }
+
+    /// The agent's `mesos.v1.URL` as the master puts it in every offer:
+    /// `http` (Mesos never says `https` here), the agent's hostname and
+    /// the address of its pid, path `/<pid id>`.
+    pub fn agent_url(&self, agent: &Agent) -> serde_json::Value {
+        serde_json::json!({
+            "scheme": "http",
+            "address": {
+                "hostname": agent.hostname,
+                "ip": self.ip.to_string(),
+                "port": self.port,
+            },
+            "path": format!("/slave({})", agent.index),
+        })
     }
 
     pub fn master_info(&self) -> mesos_api::MasterInfo {

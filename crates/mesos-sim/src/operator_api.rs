@@ -1,6 +1,8 @@
 //! `POST /api/v1`, the v1 operator API: GET_STATE, GET_AGENTS,
-//! GET_FRAMEWORKS, GET_TASKS, GET_VERSION, GET_HEALTH, GET_MASTER in the
-//! v1 shapes (`agent_id`, IDs as `{"value": ...}`, Resource arrays).
+//! GET_FRAMEWORKS, GET_TASKS, GET_EXECUTORS, GET_ROLES, GET_FLAGS,
+//! GET_METRICS, GET_VERSION, GET_HEALTH, GET_MASTER (and the empty answers
+//! of GET_OPERATIONS, GET_WEIGHTS, GET_QUOTA, GET_MAINTENANCE_STATUS) in
+//! the v1 shapes (`agent_id`, IDs as `{"value": ...}`, Resource arrays).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -197,7 +199,7 @@ fn get_frameworks(m: &Master) -> Value {
             .filter_map(|o| {
                 m.agents
                     .get(&o.agent_id)
-                    .map(|a| json!(o.to_offer(a, true)))
+                    .map(|a| json!(o.to_offer(m, a, true)))
             })
             .collect();
         if !offers.is_empty() {
@@ -227,6 +229,105 @@ fn get_frameworks(m: &Master) -> Value {
     v
 }
 
+/// Calls `validation::master::call::validate` refuses without their
+/// payload (the payload key is the type in lower case).
+const PAYLOAD_REQUIRED: &[&str] = &[
+    "GET_METRICS",
+    "SET_LOGGING_LEVEL",
+    "LIST_FILES",
+    "READ_FILE",
+    "UPDATE_WEIGHTS",
+    "RESERVE_RESOURCES",
+    "UNRESERVE_RESOURCES",
+    "CREATE_VOLUMES",
+    "DESTROY_VOLUMES",
+    "GROW_VOLUME",
+    "SHRINK_VOLUME",
+    "UPDATE_MAINTENANCE_SCHEDULE",
+    "START_MAINTENANCE",
+    "STOP_MAINTENANCE",
+    "DRAIN_AGENT",
+    "DEACTIVATE_AGENT",
+    "REACTIVATE_AGENT",
+    "UPDATE_QUOTA",
+    "SET_QUOTA",
+    "REMOVE_QUOTA",
+    "TEARDOWN",
+    "MARK_AGENT_GONE",
+];
+
+/// `ReadOnlyHandler::getRoles`: every known role with its weight, its
+/// frameworks, and the scalar quantities allocated or offered to it.
+fn get_roles(m: &Master) -> Value {
+    let listed = crate::overview_api::roles_json(m);
+    let roles: Vec<Value> = listed["roles"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            let mut v = json!({"name": r["name"], "weight": r["weight"]});
+            let resources: Vec<Value> = ["cpus", "mem", "disk", "gpus"]
+                .iter()
+                .filter_map(|name| {
+                    r["resources"][name]
+                        .as_f64()
+                        .map(|q| json!({"name": name, "type": "SCALAR", "scalar": {"value": q}}))
+                })
+                .collect();
+            if !resources.is_empty() {
+                v["resources"] = json!(resources);
+            }
+            let frameworks: Vec<Value> = r["frameworks"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .map(|id| json!({"value": id}))
+                .collect();
+            if !frameworks.is_empty() {
+                v["frameworks"] = json!(frameworks);
+            }
+            v
+        })
+        .collect();
+    if roles.is_empty() {
+        json!({})
+    } else {
+        json!({ "roles": roles })
+    }
+}
+
+/// GET_EXECUTORS: the custom executors of live tasks (the master does not
+/// know command executors), with the agent they run on.
+fn get_executors(m: &Master) -> Value {
+    let mut seen = std::collections::BTreeMap::new();
+    for f in m.frameworks.values() {
+        for t in f.tasks.values().filter(|t| !t.state.is_terminal()) {
+            if let Some(e) = &t.info.executor {
+                let mut info = e.clone();
+                info.framework_id = Some(FrameworkId::new(f.id.clone()));
+                seen.entry((
+                    f.id.clone(),
+                    t.agent_id.clone(),
+                    e.executor_id.value.clone(),
+                ))
+                .or_insert_with(|| {
+                    json!({
+                        "agent_id": AgentId::new(t.agent_id.clone()),
+                        "executor_info": info,
+                    })
+                });
+            }
+        }
+    }
+    if seen.is_empty() {
+        json!({})
+    } else {
+        json!({ "executors": seen.into_values().collect::<Vec<_>>() })
+    }
+}
+
 fn version_info(m: &Master) -> Value {
     json!({"version_info": {"version": m.spec.master.version, "build_user": "mesos-sim"}})
 }
@@ -252,6 +353,15 @@ pub async fn handle(
             "Failed to validate master::Call: Expecting 'type' to be present",
         );
     };
+    if PAYLOAD_REQUIRED.contains(&kind) {
+        let key = kind.to_ascii_lowercase();
+        if call.get(&key).is_none_or(Value::is_null) {
+            return text(
+                StatusCode::BAD_REQUEST,
+                format!("Failed to validate master::Call: Expecting '{key}' to be present"),
+            );
+        }
+    }
     if !accepts_json(&headers) {
         return text(
             StatusCode::NOT_ACCEPTABLE,
@@ -268,9 +378,24 @@ pub async fn handle(
         "GET_MASTER" => {
             json!({"master_info": m.master_info(), "start_time": m.start_time, "elected_time": m.start_time})
         }
+        "GET_FLAGS" => json!({"flags": crate::overview_api::flags(&m)
+            .into_iter()
+            .map(|(name, value)| json!({"name": name, "value": value}))
+            .collect::<Vec<_>>()}),
+        "GET_METRICS" => json!({"metrics": crate::metrics::snapshot(&m)
+            .into_iter()
+            .map(|(name, value)| json!({"name": name, "value": value}))
+            .collect::<Vec<_>>()}),
+        "GET_ROLES" => get_roles(&m),
+        "GET_EXECUTORS" => get_executors(&m),
+        // The emulator carries out no offer operations but LAUNCH, sets no
+        // weights or quotas and schedules no maintenance: all empty, as a
+        // master with none of them answers.
+        "GET_OPERATIONS" | "GET_WEIGHTS" => json!({}),
+        "GET_QUOTA" | "GET_MAINTENANCE_STATUS" => json!({"status": {}}),
         "GET_STATE" => json!({
             "get_tasks": get_tasks(&m),
-            "get_executors": {},
+            "get_executors": get_executors(&m),
             "get_frameworks": get_frameworks(&m),
             "get_agents": get_agents(&m),
         }),

@@ -3,6 +3,8 @@
 //! master writes: `slaves`/`slave_id`, resources as maps with ports as a
 //! string, reserved resources keyed by role.
 
+use std::collections::HashMap;
+
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -74,6 +76,9 @@ pub fn task_json(m: &Master, t: &Task) -> Value {
         .iter()
         .map(|s| {
             let mut v = json!({"state": s.state, "timestamp": s.timestamp.unwrap_or(0.0)});
+            if let Some(c) = &s.container_status {
+                v["container_status"] = c.clone();
+            }
             if let Some(h) = s.healthy {
                 v["healthy"] = json!(h);
             }
@@ -121,6 +126,66 @@ fn offer_json(m: &Master, o: &crate::model::OfferRec) -> Value {
     })
 }
 
+/// A `CommandInfo` as `json(ObjectWriter*, const CommandInfo&)` in
+/// `src/common/http.cpp` writes it: `argv` and `uris` always, the
+/// environment as it was given (values included: Mesos shows them to
+/// anyone who can read the state).
+fn command_json(c: &mesos_api::CommandInfo) -> Value {
+    let mut v = json!({
+        "argv": c.arguments,
+        "uris": c.uris.iter().map(|u| json!({
+            "value": u.value,
+            "executable": u.executable.unwrap_or(false),
+        })).collect::<Vec<_>>(),
+    });
+    if let Some(shell) = c.shell {
+        v["shell"] = json!(shell);
+    }
+    if let Some(value) = &c.value {
+        v["value"] = json!(value);
+    }
+    if let Some(env) = &c.environment {
+        v["environment"] = serde_json::to_value(env).unwrap_or(Value::Null);
+    }
+    v
+}
+
+/// The framework's custom executors the master knows of, one per agent and
+/// executor ID, as `json(ObjectWriter*, const ExecutorInfo&)` writes them
+/// plus `slave_id`. Command executors are the agent's business and are
+/// not listed; an executor is listed while one of its tasks is live.
+fn executors_json(f: &Framework) -> Vec<Value> {
+    let mut seen = std::collections::BTreeMap::new();
+    for t in f.tasks.values().filter(|t| !t.state.is_terminal()) {
+        if let Some(e) = &t.info.executor {
+            seen.entry((t.agent_id.clone(), e.executor_id.value.clone()))
+                .or_insert((e, t.role.clone()));
+        }
+    }
+    seen.into_iter()
+        .map(|((agent, id), (e, role))| {
+            let mut v = json!({
+                "executor_id": id,
+                "name": e.name.clone().unwrap_or_default(),
+                "framework_id": f.id,
+                "command": e.command.as_ref().map(command_json).unwrap_or_else(|| command_json(&Default::default())),
+                "resources": resource_map(&ResourceSummary::of(&e.resources)),
+                "slave_id": agent,
+            });
+            if !e.resources.is_empty() {
+                v["role"] = json!(role);
+            }
+            if let Some(l) = &e.labels {
+                v["labels"] = json!(l.labels);
+            }
+            if let Some(k) = e.kind {
+                v["type"] = json!(k);
+            }
+            v
+        })
+        .collect()
+}
+
 /// A framework as `/master/state` and `/master/frameworks` show it.
 pub fn framework_json(m: &Master, f: &Framework, active_list: bool) -> Value {
     let mut used = RolePools::new();
@@ -165,7 +230,7 @@ pub fn framework_json(m: &Master, f: &Framework, active_list: bool) -> Value {
         "unreachable_tasks": f.unreachable_tasks.values().map(|t| task_json(m, t)).collect::<Vec<_>>(),
         "completed_tasks": f.completed_tasks.iter().map(|t| task_json(m, t)).collect::<Vec<_>>(),
         "offers": offers,
-        "executors": [],
+        "executors": executors_json(f),
         "labels": f.info.labels.as_ref().map(|l| serde_json::to_value(&l.labels).unwrap_or(Value::Null)).unwrap_or(json!([])),
     });
     if f.info.has_capability(mesos_api::CapabilityType::MultiRole) {
@@ -230,7 +295,7 @@ pub fn state_json(m: &Master) -> Value {
         "unreachable_slaves": m.agents.values().filter(|a| a.removed).count() as f64,
         "leader": m.pid(),
         "leader_info": m.master_info(),
-        "flags": {"allocation_interval": format!("{}secs", m.spec.timing.allocation_interval.as_secs_f64()), "authenticate_http_frameworks": (!m.spec.authentication.principals.is_empty()).to_string(), "authenticate_http_readonly": (!m.spec.authentication.principals.is_empty() && m.spec.authentication.http_readonly).to_string(), "authenticate_http_readwrite": (!m.spec.authentication.principals.is_empty() && m.spec.authentication.http_readwrite).to_string()},
+        "flags": crate::overview_api::flags(m),
         "slaves": visible_agents(m).map(|a| agent_json(m, a)).collect::<Vec<_>>(),
         "recovered_slaves": [],
         "frameworks": m.frameworks.values().map(|f| framework_json(m, f, true)).collect::<Vec<_>>(),
@@ -278,45 +343,71 @@ pub async fn slaves(State(app): State<SharedApp>, uri: Uri) -> Response {
     }))
 }
 
-#[derive(serde::Deserialize)]
-pub struct TasksQuery {
-    limit: Option<usize>,
-    offset: Option<usize>,
-    order: Option<String>,
+/// `TASK_LIMIT` in `src/master/constants.hpp`.
+const TASK_LIMIT: usize = 100;
+
+/// A `limit`/`offset` parameter as `ReadOnlyHandler::tasks` reads it:
+/// `numify<int>`, with anything unreadable (or absent) giving the default
+/// and a negative number cast to `size_t` (so `limit=-1` is no limit).
+fn list_option(query: &HashMap<String, String>, key: &str, default: usize) -> usize {
+    match query.get(key).and_then(|v| v.parse::<i32>().ok()) {
+        Some(n) => n as isize as usize,
+        None => default,
+    }
 }
 
+/// `/master/tasks`: `framework_id` and `task_id` select, `order` (`asc`,
+/// anything else descending) sorts by the first status's timestamp (tasks
+/// without one first when ascending, last when descending), then `offset`
+/// and `limit` page.
 pub async fn tasks(
     State(app): State<SharedApp>,
     uri: Uri,
-    Query(q): Query<TasksQuery>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     if let Some(r) = guard(&app, &uri).await {
         return r;
     }
+    let limit = list_option(&q, "limit", TASK_LIMIT);
+    let offset = list_option(&q, "offset", 0);
+    let ascending = q.get("order").map(String::as_str) == Some("asc");
+    let want_framework = q.get("framework_id");
+    let want_task = q.get("task_id");
     let m = app.lock();
-    let mut all: Vec<(f64, Value)> = Vec::new();
+    let mut all: Vec<(Option<f64>, Value)> = Vec::new();
     for f in m.frameworks.values().chain(m.removed_frameworks.values()) {
+        if want_framework.is_some_and(|id| *id != f.id) {
+            continue;
+        }
         for t in f
             .tasks
             .values()
             .chain(f.unreachable_tasks.values())
             .chain(f.completed_tasks.iter())
         {
-            let ts = t.statuses.first().and_then(|s| s.timestamp).unwrap_or(0.0);
-            all.push((ts, task_json(&m, t)));
+            if want_task.is_some_and(|id| id != t.id()) {
+                continue;
+            }
+            let first = t.statuses.first().map(|s| s.timestamp.unwrap_or(0.0));
+            all.push((first, task_json(&m, t)));
         }
     }
-    all.sort_by(|a, b| a.0.total_cmp(&b.0));
-    if q.order.as_deref() != Some("asc") {
-        all.reverse();
-    }
-    let limit = q.limit.unwrap_or(100);
-    let offset = q.offset.unwrap_or(0);
+    all.sort_by(|(a, _), (b, _)| {
+        let (a, b) = if ascending { (a, b) } else { (b, a) };
+        match (a, b) {
+            (None, None) => std::cmp::Ordering::Equal,
+            (None, Some(_)) => std::cmp::Ordering::Less,
+            (Some(_), None) => std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) => x.total_cmp(y),
+        }
+    });
+    // `size_t` arithmetic as in Mesos: a huge offset wraps the end around.
+    let end = offset.wrapping_add(limit).min(all.len());
     let page: Vec<Value> = all
         .into_iter()
-        .skip(offset)
-        .take(limit)
-        .map(|x| x.1)
+        .enumerate()
+        .filter(|(i, _)| *i >= offset && *i < end)
+        .map(|(_, (_, v))| v)
         .collect();
     json(&json!({ "tasks": page }))
 }

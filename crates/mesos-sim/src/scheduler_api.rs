@@ -104,6 +104,23 @@ fn decode_call(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Call, Resp
     }
     let value = json_body(headers, body)?;
     app.calls.inspect(&value)?;
+    // What Mesos's protobuf conversion makes of the JSON (null as unset,
+    // unknown enum values dropped, ...), refused with stout's texts.
+    let value = mesos_api::proto_schema::parse_lenient(mesos_api::proto_schema::CALL, &value)
+        .map_err(|e| {
+            text(
+                StatusCode::BAD_REQUEST,
+                format!("Failed to convert JSON into Call protobuf: {e}"),
+            )
+        })?;
+    // `type` is optional in the proto; an absent or unknown one fails
+    // validation, not parsing.
+    if value.get("type").is_none() {
+        return Err(text(
+            StatusCode::BAD_REQUEST,
+            "Failed to validate scheduler::Call: Expecting 'type' to be present",
+        ));
+    }
     serde_json::from_value(value).map_err(|e| {
         text(
             StatusCode::BAD_REQUEST,

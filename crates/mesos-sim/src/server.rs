@@ -4,42 +4,55 @@
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
 use mesos_api::Event;
 
 use crate::app::{authenticate, Auth, SharedApp};
-use crate::{agent_api, faults, operator_api, read_api, scheduler_api};
+use tower_layer::Layer;
 
-/// Every route the emulator serves.
+use crate::{
+    agent_api, agent_state, faults, metrics, operator_api, overview_api, read_api, routing,
+    scheduler_api,
+};
+
+/// Every route the emulator serves. Routes name canonical paths only:
+/// every request path is first rewritten as libprocess resolves it
+/// (`routing`), so `/state`, `/master/state/` and `/master/state` meet.
 pub fn router(app: SharedApp) -> Router {
-    Router::new()
-        .route("/api/v1/scheduler", any(scheduler_api::handle))
-        .route("/api/v1", any(operator_api::handle))
+    let endpoints = Router::new()
         .route("/master/api/v1/scheduler", any(scheduler_api::handle))
         .route("/master/api/v1", any(operator_api::handle))
         .route("/master/state", get(read_api::state))
         .route("/master/state.json", get(read_api::state))
-        .route("/state.json", get(read_api::state))
-        .route("/state", get(read_api::state))
         .route("/master/frameworks", get(read_api::frameworks))
         .route("/master/slaves", get(read_api::slaves))
         .route("/master/tasks", get(read_api::tasks))
         .route("/master/tasks.json", get(read_api::tasks))
+        .route("/master/state-summary", get(overview_api::state_summary))
+        .route("/master/roles", get(overview_api::roles))
+        .route("/master/roles.json", get(overview_api::roles))
+        .route("/master/flags", get(overview_api::flags_endpoint))
+        .route("/metrics/snapshot", get(metrics::snapshot_endpoint))
         .route("/master/redirect", get(read_api::redirect))
-        .route("/redirect", get(read_api::redirect))
         .route("/master/health", get(read_api::health))
-        .route("/health", get(read_api::health))
         .route("/version", get(read_api::version))
         .route("/files/browse", get(agent_api::browse))
         .route("/files/browse.json", get(agent_api::browse))
         .route("/files/read", get(agent_api::read))
         .route("/files/read.json", get(agent_api::read))
         .route("/files/download", get(agent_api::download))
-        .route("/:agent/state", get(agent_api::agent_state))
-        .route("/:agent/state.json", get(agent_api::agent_state))
+        .route("/files/download.json", get(agent_api::download))
+        .route("/:agent/state", get(agent_state::state))
+        .route("/:agent/state.json", get(agent_state::state))
+        .route("/:agent/monitor/statistics", get(agent_state::statistics))
+        .route(
+            "/:agent/monitor/statistics.json",
+            get(agent_state::statistics),
+        )
         .route("/__sim/agents", post(faults::add_agent))
         .route("/__sim/agents/:agent/remove", post(faults::remove_agent))
         .route("/__sim/agents/:agent/restore", post(faults::restore_agent))
@@ -50,22 +63,32 @@ pub fn router(app: SharedApp) -> Router {
         .route("/__sim/delay", post(faults::delay))
         .route("/__sim/transitions", get(faults::transitions))
         .layer(middleware::from_fn_with_state(app.clone(), realm_guard))
-        .with_state(app)
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            json_alias_guard,
+        ))
+        .with_state(app);
+    // A layer on a Router runs after routing; the path must be rewritten
+    // before, so the rewriting wraps the whole router.
+    let rewritten = middleware::map_request(routing::canonicalize).layer(endpoints);
+    Router::new().fallback_service(rewritten)
 }
 
-/// Endpoints of Mesos' READONLY_HTTP_AUTHENTICATION_REALM that we serve.
-const READONLY_REALM: [&str; 8] = [
+/// Endpoints of Mesos' READONLY_HTTP_AUTHENTICATION_REALM that we serve
+/// (canonical paths).
+const READONLY_REALM: [&str; 9] = [
+    "/master/flags",
+    "/master/roles",
+    "/master/state-summary",
     "/master/state",
     "/master/state.json",
-    "/state.json",
-    "/state",
     "/master/frameworks",
     "/master/slaves",
     "/master/tasks",
     "/master/tasks.json",
 ];
 /// Endpoints of READWRITE_HTTP_AUTHENTICATION_REALM that we serve.
-const READWRITE_REALM: [&str; 2] = ["/api/v1", "/master/api/v1"];
+const READWRITE_REALM: [&str; 1] = ["/master/api/v1"];
 
 /// HTTP authentication of the read-only and read-write realms, when the
 /// cluster file turns them on. Like libprocess, it runs before the
@@ -84,6 +107,17 @@ async fn realm_guard(State(app): State<SharedApp>, req: Request, next: Next) -> 
         if let Auth::Refused(r) = authenticate(&app, req.headers()) {
             return r;
         }
+    }
+    next.run(req).await
+}
+
+/// The `.json` aliases of endpoints (`/master/state.json`,
+/// `/files/read.json`, ...) were removed in Mesos 1.8.0 (MESOS-4509):
+/// a master configured as 1.8 or newer answers them 404, as it would have
+/// no such endpoint. Every canonical path ending in `.json` is one.
+async fn json_alias_guard(State(app): State<SharedApp>, req: Request, next: Next) -> Response {
+    if req.uri().path().ends_with(".json") && !app.lock().serves_json_aliases() {
+        return StatusCode::NOT_FOUND.into_response();
     }
     next.run(req).await
 }

@@ -47,7 +47,7 @@ async fn running_task(sim: &mesos_sim::SimHandle) -> (Subscription, Offer) {
 async fn state_has_the_old_endpoint_shapes_under_every_alias() {
     let sim = start_default().await;
     let (sub, offer) = running_task(&sim).await;
-    for path in ["/master/state", "/master/state.json", "/state.json"] {
+    for path in ["/master/state", "/state"] {
         let s = get_json(&format!("{}{path}", sim.url())).await;
         assert_eq!(s["version"], "1.11.0");
         assert_eq!(s["leader"], s["pid"]);
@@ -206,7 +206,7 @@ async fn operator_api_checks_method_and_content_type() {
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     for (kind, status) in [
         ("NO_SUCH_CALL", StatusCode::BAD_REQUEST),
-        ("GET_QUOTA", StatusCode::NOT_IMPLEMENTED),
+        ("SUBSCRIBE", StatusCode::NOT_IMPLEMENTED),
     ] {
         let r = client()
             .post(format!("{}/api/v1", sim.url()))

@@ -282,9 +282,11 @@ async fn a_non_leading_master_redirects_to_the_leader_or_answers_503() {
         .send()
         .await
         .unwrap();
+    // libprocess hands `/api/v1/scheduler` to the master as
+    // `/master/api/v1/scheduler`, and the redirect names that path.
     assert_eq!(
         r.headers()["location"],
-        "//leader.example.com:5050/api/v1/scheduler"
+        "//leader.example.com:5050/master/api/v1/scheduler"
     );
     let r = client()
         .get(format!("{}/master/redirect", sim.url()))

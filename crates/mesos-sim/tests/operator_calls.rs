@@ -1,0 +1,119 @@
+//! The v1 operator API calls beyond the state queries
+//! (`Master::Http::api` in `src/master/http.cpp`), and the payload check of
+//! `validation::master::call::validate`.
+
+mod common;
+
+use common::*;
+use mesos_api::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn call(url: &str, body: Value) -> (StatusCode, String) {
+    let r = client()
+        .post(format!("{url}/api/v1"))
+        .header("Content-Type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("POST /api/v1");
+    let s = r.status();
+    (s, r.text().await.unwrap())
+}
+
+async fn ok(url: &str, kind: &str) -> Value {
+    let (s, body) = call(url, json!({"type": kind, kind.to_ascii_lowercase(): {}})).await;
+    assert_eq!(s, StatusCode::OK, "{kind}: {body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["type"], kind);
+    v[kind.to_ascii_lowercase()].clone()
+}
+
+#[tokio::test]
+async fn a_missing_payload_is_400_naming_it() {
+    let sim = start_default().await;
+    for kind in ["GET_METRICS", "TEARDOWN", "SET_QUOTA", "MARK_AGENT_GONE"] {
+        let key = kind.to_ascii_lowercase();
+        let (s, body) = call(&sim.url(), json!({ "type": kind })).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{kind}");
+        assert_eq!(
+            body,
+            format!("Failed to validate master::Call: Expecting '{key}' to be present")
+        );
+    }
+}
+
+#[tokio::test]
+async fn flags_metrics_roles_and_executors_are_answered() {
+    let sim = start_default().await;
+    let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
+    let offer = sub.offers().await.remove(0);
+    let task: TaskInfo = serde_json::from_value(json!({
+        "name": "w", "task_id": {"value": "w1"}, "agent_id": {"value": offer.agent_id.value},
+        "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1}}],
+        "executor": {"executor_id": {"value": "ex"}, "command": {"value": "./ex"}}
+    }))
+    .unwrap();
+    sub.call(&Call::launch(
+        sub.framework_id.clone(),
+        vec![offer.id.clone()],
+        vec![task],
+        None,
+    ))
+    .await;
+    loop {
+        let st = sub.update().await;
+        sub.ack(&st).await;
+        if st.state == TaskState::Running {
+            break;
+        }
+    }
+    let url = sim.url();
+    let flags = ok(&url, "GET_FLAGS").await;
+    let flags = flags["flags"].as_array().unwrap();
+    assert!(flags.contains(&json!({"name": "allocation_interval", "value": "30ms"})));
+
+    let metrics = ok(&url, "GET_METRICS").await;
+    let metrics = metrics["metrics"].as_array().unwrap();
+    assert!(metrics.contains(&json!({"name": "master/tasks_running", "value": 1.0})));
+    assert!(metrics.contains(&json!({"name": "master/elected", "value": 1.0})));
+
+    let roles = ok(&url, "GET_ROLES").await;
+    let star = &roles["roles"][0];
+    assert_eq!(roles["roles"].as_array().unwrap().len(), 1);
+    assert_eq!(star["name"], "*");
+    assert_eq!(star["weight"], json!(1.0));
+    assert_eq!(
+        star["frameworks"],
+        json!([{"value": sub.framework_id.value}])
+    );
+    // Allocated plus offered: the task's cpu and whatever offers are out.
+    let cpus = star["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "cpus")
+        .expect("cpus");
+    assert_eq!(cpus["type"], "SCALAR");
+    assert!(cpus["scalar"]["value"].as_f64().unwrap() >= 1.0, "{cpus}");
+
+    let executors = ok(&url, "GET_EXECUTORS").await;
+    let e = &executors["executors"][0];
+    assert_eq!(e["agent_id"], json!({"value": offer.agent_id.value}));
+    assert_eq!(e["executor_info"]["executor_id"], json!({"value": "ex"}));
+    assert_eq!(
+        e["executor_info"]["framework_id"],
+        json!({"value": sub.framework_id.value})
+    );
+    let state = ok(&url, "GET_STATE").await;
+    assert_eq!(state["get_executors"], executors);
+
+    // Nothing of these exists in the emulated cluster.
+    assert_eq!(ok(&url, "GET_OPERATIONS").await, json!({}));
+    assert_eq!(ok(&url, "GET_WEIGHTS").await, json!({}));
+    assert_eq!(ok(&url, "GET_QUOTA").await, json!({"status": {}}));
+    assert_eq!(
+        ok(&url, "GET_MAINTENANCE_STATUS").await,
+        json!({"status": {}})
+    );
+}
