@@ -10,6 +10,7 @@ pub mod apply;
 pub mod cli;
 pub mod desired;
 pub mod fit;
+pub mod launch;
 pub mod live;
 pub mod plan;
 pub mod render;

@@ -466,3 +466,54 @@ async fn state_rm_sticks_until_state_import_takes_the_task_back() {
     );
     sim.shutdown().await;
 }
+
+/// A saved plan carries what apply acts on (the rollout policy, may_move,
+/// the launch templates); editing the deployment's policy after `plan -o`
+/// refuses the file, and an unchanged one is applied exactly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_file_carries_the_policy_and_apply_acts_on_it_alone() {
+    let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;
+    let d = Deployment::new(&sim.url(), "[worker]\nmax_unavailable = 2\n", SITE);
+    let planfile = d.dir.path().join("plan.bin");
+    let p = planfile.to_str().unwrap();
+    let plan = cli(&d, &["plan", "-o", p]).await;
+    plan.ok();
+    assert!(
+        plan.stdout.contains("running workers replaced 2 at a time"),
+        "{}",
+        plan.stdout
+    );
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&planfile).unwrap()).unwrap();
+    let body = &saved["body"]["plan"];
+    assert_eq!(body["rollout"]["max_unavailable"], 2);
+    assert_eq!(body["launch_templates"].as_object().unwrap().len(), 2);
+    assert!(body["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["may_move"].is_boolean()));
+
+    // The policy is part of the approved plan: changing it makes the file stale.
+    let toml = std::fs::read_to_string(d.toml()).unwrap();
+    std::fs::write(
+        d.toml(),
+        toml.replace("max_unavailable = 2", "max_unavailable = 3"),
+    )
+    .unwrap();
+    let refused = cli(&d, &["apply", p]).await;
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    assert!(refused.stderr.contains("is stale"), "{}", refused.stderr);
+
+    std::fs::write(d.toml(), toml).unwrap();
+    let applied = cli(&d, &["apply", p, "--settle-time", "0s"]).await;
+    applied.ok();
+    assert!(
+        applied
+            .stdout
+            .contains("Apply complete: 4 launched, 0 replaced, 0 killed."),
+        "{}",
+        applied.stdout
+    );
+    sim.shutdown().await;
+}

@@ -27,19 +27,11 @@ pub const LEADER_PATH_KEY: &str = "alluxio.zookeeper.leader.path";
 /// cluster that keeps its default must set the property.
 pub const DEFAULT_LEADER_PATH: &str = "/leader";
 
-/// What apply knows of the leading Alluxio master.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LeaderKnowledge {
-    /// The leader's RPC address, and the ZooKeeper URL (credentials
-    /// redacted) of the leader path it was read from.
-    Known {
-        host: String,
-        port: u16,
-        zookeeper: String,
-    },
-    /// Why the leader is not known.
-    Unknown { why: String },
-}
+pub use crate::plan::model::LeaderKnowledge;
+
+/// How long planning asks ZooKeeper for the Alluxio leader before going on
+/// without knowing it.
+pub const LEADER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Asks ZooKeeper for the leading Alluxio master of `desired`, within
 /// `timeout` (connecting included).

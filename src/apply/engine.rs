@@ -11,7 +11,7 @@
 //! A failed replacement stops the rolling replacement; with `rollback`
 //! (the default) every slot this run replaced then gets its last applied
 //! configuration back from the launch templates of the state file, under
-//! the same limits (see `super::template`).
+//! the same limits (see `crate::launch::template`).
 //!
 //! Crash safety: a launch's intent (`pending`, with its task ID and agent)
 //! is saved before the ACCEPT is sent, and every status after it; a run
@@ -32,20 +32,17 @@
 //! held rather than declined (and declined at the end if unused), so the
 //! workers launch as soon as they may instead of an allocation later.
 
-use super::alluxio_leader::{self, LeaderKnowledge};
-use super::launch::{self, LaunchContext};
 use super::scheduler::{SchedulerClient, SchedulerError, Subscription};
-use super::steps::{self, leader_last, Launchable, NewTask, Phase, Step};
-use super::template;
+use super::steps::{self, Launchable, NewTask, Phase, Step};
+use crate::launch::template;
 
 pub use super::steps::ROLL_BACK;
 use crate::address::{Address, Role};
+use crate::desired::constraint::Constraint;
 use crate::desired::Desired;
-use crate::plan::model::{AgentRef, Plan, Rollout};
+use crate::plan::model::{AgentRef, Plan};
 use crate::plan::secret_hasher;
-use crate::state::{
-    LaunchTemplate, Outputs, RecordedState, State, StateStore, TaskRecord, TaskResources,
-};
+use crate::state::{LaunchTemplate, Outputs, RecordedState, State, StateStore, TaskRecord};
 use mesos_api::scheduler::{Call, Event, EventType, ReconcileTask};
 use mesos_api::v1::{
     AgentId, Capability, CapabilityType, Filters, FrameworkId, FrameworkInfo, Labels, Offer,
@@ -144,10 +141,6 @@ pub enum ApplyError {
     #[error("Mesos refused the framework: {0}")]
     Refused(String),
 }
-
-/// How long apply asks ZooKeeper for the Alluxio leader before going on
-/// without knowing it.
-pub const LEADER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Statuses recorded in memory before a save forces itself.
 pub const BATCH_LIMIT: usize = 256;
@@ -361,13 +354,19 @@ impl<'a> Engine<'a> {
             // one now would only leave an empty framework behind.
             return self.finish(plan, &steps, false);
         }
-        self.replace_leader_last(&mut steps).await;
+        if let Some(leader) = &plan.rollout.leader {
+            self.progress.line(leader);
+        }
         let mut sub = self.subscribe().await?;
-        let mut interrupted = self.drive(&mut sub, &mut steps, plan.rollout).await?;
+        let mut interrupted = self
+            .drive(&mut sub, &mut steps, plan.rollout.max_unavailable)
+            .await?;
         if self.opts.rollback && !interrupted {
             let mut back = self.rollback_steps(&steps);
             if !back.is_empty() {
-                interrupted = self.drive(&mut sub, &mut back, plan.rollout).await?;
+                interrupted = self
+                    .drive(&mut sub, &mut back, plan.rollout.max_unavailable)
+                    .await?;
                 steps.extend(back);
             }
         }
@@ -397,7 +396,7 @@ impl<'a> Engine<'a> {
         &mut self,
         sub: &mut Subscription,
         steps: &mut [Step],
-        rollout: Rollout,
+        max_unavailable: u32,
     ) -> Result<bool, ApplyError> {
         let mut revived = false;
         let mut reconnects = 0u32;
@@ -422,7 +421,6 @@ impl<'a> Engine<'a> {
                 last_done = done;
             }
             if !interrupted {
-                let max_unavailable = rollout.max_unavailable;
                 for i in steps::startable(steps, self.opts.parallelism, max_unavailable) {
                     self.start(sub, &mut steps[i]).await?;
                 }
@@ -506,37 +504,6 @@ impl<'a> Engine<'a> {
             }
         }
         Ok(interrupted)
-    }
-
-    /// With more than one running master to replace, asks ZooKeeper which
-    /// one leads Alluxio and replaces it last, so that Alluxio fails over
-    /// once rather than once per master. Says what it found either way.
-    async fn replace_leader_last(&mut self, steps: &mut [Step]) {
-        let replacing = steps
-            .iter()
-            .filter(|s| s.group() == 1 && s.old.is_some())
-            .count();
-        if replacing < 2 {
-            return;
-        }
-        let line = match alluxio_leader::find_leader(self.desired, LEADER_TIMEOUT).await {
-            LeaderKnowledge::Unknown { why } => {
-                format!("Alluxio leader unknown ({why}): masters are replaced in index order")
-            }
-            LeaderKnowledge::Known {
-                host,
-                port,
-                zookeeper,
-            } => match leader_last(steps, &host, port, self.desired.master.rpc_port) {
-                Some(address) => format!(
-                    "Alluxio leader: {address} ({host}:{port}, from ZooKeeper {zookeeper}): replaced last"
-                ),
-                None => format!(
-                    "Alluxio leader {host}:{port} (from ZooKeeper {zookeeper}) is none of the running masters being replaced: masters are replaced in index order"
-                ),
-            },
-        };
-        self.progress.line(&line);
     }
 
     async fn resubscribe(&mut self) -> Result<Subscription, ApplyError> {
@@ -760,10 +727,9 @@ impl<'a> Engine<'a> {
                     let launching = matches!(s.phase, Phase::Launching { .. });
                     // With a health check, RUNNING is not enough: Mesos
                     // reports the verdict as a later RUNNING with `healthy`.
-                    let checked = match s.address.role() {
-                        Role::Master => self.desired.master.health_check.is_some(),
-                        Role::Worker => self.desired.worker.health_check.is_some(),
-                    };
+                    let checked = s.launch.as_ref().is_some_and(|(_, what)| {
+                        what.template.task_info.get("health_check").is_some()
+                    });
                     let ready = !checked || status.healthy == Some(true);
                     if status.state == TaskState::Running && launching && !ready {
                         self.progress.line(&format!(
@@ -937,30 +903,8 @@ impl<'a> Engine<'a> {
                 && not_before <= now
                 && (planned_lost || now.duration_since(since) > self.opts.offer_timeout)
                 && !taken(s.address.role())
-                && self.offer_meets_constraints(s.address.role(), offer)
+                && offer_meets(s.move_constraints.as_ref(), offer)
         })
-    }
-
-    fn offer_meets_constraints(&self, role: Role, offer: &Offer) -> bool {
-        let c = match role {
-            Role::Master => self.desired.master.constraints.as_ref(),
-            Role::Worker => self.desired.worker.constraints.as_ref(),
-        };
-        let Some(c) = c else { return true };
-        // Attribute values as text, by the rule the planner's document reader uses.
-        let attrs: BTreeMap<String, String> = offer
-            .attributes
-            .iter()
-            .filter_map(|a| {
-                let value = match (&a.text, &a.scalar) {
-                    (Some(t), _) => t.value.clone(),
-                    (None, Some(s)) => crate::fit::attribute_text(s.value),
-                    _ => return None,
-                };
-                Some((a.name.clone(), value))
-            })
-            .collect();
-        c.matches(&attrs)
     }
 
     /// Decides the launch of the step's task on this offer (the step is
@@ -986,7 +930,7 @@ impl<'a> Engine<'a> {
             (Address::Worker(_), true) => Address::Worker(agent.hostname.clone()),
             (a, _) => a.clone(),
         };
-        let task_id = launch::new_task_id(&address);
+        let task_id = crate::launch::new_task_id(&address);
         let built = self.task_info(sub, &what, &address, &task_id, offer, templated);
         let (info, template) = match built {
             Ok(built) => built,
@@ -1027,28 +971,15 @@ impl<'a> Engine<'a> {
             ));
             step.address = address.clone();
         }
-        let (resources, ports) = match &what {
-            Launchable::Planned(spec) => (
-                TaskResources {
-                    cpus: spec.cpus,
-                    mem_mb: spec.mem_mb(),
-                    ramdisk_mb: spec.ramdisk_mb,
-                },
-                spec.ports.clone(),
-            ),
-            Launchable::Restored { template, .. } => {
-                (template.resources.clone(), template.ports.clone())
-            }
-        };
         let record = TaskRecord {
             address: address.clone(),
             task_id: task_id.clone(),
             role: address.role(),
             agent_id: agent.id.clone(),
             hostname: agent.hostname.clone(),
-            ports,
-            resources,
-            config_hash: what.config_hash().to_string(),
+            ports: what.template.ports.clone(),
+            resources: what.template.resources.clone(),
+            config_hash: what.config_hash.clone(),
             state: RecordedState::Pending,
             updated_at: now_rfc3339(),
         };
@@ -1057,9 +988,10 @@ impl<'a> Engine<'a> {
             "{}: launching task {task_id} on {}{}",
             step.address,
             agent.hostname,
-            match what {
-                Launchable::Planned(_) => "",
-                Launchable::Restored { .. } => " with the last applied configuration",
+            if what.restored {
+                " with the last applied configuration"
+            } else {
+                ""
             }
         );
         let call = Call::accept(
@@ -1087,9 +1019,10 @@ impl<'a> Engine<'a> {
         })
     }
 
-    /// The `TaskInfo` of `what` on `offer`, and the launch template of a
-    /// planned configuration that neither the state file nor `templated`
-    /// holds yet.
+    /// The `TaskInfo` of `what` on `offer` (its template restored with the
+    /// secrets of the deployment file, checked against their fingerprints),
+    /// and the template to record in the state when neither the state file
+    /// nor `templated` holds it yet (what a rollback relaunches).
     fn task_info(
         &self,
         sub: &Subscription,
@@ -1099,56 +1032,31 @@ impl<'a> Engine<'a> {
         offer: &Offer,
         templated: &mut HashSet<String>,
     ) -> Result<(TaskInfo, Option<LaunchTemplate>), Unfit> {
-        let hasher = || secret_hasher(self.desired, Some(self.store.state()));
-        match what {
-            Launchable::Planned(spec) => {
-                let ctx = LaunchContext {
-                    desired: self.desired,
-                    framework_id: sub.framework_id.clone(),
-                    master_hostnames: self.master_hostnames(),
-                };
-                let info =
-                    launch::task_info(&ctx, address, spec, task_id, offer).map_err(
-                        |e| match e {
-                            launch::LaunchError::Shortfall(short) => {
-                                Unfit::Shortfall(short.to_string())
-                            }
-                            e => Unfit::Never(e.to_string()),
-                        },
-                    )?;
-                let known = self
-                    .store
-                    .state()
-                    .launch_templates
-                    .contains_key(&spec.config_hash)
-                    || !templated.insert(spec.config_hash.clone());
-                let template = (!known)
-                    .then(|| template::record(&info, spec, address, &self.desired.site, &hasher()));
-                Ok((info, template))
-            }
-            Launchable::Restored {
-                config_hash,
-                template,
-            } => {
-                let never = |e: template::RestoreError| match e {
-                    template::RestoreError::Shortfall(short) => Unfit::Shortfall(short.to_string()),
-                    e => Unfit::Never(format!(
-                        "cannot relaunch the last applied configuration: {e}"
-                    )),
-                };
-                let properties =
-                    template::restore_properties(template, &self.desired.site, &hasher())
-                        .map_err(never)?;
-                let ctx = template::RestoreContext {
-                    deployment: &self.desired.name,
-                    framework_id: &sub.framework_id,
-                    properties: &properties,
-                };
-                let info = template::restore(&ctx, template, config_hash, address, task_id, offer)
-                    .map_err(never)?;
-                Ok((info, None))
-            }
-        }
+        let hasher = secret_hasher(self.desired, Some(self.store.state()));
+        let never = |e: template::RestoreError| match e {
+            template::RestoreError::Shortfall(short) => Unfit::Shortfall(short.to_string()),
+            e if what.restored => Unfit::Never(format!(
+                "cannot relaunch the last applied configuration: {e}"
+            )),
+            e => Unfit::Never(format!("cannot launch the planned configuration: {e}")),
+        };
+        let template = &what.template;
+        let properties =
+            template::restore_properties(template, &self.desired.site, &hasher).map_err(never)?;
+        let ctx = template::RestoreContext {
+            deployment: &self.desired.name,
+            framework_id: &sub.framework_id,
+            properties: &properties,
+        };
+        let info = template::restore(&ctx, template, &what.config_hash, address, task_id, offer)
+            .map_err(never)?;
+        let known = self
+            .store
+            .state()
+            .launch_templates
+            .contains_key(&what.config_hash)
+            || !templated.insert(what.config_hash.clone());
+        Ok((info, (!known).then(|| (**template).clone())))
     }
 
     /// Hosts of the masters as recorded (running or being launched).
@@ -1192,16 +1100,16 @@ impl<'a> Engine<'a> {
             && reports
                 .iter()
                 .all(|r| matches!(r.outcome, StepOutcome::Done(_)));
-        let desired = self.desired;
+        let ports = plan.master_ports;
         let masters = self.master_hostnames();
         let outputs = Outputs {
             master_rpc: masters
                 .iter()
-                .map(|h| format!("alluxio://{h}:{}", desired.master.rpc_port))
+                .map(|h| format!("alluxio://{h}:{}", ports.rpc))
                 .collect(),
             master_web: masters
                 .iter()
-                .map(|h| format!("http://{h}:{}", desired.master.web_port))
+                .map(|h| format!("http://{h}:{}", ports.web))
                 .collect(),
         };
         let applied = plan.applied.clone();
@@ -1225,6 +1133,25 @@ impl<'a> Engine<'a> {
             outputs,
         })
     }
+}
+
+/// Whether an offer's agent meets the constraints a moving step must meet.
+fn offer_meets(constraints: Option<&Constraint>, offer: &Offer) -> bool {
+    let Some(c) = constraints else { return true };
+    // Attribute values as text, by the rule the planner's document reader uses.
+    let attrs: BTreeMap<String, String> = offer
+        .attributes
+        .iter()
+        .filter_map(|a| {
+            let value = match (&a.text, &a.scalar) {
+                (Some(t), _) => t.value.clone(),
+                (None, Some(s)) => crate::fit::attribute_text(s.value),
+                _ => return None,
+            };
+            Some((a.name.clone(), value))
+        })
+        .collect();
+    c.matches(&attrs)
 }
 
 /// Exponential backoff with jitter: 0.5s, 1s, 2s ... up to 30s, +-25%.

@@ -8,9 +8,6 @@
 
 pub mod alluxio_leader;
 pub mod engine;
-pub mod launch;
 pub mod progress;
-pub mod properties_text;
 pub mod scheduler;
 mod steps;
-pub mod template;

@@ -1,13 +1,13 @@
 //! The steps of an apply: what each plan change becomes, the rules that
-//! decide which may start (kills, then masters one at a time, then workers
-//! within `parallelism` and `max_unavailable`), the halt after a failed
-//! replacement, the leader-last order of masters and the steps of a
-//! rollback. Pure: the engine drives them through Mesos.
+//! decide which may start (kills, then masters one at a time in the plan's
+//! order, then workers within `parallelism` and `max_unavailable`), the
+//! halt after a failed replacement and the steps of a rollback. Pure: the engine drives them through Mesos.
 
-use super::template;
 use crate::address::{Address, Role};
+use crate::desired::constraint::Constraint;
 use crate::desired::secrets::{SecretHasher, SiteProperties};
-use crate::plan::model::{Action, AgentRef, ExistingTask, Plan, TaskSpec};
+use crate::launch::template;
+use crate::plan::model::{Action, AgentRef, ExistingTask, Plan};
 use crate::state::LaunchTemplate;
 use mesos_api::TaskState;
 use std::collections::BTreeMap;
@@ -42,25 +42,14 @@ pub(super) enum Phase {
     Halted(String),
 }
 
-/// What a step launches.
+/// What a step launches: a configuration's launch template, from the plan
+/// or (put back by a rollback) from the state file.
 #[derive(Debug, Clone)]
-pub(super) enum Launchable {
-    /// The planned configuration.
-    Planned(TaskSpec),
-    /// A configuration launched before, put back by a rollback.
-    Restored {
-        config_hash: String,
-        template: Box<LaunchTemplate>,
-    },
-}
-
-impl Launchable {
-    pub(super) fn config_hash(&self) -> &str {
-        match self {
-            Launchable::Planned(spec) => &spec.config_hash,
-            Launchable::Restored { config_hash, .. } => config_hash,
-        }
-    }
+pub(super) struct Launchable {
+    pub(super) config_hash: String,
+    pub(super) template: Box<LaunchTemplate>,
+    /// The last applied configuration, relaunched by a rollback.
+    pub(super) restored: bool,
 }
 
 /// The task a step launched last.
@@ -80,6 +69,8 @@ pub(super) struct Step {
     pub(super) launch: Option<(AgentRef, Launchable)>,
     /// Whether another agent may be used when the planned one sends no offer.
     pub(super) may_move: bool,
+    /// What that other agent must meet (the role's constraints).
+    pub(super) move_constraints: Option<Constraint>,
     pub(super) phase: Phase,
     pub(super) attempts: u32,
     /// The old task was seen terminal after our kill.
@@ -122,30 +113,6 @@ impl Step {
 /// The action name of a rollback step in the report.
 pub const ROLL_BACK: &str = "roll back";
 
-/// Moves the replacement of the master running at `host:port` (the Alluxio
-/// leader) after every other master step, keeping the others' order; the
-/// masters start one at a time in step order. Returns its address, or None
-/// when no running master being replaced is there. The port is the master
-/// RPC port, or one the old task holds (a plan may change the RPC port).
-pub(super) fn leader_last(
-    steps: &mut [Step],
-    host: &str,
-    port: u16,
-    rpc_port: u16,
-) -> Option<Address> {
-    let is_leader = |s: &Step| {
-        s.group() == 1
-            && s.old.as_ref().is_some_and(|old| {
-                old.agent.hostname.eq_ignore_ascii_case(host)
-                    && (port == rpc_port || old.ports.contains(&port))
-            })
-    };
-    let leader = steps.iter().position(is_leader)?;
-    let last = steps.iter().rposition(|s| s.group() == 1)?;
-    steps[leader..=last].rotate_left(1);
-    Some(steps[last].address.clone())
-}
-
 /// The steps of a plan, in the order they may start: kills, masters,
 /// workers, each by address.
 pub(super) fn steps_from(plan: &Plan) -> Vec<Step> {
@@ -166,12 +133,37 @@ pub(super) fn steps_from(plan: &Plan) -> Vec<Step> {
             // Only a still-running old task needs a kill.
             let old = old.filter(|t| t.state.is_some_and(|s| !s.is_terminal()));
             let may_move = c.may_move;
+            let move_constraints = match c.role() {
+                Role::Master => plan.rollout.master_constraints.clone(),
+                Role::Worker => plan.rollout.worker_constraints.clone(),
+            };
             Some(Step {
                 address: c.address.clone(),
                 action: c.action.name(),
                 old,
-                launch: launch.map(|(agent, spec)| (agent, Launchable::Planned(spec))),
+                launch: launch.map(|(agent, spec)| {
+                    // A plan always holds the template of every configuration it launches.
+                    let template = plan
+                        .launch_templates
+                        .get(&spec.config_hash)
+                        .cloned()
+                        .unwrap_or_else(|| {
+                            panic!(
+                                "the plan holds no launch template for configuration {}",
+                                spec.config_hash
+                            )
+                        });
+                    (
+                        agent,
+                        Launchable {
+                            config_hash: spec.config_hash.clone(),
+                            template: Box::new(template),
+                            restored: false,
+                        },
+                    )
+                }),
                 may_move,
+                move_constraints,
                 phase: Phase::Waiting,
                 attempts: 0,
                 old_ended: false,
@@ -180,7 +172,20 @@ pub(super) fn steps_from(plan: &Plan) -> Vec<Step> {
             })
         })
         .collect();
-    steps.sort_by(|a, b| a.group().cmp(&b.group()).then(a.address.cmp(&b.address)));
+    // Masters in the plan's rollout order (standbys before the leader).
+    let master_rank = |s: &Step| {
+        plan.rollout
+            .master_order
+            .iter()
+            .position(|a| *a == s.address)
+            .unwrap_or(usize::MAX)
+    };
+    steps.sort_by(|a, b| {
+        a.group()
+            .cmp(&b.group())
+            .then(master_rank(a).cmp(&master_rank(b)))
+            .then(a.address.cmp(&b.address))
+    });
     steps
 }
 
@@ -267,13 +272,15 @@ pub(super) fn rollback_steps(
                 launch: template.map(|(config_hash, t)| {
                     (
                         old.agent.clone(),
-                        Launchable::Restored {
+                        Launchable {
                             config_hash,
                             template: Box::new(t),
+                            restored: true,
                         },
                     )
                 }),
                 may_move: false,
+                move_constraints: None,
                 phase: unrestorable.map_or(Phase::Waiting, Phase::Halted),
                 attempts: 0,
                 old_ended: false,
@@ -340,16 +347,22 @@ mod tests {
         }
     }
 
-    fn spec(name: &str) -> TaskSpec {
-        TaskSpec {
-            name: name.to_string(),
-            cpus: 1.0,
-            jvm_mem_mb: 1024.0,
-            ramdisk_mb: 0.0,
-            ports: vec![19998, 19999],
-            install: "LOCAL /opt/alluxio".to_string(),
+    /// A planned configuration ("new") of a master.
+    fn planned() -> Launchable {
+        Launchable {
             config_hash: "new".to_string(),
-            executor: None,
+            template: Box::new(LaunchTemplate {
+                role: Role::Master,
+                task_info: serde_json::json!({ "name": "AlluxioMaster" }),
+                resources: crate::state::TaskResources {
+                    cpus: 1.0,
+                    mem_mb: 1024.0,
+                    ramdisk_mb: 0.0,
+                },
+                ports: vec![19998, 19999],
+                site_properties: BTreeMap::new(),
+            }),
+            restored: false,
         }
     }
 
@@ -369,9 +382,10 @@ mod tests {
                 config_hash: Some("old".to_string()),
                 executor: None,
             }),
-            launch: launch.then(|| (agent(host), Launchable::Planned(spec("AlluxioMaster")))),
+            launch: launch.then(|| (agent(host), planned())),
             address,
             may_move: false,
+            move_constraints: None,
             phase: Phase::Waiting,
             attempts: 0,
             old_ended: false,
@@ -393,63 +407,6 @@ mod tests {
             step(Address::Master(2), Some("m2.example.com"), true),
             step(Address::Worker("w1".into()), Some("w1"), true),
         ]
-    }
-
-    #[test]
-    fn the_leaders_replacement_moves_after_the_other_masters() {
-        let mut steps = plan_steps();
-        let leader = leader_last(&mut steps, "m0.example.com", 19998, 19998);
-        assert_eq!(leader, Some(Address::Master(0)));
-        assert_eq!(
-            order(&steps),
-            [
-                "worker[\"gone\"]",
-                "master[1]",
-                "master[2]",
-                "master[0]",
-                "worker[\"w1\"]"
-            ]
-        );
-
-        let mut steps = plan_steps();
-        let leader = leader_last(&mut steps, "M1.example.com", 19998, 19998);
-        assert_eq!(leader, Some(Address::Master(1)));
-        assert_eq!(order(&steps)[1..4], ["master[0]", "master[2]", "master[1]"]);
-    }
-
-    #[test]
-    fn a_leader_that_is_not_a_replaced_master_keeps_index_order() {
-        let before = order(&plan_steps());
-        for (host, port) in [
-            ("elsewhere.example.com", 19998),
-            // Right host, but not a port of the master there.
-            ("m0.example.com", 20000),
-            // A task that is only killed is not a master replacement.
-            ("gone", 19998),
-        ] {
-            let mut steps = plan_steps();
-            assert_eq!(leader_last(&mut steps, host, port, 19998), None, "{host}");
-            assert_eq!(order(&steps), before, "{host}:{port}");
-        }
-        // A master launched into an empty slot is not the running leader.
-        let mut steps = vec![
-            step(Address::Master(0), None, true),
-            step(Address::Master(1), Some("m1.example.com"), true),
-        ];
-        assert_eq!(
-            leader_last(&mut steps, "empty.example.com", 19998, 19998),
-            None
-        );
-        assert_eq!(order(&steps), ["master[0]", "master[1]"]);
-    }
-
-    #[test]
-    fn the_old_tasks_own_port_identifies_the_leader_when_the_rpc_port_changes() {
-        let mut steps = plan_steps();
-        // The plan moves the RPC port to 20998; the leader still runs on 19998.
-        let leader = leader_last(&mut steps, "m1.example.com", 19998, 20998);
-        assert_eq!(leader, Some(Address::Master(1)));
-        assert_eq!(order(&steps)[1..4], ["master[0]", "master[2]", "master[1]"]);
     }
 
     fn workers(n: usize) -> Vec<Step> {
@@ -536,7 +493,8 @@ mod tests {
             assert_eq!(s.phase, Phase::Waiting);
             let (to, what) = s.launch.as_ref().unwrap();
             assert_eq!(s.address, Address::Worker(to.hostname.clone()));
-            assert_eq!(what.config_hash(), "old");
+            assert_eq!(what.config_hash, "old");
+            assert!(what.restored);
             assert!(s.disrupts());
         }
     }

@@ -10,7 +10,7 @@ use crate::apply::engine::{ApplyOptions, ApplyReport, Engine, StepOutcome, StepR
 use crate::apply::scheduler::SchedulerClient;
 use crate::desired::Desired;
 use crate::plan::file::PlanFile;
-use crate::plan::{make_plan, secret_hasher, Plan, PlanOptions};
+use crate::plan::{secret_hasher, Plan, PlanOptions};
 use crate::render::{render, Format};
 use crate::state::StateStore;
 use std::path::PathBuf;
@@ -142,7 +142,7 @@ fn execute_with(
             (pf.plan, true, false)
         }
         Mode::Apply { saved: None, .. } => (
-            make_plan(desired, &live, state.as_ref(), &PlanOptions::default()),
+            context::plan_for(desired, &live, state.as_ref(), &PlanOptions::default())?,
             run.auto_approve,
             false,
         ),
@@ -152,7 +152,7 @@ fn execute_with(
                 targets: Vec::new(),
             };
             (
-                make_plan(desired, &live, state.as_ref(), &opts),
+                context::plan_for(desired, &live, state.as_ref(), &opts)?,
                 run.auto_approve,
                 teardown,
             )

@@ -160,3 +160,25 @@ pub fn acquire_live(
     conn.close();
     live
 }
+
+/// The plan for the deployment: with two or more running masters to
+/// replace, ZooKeeper is asked which one leads Alluxio, and the plan
+/// replaces it last (the order is part of what a reviewer approves).
+pub fn plan_for(
+    desired: &Desired,
+    live: &LiveCluster,
+    state: Option<&State>,
+    opts: &crate::plan::PlanOptions,
+) -> Result<crate::plan::Plan, CliError> {
+    use crate::apply::alluxio_leader::{find_leader, LEADER_TIMEOUT};
+    let mut plan = crate::plan::make_plan(desired, live, state, opts);
+    if plan.running_masters_replaced() >= 2 {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(CliError::msg)?;
+        let leader = rt.block_on(find_leader(desired, LEADER_TIMEOUT));
+        plan.replace_leader_last(&leader);
+    }
+    Ok(plan)
+}

@@ -3,7 +3,7 @@
 use super::{color_enabled, context, CliResult, FormatArg, Global};
 use crate::address::Address;
 use crate::plan::file::PlanFile;
-use crate::plan::{make_plan, secret_hasher, PlanOptions};
+use crate::plan::{secret_hasher, PlanOptions};
 use crate::render::render;
 use std::path::PathBuf;
 
@@ -36,7 +36,7 @@ pub fn run(g: &Global, args: &PlanArgs) -> CliResult {
         destroy: args.destroy,
         targets: args.targets.clone(),
     };
-    let plan = make_plan(&desired, &live, state.as_ref(), &opts);
+    let plan = context::plan_for(&desired, &live, state.as_ref(), &opts)?;
     if let Some(out) = &args.out {
         let hasher = secret_hasher(&desired, state.as_ref());
         PlanFile::new(

@@ -5,9 +5,9 @@
 //! nothing on the way (executor shares, rounding, ports) bends the rule.
 
 use crate::address::Role;
-use crate::apply::launch::{self, tests::ctx};
 use crate::desired::size::ByteSize;
 use crate::desired::Desired;
+use crate::launch::{self, tests::ctx};
 use crate::live::Agent;
 use crate::plan::tests::{agent, desired, live};
 use crate::plan::{make_plan, task_spec, Action, PlanOptions};

@@ -6,9 +6,12 @@
 //! [`crate::render::json`], not these types' derive.
 
 use crate::address::{Address, Role};
+use crate::desired::constraint::Constraint;
 use crate::fit::{Demand, ExecutorShare};
+use crate::state::LaunchTemplate;
 use mesos_api::TaskState;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The plan JSON contract version.
 pub const FORMAT_VERSION: &str = "1";
@@ -33,20 +36,59 @@ pub struct Plan {
     /// The configuration the state records as applied once every change
     /// is done (None for a destroy plan).
     pub applied: Option<crate::state::AppliedConfig>,
+    /// How each configuration this plan launches is launched, by
+    /// configuration hash: the `TaskInfo` without what each launch sets,
+    /// secrets as fingerprints. Apply launches nothing else.
+    pub launch_templates: BTreeMap<String, LaunchTemplate>,
+    /// The masters' ports, for the outputs (`alluxio://host:rpc`, web UI).
+    pub master_ports: MasterPorts,
+}
+
+/// The masters' RPC and web ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MasterPorts {
+    pub rpc: u16,
+    pub web: u16,
 }
 
 /// The rollout policy apply follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rollout {
     /// Workers replaced at a time (masters always go one at a time).
     pub max_unavailable: u32,
+    /// The masters to replace, in the order apply replaces them: standbys
+    /// before the Alluxio leader (see [`Plan::replace_leader_last`]).
+    pub master_order: Vec<Address>,
+    /// What is known of the Alluxio leader, one line (None: not asked,
+    /// fewer than two running masters are replaced).
+    pub leader: Option<String>,
+    /// What an agent must meet to take a master or worker that moves off
+    /// its planned agent.
+    pub master_constraints: Option<Constraint>,
+    pub worker_constraints: Option<Constraint>,
 }
 
 impl Rollout {
     /// One line for reviewers.
     pub fn describe(&self) -> String {
+        let masters = match self.master_order.as_slice() {
+            [] | [_] => "masters one at a time".to_string(),
+            order => format!(
+                "masters one at a time, in this order: {}",
+                order
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let leader = self
+            .leader
+            .as_deref()
+            .map(|l| format!(" ({l})"))
+            .unwrap_or_default();
         format!(
-            "kills first; then masters one at a time (standbys before the Alluxio leader that ZooKeeper names at apply time); then new workers in parallel and running workers replaced {} at a time",
+            "kills first; then {masters}{leader}; then new workers in parallel and running workers replaced {} at a time",
             self.max_unavailable.max(1)
         )
     }
@@ -229,7 +271,77 @@ pub struct Summary {
     pub unplaceable: u32,
 }
 
+/// What apply's caller learnt of the Alluxio leader (from ZooKeeper).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaderKnowledge {
+    /// The leader's RPC address, and the ZooKeeper URL (credentials
+    /// redacted) of the leader path it was read from.
+    Known {
+        host: String,
+        port: u16,
+        zookeeper: String,
+    },
+    /// Why the leader is not known.
+    Unknown { why: String },
+}
+
 impl Plan {
+    /// How many running masters this plan replaces: with two or more, the
+    /// order matters (the Alluxio leader goes last, so Alluxio fails over
+    /// once rather than once per master).
+    pub fn running_masters_replaced(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.role() == Role::Master)
+            .filter(|c| matches!(&c.action, Action::Replace { before, .. } if before.state.is_some_and(TaskState::is_active)))
+            .count()
+    }
+
+    /// Moves the replacement of the master running at the leader's
+    /// `host:port` after the other masters in `rollout.master_order` and
+    /// says what was found in `rollout.leader`. The port is the RPC port,
+    /// or one the old task holds (a plan may change the RPC port).
+    pub fn replace_leader_last(&mut self, leader: &LeaderKnowledge) {
+        if self.running_masters_replaced() < 2 {
+            return;
+        }
+        let line = match leader {
+            LeaderKnowledge::Unknown { why } => {
+                format!("Alluxio leader unknown ({why}): masters are replaced in index order")
+            }
+            LeaderKnowledge::Known {
+                host,
+                port,
+                zookeeper,
+            } => {
+                let rpc = self.master_ports.rpc;
+                let is_leader = |c: &Change| {
+                    matches!(&c.action, Action::Replace { before, .. }
+                        if before.state.is_some_and(TaskState::is_active)
+                            && before.agent.hostname.eq_ignore_ascii_case(host)
+                            && (*port == rpc || before.ports.contains(port)))
+                };
+                let found = self
+                    .changes
+                    .iter()
+                    .find(|c| c.role() == Role::Master && is_leader(c))
+                    .map(|c| c.address.clone());
+                match found {
+                    Some(address) => {
+                        let order = &mut self.rollout.master_order;
+                        order.retain(|a| *a != address);
+                        order.push(address.clone());
+                        format!("Alluxio leader: {address} ({host}:{port}, from ZooKeeper {zookeeper}): replaced last")
+                    }
+                    None => format!(
+                        "Alluxio leader {host}:{port} (from ZooKeeper {zookeeper}) is none of the running masters being replaced: masters are replaced in index order"
+                    ),
+                }
+            }
+        };
+        self.rollout.leader = Some(line);
+    }
+
     pub fn summary(&self) -> Summary {
         let mut s = Summary::default();
         for c in &self.changes {

@@ -80,6 +80,13 @@ pub fn make_plan(
         failures.retain(|f| f.address.as_ref().is_none_or(|a| opts.targets.contains(a)));
     }
     changes.sort_by(|a, b| a.address.cmp(&b.address));
+    let launch_templates =
+        launch_templates(desired, &hasher, &master_hosts, &mut changes, &mut failures);
+    let master_order = changes
+        .iter()
+        .filter(|c| c.role() == Role::Master && c.action.after().is_some())
+        .map(|c| c.address.clone())
+        .collect();
 
     Plan {
         deployment: desired.name.clone(),
@@ -91,9 +98,82 @@ pub fn make_plan(
         destroy: opts.destroy,
         rollout: Rollout {
             max_unavailable: desired.worker.max_unavailable,
+            master_order,
+            leader: None,
+            master_constraints: desired.master.constraints.clone(),
+            worker_constraints: desired.worker.constraints.clone(),
         },
         applied: (!opts.destroy).then(|| config::applied_config(desired, &hasher, &master_hosts)),
+        launch_templates,
+        master_ports: MasterPorts {
+            rpc: desired.master.rpc_port,
+            web: desired.master.web_port,
+        },
     }
+}
+
+/// The launch template of every configuration the changes launch. Workers
+/// without ZooKeeper are started with the first master's planned host;
+/// when no master is placed they cannot be launched, and their changes
+/// become a placement failure instead (a worker to replace keeps running).
+fn launch_templates(
+    desired: &Desired,
+    hasher: &SecretHasher,
+    master_hosts: &[String],
+    changes: &mut Vec<Change>,
+    failures: &mut Vec<PlacementFailure>,
+) -> BTreeMap<String, crate::state::LaunchTemplate> {
+    let mut templates = BTreeMap::new();
+    let mut unlaunchable: BTreeMap<String, String> = BTreeMap::new();
+    for c in changes.iter() {
+        let Some((_, spec)) = c.action.after() else {
+            continue;
+        };
+        let hash = &spec.config_hash;
+        if templates.contains_key(hash) || unlaunchable.contains_key(hash) {
+            continue;
+        }
+        match crate::launch::template(desired, c.role(), spec, master_hosts, hasher) {
+            Ok(t) => {
+                templates.insert(hash.clone(), t);
+            }
+            Err(e) => {
+                unlaunchable.insert(hash.clone(), e.to_string());
+            }
+        }
+    }
+    if unlaunchable.is_empty() {
+        return templates;
+    }
+    let mut unplaced = 0u32;
+    let mut why = String::new();
+    for mut c in std::mem::take(changes) {
+        let cause = c
+            .action
+            .after()
+            .and_then(|(_, spec)| unlaunchable.get(&spec.config_hash));
+        let Some(cause) = cause else {
+            changes.push(c);
+            continue;
+        };
+        unplaced += 1;
+        why = cause.clone();
+        if let Action::Replace { before, .. } = c.action {
+            c.action = Action::NoOp { before };
+            c.reasons.clear();
+            c.may_move = false;
+            changes.push(c);
+        }
+    }
+    failures.push(PlacementFailure {
+        address: None,
+        role: Role::Worker,
+        summary: format!("{unplaced} worker(s) cannot be launched: {why}"),
+        unplaced,
+        agents: Vec::new(),
+        remedies: Vec::new(),
+    });
+    templates
 }
 
 fn warnings(
@@ -162,10 +242,14 @@ struct Pending {
 
 impl<'a> Planner<'a> {
     fn push(&mut self, address: Address, action: Action, reasons: Vec<String>) {
-        // Pinned masters and an exact worker count stay where planned.
+        // Pinned masters and an exact worker count stay where planned; so
+        // do masters when ZooKeeper is off, because the plan's workers are
+        // started with their planned hostname.
         let may_move = matches!(action, Action::Launch { .. } | Action::Replace { .. })
             && match address.role() {
-                Role::Master => self.desired.master.hostname.is_none(),
+                Role::Master => {
+                    self.desired.master.hostname.is_none() && self.desired.zookeeper.is_some()
+                }
                 Role::Worker => self.desired.worker.count == WorkerCount::All,
             };
         self.changes.push(Change {

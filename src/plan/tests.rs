@@ -503,3 +503,132 @@ proptest! {
         }
     }
 }
+
+/// Three running masters (on a1..a3) whose configuration changed.
+fn three_masters_replaced() -> Plan {
+    let mut d = desired();
+    d.master.count = 3;
+    let agents: Vec<Agent> = (1..=4)
+        .map(|n| agent(n, ALLUXIO_PORTS, 8.0, 32768.0))
+        .collect();
+    let tasks = (0..3)
+        .map(|i| {
+            running(
+                &format!("m{i}"),
+                &format!("master[{i}]"),
+                &agents[i],
+                "old",
+                1.0,
+                1024.0,
+                "[19998-19999]",
+            )
+        })
+        .collect();
+    plan_of(&d, &live(agents, tasks), None)
+}
+
+fn known_leader(host: &str, port: u16) -> model::LeaderKnowledge {
+    model::LeaderKnowledge::Known {
+        host: host.into(),
+        port,
+        zookeeper: "zk://zk:2181/leader".into(),
+    }
+}
+
+#[test]
+fn the_alluxio_leader_is_replaced_after_the_standbys() {
+    let mut plan = three_masters_replaced();
+    assert_eq!(plan.running_masters_replaced(), 3);
+    assert_eq!(
+        plan.rollout.master_order,
+        [Address::Master(0), Address::Master(1), Address::Master(2)]
+    );
+    plan.replace_leader_last(&known_leader("A2", 19998));
+    assert_eq!(
+        plan.rollout.master_order,
+        [Address::Master(0), Address::Master(2), Address::Master(1)]
+    );
+    assert_eq!(
+        plan.rollout.leader.as_deref(),
+        Some("Alluxio leader: master[1] (A2:19998, from ZooKeeper zk://zk:2181/leader): replaced last")
+    );
+    assert!(render(&plan, Format::Text, false)
+        .contains("masters one at a time, in this order: master[0], master[2], master[1]"));
+}
+
+#[test]
+fn a_leader_that_is_not_a_replaced_master_keeps_index_order() {
+    for (host, port) in [("elsewhere", 19998), ("a1", 20000)] {
+        let mut plan = three_masters_replaced();
+        plan.replace_leader_last(&known_leader(host, port));
+        assert_eq!(
+            plan.rollout.master_order,
+            [Address::Master(0), Address::Master(1), Address::Master(2)],
+            "{host}:{port}"
+        );
+        assert!(plan
+            .rollout
+            .leader
+            .as_deref()
+            .is_some_and(|l| l.contains("is none of the running masters being replaced")));
+    }
+    let mut plan = three_masters_replaced();
+    plan.replace_leader_last(&model::LeaderKnowledge::Unknown {
+        why: "no leader path".into(),
+    });
+    assert_eq!(
+        plan.rollout.leader.as_deref(),
+        Some("Alluxio leader unknown (no leader path): masters are replaced in index order")
+    );
+}
+
+#[test]
+fn the_old_tasks_own_port_identifies_the_leader_when_the_rpc_port_changes() {
+    let mut plan = three_masters_replaced();
+    plan.master_ports.rpc = 20998;
+    plan.replace_leader_last(&known_leader("a3", 19998));
+    assert_eq!(plan.rollout.master_order.last(), Some(&Address::Master(2)));
+}
+
+#[test]
+fn one_running_master_asks_for_no_order() {
+    let mut plan = three_masters_replaced();
+    plan.changes
+        .retain(|c| c.address != Address::Master(1) && c.address != Address::Master(2));
+    plan.replace_leader_last(&known_leader("a1", 19998));
+    assert_eq!(plan.rollout.leader, None);
+}
+
+#[test]
+fn a_plan_carries_the_launch_template_of_every_configuration_it_launches() {
+    let d = desired();
+    let agents: Vec<Agent> = (1..=2)
+        .map(|n| agent(n, ALLUXIO_PORTS, 8.0, 32768.0))
+        .collect();
+    let plan = plan_of(&d, &live(agents, vec![]), None);
+    for c in &plan.changes {
+        let (_, spec) = c.action.after().unwrap();
+        let t = &plan.launch_templates[&spec.config_hash];
+        assert_eq!(t.role, c.role());
+        assert_eq!(t.ports, spec.ports);
+    }
+    assert_eq!(plan.launch_templates.len(), 2);
+}
+
+#[test]
+fn workers_without_zookeeper_or_a_placed_master_are_unplaceable() {
+    let d = desired();
+    // Room for workers only: no agent holds the master ports.
+    let agents: Vec<Agent> = (1..=2)
+        .map(|n| agent(n, "[29998-30000]", 8.0, 32768.0))
+        .collect();
+    let plan = plan_of(&d, &live(agents, vec![]), None);
+    assert!(plan.changes.is_empty(), "{:?}", plan.changes);
+    let f = plan
+        .placement_failures
+        .iter()
+        .find(|f| f.summary.starts_with("2 worker(s) cannot be launched"))
+        .unwrap();
+    assert!(f.summary.contains("no master is placed"), "{}", f.summary);
+    assert_eq!(plan.summary().unplaceable, 3);
+}

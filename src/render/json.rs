@@ -17,7 +17,9 @@ struct PlanJson<'a> {
     config_diff: &'a str,
     config_notes: &'a [String],
     warnings: &'a [String],
-    rollout: model::Rollout,
+    rollout: &'a model::Rollout,
+    launch_templates: &'a std::collections::BTreeMap<String, crate::state::LaunchTemplate>,
+    master_ports: model::MasterPorts,
     summary: Summary,
 }
 
@@ -146,7 +148,9 @@ pub fn render(plan: &Plan) -> String {
         config_diff: &plan.config_diff,
         config_notes: &plan.config_notes,
         warnings: &plan.warnings,
-        rollout: plan.rollout,
+        rollout: &plan.rollout,
+        launch_templates: &plan.launch_templates,
+        master_ports: plan.master_ports,
         summary: plan.summary(),
     };
     let mut out = serde_json::to_string_pretty(&view).expect("plan views serialize");

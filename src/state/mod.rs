@@ -134,7 +134,7 @@ pub struct LaunchTemplate {
     pub role: Role,
     /// `TaskInfo` JSON without task, executor, agent and framework IDs,
     /// resources, labels, and the environment variables made from the site
-    /// properties (see `apply::template`).
+    /// properties (see `launch::template`).
     pub task_info: serde_json::Value,
     pub resources: TaskResources,
     pub ports: Vec<u16>,

@@ -11,8 +11,8 @@
 //! longer matches (the secret was changed, and its old value is kept
 //! nowhere).
 
-use super::launch::{self, site_variables, SITE_VARIABLES};
-use crate::address::Address;
+use super::{self as launch, site_variables, SITE_VARIABLES};
+use crate::address::{Address, Role};
 use crate::desired::secrets::{is_secret_key, PropertyValue, SecretHasher, SiteProperties};
 use crate::fit::{carve_task, Demand, ExecutorShare, Shortfall};
 use crate::plan::TaskSpec;
@@ -39,7 +39,7 @@ const PER_LAUNCH_EXECUTOR: [&str; 3] = ["executor_id", "framework_id", "resource
 pub fn record(
     info: &TaskInfo,
     spec: &TaskSpec,
-    address: &Address,
+    role: Role,
     site: &SiteProperties,
     hasher: &SecretHasher,
 ) -> LaunchTemplate {
@@ -59,7 +59,7 @@ pub fn record(
         set_environment(&mut json, env);
     }
     LaunchTemplate {
-        role: address.role(),
+        role,
         task_info: json,
         resources: TaskResources {
             cpus: spec.cpus,
@@ -184,10 +184,8 @@ fn command_of(json: &mut Value) -> Option<&mut Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apply::launch::tests::{
-        big_offer, ctx, desired, env, master_spec, worker_spec, SECRET,
-    };
     use crate::desired::Desired;
+    use crate::launch::tests::{big_offer, ctx, desired, env, master_spec, worker_spec, SECRET};
     use crate::plan::secret_hasher;
 
     fn fresh(d: &Desired, address: &Address, spec: &TaskSpec, task_id: &str) -> TaskInfo {
@@ -248,7 +246,7 @@ mod tests {
         ] {
             let h = secret_hasher(&d, None);
             let first = fresh(&d, &address, &spec, "t-1");
-            let template = record(&first, &spec, &address, &d.site, &h);
+            let template = record(&first, &spec, address.role(), &d.site, &h);
             let again = restored(&d, &template, &address, "t-2").unwrap();
             assert_eq!(
                 sorted_env(again),
@@ -269,13 +267,7 @@ mod tests {
             "t-1",
         );
         assert!(env(&info).iter().any(|(_, v)| v.contains(SECRET)));
-        let template = record(
-            &info,
-            &worker_spec(),
-            &Address::Worker("a7.example".into()),
-            &d.site,
-            &h,
-        );
+        let template = record(&info, &worker_spec(), Role::Worker, &d.site, &h);
         let stored = serde_json::to_string(&template).unwrap();
         assert!(!stored.contains(SECRET), "{stored}");
         assert!(stored.contains("hmac-sha256:"), "{stored}");
@@ -288,7 +280,7 @@ mod tests {
         let template = record(
             &info,
             &worker_spec(),
-            &address,
+            address.role(),
             &d.site,
             &secret_hasher(d, None),
         );

@@ -1,5 +1,8 @@
-//! The `TaskInfo` of an Alluxio master or worker, built from the desired
-//! deployment, the planned task specification and the offer it goes to.
+//! What a task is launched with. The planner builds each configuration's
+//! launch template ([`template`]: the `TaskInfo` without what each launch
+//! sets, secrets as fingerprints) from the desired deployment, and the plan
+//! carries it; apply only restores templates on offers, so what a reviewer
+//! approves is what Mesos is sent, and a rollback launches the same way.
 //!
 //! Two ways to start a task:
 //! - the default launcher, compatible with Alluxio distributions built with
@@ -19,16 +22,20 @@
 //! environments to its readers). Nothing else in the `TaskInfo` holds a
 //! secret, and nothing here derives `Debug` over the exposed text.
 
+pub mod properties_text;
+pub mod template;
+
 use crate::address::{Address, Role};
-use crate::apply::properties_text::to_properties_text;
-use crate::desired::secrets::PropertyValue;
+use crate::desired::secrets::{PropertyValue, SecretHasher};
 use crate::desired::{AlluxioSource, Desired, JdkSource};
-use crate::fit::{carve_task, Shortfall};
+use crate::fit::Shortfall;
 use crate::plan::{TaskSpec, LABEL_ADDRESS, LABEL_CONFIG_HASH, LABEL_DEPLOYMENT, LABEL_ROLE};
+use crate::state::LaunchTemplate;
 use mesos_api::{
     CommandInfo, CommandUri, Environment, ExecutorId, ExecutorInfo, FrameworkId, HealthCheck,
     HealthCheckType, Labels, Offer, TaskId, TaskInfo,
 };
+use properties_text::to_properties_text;
 
 /// The environment variable holding `alluxio-site.properties` for the task.
 pub const SITE_PROPERTIES_ENV: &str = "ALLUXIO_MESOS_SITE_PROPERTIES_CONTENT";
@@ -54,10 +61,13 @@ pub enum LaunchError {
     Shortfall(#[from] Shortfall),
     /// A worker without ZooKeeper must be told its master's hostname.
     #[error(
-        "{0} needs a master hostname, but no master is known; \
-         launch the masters first (or enable alluxio.zookeeper.enabled)"
+        "a {0} is started with the master's hostname (ZooKeeper is off), but no master is placed; \
+         place a master first (see its placement failure), or enable alluxio.zookeeper.enabled"
     )]
     NoMasterHost(String),
+    /// The template could not be put on the offer (see [`template::RestoreError`]).
+    #[error("{0}")]
+    Template(String),
 }
 
 /// A new task ID for a slot, never used before: `alluxio-master-0.<uuid>`,
@@ -101,7 +111,22 @@ fn sanitise(host: &str) -> String {
     }
 }
 
-/// The `TaskInfo` that launches `spec` for `address` on `offer`'s agent.
+/// The launch template of `spec`, a task of `role`: how every task of
+/// that configuration is launched. `master_hostnames` are the masters'
+/// planned hosts (a worker without ZooKeeper is pointed at the first).
+pub fn template(
+    desired: &Desired,
+    role: Role,
+    spec: &TaskSpec,
+    master_hostnames: &[String],
+    hasher: &SecretHasher,
+) -> Result<LaunchTemplate, LaunchError> {
+    let info = unplaced(desired, role, spec, master_hostnames)?;
+    Ok(template::record(&info, spec, role, &desired.site, hasher))
+}
+
+/// The `TaskInfo` that launches `spec` for `address` on `offer`'s agent:
+/// its template, restored as apply restores it.
 pub fn task_info(
     ctx: &LaunchContext<'_>,
     address: &Address,
@@ -110,19 +135,43 @@ pub fn task_info(
     offer: &Offer,
 ) -> Result<TaskInfo, LaunchError> {
     let desired = ctx.desired;
-    let role = address.role();
+    let hasher = SecretHasher::for_new_deployment(&desired.name);
+    let t = template(
+        desired,
+        address.role(),
+        spec,
+        &ctx.master_hostnames,
+        &hasher,
+    )?;
+    let failed = |e: template::RestoreError| match e {
+        template::RestoreError::Shortfall(s) => LaunchError::Shortfall(s),
+        e => LaunchError::Template(e.to_string()),
+    };
+    let properties = template::restore_properties(&t, &desired.site, &hasher).map_err(failed)?;
+    let restore = template::RestoreContext {
+        deployment: &desired.name,
+        framework_id: &ctx.framework_id,
+        properties: &properties,
+    };
+    template::restore(&restore, &t, &spec.config_hash, address, task_id, offer).map_err(failed)
+}
+
+/// The `TaskInfo` of `spec` before it is placed: no task, executor or
+/// agent ID, no resources and no labels (each launch sets those).
+fn unplaced(
+    desired: &Desired,
+    role: Role,
+    spec: &TaskSpec,
+    master_hostnames: &[String],
+) -> Result<TaskInfo, LaunchError> {
     let operator_command = match role {
         Role::Master => desired.master.command.as_deref(),
         Role::Worker => desired.worker.command.as_deref(),
     };
-    let environment = environment(ctx, role, address)?;
+    let environment = environment(desired, role, master_hostnames)?;
     let prelude = prepare_script(desired);
     let uris = fetched_uris(desired);
     let user = Some(desired.mesos.user.clone());
-
-    // The executor's share is part of the plan's specification (the same
-    // fit rule decided the placement).
-    let (task_resources, executor_resources) = carve_task(&offer.resources, &spec.demand())?;
     let (executor, command) = match operator_command {
         Some(cmd) => {
             let command = CommandInfo {
@@ -142,8 +191,8 @@ pub fn task_info(
             );
             let executor = ExecutorInfo {
                 kind: None,
-                executor_id: ExecutorId::new(executor_id(task_id)),
-                framework_id: Some(ctx.framework_id.clone()),
+                executor_id: ExecutorId::new(""),
+                framework_id: None,
                 command: Some(CommandInfo {
                     uris,
                     environment: Some(environment),
@@ -153,7 +202,7 @@ pub fn task_info(
                     user,
                 }),
                 container: None,
-                resources: executor_resources,
+                resources: Vec::new(),
                 name: Some(format!("{} executor", spec.name)),
                 source: Some(format!("alluxio-mesos:{}", desired.name)),
                 data: None,
@@ -162,12 +211,11 @@ pub fn task_info(
             (Some(executor), None)
         }
     };
-
     Ok(TaskInfo {
         name: spec.name.clone(),
-        task_id: TaskId::new(task_id),
-        agent_id: offer.agent_id.clone(),
-        resources: task_resources,
+        task_id: TaskId::new(""),
+        agent_id: mesos_api::AgentId::new(""),
+        resources: Vec::new(),
         executor,
         command,
         container: None,
@@ -175,7 +223,7 @@ pub fn task_info(
         check: None,
         kill_policy: None,
         data: None,
-        labels: Some(task_labels(&desired.name, address, &spec.config_hash)),
+        labels: None,
         discovery: None,
         max_completion_time: None,
     })
@@ -257,11 +305,10 @@ fn health_check(desired: &Desired, role: Role) -> Option<HealthCheck> {
 
 /// The task environment; only the [`SITE_VARIABLES`] may hold a secret.
 fn environment(
-    ctx: &LaunchContext<'_>,
+    desired: &Desired,
     role: Role,
-    address: &Address,
+    master_hostnames: &[String],
 ) -> Result<Environment, LaunchError> {
-    let desired = ctx.desired;
     let plain = |v: &PropertyValue| match v {
         PropertyValue::Plain(s) => s.clone(),
         PropertyValue::Secret(s) => s.expose().to_string(),
@@ -274,10 +321,9 @@ fn environment(
     vars.push(("ALLUXIO_LOGS_DIR", "logs".into()));
     if role == Role::Worker {
         if desired.zookeeper.is_none() {
-            let master = ctx
-                .master_hostnames
+            let master = master_hostnames
                 .first()
-                .ok_or_else(|| LaunchError::NoMasterHost(address.to_string()))?;
+                .ok_or_else(|| LaunchError::NoMasterHost(role.to_string()))?;
             vars.push(("ALLUXIO_MASTER_HOSTNAME", master.clone()));
         }
         vars.push((
@@ -648,10 +694,7 @@ pub(crate) mod tests {
         no_masters.master_hostnames.clear();
         let err = task_info(&no_masters, &a, &worker_spec(), "w-2", &o).unwrap_err();
         assert!(matches!(err, LaunchError::NoMasterHost(_)));
-        assert!(
-            err.to_string().contains("launch the masters first"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("place a master first"), "{err}");
 
         d.zookeeper = Some("zk1:2181,zk2:2181".into());
         let mut no_masters = ctx(&d);
