@@ -27,7 +27,7 @@ async fn thirty_workers_are_recorded_with_fewer_state_writes_than_tasks() {
         std::process::Command::new(env!("CARGO_BIN_EXE_alluxio-mesos"))
             .arg("-c")
             .arg(toml)
-            .args(["apply", "--auto-approve", "--parallelism", "30"])
+            .args(["apply", "--auto-approve"])
             .env("NO_COLOR", "1")
             .output()
             .unwrap()

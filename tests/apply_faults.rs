@@ -32,14 +32,6 @@ async fn finish(child: Child) -> Cli {
     }
 }
 
-fn assert_one_task_per_address(sim: &mesos_sim::SimHandle, expected: usize) {
-    let by_address = live_tasks_by_address(&sim.state_json());
-    assert_eq!(by_address.len(), expected, "{by_address:#?}");
-    for (address, tasks) in &by_address {
-        assert_eq!(tasks.len(), 1, "{address} has {tasks:?}");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_that_fails_at_start_is_retried_then_reported() {
     // The command runs for real and exits at once: TASK_RUNNING, then
@@ -243,7 +235,7 @@ async fn a_dropped_event_stream_is_survived() {
 async fn ctrl_c_stops_starting_steps_saves_and_exits_130() {
     let sim = start_sim_from(&cluster_text(3, "500ms", false)).await;
     let d = Deployment::new(&sim.url(), "", SITE);
-    let child = spawn_cli(&d, &["apply", "--auto-approve", "--parallelism", "1"]);
+    let child = spawn_cli(&d, &["apply", "--auto-approve"]);
     tokio::time::sleep(Duration::from_millis(1200)).await;
     // SAFETY: plain signal to our own child process.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };

@@ -517,3 +517,34 @@ async fn a_plan_file_carries_the_policy_and_apply_acts_on_it_alone() {
     );
     sim.shutdown().await;
 }
+
+/// A rolling replacement never has more than `max_unavailable` workers
+/// down at any instant (from the emulator's transitions, not timing), and
+/// workers launched into empty slots do not count against it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_replacement_keeps_all_but_max_unavailable_workers_running() {
+    let sim = start_sim_from(&cluster_text(12, "50ms", false)).await;
+    let d = Deployment::new(&sim.url(), "[worker]\nmax_unavailable = 3\n", SITE);
+    let fresh = cli(&d, &["apply", "--auto-approve", "--settle-time", "0s"]).await;
+    fresh.ok();
+    assert!(
+        fresh
+            .stdout
+            .contains("Apply complete: 13 launched, 0 replaced, 0 killed."),
+        "{}",
+        fresh.stdout
+    );
+    let since = sim.transitions().len();
+    d.set_site(&format!("{SITE}alluxio.worker.tieredstore.levels=1\n"));
+    let r = cli(&d, &["apply", "--auto-approve", "--settle-time", "200ms"]).await;
+    r.ok();
+    assert!(
+        r.stdout
+            .contains("Apply complete: 0 launched, 12 replaced, 0 killed."),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(fewest_running_since(&sim, "AlluxioWorker", since), Some(9));
+    assert_one_task_per_address(&sim, 13);
+    sim.shutdown().await;
+}

@@ -1,12 +1,13 @@
 //! Drives a plan through a scheduler subscription and records every step in
 //! the state file.
 //!
-//! Order: kills of excess tasks; then masters one at a time (each RUNNING
-//! before the next); then workers, up to `parallelism` at a time, with
-//! replacements in batches of `max_unavailable` (kill the old task, wait
-//! until it is terminal, launch the new one, wait for RUNNING). With
-//! several running masters to replace, the Alluxio leader that ZooKeeper
-//! names is replaced last, so Alluxio fails over once.
+//! Order (the plan's rollout, see `steps::startable`): kills of excess
+//! tasks; then masters one at a time in the plan's order (the Alluxio
+//! leader last); workers launched into empty slots all at once, as soon as
+//! the master they are pointed at runs (at once with ZooKeeper on); then
+//! worker replacements in a sliding window of `max_unavailable` (kill the
+//! old task, wait until it is terminal, launch the new one, wait for
+//! RUNNING and the settle time).
 //!
 //! A failed replacement stops the rolling replacement; with `rollback`
 //! (the default) every slot this run replaced then gets its last applied
@@ -40,7 +41,7 @@ pub use super::steps::ROLL_BACK;
 use crate::address::{Address, Role};
 use crate::desired::constraint::Constraint;
 use crate::desired::Desired;
-use crate::plan::model::{AgentRef, Plan};
+use crate::plan::model::{AgentRef, Plan, Rollout};
 use crate::plan::secret_hasher;
 use crate::state::{LaunchTemplate, Outputs, RecordedState, State, StateStore, TaskRecord};
 use mesos_api::scheduler::{Call, Event, EventType, ReconcileTask};
@@ -56,8 +57,6 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
-    /// Workers launched at the same time.
-    pub parallelism: usize,
     /// How long to wait for an offer from a task's planned agent.
     pub offer_timeout: Duration,
     /// How long a launched task may take to reach TASK_RUNNING.
@@ -80,7 +79,6 @@ pub struct ApplyOptions {
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
-            parallelism: 10,
             offer_timeout: Duration::from_secs(60),
             running_timeout: Duration::from_secs(300),
             kill_timeout: Duration::from_secs(120),
@@ -142,6 +140,9 @@ pub enum ApplyError {
     Refused(String),
 }
 
+/// Events handled in a row before the steps are looked at again.
+const MAX_BURST: usize = 4096;
+
 /// Statuses recorded in memory before a save forces itself.
 pub const BATCH_LIMIT: usize = 256;
 
@@ -185,6 +186,9 @@ pub struct Engine<'a> {
     pub reconciling: Reconciling,
     /// Agents Mesos reported removed (FAILURE events) during this run.
     pub lost_agents: HashSet<String>,
+    /// The step of each task this drive kills or launches, so that a
+    /// status update finds its step without a scan.
+    pub by_task: HashMap<String, usize>,
 }
 
 /// The tasks of an explicit reconciliation that Mesos has not answered yet.
@@ -358,15 +362,11 @@ impl<'a> Engine<'a> {
             self.progress.line(leader);
         }
         let mut sub = self.subscribe().await?;
-        let mut interrupted = self
-            .drive(&mut sub, &mut steps, plan.rollout.max_unavailable)
-            .await?;
+        let mut interrupted = self.drive(&mut sub, &mut steps, &plan.rollout).await?;
         if self.opts.rollback && !interrupted {
             let mut back = self.rollback_steps(&steps);
             if !back.is_empty() {
-                interrupted = self
-                    .drive(&mut sub, &mut back, plan.rollout.max_unavailable)
-                    .await?;
+                interrupted = self.drive(&mut sub, &mut back, &plan.rollout).await?;
                 steps.extend(back);
             }
         }
@@ -396,7 +396,7 @@ impl<'a> Engine<'a> {
         &mut self,
         sub: &mut Subscription,
         steps: &mut [Step],
-        max_unavailable: u32,
+        rollout: &Rollout,
     ) -> Result<bool, ApplyError> {
         let mut revived = false;
         let mut reconnects = 0u32;
@@ -407,66 +407,84 @@ impl<'a> Engine<'a> {
         // the masters start): kept rather than declined, so the workers
         // launch the moment they may instead of an allocation later.
         let mut held: Vec<Offer> = Vec::new();
+        let mut burst = 0usize;
+        self.by_task.clear();
 
         loop {
-            if self.interrupted.load(Ordering::SeqCst) && !interrupted {
-                interrupted = true;
-                self.progress
-                    .line("Interrupted: no new steps are started; recording what is in flight.");
-            }
-            steps::halt_after_failed_replacement(steps);
-            let done = steps.iter().filter(|s| s.finished()).count();
-            if done != last_done {
-                self.progress.advance(done, steps.len());
-                last_done = done;
-            }
-            if !interrupted {
-                for i in steps::startable(steps, self.opts.parallelism, max_unavailable) {
-                    self.start(sub, &mut steps[i]).await?;
+            // One pass over the steps per burst of events (not per event):
+            // what is already waiting is handled first, so a run of 10,000
+            // workers does not scan its steps once per status update.
+            if burst == 0 {
+                if self.interrupted.load(Ordering::SeqCst) && !interrupted {
+                    interrupted = true;
+                    self.progress.line(
+                        "Interrupted: no new steps are started; recording what is in flight.",
+                    );
                 }
-            }
-            if !held.is_empty()
-                && (interrupted
-                    || steps
-                        .iter()
-                        .any(|s| matches!(s.phase, Phase::NeedOffer { .. })))
-            {
-                let offers = std::mem::take(&mut held);
-                self.on_offers(sub, steps, offers, &mut held, interrupted)
-                    .await?;
-            }
-            let waiting_for_offers = steps
-                .iter()
-                .any(|s| matches!(s.phase, Phase::NeedOffer { .. }));
-            if waiting_for_offers && !revived {
-                self.client
-                    .call(sub, &Call::revive(sub.framework_id.clone(), Vec::new()))
-                    .await?;
-                revived = true;
-            }
-            let in_flight = steps.iter().any(Step::in_flight);
-            let ended = steps.iter().all(Step::finished) || (interrupted && !in_flight);
-            if ended && (interrupted || self.reconciling.done()) {
-                self.flush(sub, &mut batch).await?;
-                if !held.is_empty() {
-                    let ids = held.drain(..).map(|o| o.id).collect();
-                    let call = Call::decline(sub.framework_id.clone(), ids, Some(30.0));
-                    self.client.call(sub, &call).await?;
+                steps::halt_after_failed_replacement(steps);
+                let done = steps.iter().filter(|s| s.finished()).count();
+                if done != last_done {
+                    self.progress.advance(done, steps.len());
+                    last_done = done;
                 }
-                break;
-            }
-            if interrupted && in_flight {
-                // Give in-flight steps a bounded time to report, then stop.
-                for s in steps
-                    .iter_mut()
-                    .filter(|s| matches!(s.phase, Phase::NeedOffer { .. }))
+                if !interrupted {
+                    let workers_may_launch = rollout.workers_wait_for.as_ref().is_none_or(|m| {
+                        steps
+                            .iter()
+                            .filter(|s| s.group() == 1 && s.address == *m)
+                            .all(|s| matches!(s.phase, Phase::Settling { .. } | Phase::Done(_)))
+                    });
+                    for i in steps::startable(steps, rollout.max_unavailable, workers_may_launch) {
+                        self.start(sub, &mut steps[i]).await?;
+                        if let Phase::Killing { task_id, .. } = &steps[i].phase {
+                            self.by_task.insert(task_id.clone(), i);
+                        }
+                    }
+                }
+                if !held.is_empty()
+                    && (interrupted
+                        || steps
+                            .iter()
+                            .any(|s| matches!(s.phase, Phase::NeedOffer { .. })))
                 {
-                    s.phase = Phase::Failed("interrupted before an offer came".into());
+                    let offers = std::mem::take(&mut held);
+                    self.on_offers(sub, steps, offers, &mut held, interrupted)
+                        .await?;
                 }
+                let waiting_for_offers = steps
+                    .iter()
+                    .any(|s| matches!(s.phase, Phase::NeedOffer { .. }));
+                if waiting_for_offers && !revived {
+                    self.client
+                        .call(sub, &Call::revive(sub.framework_id.clone(), Vec::new()))
+                        .await?;
+                    revived = true;
+                }
+                let in_flight = steps.iter().any(Step::in_flight);
+                let ended = steps.iter().all(Step::finished) || (interrupted && !in_flight);
+                if ended && (interrupted || self.reconciling.done()) {
+                    self.flush(sub, &mut batch).await?;
+                    if !held.is_empty() {
+                        let ids = held.drain(..).map(|o| o.id).collect();
+                        let call = Call::decline(sub.framework_id.clone(), ids, Some(30.0));
+                        self.client.call(sub, &call).await?;
+                    }
+                    break;
+                }
+                if interrupted && in_flight {
+                    // Give in-flight steps a bounded time to report, then stop.
+                    for s in steps
+                        .iter_mut()
+                        .filter(|s| matches!(s.phase, Phase::NeedOffer { .. }))
+                    {
+                        s.phase = Phase::Failed("interrupted before an offer came".into());
+                    }
+                }
+                self.check_timeouts(steps);
             }
-            self.check_timeouts(steps);
-            // With statuses unsaved, only take events already waiting.
-            let wait = if batch.statuses.is_empty() && batch.acks.is_empty() {
+            // Within a burst, or with statuses unsaved, only take events
+            // already waiting.
+            let wait = if burst == 0 && batch.statuses.is_empty() && batch.acks.is_empty() {
                 Duration::from_millis(250)
             } else {
                 Duration::ZERO
@@ -489,16 +507,19 @@ impl<'a> Engine<'a> {
                     tokio::time::sleep(backoff).await;
                     *sub = self.resubscribe().await?;
                     revived = false;
+                    burst = 0;
                     continue;
                 }
                 Err(e) => return Err(e.into()),
             };
             let Some(event) = event else {
                 self.flush(sub, &mut batch).await?;
+                burst = 0;
                 continue;
             };
             self.handle(sub, steps, event, &mut batch, &mut held, interrupted)
                 .await?;
+            burst = (burst + 1) % MAX_BURST;
             if batch.statuses.len() >= BATCH_LIMIT {
                 self.flush(sub, &mut batch).await?;
             }
@@ -701,7 +722,11 @@ impl<'a> Engine<'a> {
     fn on_status(&mut self, steps: &mut [Step], status: &TaskStatus) {
         let id = status.task_id.value.as_str();
         self.reconciling.waiting.remove(id);
-        for s in steps.iter_mut() {
+        let Some(&i) = self.by_task.get(id) else {
+            return;
+        };
+        {
+            let s = &mut steps[i];
             if let Some(new) = s.new_task.as_mut().filter(|n| n.task_id == id) {
                 new.ended |= status.state.is_terminal();
             }
@@ -854,6 +879,7 @@ impl<'a> Engine<'a> {
                 }
             })?;
             for l in launches {
+                self.by_task.insert(l.record.task_id.clone(), l.step);
                 self.progress.line(&l.line);
                 self.client.call(sub, &l.call).await?;
                 if let Phase::Launching { since, .. } = &mut steps[l.step].phase {

@@ -1,6 +1,7 @@
 //! The steps of an apply: what each plan change becomes, the rules that
 //! decide which may start (kills, then masters one at a time in the plan's
-//! order, then workers within `parallelism` and `max_unavailable`), the
+//! order, then workers: fresh ones at once, replacements within
+//! `max_unavailable`), the
 //! halt after a failed replacement and the steps of a rollback. Pure: the engine drives them through Mesos.
 
 use crate::address::{Address, Role};
@@ -299,10 +300,21 @@ pub(super) fn rollback_steps(
     back
 }
 
-/// Steps that may start now: the first unfinished group only; one master
-/// at a time; workers up to `parallelism`, at most `max_unavailable` of
-/// them disrupting a slot.
-pub(super) fn startable(steps: &[Step], parallelism: usize, max_unavailable: u32) -> Vec<usize> {
+/// Steps that may start now:
+/// - kills (excess and stopped tasks) first, all at once: launches need
+///   the resources they free;
+/// - then masters, one at a time in the plan's order;
+/// - workers launched into empty slots take nothing away, so they start at
+///   once, already while masters start when `workers_may_launch` (ZooKeeper
+///   on, or the master they are pointed at runs);
+/// - workers that replace (or roll back) a running task go once the
+///   masters are done, at most `max_unavailable` in flight: a sliding
+///   window, each finished one letting the next start.
+pub(super) fn startable(
+    steps: &[Step],
+    max_unavailable: u32,
+    workers_may_launch: bool,
+) -> Vec<usize> {
     let unfinished_group = steps
         .iter()
         .filter(|s| !s.finished())
@@ -311,27 +323,34 @@ pub(super) fn startable(steps: &[Step], parallelism: usize, max_unavailable: u32
     let Some(group) = unfinished_group else {
         return Vec::new();
     };
-    let in_flight: Vec<&Step> = steps.iter().filter(|s| s.in_flight()).collect();
-    let (limit, replace_limit) = match group {
-        0 => (usize::MAX, usize::MAX),
-        1 => (1, 1),
-        _ => (parallelism.max(1), max_unavailable.max(1) as usize),
-    };
-    let mut running = in_flight.len();
-    let mut replacing = in_flight.iter().filter(|s| s.disrupts()).count();
+    let mut master_busy = steps.iter().any(|s| s.group() == 1 && s.in_flight());
+    let mut replacing = steps
+        .iter()
+        .filter(|s| s.in_flight() && s.disrupts())
+        .count();
+    let replace_limit = max_unavailable.max(1) as usize;
     let mut out = Vec::new();
     for (i, s) in steps.iter().enumerate() {
-        if s.group() != group || s.phase != Phase::Waiting || running >= limit {
+        if s.phase != Phase::Waiting {
             continue;
         }
-        if s.disrupts() {
-            if replacing >= replace_limit {
-                continue;
+        let may = match s.group() {
+            0 => group == 0,
+            1 if group == 1 && !master_busy => {
+                master_busy = true;
+                true
             }
-            replacing += 1;
+            1 => false,
+            _ if s.disrupts() => {
+                let may = group == 2 && replacing < replace_limit;
+                replacing += usize::from(may);
+                may
+            }
+            _ => group == 2 || (group == 1 && workers_may_launch),
+        };
+        if may {
+            out.push(i);
         }
-        running += 1;
-        out.push(i);
     }
     out
 }
@@ -422,15 +441,51 @@ mod tests {
     }
 
     #[test]
-    fn replacements_start_within_max_unavailable_and_parallelism() {
-        let steps = workers(5);
-        assert_eq!(startable(&steps, 10, 2), [0, 1]);
-        assert_eq!(startable(&steps, 1, 2), [0]);
+    fn replacements_start_within_max_unavailable_as_a_sliding_window() {
+        let mut steps = workers(5);
+        assert_eq!(startable(&steps, 2, true), [0, 1]);
+        steps[0].phase = Phase::Killing {
+            task_id: "old-w1".into(),
+            since: Instant::now(),
+        };
+        steps[1].phase = Phase::Done("replaced".into());
+        // One still in flight, one done: the next one starts at once.
+        assert_eq!(startable(&steps, 2, true), [2]);
         let mut steps = plan_steps();
         // The kill first, alone in its group; then one master at a time.
-        assert_eq!(startable(&steps, 10, 2), [0]);
+        assert_eq!(startable(&steps, 10, true), [0]);
         steps[0].phase = Phase::Done("killed".into());
-        assert_eq!(startable(&steps, 10, 2), [1]);
+        assert_eq!(startable(&steps, 10, true), [1]);
+    }
+
+    /// A master replacement and workers launched into empty slots.
+    fn master_and_fresh_workers() -> Vec<Step> {
+        let mut steps = vec![step(Address::Master(0), Some("m0"), true)];
+        for i in 1..=3 {
+            steps.push(step(Address::Worker(format!("w{i}")), None, true));
+        }
+        steps
+    }
+
+    #[test]
+    fn fresh_workers_start_at_once_and_with_the_masters_when_they_may() {
+        let steps = master_and_fresh_workers();
+        // Workers pointed at a master that is not running yet wait for it.
+        assert_eq!(startable(&steps, 1, false), [0]);
+        // Without that dependency they launch with the master, all at once.
+        assert_eq!(startable(&steps, 1, true), [0, 1, 2, 3]);
+        let mut steps = master_and_fresh_workers();
+        steps[0].phase = Phase::Done("running".into());
+        assert_eq!(startable(&steps, 1, false), [1, 2, 3]);
+    }
+
+    #[test]
+    fn worker_replacements_wait_for_the_masters() {
+        let mut steps = vec![step(Address::Master(0), Some("m0"), true)];
+        steps.extend(workers(2));
+        assert_eq!(startable(&steps, 2, true), [0]);
+        steps[0].phase = Phase::Done("running".into());
+        assert_eq!(startable(&steps, 2, true), [1, 2]);
     }
 
     #[test]

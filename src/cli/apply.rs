@@ -23,9 +23,6 @@ pub struct RunArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
-    /// Workers launched at the same time.
-    #[arg(long, default_value_t = 10)]
-    pub parallelism: usize,
     /// How long to wait for another run's state lock.
     #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
     pub lock_timeout: Duration,
@@ -193,7 +190,6 @@ fn execute_with(
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();
     let opts = ApplyOptions {
-        parallelism: run.parallelism,
         offer_timeout: run.offer_timeout,
         settle: run.settle_time,
         rollback,
@@ -216,6 +212,7 @@ fn execute_with(
             teardown,
             reconciling: Default::default(),
             lost_agents: Default::default(),
+            by_task: Default::default(),
         };
         engine.run(&plan).await
     })?;

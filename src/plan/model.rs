@@ -62,6 +62,10 @@ pub struct Rollout {
     /// What is known of the Alluxio leader, one line (None: not asked,
     /// fewer than two running masters are replaced).
     pub leader: Option<String>,
+    /// The master whose hostname the plan's workers are started with
+    /// (ZooKeeper off): workers launched into empty slots wait until it
+    /// runs. None with ZooKeeper on: they launch at once, beside the masters.
+    pub workers_wait_for: Option<Address>,
     /// What an agent must meet to take a master or worker that moves off
     /// its planned agent.
     pub master_constraints: Option<Constraint>,
@@ -87,8 +91,12 @@ impl Rollout {
             .as_deref()
             .map(|l| format!(" ({l})"))
             .unwrap_or_default();
+        let fresh = match &self.workers_wait_for {
+            Some(master) => format!("new workers all at once when {master} runs"),
+            None => "new workers all at once, beside the masters".to_string(),
+        };
         format!(
-            "kills first; then {masters}{leader}; then new workers in parallel and running workers replaced {} at a time",
+            "kills first; {masters}{leader}; {fresh}; running workers replaced {} at a time once the masters are done",
             self.max_unavailable.max(1)
         )
     }

@@ -100,6 +100,7 @@ pub fn make_plan(
             max_unavailable: desired.worker.max_unavailable,
             master_order,
             leader: None,
+            workers_wait_for: desired.zookeeper.is_none().then_some(Address::Master(0)),
             master_constraints: desired.master.constraints.clone(),
             worker_constraints: desired.worker.constraints.clone(),
         },

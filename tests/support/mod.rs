@@ -210,3 +210,12 @@ pub async fn serve(router: axum::Router) -> String {
     });
     format!("http://{addr}")
 }
+
+/// Exactly `expected` addresses have a live task, one each.
+pub fn assert_one_task_per_address(sim: &mesos_sim::SimHandle, expected: usize) {
+    let by_address = live_tasks_by_address(&sim.state_json());
+    assert_eq!(by_address.len(), expected, "{by_address:#?}");
+    for (address, tasks) in &by_address {
+        assert_eq!(tasks.len(), 1, "{address} has {tasks:?}");
+    }
+}
