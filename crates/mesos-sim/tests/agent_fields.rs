@@ -54,24 +54,11 @@ async fn agent_updates_carry_the_container_id() {
     let sim = start_default().await;
     let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
     let offer = sub.offers().await.remove(0);
-    let task = TaskInfo::command(
-        "t",
-        "t1",
-        offer.agent_id.clone(),
-        vec![Resource::cpus(0.5), Resource::mem(64.0)],
-        CommandInfo::shell("sleep 100"),
-    );
-    sub.call(&Call::launch(
-        sub.framework_id.clone(),
-        vec![offer.id.clone()],
-        vec![task],
-        None,
-    ))
-    .await;
+    let resources = vec![Resource::cpus(0.5), Resource::mem(64.0)];
+    sub.launch_command(&offer, "t", "t1", resources, "sleep 100")
+        .await;
     let mut container_ids = Vec::new();
-    loop {
-        let st = sub.update().await;
-        sub.ack(&st).await;
+    for st in sub.until_state("t1", TaskState::Running).await {
         let cs = st.container_status.clone().expect("container_status");
         let id = cs["container_id"]["value"]
             .as_str()
@@ -83,9 +70,6 @@ async fn agent_updates_carry_the_container_id() {
             sim.addr().ip().to_string()
         );
         container_ids.push(id.to_string());
-        if st.state == TaskState::Running {
-            break;
-        }
     }
     assert!(
         container_ids.windows(2).all(|w| w[0] == w[1]),

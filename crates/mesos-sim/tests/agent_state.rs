@@ -14,20 +14,9 @@ use serde_json::{json, Value};
 /// `slave(N)` path segment.
 async fn launch_one(sim: &mesos_sim::SimHandle, sub: &mut Subscription) -> String {
     let offer = sub.offers().await.remove(0);
-    let task = TaskInfo::command(
-        "t",
-        "t1",
-        offer.agent_id.clone(),
-        vec![Resource::cpus(0.5), Resource::mem(64.0)],
-        CommandInfo::shell("sleep 100"),
-    );
-    sub.call(&Call::launch(
-        sub.framework_id.clone(),
-        vec![offer.id.clone()],
-        vec![task],
-        None,
-    ))
-    .await;
+    let resources = vec![Resource::cpus(0.5), Resource::mem(64.0)];
+    sub.launch_command(&offer, "t", "t1", resources, "sleep 100")
+        .await;
     let state = sim.state_json();
     let agent = state["slaves"]
         .as_array()
@@ -53,13 +42,12 @@ async fn executors_and_frameworks_carry_the_agents_fields() {
     info.hostname = Some("scheduler.example.com".into());
     let (mut sub, _) = Subscription::open(&sim.url(), info).await;
     let agent = launch_one(&sim, &mut sub).await;
-    let container = loop {
-        let st = sub.update().await;
-        sub.ack(&st).await;
-        if st.state == TaskState::Running {
-            break st.container_status.unwrap()["container_id"]["value"].clone();
-        }
-    };
+    let running = sub
+        .until_state("t1", TaskState::Running)
+        .await
+        .pop()
+        .unwrap();
+    let container = running.container_status.unwrap()["container_id"]["value"].clone();
     let s = get_json(&format!("{}/{agent}/state", sim.url())).await;
     let fw = &s["frameworks"][0];
     assert_eq!(fw["failover_timeout"], json!(3600.0));
@@ -98,13 +86,7 @@ async fn executors_and_frameworks_carry_the_agents_fields() {
         None,
     ))
     .await;
-    loop {
-        let st = sub.update().await;
-        sub.ack(&st).await;
-        if st.state.is_terminal() {
-            break;
-        }
-    }
+    sub.until_terminal("t1").await;
     let s = get_json(&format!("{}/{agent}/state", sim.url())).await;
     let fw = &s["frameworks"][0];
     assert_eq!(fw["executors"], json!([]));

@@ -30,16 +30,6 @@ async fn run(sub: &mut Subscription, offer: &Offer, id: &str, cmd: CommandInfo) 
     .await;
 }
 
-async fn final_state(sub: &mut Subscription, id: &str) -> TaskStatus {
-    loop {
-        let st = sub.update().await;
-        sub.ack(&st).await;
-        if st.task_id.value == id && st.state.is_terminal() {
-            return st;
-        }
-    }
-}
-
 #[tokio::test]
 async fn commands_run_in_the_sandbox_and_their_exit_decides_the_state() {
     let sim = start(&exec_cluster()).await;
@@ -59,7 +49,7 @@ async fn commands_run_in_the_sandbox_and_their_exit_decides_the_state() {
         },
     )
     .await;
-    let st = final_state(&mut sub, "ok").await;
+    let st = sub.until_terminal("ok").await;
     assert_eq!(st.state, TaskState::Finished);
     let state = get_json(&format!("{}/master/state", sim.url())).await;
     let agent_pid = state["slaves"][0]["pid"].as_str().unwrap().to_string();
@@ -80,7 +70,7 @@ async fn commands_run_in_the_sandbox_and_their_exit_decides_the_state() {
 
     let offer = sub.offers().await.remove(0);
     run(&mut sub, &offer, "bad", CommandInfo::shell("exit 3")).await;
-    let st = final_state(&mut sub, "bad").await;
+    let st = sub.until_terminal("bad").await;
     assert_eq!(st.state, TaskState::Failed);
     assert_eq!(st.message.as_deref(), Some("Command exited with status 3"));
 }
@@ -91,17 +81,11 @@ async fn killing_a_running_command_ends_it_as_killed() {
     let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
     let offer = sub.offers().await.remove(0);
     run(&mut sub, &offer, "long", CommandInfo::shell("sleep 30")).await;
-    loop {
-        let st = sub.update().await;
-        sub.ack(&st).await;
-        if st.state == TaskState::Running {
-            break;
-        }
-    }
+    sub.until_state("long", TaskState::Running).await;
     let t0 = std::time::Instant::now();
     sub.call(&Call::kill(sub.framework_id.clone(), "long".into(), None))
         .await;
-    let st = final_state(&mut sub, "long").await;
+    let st = sub.until_terminal("long").await;
     assert_eq!(st.state, TaskState::Killed);
     // SIGTERM reaches the command at once (no wait for the SIGKILL grace).
     assert!(t0.elapsed() < Duration::from_secs(2));
@@ -122,7 +106,7 @@ async fn a_missing_uri_fails_the_launch() {
         },
     )
     .await;
-    let st = final_state(&mut sub, "nofile").await;
+    let st = sub.until_terminal("nofile").await;
     assert_eq!(st.state, TaskState::Failed);
     assert_eq!(st.reason, Some(Reason::ReasonContainerLaunchFailed));
 }
@@ -141,27 +125,9 @@ async fn state_survives_a_restart_with_a_persist_dir() {
     let master_id = sim.master_id();
     let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
     let offer = sub.offers().await.remove(0);
-    let task = TaskInfo::command(
-        "w",
-        "t1",
-        offer.agent_id.clone(),
-        vec![Resource::cpus(1.0)],
-        CommandInfo::shell("sleep 1000"),
-    );
-    sub.call(&Call::launch(
-        sub.framework_id.clone(),
-        vec![offer.id.clone()],
-        vec![task],
-        None,
-    ))
-    .await;
-    loop {
-        let st = sub.update().await;
-        sub.ack(&st).await;
-        if st.state == TaskState::Running {
-            break;
-        }
-    }
+    sub.launch_command(&offer, "w", "t1", vec![Resource::cpus(1.0)], "sleep 1000")
+        .await;
+    sub.until_state("t1", TaskState::Running).await;
     let fid = sub.framework_id.clone();
     drop(sub);
     sim.shutdown().await;

@@ -36,20 +36,8 @@ async fn custom_executors_are_listed_with_their_command_and_environment() {
         }
     }))
     .unwrap();
-    sub.call(&Call::launch(
-        sub.framework_id.clone(),
-        vec![offer.id.clone()],
-        vec![task],
-        None,
-    ))
-    .await;
-    loop {
-        let st = sub.update().await;
-        sub.ack(&st).await;
-        if st.state == TaskState::Running {
-            break;
-        }
-    }
+    sub.launch(&offer, vec![task]).await;
+    sub.until_state("w1", TaskState::Running).await;
     let state = get_json(&format!("{}/master/state", sim.url())).await;
     let executors = state["frameworks"][0]["executors"].as_array().unwrap();
     assert_eq!(executors.len(), 1);
@@ -82,13 +70,7 @@ async fn custom_executors_are_listed_with_their_command_and_environment() {
         None,
     ))
     .await;
-    loop {
-        let st = sub.update().await;
-        sub.ack(&st).await;
-        if st.state.is_terminal() {
-            break;
-        }
-    }
+    sub.until_terminal("w1").await;
     let state = get_json(&format!("{}/master/state", sim.url())).await;
     assert_eq!(state["frameworks"][0]["executors"], json!([]));
 }

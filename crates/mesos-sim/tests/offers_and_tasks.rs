@@ -25,30 +25,10 @@ fn task_on(offer: &Offer, id: &str, ports: &str) -> TaskInfo {
     )
 }
 
+/// Launches `tasks` on `offer` and checks the ACCEPT call is accepted.
 async fn launch(sub: &Subscription, offer: &Offer, tasks: Vec<TaskInfo>) {
-    let (s, _) = sub
-        .call(&Call::launch(
-            sub.framework_id.clone(),
-            vec![offer.id.clone()],
-            tasks,
-            None,
-        ))
-        .await;
+    let (s, _) = sub.launch(offer, tasks).await;
     assert_eq!(s, StatusCode::ACCEPTED);
-}
-
-/// Reads updates until the task reaches `state`, acknowledging each.
-async fn until_state(sub: &mut Subscription, task: &str, state: TaskState) -> Vec<TaskStatus> {
-    let mut seen = Vec::new();
-    loop {
-        let st = sub.update().await;
-        sub.ack(&st).await;
-        let done = st.task_id.value == task && st.state == state;
-        seen.push(st);
-        if done {
-            return seen;
-        }
-    }
 }
 
 #[tokio::test]
@@ -276,7 +256,7 @@ async fn kill_sends_killing_only_to_frameworks_that_asked_for_it() {
         let offer = sub.offers().await.remove(0);
         let tid = format!("t-{cap}");
         launch(&sub, &offer, vec![task_on(&offer, &tid, "")]).await;
-        until_state(&mut sub, &tid, TaskState::Running).await;
+        sub.until_state(&tid, TaskState::Running).await;
         let (s, _) = sub
             .call(&Call::kill(
                 sub.framework_id.clone(),
@@ -285,7 +265,7 @@ async fn kill_sends_killing_only_to_frameworks_that_asked_for_it() {
             ))
             .await;
         assert_eq!(s, StatusCode::ACCEPTED);
-        let seen = until_state(&mut sub, &tid, TaskState::Killed).await;
+        let seen = sub.until_state(&tid, TaskState::Killed).await;
         let killing = seen.iter().any(|s| s.state == TaskState::Killing);
         assert_eq!(killing, expect_killing);
         // Once the terminal update is acknowledged the task is completed.
@@ -329,7 +309,7 @@ async fn reconciliation_reports_latest_states_without_uuid() {
     let (mut sub, _) = Subscription::open(&sim.url(), info).await;
     let offer = sub.offers().await.remove(0);
     launch(&sub, &offer, vec![task_on(&offer, "t1", "")]).await;
-    until_state(&mut sub, "t1", TaskState::Running).await;
+    sub.until_state("t1", TaskState::Running).await;
     sub.call(&Call::reconcile(sub.framework_id.clone(), vec![]))
         .await;
     let st = sub.update().await;
@@ -426,7 +406,7 @@ async fn removing_an_agent_rescinds_offers_and_loses_its_tasks() {
     let mut offers = sub.offers().await;
     let offer = offers.remove(0);
     launch(&sub, &offer, vec![task_on(&offer, "t1", "")]).await;
-    until_state(&mut sub, "t1", TaskState::Running).await;
+    sub.until_state("t1", TaskState::Running).await;
     // The partition-aware framework gets its own offers on that agent later.
     let pa_offer = loop {
         let os = pa.offers().await;
@@ -435,7 +415,7 @@ async fn removing_an_agent_rescinds_offers_and_loses_its_tasks() {
         }
     };
     launch(&pa, &pa_offer, vec![task_on(&pa_offer, "p1", "")]).await;
-    until_state(&mut pa, "p1", TaskState::Running).await;
+    pa.until_state("p1", TaskState::Running).await;
     // Keep an outstanding offer for another agent to check rescinds by agent.
     let r = client()
         .post(format!(
@@ -564,7 +544,7 @@ async fn teardown_kills_tasks_without_updates() {
     let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
     let offer = sub.offers().await.remove(0);
     launch(&sub, &offer, vec![task_on(&offer, "t1", "")]).await;
-    until_state(&mut sub, "t1", TaskState::Running).await;
+    sub.until_state("t1", TaskState::Running).await;
     sub.call(&Call::teardown(sub.framework_id.clone())).await;
     assert!(sub
         .wait_for(Duration::from_millis(300), |e| e.kind == EventType::Update)
@@ -587,7 +567,7 @@ async fn an_injected_task_failure_is_reported_as_task_failed() {
     let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
     let offer = sub.offers().await.remove(0);
     launch(&sub, &offer, vec![task_on(&offer, "t1", "")]).await;
-    until_state(&mut sub, "t1", TaskState::Running).await;
+    sub.until_state("t1", TaskState::Running).await;
     let r = client()
         .post(format!("{}/__sim/tasks/t1/fail", sim.url()))
         .json(&serde_json::json!({"message": "boom"}))
@@ -622,7 +602,7 @@ async fn resubscribing_within_failover_timeout_keeps_the_tasks() {
     let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
     let offer = sub.offers().await.remove(0);
     launch(&sub, &offer, vec![task_on(&offer, "t1", "")]).await;
-    until_state(&mut sub, "t1", TaskState::Running).await;
+    sub.until_state("t1", TaskState::Running).await;
     let fid = sub.framework_id.clone();
     drop(sub);
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -668,7 +648,7 @@ async fn shutdown_kills_the_executors_tasks() {
     let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
     let offer = sub.offers().await.remove(0);
     launch(&sub, &offer, vec![task_on(&offer, "t1", "")]).await;
-    until_state(&mut sub, "t1", TaskState::Running).await;
+    sub.until_state("t1", TaskState::Running).await;
     let (s, _) = sub
         .call(&Call::shutdown(
             sub.framework_id.clone(),

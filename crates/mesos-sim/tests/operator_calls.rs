@@ -54,20 +54,8 @@ async fn flags_metrics_roles_and_executors_are_answered() {
         "executor": {"executor_id": {"value": "ex"}, "command": {"value": "./ex"}}
     }))
     .unwrap();
-    sub.call(&Call::launch(
-        sub.framework_id.clone(),
-        vec![offer.id.clone()],
-        vec![task],
-        None,
-    ))
-    .await;
-    loop {
-        let st = sub.update().await;
-        sub.ack(&st).await;
-        if st.state == TaskState::Running {
-            break;
-        }
-    }
+    sub.launch(&offer, vec![task]).await;
+    sub.until_state("w1", TaskState::Running).await;
     let url = sim.url();
     let flags = ok(&url, "GET_FLAGS").await;
     let flags = flags["flags"].as_array().unwrap();

@@ -26,20 +26,8 @@ async fn running_task(sim: &mesos_sim::SimHandle) -> (Subscription, Offer) {
         CommandInfo::shell("sleep 100"),
     );
     task.labels = Some(Labels::from_pairs([("alluxio-mesos/address", "master[0]")]));
-    sub.call(&Call::launch(
-        sub.framework_id.clone(),
-        vec![offer.id.clone()],
-        vec![task],
-        None,
-    ))
-    .await;
-    loop {
-        let st = sub.update().await;
-        sub.ack(&st).await;
-        if st.state == TaskState::Running {
-            break;
-        }
-    }
+    sub.launch(&offer, vec![task]).await;
+    sub.until_state("m0", TaskState::Running).await;
     (sub, offer)
 }
 

@@ -117,17 +117,6 @@ fn assert_events_match_proto(label: &str, events: &[serde_json::Value]) {
     );
 }
 
-/// Reads updates until `task` reaches `state`, acknowledging each.
-async fn until_state(sub: &mut Subscription, task: &str, state: TaskState) {
-    loop {
-        let st = sub.update().await;
-        sub.ack(&st).await;
-        if st.task_id.value == task && st.state == state {
-            return;
-        }
-    }
-}
-
 /// A framework's whole life over HTTP in strict mode: every call it sends
 /// is accepted and every event the emulator writes (SUBSCRIBED, HEARTBEAT,
 /// OFFERS, UPDATE with and without uuid, RESCIND, ERROR on failover) is
@@ -173,7 +162,7 @@ async fn every_event_of_a_framework_life_is_valid_for_the_v1_proto() {
         .call(&Call::decline(fid.clone(), vec![other.id], Some(0.0)))
         .await;
     assert_eq!(s, StatusCode::ACCEPTED);
-    until_state(&mut sub, "t1", TaskState::Running).await;
+    sub.until_state("t1", TaskState::Running).await;
 
     // Master-made updates without uuid: explicit and implicit reconciliation.
     let explicit = ReconcileTask {
@@ -205,29 +194,18 @@ async fn every_event_of_a_framework_life_is_valid_for_the_v1_proto() {
         ))
         .await;
     assert_eq!(s, StatusCode::ACCEPTED);
-    until_state(&mut sub, "t1", TaskState::Killed).await;
+    sub.until_state("t1", TaskState::Killed).await;
 
     // A second task, lost with its agent (RESCIND of outstanding offers too).
     let (s, _) = sub.call(&Call::revive(fid.clone(), vec![])).await;
     assert_eq!(s, StatusCode::ACCEPTED);
     let offer = sub.offers().await.remove(0);
-    let task = TaskInfo::command(
-        "AlluxioMaster",
-        "t2",
-        offer.agent_id.clone(),
-        vec![Resource::cpus(1.0), Resource::mem(512.0)],
-        CommandInfo::shell("sleep 1000"),
-    );
+    let resources = vec![Resource::cpus(1.0), Resource::mem(512.0)];
     let (s, _) = sub
-        .call(&Call::launch(
-            fid.clone(),
-            vec![offer.id.clone()],
-            vec![task],
-            None,
-        ))
+        .launch_command(&offer, "AlluxioMaster", "t2", resources, "sleep 1000")
         .await;
     assert_eq!(s, StatusCode::ACCEPTED);
-    until_state(&mut sub, "t2", TaskState::Running).await;
+    sub.until_state("t2", TaskState::Running).await;
     sub.wait_for(S5, |e| e.kind == EventType::Offers).await;
     assert!(sim.remove_agent(&offer.hostname));
     sub.wait_for(S5, |e| {
@@ -318,14 +296,7 @@ async fn events_of_reservations_errors_and_failures_are_valid_for_the_v1_proto()
     });
     let mut invalid = task("invalid");
     invalid.command = None;
-    let (s, t) = sub
-        .call(&Call::launch(
-            fid.clone(),
-            vec![offer.id.clone()],
-            vec![checked, invalid],
-            None,
-        ))
-        .await;
+    let (s, t) = sub.launch(&offer, vec![checked, invalid]).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{t}");
     let mut healthy = false;
     let mut error = false;
@@ -336,7 +307,7 @@ async fn events_of_reservations_errors_and_failures_are_valid_for_the_v1_proto()
         error |= st.state == TaskState::Error;
     }
     assert!(sim.fail_task("checked", "boom"));
-    until_state(&mut sub, "checked", TaskState::Failed).await;
+    sub.until_state("checked", TaskState::Failed).await;
     let (s, _) = sub
         .call(&Call::launch(
             fid.clone(),

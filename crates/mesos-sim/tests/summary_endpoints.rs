@@ -25,27 +25,10 @@ mem = 512
 async fn one_running_task(sim: &mesos_sim::SimHandle) -> (Subscription, String) {
     let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
     let offer = sub.offers().await.remove(0);
-    let task = TaskInfo::command(
-        "t",
-        "t1",
-        offer.agent_id.clone(),
-        vec![Resource::cpus(1.0), Resource::mem(128.0)],
-        CommandInfo::shell("sleep 100"),
-    );
-    sub.call(&Call::launch(
-        sub.framework_id.clone(),
-        vec![offer.id.clone()],
-        vec![task],
-        None,
-    ))
-    .await;
-    loop {
-        let st = sub.update().await;
-        sub.ack(&st).await;
-        if st.state == TaskState::Running {
-            break;
-        }
-    }
+    let resources = vec![Resource::cpus(1.0), Resource::mem(128.0)];
+    sub.launch_command(&offer, "t", "t1", resources, "sleep 100")
+        .await;
+    sub.until_state("t1", TaskState::Running).await;
     (sub, offer.agent_id.value)
 }
 

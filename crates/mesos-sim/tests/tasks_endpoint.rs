@@ -32,14 +32,7 @@ async fn framework_with_tasks(
             )
         })
         .collect();
-    let (s, body) = sub
-        .call(&Call::launch(
-            sub.framework_id.clone(),
-            vec![offer.id.clone()],
-            tasks,
-            None,
-        ))
-        .await;
+    let (s, body) = sub.launch(&offer, tasks).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{body}");
     let mut running = BTreeSet::new();
     while running.len() < ids.len() {

@@ -8,7 +8,10 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use mesos_api::recordio::Decoder;
 use mesos_api::scheduler::EventType;
-use mesos_api::{Call, Event, FrameworkId, FrameworkInfo, Offer, TaskStatus};
+use mesos_api::{
+    Call, CommandInfo, Event, FrameworkId, FrameworkInfo, Offer, Resource, TaskInfo, TaskState,
+    TaskStatus,
+};
 use mesos_sim::{ClusterSpec, Sim, SimConfig, SimHandle};
 use reqwest::StatusCode;
 
@@ -199,6 +202,61 @@ impl Subscription {
     pub async fn ack(&self, st: &TaskStatus) {
         if let Some(c) = Call::acknowledge(self.framework_id.clone(), st) {
             assert_eq!(self.call(&c).await.0, StatusCode::ACCEPTED);
+        }
+    }
+
+    /// Sends ACCEPT launching `tasks` on `offer` (no filters); returns the answer.
+    pub async fn launch(&self, offer: &Offer, tasks: Vec<TaskInfo>) -> (StatusCode, String) {
+        let call = Call::launch(
+            self.framework_id.clone(),
+            vec![offer.id.clone()],
+            tasks,
+            None,
+        );
+        self.call(&call).await
+    }
+
+    /// Launches one command task `id` (named `name`) running `shell` with `resources` on `offer`.
+    pub async fn launch_command(
+        &self,
+        offer: &Offer,
+        name: &str,
+        id: &str,
+        resources: Vec<Resource>,
+        shell: &str,
+    ) -> (StatusCode, String) {
+        let task = TaskInfo::command(
+            name,
+            id,
+            offer.agent_id.clone(),
+            resources,
+            CommandInfo::shell(shell),
+        );
+        self.launch(offer, vec![task]).await
+    }
+
+    /// Reads updates, acknowledging each, until task `id` reaches `state`; returns all read.
+    pub async fn until_state(&mut self, id: &str, state: TaskState) -> Vec<TaskStatus> {
+        let mut seen = Vec::new();
+        loop {
+            let st = self.update().await;
+            self.ack(&st).await;
+            let done = st.task_id.value == id && st.state == state;
+            seen.push(st);
+            if done {
+                return seen;
+            }
+        }
+    }
+
+    /// Reads updates, acknowledging each, until task `id` ends; returns its terminal status.
+    pub async fn until_terminal(&mut self, id: &str) -> TaskStatus {
+        loop {
+            let st = self.update().await;
+            self.ack(&st).await;
+            if st.task_id.value == id && st.state.is_terminal() {
+                return st;
+            }
         }
     }
 }
