@@ -7,16 +7,22 @@
 //!    `IgnoredAny` (and Python's `json.load` as a second baseline);
 //! 2. the peak memory (max RSS) of that plan;
 //! 3. which endpoint a plan over HTTP used;
-//! 4. `apply` of one master and 1,000 workers on the emulator, against the
-//!    ideal (master start + one allocation interval + worker start), with
+//! 4. `apply` of one master and 1,000 workers on the emulator with default
+//!    flags, against the ideal (per phase, masters then workers: one
+//!    allocation interval + task start + the default settle time), with
 //!    every scheduler call counted by a proxy in front of the emulator;
 //! 5. the emulator's OFFERS for 1,000 agents in one allocation cycle, and
 //!    the generated document served over HTTP to a plan without
-//!    exhausting memory.
+//!    exhausting memory;
+//! 6. a rolling replacement of those 1,000 workers with `max_unavailable`
+//!    100, against its ideal (waves x (kill + allocation + start + settle)),
+//!    and the fewest workers running at any instant;
+//! 7. `apply` of one master and 10,000 workers (no limit: how cost grows).
 //!
 //! Sizes and repetitions come from the environment: `SCALE_AGENTS`
 //! (10000), `SCALE_TASKS` (100000), `SCALE_WORKERS` (1000), `SCALE_RUNS`
-//! (3, the best run counts), `SCALE_SEED` (1). It exits with status 1 when
+//! (3, the best run counts), `SCALE_SEED` (1), `SCALE_MAX_UNAVAILABLE`
+//! (100), `SCALE_BIG_WORKERS` (10000; 0 skips target 7). It exits with status 1 when
 //! a target is missed.
 
 use axum::body::Body;
@@ -200,7 +206,7 @@ fn main() {
         .map(|_| {
             run_child(
                 Command::new(BIN)
-                    .args(["--no-color", "plan", "-c"])
+                    .args(["--no-color", "plan", "--format", "json", "-c"])
                     .arg(&dep)
                     .arg("--mesos-state")
                     .arg(&doc)
@@ -213,7 +219,7 @@ fn main() {
     let ratio = plan_wall.as_secs_f64() / floor.as_secs_f64();
     let verdict = report.check("1", ratio <= 1.3);
     report.line(format!(
-        "target 1  plan wall time        {:>8.3} s   baseline serde_json IgnoredAny (read + parse) {:.3} s (parse alone {:.3} s)   ratio {:.2} (limit 1.30)  {verdict}",
+        "target 1  plan --format json    {:>8.3} s   baseline serde_json IgnoredAny (read + parse) {:.3} s (parse alone {:.3} s)   ratio {:.2} (limit 1.30)  {verdict}",
         plan_wall.as_secs_f64(),
         floor.as_secs_f64(),
         parse_only.as_secs_f64(),
@@ -278,17 +284,32 @@ fn main() {
     // Targets 4 and 5a: apply on the emulator, through a counting proxy.
     let alloc = Duration::from_millis(env_or("SCALE_ALLOCATION_MS", 1000));
     let delay = Duration::from_millis(env_or("SCALE_TASK_START_MS", 500));
+    // The settle time users get by default (`apply --settle-time`).
+    let settle = Duration::from_secs(3);
+    let replace_by = env_or("SCALE_MAX_UNAVAILABLE", 100) as u32;
     let mut best_apply: Option<(Duration, Counts)> = None;
     let mut narrow_line = String::new();
-    for _ in 0..runs.min(2) {
-        let (wall, counts, line) = rt.block_on(apply_once(tmp.path(), workers, seed, alloc, delay));
-        narrow_line = line;
-        if best_apply.as_ref().is_none_or(|(w, _)| wall < *w) {
-            best_apply = Some((wall, counts));
+    let mut replaced = None;
+    for run in 0..runs.min(2) {
+        let r = rt.block_on(apply_run(
+            tmp.path(),
+            workers,
+            seed,
+            alloc,
+            delay,
+            (run == 0).then_some(replace_by),
+        ));
+        narrow_line = r.narrow_line;
+        replaced = replaced.or(r.replace);
+        if best_apply.as_ref().is_none_or(|(w, _)| r.fresh < *w) {
+            best_apply = Some((r.fresh, r.counts));
         }
     }
     let (apply_wall, counts) = best_apply.expect("one apply run");
-    let ideal = delay * 2 + alloc + delay * 2;
+    // Per phase (masters, then workers): an allocation, the task's start
+    // (STAGING -> STARTING -> RUNNING) and the settle time.
+    let phase = alloc + delay * 2 + settle;
+    let ideal = phase * 2;
     let ratio = apply_wall.as_secs_f64() / ideal.as_secs_f64();
     let accepts = counts.calls.get("ACCEPT").copied().unwrap_or(0);
     let acks = counts.calls.get("ACKNOWLEDGE").copied().unwrap_or(0);
@@ -310,12 +331,12 @@ fn main() {
         counts.ok && ratio <= 1.5 && one_accept_per_offer && bounded,
     );
     report.line(format!(
-        "target 4  apply 1 master + {workers} workers {:>6.2} s   ideal {:.2} s (master start {:.1} + allocation {:.1} + worker start {:.1})   ratio {:.2} (limit 1.50)  {verdict}",
+        "target 4  apply 1 master + {workers} workers, default flags {:>6.2} s   ideal {:.2} s (2 phases x (allocation {:.1} + start {:.1} + settle {:.1}))   ratio {:.2} (limit 1.50)  {verdict}",
         apply_wall.as_secs_f64(),
         ideal.as_secs_f64(),
-        (delay * 2).as_secs_f64(),
         alloc.as_secs_f64(),
         (delay * 2).as_secs_f64(),
+        settle.as_secs_f64(),
         ratio
     ));
     report.line(format!(
@@ -328,6 +349,42 @@ fn main() {
             .join(", "),
         counts.distinct_offers
     ));
+    // Target 6: every worker replaced, max_unavailable at a time.
+    let (replace_wall, replace_ok, fewest) = replaced.expect("the first run replaces");
+    let waves = workers.div_ceil(replace_by as usize) as u32;
+    // Per wave: the kill (KILLING -> KILLED), an allocation for the freed
+    // agent, the new task's start and the settle time.
+    let wave = delay + alloc + delay * 2 + settle;
+    let replace_ideal = wave * waves;
+    let replace_ratio = replace_wall.as_secs_f64() / replace_ideal.as_secs_f64();
+    let floor_running = workers.saturating_sub(replace_by as usize);
+    let verdict = report.check(
+        "6",
+        replace_ok && replace_ratio <= 1.3 && fewest >= floor_running,
+    );
+    report.line(format!(
+        "target 6  replace {workers} workers, max_unavailable {replace_by}, default flags {:>6.2} s   ideal {:.2} s ({waves} waves x (kill {:.1} + allocation {:.1} + start {:.1} + settle {:.1}))   ratio {:.2} (limit 1.30); fewest running {fewest} (at least {floor_running})  {verdict}",
+        replace_wall.as_secs_f64(),
+        replace_ideal.as_secs_f64(),
+        delay.as_secs_f64(),
+        alloc.as_secs_f64(),
+        (delay * 2).as_secs_f64(),
+        settle.as_secs_f64(),
+        replace_ratio
+    ));
+    // Target 7 (no limit): how the cost grows, ten times the workers.
+    let big = env_or("SCALE_BIG_WORKERS", 10_000) as usize;
+    if big > 0 {
+        let r = rt.block_on(apply_run(tmp.path(), big, seed, alloc, delay, None));
+        report.line(format!(
+            "target 7  apply 1 master + {big} workers, default flags {:>6.2} s   ideal {:.2} s   ratio {:.2} (no limit){}",
+            r.fresh.as_secs_f64(),
+            ideal.as_secs_f64(),
+            r.fresh.as_secs_f64() / ideal.as_secs_f64(),
+            if r.counts.ok { "" } else { "  (apply FAILED)" }
+        ));
+    }
+
     // Target 3: the plan after that apply knows the framework ID and asks
     // the emulator's narrower endpoints; the first plan over HTTP above,
     // without an ID, had to read the whole state.
@@ -486,14 +543,30 @@ async fn forward(State(p): State<Arc<Proxy>>, req: Request) -> Response {
     out.body(Body::from_stream(stream)).unwrap()
 }
 
-/// One apply of a master and `workers` workers on a fresh emulator.
-async fn apply_once(
+/// What one apply benchmark run measured.
+struct ApplyRun {
+    /// The fresh deploy: wall time, and the scheduler calls it made.
+    fresh: Duration,
+    counts: Counts,
+    /// The rolling replacement of every worker, when asked: wall time,
+    /// success, and the fewest workers running at any instant during it
+    /// (from the emulator's transitions).
+    replace: Option<(Duration, bool, usize)>,
+    /// The `plan -v` line saying which endpoints it read.
+    narrow_line: String,
+}
+
+/// A master and `workers` workers applied on a fresh emulator with the
+/// flags users pass (none but `--auto-approve`); then, with `replace_by`,
+/// every worker replaced `replace_by` at a time (`max_unavailable`).
+async fn apply_run(
     tmp: &Path,
     workers: usize,
     seed: u64,
     alloc: Duration,
     delay: Duration,
-) -> (Duration, Counts, String) {
+    replace_by: Option<u32>,
+) -> ApplyRun {
     let dir = tempfile::tempdir_in(tmp).unwrap();
     let cluster_file = dir.path().join("cluster.toml");
     {
@@ -524,32 +597,23 @@ async fn apply_once(
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     let dep = deployment(&dir.path().join("dep"), Some(&format!("http://{addr}")));
-    let parallelism = workers.to_string();
-    let run = tokio::task::spawn_blocking(move || {
-        run_child(
-            Command::new(BIN)
-                // The settle time is a safety margin the operator chooses,
-                // not Mesos's work: the ideal of target 4 has none.
-                .args([
-                    "--no-color",
-                    "apply",
-                    "--auto-approve",
-                    "--settle-time",
-                    "0s",
-                    "--parallelism",
-                ])
-                .arg(parallelism)
-                .arg("-c")
-                .arg(&dep)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        )
-    })
-    .await
-    .unwrap();
+    let apply = |dep: PathBuf| {
+        tokio::task::spawn_blocking(move || {
+            run_child(
+                Command::new(BIN)
+                    .args(["--no-color", "apply", "--auto-approve", "-c"])
+                    .arg(&dep)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null()),
+            )
+        })
+    };
+    let fresh = apply(dep.clone()).await.unwrap();
+    let mut counts = proxy.counts.lock().unwrap().clone();
+    counts.ok = fresh.ok;
     // A plan now knows the framework ID from the state file.
     let err = dir.path().join("plan.err");
-    let plan_dep = dir.path().join("dep/alluxio-mesos.toml");
+    let plan_dep = dep.clone();
     let err_file = fs::File::create(&err).unwrap();
     tokio::task::spawn_blocking(move || {
         run_child(
@@ -562,15 +626,53 @@ async fn apply_once(
     })
     .await
     .unwrap();
-    let line = fs::read_to_string(&err)
+    let narrow_line = fs::read_to_string(&err)
         .unwrap_or_default()
         .lines()
         .find(|l| l.starts_with("Read the live state from"))
         .unwrap_or("(no verbose line)")
         .to_string();
+    let replace = match replace_by {
+        None => None,
+        Some(by) => {
+            // A worker-only property: every worker is replaced, the master kept.
+            let toml = fs::read_to_string(&dep)
+                .unwrap()
+                .replace("max_unavailable = 1", &format!("max_unavailable = {by}"));
+            fs::write(&dep, toml).unwrap();
+            let site = dep.with_file_name("alluxio-site.properties");
+            let mut props = fs::read_to_string(&site).unwrap();
+            props.push_str("alluxio.worker.tieredstore.levels=1\n");
+            fs::write(&site, props).unwrap();
+            let since = sim.transitions().len();
+            let run = apply(dep.clone()).await.unwrap();
+            let fewest = fewest_running_since(&sim.transitions(), "AlluxioWorker", since);
+            Some((run.wall, run.ok, fewest))
+        }
+    };
     server.abort();
     sim.shutdown().await;
-    let mut counts = proxy.counts.lock().unwrap().clone();
-    counts.ok = run.ok;
-    (run.wall, counts, line)
+    ApplyRun {
+        fresh: fresh.wall,
+        counts,
+        replace,
+        narrow_line,
+    }
+}
+
+/// The fewest tasks named `name` running at any instant after transition
+/// `since`.
+fn fewest_running_since(transitions: &[mesos_sim::Transition], name: &str, since: usize) -> usize {
+    let mut running: BTreeMap<&str, bool> = BTreeMap::new();
+    let mut fewest = usize::MAX;
+    for (i, t) in transitions.iter().enumerate() {
+        if t.task_name != name {
+            continue;
+        }
+        running.insert(&t.task_id, t.state == mesos_api::TaskState::Running);
+        if i >= since {
+            fewest = fewest.min(running.values().filter(|r| **r).count());
+        }
+    }
+    fewest
 }

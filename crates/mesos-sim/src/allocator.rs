@@ -39,13 +39,25 @@ impl Master {
         }
         let mut batches: std::collections::BTreeMap<String, Vec<mesos_api::Offer>> =
             Default::default();
+        // Computed once per round: offers made below are for agents whose
+        // free resources were already taken from these.
+        let holdings = self.holdings();
+        // Agents each framework declined with a filter still in force.
+        let filtered: std::collections::HashMap<String, std::collections::HashSet<String>> = self
+            .frameworks
+            .values()
+            .map(|f| {
+                let agents = f.filters.iter().map(|x| x.agent_id.clone()).collect();
+                (f.id.clone(), agents)
+            })
+            .collect();
         for aid in agent_ids {
-            let mut free = self.free_on(&aid);
+            let mut free = holdings.free_on(&self.agents[&aid]);
             for fid in &fids {
-                let fw = &self.frameworks[fid];
-                if fw.filters.iter().any(|f| f.agent_id == aid) {
+                if filtered.get(fid).is_some_and(|a| a.contains(&aid)) {
                     continue;
                 }
+                let fw = &self.frameworks[fid];
                 let roles: Vec<String> = fw
                     .roles()
                     .into_iter()

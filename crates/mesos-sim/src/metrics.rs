@@ -82,9 +82,10 @@ pub fn snapshot(m: &Master) -> Map<String, Value> {
     // Resources: totals of present agents, used by tasks.
     let mut total = mesos_api::ResourceSummary::default();
     let mut used = mesos_api::ResourceSummary::default();
+    let holdings = m.holdings();
     for a in present() {
         total = total.plus(&pools_total(&a.total));
-        used = used.plus(&pools_total(&m.used_on(&a.id)));
+        used = used.plus(&pools_total(&holdings.used_on(&a.id)));
     }
     for (name, t, u) in [
         ("cpus", total.cpus, used.cpus),

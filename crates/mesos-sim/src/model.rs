@@ -11,8 +11,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use mesos_api::{
-    AgentId, Attribute, Event, FrameworkId, FrameworkInfo, OfferId, PortRanges, Resource,
-    ResourceSummary, TaskInfo, TaskState, TaskStatus,
+    AgentId, Attribute, Event, FrameworkId, FrameworkInfo, OfferId, Resource, ResourceSummary,
+    TaskInfo, TaskState, TaskStatus,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
@@ -537,37 +537,21 @@ impl Master {
         id
     }
 
-    /// Role pools of an agent held by tasks.
-    pub fn used_on(&self, agent_id: &str) -> RolePools {
-        let mut used = RolePools::new();
+    /// What tasks and offers hold on every agent, in one pass over the
+    /// tasks and the offers: reading all agents stays linear in their
+    /// number (10,000 agents with 10,000 offers would otherwise cost 10^8
+    /// comparisons per allocation round).
+    pub fn holdings(&self) -> Holdings {
+        let mut h = Holdings::default();
         for f in self.frameworks.values() {
             for t in f.tasks.values().chain(f.unreachable_tasks.values()) {
-                if t.agent_id == agent_id {
-                    pools_add(&mut used, &t.held);
-                }
+                pools_add(h.used.entry(t.agent_id.clone()).or_default(), &t.held);
             }
         }
-        used
-    }
-
-    /// Role pools of an agent currently in offers.
-    pub fn offered_on(&self, agent_id: &str) -> RolePools {
-        let mut offered = RolePools::new();
-        for o in self.offers.values().filter(|o| o.agent_id == agent_id) {
-            pools_add(&mut offered, &o.pools);
+        for o in self.offers.values() {
+            pools_add(h.offered.entry(o.agent_id.clone()).or_default(), &o.pools);
         }
-        offered
-    }
-
-    /// What an agent has neither given to tasks nor offered.
-    pub fn free_on(&self, agent_id: &str) -> RolePools {
-        let Some(agent) = self.agents.get(agent_id) else {
-            return RolePools::new();
-        };
-        let mut free = agent.total.clone();
-        pools_sub(&mut free, &self.used_on(agent_id));
-        pools_sub(&mut free, &self.offered_on(agent_id));
-        free
+        h
     }
 
     /// Records a transition for tests that check the order of events.
@@ -588,8 +572,33 @@ impl Master {
             state,
         });
     }
+}
 
-    pub fn ports_in_use(&self, agent_id: &str) -> PortRanges {
-        pools_total(&self.used_on(agent_id)).ports
+/// What tasks (`used`) and offers (`offered`) hold, by agent ID.
+#[derive(Debug, Default)]
+pub struct Holdings {
+    pub used: std::collections::HashMap<String, RolePools>,
+    pub offered: std::collections::HashMap<String, RolePools>,
+}
+
+impl Holdings {
+    pub fn used_on(&self, agent_id: &str) -> RolePools {
+        self.used.get(agent_id).cloned().unwrap_or_default()
+    }
+
+    pub fn offered_on(&self, agent_id: &str) -> RolePools {
+        self.offered.get(agent_id).cloned().unwrap_or_default()
+    }
+
+    /// What `agent` has neither given to tasks nor offered.
+    pub fn free_on(&self, agent: &Agent) -> RolePools {
+        let mut free = agent.total.clone();
+        if let Some(used) = self.used.get(&agent.id) {
+            pools_sub(&mut free, used);
+        }
+        if let Some(offered) = self.offered.get(&agent.id) {
+            pools_sub(&mut free, offered);
+        }
+        free
     }
 }

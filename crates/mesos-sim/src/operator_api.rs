@@ -130,6 +130,7 @@ fn get_tasks(m: &Master) -> Value {
 }
 
 fn get_agents(m: &Master) -> Value {
+    let holdings = m.holdings();
     let agents: Vec<Value> = m
         .agents
         .values()
@@ -153,8 +154,8 @@ fn get_agents(m: &Master) -> Value {
                 "version": m.spec.master.version,
                 "registered_time": nanos(a.registered_time),
                 "total_resources": total,
-                "allocated_resources": resources_of(&m.used_on(&a.id)),
-                "offered_resources": resources_of(&m.offered_on(&a.id)),
+                "allocated_resources": resources_of(&holdings.used_on(&a.id)),
+                "offered_resources": resources_of(&holdings.offered_on(&a.id)),
                 "capabilities": [{"type": "MULTI_ROLE"}, {"type": "HIERARCHICAL_ROLE"}, {"type": "RESERVATION_REFINEMENT"}],
             })
         })

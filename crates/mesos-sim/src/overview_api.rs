@@ -128,12 +128,13 @@ fn all_tasks(f: &crate::model::Framework) -> impl Iterator<Item = &Task> {
 
 /// `/master/state-summary`.
 pub fn state_summary_json(m: &Master) -> Value {
+    let holdings = m.holdings();
     let slaves: Vec<Value> = m
         .agents
         .values()
         .filter(|a| !a.removed)
         .map(|a| {
-            let mut v = agent_json(m, a);
+            let mut v = agent_json(m, &holdings, a);
             let on_agent = m
                 .frameworks
                 .values()

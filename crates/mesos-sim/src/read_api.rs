@@ -12,7 +12,7 @@ use mesos_api::{ResourceSummary, ValueType};
 use serde_json::{json, Map, Value};
 
 use crate::app::{faults, json, not_leading, redirect_to, SharedApp};
-use crate::model::{pools_total, Agent, Framework, Master, RolePools, Task};
+use crate::model::{pools_total, Agent, Framework, Holdings, Master, RolePools, Task};
 
 /// A resource map of the old endpoints: scalars always present, ports when any.
 pub fn resource_map(s: &ResourceSummary) -> Value {
@@ -247,10 +247,18 @@ pub fn framework_json(m: &Master, f: &Framework, active_list: bool) -> Value {
     v
 }
 
+/// Every visible agent as `/master/state` and `/master/slaves` show it.
+fn agents_json(m: &Master) -> Vec<Value> {
+    let holdings = m.holdings();
+    visible_agents(m)
+        .map(|a| agent_json(m, &holdings, a))
+        .collect()
+}
+
 /// An agent as `/master/state` and `/master/slaves` show it.
-pub fn agent_json(m: &Master, a: &Agent) -> Value {
-    let used = m.used_on(&a.id);
-    let offered = m.offered_on(&a.id);
+pub fn agent_json(m: &Master, holdings: &Holdings, a: &Agent) -> Value {
+    let used = holdings.used_on(&a.id);
+    let offered = holdings.offered_on(&a.id);
     let unreserved = a.total.get("*").cloned().unwrap_or_default();
     json!({
         "id": a.id,
@@ -296,7 +304,7 @@ pub fn state_json(m: &Master) -> Value {
         "leader": m.pid(),
         "leader_info": m.master_info(),
         "flags": crate::overview_api::flags(m),
-        "slaves": visible_agents(m).map(|a| agent_json(m, a)).collect::<Vec<_>>(),
+        "slaves": agents_json(m),
         "recovered_slaves": [],
         "frameworks": m.frameworks.values().map(|f| framework_json(m, f, true)).collect::<Vec<_>>(),
         "completed_frameworks": m.removed_frameworks.values().map(|f| framework_json(m, f, false)).collect::<Vec<_>>(),
@@ -338,7 +346,7 @@ pub async fn slaves(State(app): State<SharedApp>, uri: Uri) -> Response {
     }
     let m = app.lock();
     json(&json!({
-        "slaves": visible_agents(&m).map(|a| agent_json(&m, a)).collect::<Vec<_>>(),
+        "slaves": agents_json(&m),
         "recovered_slaves": [],
     }))
 }
