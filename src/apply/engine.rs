@@ -296,9 +296,8 @@ impl<'a> Engine<'a> {
     /// Saves the statuses of `batch` in one write, then acknowledges them.
     async fn flush(&mut self, sub: &Subscription, batch: &mut Batch) -> Result<(), ApplyError> {
         self.save_statuses(batch)?;
-        for ack in std::mem::take(&mut batch.acks) {
-            self.client.call(sub, &ack).await?;
-        }
+        let acks = std::mem::take(&mut batch.acks);
+        self.client.call_all(sub, &acks).await?;
         Ok(())
     }
 
@@ -878,12 +877,18 @@ impl<'a> Engine<'a> {
                     s.launch_templates.entry(hash).or_insert(template);
                 }
             })?;
-            for l in launches {
+            let mut calls = Vec::with_capacity(launches.len());
+            for l in &launches {
                 self.by_task.insert(l.record.task_id.clone(), l.step);
                 self.progress.line(&l.line);
-                self.client.call(sub, &l.call).await?;
+                calls.push(l.call.clone());
+            }
+            // One ACCEPT per offer, each on its own offer: independent.
+            self.client.call_all(sub, &calls).await?;
+            let now = Instant::now();
+            for l in &launches {
                 if let Phase::Launching { since, .. } = &mut steps[l.step].phase {
-                    *since = Instant::now();
+                    *since = now;
                 }
             }
         }

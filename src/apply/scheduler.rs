@@ -66,6 +66,9 @@ impl SchedulerError {
     }
 }
 
+/// Independent scheduler calls sent at once (see [`SchedulerClient::call_all`]).
+pub const CALLS_IN_FLIGHT: usize = 16;
+
 /// How to reach the master, and as whom.
 pub struct SchedulerClient {
     http: reqwest::Client,
@@ -276,6 +279,20 @@ impl SchedulerClient {
     /// Sends a call on a subscription (answered 202 by Mesos).
     pub async fn call(&self, sub: &Subscription, call: &Call) -> Result<(), SchedulerError> {
         self.post(call, Some(&sub.stream_id)).await.map(|_| ())
+    }
+
+    /// Sends calls that do not depend on each other (acknowledgements,
+    /// launches on distinct offers) with up to [`CALLS_IN_FLIGHT`] on the
+    /// wire at once: sent one after another, the 30,000 calls of a
+    /// 10,000-worker apply were a minute of round trips. The first error
+    /// is returned.
+    pub async fn call_all(&self, sub: &Subscription, calls: &[Call]) -> Result<(), SchedulerError> {
+        use futures_util::{StreamExt, TryStreamExt};
+        futures_util::stream::iter(calls)
+            .map(|c| self.call(sub, c))
+            .buffer_unordered(CALLS_IN_FLIGHT)
+            .try_collect::<()>()
+            .await
     }
 
     /// SUBSCRIBE; waits for SUBSCRIBED (an ERROR event is a refusal).
