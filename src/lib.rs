@@ -14,4 +14,5 @@ pub mod launch;
 pub mod live;
 pub mod plan;
 pub mod render;
+pub mod retry;
 pub mod state;

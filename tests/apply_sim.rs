@@ -548,3 +548,19 @@ async fn a_rolling_replacement_keeps_all_but_max_unavailable_workers_running() {
     assert_one_task_per_address(&sim, 13);
     sim.shutdown().await;
 }
+
+/// Calls answered 503 (a master electing a leader or recovering) are sent
+/// again with backoff: apply gets through without a rerun.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduler_calls_answered_503_are_retried() {
+    let sim = start_sim_from(&cluster_text(2, "50ms", false)).await;
+    let d = Deployment::new(&sim.url(), "", SITE);
+    // The SUBSCRIBE and the first call after it.
+    sim.fail_next_calls(2);
+    let r = cli(&d, &["apply", "--auto-approve", "--settle-time", "0s"]).await;
+    r.ok();
+    assert_eq!(r.stderr.matches("retrying in").count(), 2, "{}", r.stderr);
+    assert!(r.stderr.contains("HTTP 503"), "{}", r.stderr);
+    assert_one_task_per_address(&sim, 3);
+    sim.shutdown().await;
+}

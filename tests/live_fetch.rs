@@ -276,7 +276,9 @@ async fn connection_refused_names_the_url_the_cause_and_the_offline_option() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(e, LiveError::Connect { .. }), "{e}");
+    // A refused connection is worth asking again (the CLI retries it).
+    assert!(matches!(e, LiveError::Unreachable { .. }), "{e}");
+    assert!(e.is_retryable());
     let msg = e.to_string();
     assert!(msg.contains(&format!("{url}/master/state")), "{msg}");
     assert!(msg.to_lowercase().contains("refused"), "{msg}");
@@ -338,4 +340,110 @@ async fn a_password_in_the_master_url_never_appears_in_errors() {
         .to_string();
     assert!(!e.contains("s3cret"), "{e}");
     assert!(e.contains("ops:***@127.0.0.1"), "{e}");
+}
+
+/// The real binary planning against `url` (bounded by `--http-timeout 1s`).
+async fn plan_against(url: &str, extra: &[&str]) -> support::Cli {
+    let d = support::Deployment::new(url, "", support::SITE);
+    let mut args = vec!["plan", "--http-timeout", "1s"];
+    args.extend_from_slice(extra);
+    let r = support::cli(&d, &args).await;
+    drop(d);
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_that_never_answers_fails_plan_within_the_http_timeout() {
+    // Accepts connections and holds them, saying nothing.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((conn, _)) = listener.accept().await {
+            open.push(conn);
+        }
+    });
+    let r = plan_against(&format!("http://{addr}"), &[]).await;
+    held.abort();
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("waiting for the answer's headers timed out after 1s"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains(&addr.to_string()), "{}", r.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_document_that_trickles_fails_in_the_body_phase() {
+    // Promises 2 GB, then sends a byte every 100 ms (bounded: 600 bytes).
+    let router = Router::new().route(
+        "/master/state",
+        get(|| async {
+            let stream = futures_util::stream::unfold(0u32, |i| async move {
+                if i >= 600 {
+                    return None;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                let byte = if i == 0 { "{" } else { " " };
+                Some((Ok::<_, std::io::Error>(byte), i + 1))
+            });
+            (
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (header::CONTENT_LENGTH, "2000000000"),
+                ],
+                axum::body::Body::from_stream(stream),
+            )
+        }),
+    );
+    let base = serve(router).await;
+    let r = plan_against(&base, &[]).await;
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("reading the body timed out"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("less than the 64 KiB per 1s"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_answering_503_is_asked_again_until_it_answers() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let router = Router::new().route(
+        "/master/state",
+        get(move || {
+            let h = h.clone();
+            async move {
+                // Electing a leader for the first two requests.
+                if h.fetch_add(1, Ordering::SeqCst) < 2 {
+                    return (StatusCode::SERVICE_UNAVAILABLE, "no leader").into_response();
+                }
+                json(leader_doc("master@10.0.0.1:5050", "S1")).into_response()
+            }
+        }),
+    );
+    let base = serve(router).await;
+    let r = plan_against(&base, &[]).await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.stderr.matches("reading the Mesos state: GET").count(),
+        2,
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("answered HTTP 503"), "{}", r.stderr);
+    assert!(r.stderr.contains("retrying in"), "{}", r.stderr);
+    // With no time left to retry, the 503 is the answer.
+    hits.store(0, Ordering::SeqCst);
+    let r = plan_against(&base, &["--retry-deadline", "0s"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("HTTP 503"), "{}", r.stderr);
 }

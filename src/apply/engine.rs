@@ -36,6 +36,7 @@
 use super::scheduler::{SchedulerClient, SchedulerError, Subscription};
 use super::steps::{self, Launchable, NewTask, Phase, Step};
 use crate::launch::template;
+use crate::retry::backoff;
 
 pub use super::steps::ROLL_BACK;
 use crate::address::{Address, Role};
@@ -1183,12 +1184,4 @@ fn offer_meets(constraints: Option<&Constraint>, offer: &Offer) -> bool {
         })
         .collect();
     c.matches(&attrs)
-}
-
-/// Exponential backoff with jitter: 0.5s, 1s, 2s ... up to 30s, +-25%.
-pub fn backoff(attempt: u32) -> Duration {
-    let base = 0.5 * 2f64.powi(attempt.min(6) as i32);
-    let capped = base.min(30.0);
-    let jitter = 0.75 + rand::random::<f64>() * 0.5;
-    Duration::from_secs_f64(capped * jitter)
 }

@@ -10,9 +10,10 @@
 //! to call and when.
 
 use crate::desired::secrets::Secret;
+use crate::retry::RetryPolicy;
 use futures_util::StreamExt;
 use mesos_api::recordio::Decoder;
-use mesos_api::scheduler::{Call, Event, EventType};
+use mesos_api::scheduler::{Call, CallType, Event, EventType};
 use mesos_api::v1::{FrameworkId, FrameworkInfo};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, LOCATION};
 use reqwest::StatusCode;
@@ -32,6 +33,9 @@ const MISSED_HEARTBEATS: u32 = 3;
 pub enum SchedulerError {
     #[error("cannot reach the Mesos master at {url}: {cause}")]
     Connect { url: String, cause: String },
+    /// Like `Connect`, for a refused or reset connection: worth asking again.
+    #[error("cannot reach the Mesos master at {url}: {cause}")]
+    Unreachable { url: String, cause: String },
     #[error("authentication failed for principal {principal} at {url} (HTTP 401): check the principal and its secret")]
     Auth { principal: String, url: String },
     #[error("the Mesos master at {url} requires authentication (HTTP 401): set [mesos] principal and secret_file")]
@@ -54,12 +58,21 @@ pub enum SchedulerError {
 }
 
 impl SchedulerError {
+    /// Whether sending the same call again may help: the master refused or
+    /// reset the connection, or answered 503 (what Mesos answers while it elects a
+    /// leader or recovers). Every other refusal stays a refusal.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, SchedulerError::Unreachable { .. })
+            || matches!(self, SchedulerError::Refused { status, .. } if *status == 503)
+    }
+
     /// Whether re-subscribing may help (connection problems), as opposed to
     /// refusals that will not change by retrying.
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
             SchedulerError::Connect { .. }
+                | SchedulerError::Unreachable { .. }
                 | SchedulerError::Stream { .. }
                 | SchedulerError::Silent { .. }
         ) || matches!(self, SchedulerError::Refused { status, .. } if *status == 503)
@@ -77,6 +90,10 @@ pub struct SchedulerClient {
     credentials: Option<(String, Secret)>,
     /// Where masters register, when the master URL was `zk://`.
     zookeeper: Option<ZkLeader>,
+    retry: RetryPolicy,
+    /// How long a call may wait for its answer's headers: a master that
+    /// accepts the connection and never answers must not hang apply.
+    headers_timeout: Duration,
 }
 
 /// Finding the leader again in ZooKeeper before every SUBSCRIBE, so that a
@@ -165,7 +182,21 @@ impl SchedulerClient {
             endpoint: Mutex::new(format!("{}{SCHEDULER_PATH}", master.trim_end_matches('/'))),
             credentials,
             zookeeper: None,
+            retry: RetryPolicy::default(),
+            headers_timeout: crate::live::DEFAULT_HTTP_TIMEOUT,
         }
+    }
+
+    /// Waits at most `timeout` for each call's answer (`--http-timeout`).
+    pub fn with_headers_timeout(mut self, timeout: Duration) -> Self {
+        self.headers_timeout = timeout;
+        self
+    }
+
+    /// Retries transient failures as `retry` says.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
     }
 
     /// Looks the leader up in ZooKeeper before every SUBSCRIBE (see [`ZkLeader`]).
@@ -207,9 +238,25 @@ impl SchedulerClient {
             format!("{}{SCHEDULER_PATH}", master.trim_end_matches('/'));
     }
 
-    /// POSTs a call, following redirects to the leader. Returns the response
-    /// with a 2xx status; maps everything else to an error.
+    /// POSTs a call, retrying transient failures (see [`crate::retry`]).
     async fn post(
+        &self,
+        call: &Call,
+        stream_id: Option<&str>,
+    ) -> Result<reqwest::Response, SchedulerError> {
+        // A launch is never sent twice: whether the master took it is
+        // only known after reconciling, which the next run does.
+        let retryable = |e: &SchedulerError| e.is_retryable() && call.kind != CallType::Accept;
+        self.retry
+            .run(&call_name(call), retryable, || {
+                self.post_once(call, stream_id)
+            })
+            .await
+    }
+
+    /// POSTs a call once, following redirects to the leader. Returns the
+    /// response with a 2xx status; maps everything else to an error.
+    async fn post_once(
         &self,
         call: &Call,
         stream_id: Option<&str>,
@@ -230,10 +277,25 @@ impl SchedulerClient {
             if let Some((principal, secret)) = &self.credentials {
                 req = req.basic_auth(principal, Some(secret.expose()));
             }
-            let resp = req.send().await.map_err(|e| SchedulerError::Connect {
-                url: url.clone(),
-                cause: error_chain(&e),
-            })?;
+            let resp = match tokio::time::timeout(self.headers_timeout, req.send()).await {
+                Ok(sent) => sent.map_err(|e| {
+                    let (url, cause) = (url.clone(), error_chain(&e));
+                    if crate::retry::is_transient_connect(&e) {
+                        SchedulerError::Unreachable { url, cause }
+                    } else {
+                        SchedulerError::Connect { url, cause }
+                    }
+                })?,
+                Err(_) => {
+                    return Err(SchedulerError::Connect {
+                        url,
+                        cause: format!(
+                            "no answer within {:.0}s (waiting for the answer's headers; --http-timeout)",
+                            self.headers_timeout.as_secs_f64()
+                        ),
+                    })
+                }
+            };
             let status = resp.status();
             if status.is_redirection() {
                 let Some(loc) = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()) else {

@@ -183,7 +183,9 @@ fn execute_with(
         (Some(p), Some(s)) => Some((p.clone(), s.clone())),
         _ => None,
     };
-    let mut client = SchedulerClient::new(conn.http.clone(), &leader, credentials);
+    let mut client = SchedulerClient::new(conn.http.clone(), &leader, credentials)
+        .with_retry(conn.retry.clone())
+        .with_headers_timeout(conn.limits.headers);
     if let Some(zk) = &conn.zookeeper {
         client = client.follow_zookeeper(zk.clone());
     }

@@ -27,6 +27,10 @@ pub struct Connection {
     /// With a `zk://` master: where to look the leader up again when the
     /// scheduler re-subscribes.
     pub zookeeper: Option<ZkLeader>,
+    /// How transient failures of Mesos requests are retried.
+    pub retry: crate::retry::RetryPolicy,
+    /// How long Mesos requests may take (`--http-timeout`).
+    pub limits: live::HttpLimits,
     sim: Option<SimHandle>,
 }
 
@@ -111,6 +115,11 @@ impl Connection {
             http,
             masters,
             zookeeper,
+            retry: crate::retry::RetryPolicy {
+                deadline: g.retry_deadline,
+                ..Default::default()
+            },
+            limits: live::HttpLimits::new(g.http_timeout),
             sim,
         })
     }
@@ -123,10 +132,12 @@ impl Connection {
     ) -> Result<LiveCluster, CliError> {
         let cluster = self
             .rt
-            .block_on(live::fetch_state(
+            .block_on(live::fetch_state_retrying(
                 &self.masters,
                 &self.http,
                 &selector(desired, state),
+                &self.limits,
+                &self.retry,
             ))
             .map_err(|e| explain_live_error(e, desired))?;
         if verbose {

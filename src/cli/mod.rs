@@ -62,6 +62,12 @@ pub struct Global {
     /// Do not check the TLS certificate of the Mesos master (insecure: prints a warning).
     #[arg(long, global = true)]
     pub insecure_skip_tls_verify: bool,
+    /// How long to keep retrying a Mesos master that cannot be reached or answers 503 (electing a leader, recovering).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub retry_deadline: std::time::Duration,
+    /// How long a Mesos request may wait for an answer, and the window in which a state document must bring at least 64 KiB.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub http_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]

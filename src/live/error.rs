@@ -33,6 +33,20 @@ pub enum LiveError {
     #[error("cannot connect to the Mesos master at {url}: {cause}; check [mesos] master or --mesos, or {OFFLINE_HINT}")]
     Connect { url: String, cause: String },
 
+    /// Like `Connect`, for a refused or reset connection: worth asking again.
+    #[error("cannot connect to the Mesos master at {url}: {cause}; check [mesos] master or --mesos, or {OFFLINE_HINT}")]
+    Unreachable { url: String, cause: String },
+
+    /// A master that answers too slowly, or not at all.
+    #[error("{url}: {phase} timed out after {elapsed:.0}s ({why}); the master is overloaded or not a working Mesos master: check it, or {OFFLINE_HINT}")]
+    Timeout {
+        url: String,
+        /// `waiting for the answer's headers` or `reading the body`.
+        phase: &'static str,
+        elapsed: f64,
+        why: String,
+    },
+
     #[error("GET {url} answered HTTP {status}{detail}; check that this is a Mesos master and that you may read its state, or {OFFLINE_HINT}")]
     Status {
         url: String,
@@ -79,7 +93,11 @@ pub enum LiveError {
 
     /// Several masters were tried and none answered usefully.
     #[error("no Mesos master answered: {attempts}; {OFFLINE_HINT}")]
-    NoMaster { attempts: String },
+    NoMaster {
+        attempts: String,
+        /// Every master failed in a way worth asking again.
+        retryable: bool,
+    },
 }
 
 fn leader_hint(leader: &str) -> String {
@@ -98,5 +116,23 @@ pub(crate) fn body_start(bytes: &[u8]) -> String {
     match trimmed.char_indices().nth(60) {
         Some((i, _)) => format!("{}...", &trimmed[..i]),
         None => trimmed.to_string(),
+    }
+}
+
+impl LiveError {
+    /// Whether asking again may help: the masters refused or reset the
+    /// connection, or answered 503 (electing a leader, recovering). A timeout is not
+    /// retried: a master that stalls once is likely to stall again, and the
+    /// timeout has already been waited for.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            LiveError::Unreachable { .. }
+                | LiveError::NoMaster {
+                    retryable: true,
+                    ..
+                }
+                | LiveError::Status { status: 503, .. }
+        )
     }
 }

@@ -16,6 +16,7 @@ use futures_util::StreamExt;
 use reqwest::header::LOCATION;
 use reqwest::{StatusCode, Url};
 use std::path::Path;
+use std::time::Duration;
 
 /// Redirections plus leader changes followed for one master URL.
 pub const MAX_HOPS: usize = 5;
@@ -58,9 +59,19 @@ pub async fn fetch_state(
     client: &reqwest::Client,
     selector: &FrameworkSelector,
 ) -> Result<LiveCluster, LiveError> {
+    fetch_state_within(base_urls, client, selector, &HttpLimits::default()).await
+}
+
+/// [`fetch_state`] within `limits`.
+pub async fn fetch_state_within(
+    base_urls: &[String],
+    client: &reqwest::Client,
+    selector: &FrameworkSelector,
+    limits: &HttpLimits,
+) -> Result<LiveCluster, LiveError> {
     let mut errors = Vec::new();
     for base in base_urls {
-        match fetch_from(base, client, selector).await {
+        match fetch_from(base, client, selector, limits).await {
             Ok(cluster) => return Ok(cluster),
             Err(e) => errors.push(e),
         }
@@ -69,6 +80,7 @@ pub async fn fetch_state(
         0 => Err(LiveError::NoUrl),
         1 => Err(errors.remove(0)),
         _ => Err(LiveError::NoMaster {
+            retryable: errors.iter().all(LiveError::is_retryable),
             attempts: errors
                 .iter()
                 .map(|e| without_hint(&e.to_string()))
@@ -76,6 +88,22 @@ pub async fn fetch_state(
                 .join(" | "),
         }),
     }
+}
+
+/// [`fetch_state`], asked again while no master can be reached or they
+/// answer 503 (see [`crate::retry`]).
+pub async fn fetch_state_retrying(
+    base_urls: &[String],
+    client: &reqwest::Client,
+    selector: &FrameworkSelector,
+    limits: &HttpLimits,
+    retry: &crate::retry::RetryPolicy,
+) -> Result<LiveCluster, LiveError> {
+    retry
+        .run("reading the Mesos state", LiveError::is_retryable, || {
+            fetch_state_within(base_urls, client, selector, limits)
+        })
+        .await
 }
 
 /// A message without the offline hint, which the combined message says once.
@@ -113,15 +141,16 @@ async fn fetch_from(
     base: &str,
     client: &reqwest::Client,
     selector: &FrameworkSelector,
+    limits: &HttpLimits,
 ) -> Result<LiveCluster, LiveError> {
     let mut base = normalise(base)?;
-    if let Some(cluster) = fetch_narrow(&base, client, selector).await {
+    if let Some(cluster) = fetch_narrow(&base, client, selector, limits).await {
         return Ok(cluster);
     }
     let mut hops = 0;
     loop {
-        let (url, resp) = fetch_document(&base, client, &mut hops).await?;
-        match stream_state(vec![resp], selector, redact(url.as_str())).await {
+        let (url, resp) = fetch_document(&base, client, &mut hops, limits).await?;
+        match stream_state(vec![resp], selector, redact(url.as_str()), limits).await {
             Err(LiveError::NotLeader { leader }) => {
                 let scheme = url.scheme().to_string();
                 let Some(next) = leader_url(&leader, &scheme) else {
@@ -150,6 +179,7 @@ async fn stream_state(
     resps: Vec<reqwest::Response>,
     selector: &FrameworkSelector,
     source: String,
+    limits: &HttpLimits,
 ) -> Result<LiveCluster, LiveError> {
     let mut senders = Vec::new();
     let mut readers = Vec::new();
@@ -170,9 +200,25 @@ async fn stream_state(
         };
         read_state_parts(readers, &selector, &shown, &io_error)
     });
+    let started = tokio::time::Instant::now();
     'bodies: for (resp, tx) in resps.into_iter().zip(senders) {
+        let url = redact(resp.url().as_str());
         let mut body = resp.bytes_stream();
-        while let Some(chunk) = body.next().await {
+        let mut progress = Progress::new(*limits, started);
+        loop {
+            let chunk = match progress.next(&mut body).await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(why) => {
+                    // Dropping the senders ends the parser's thread.
+                    return Err(LiveError::Timeout {
+                        url,
+                        phase: "reading the body",
+                        elapsed: started.elapsed().as_secs_f64(),
+                        why,
+                    });
+                }
+            };
             let item = chunk.map_err(|e| root_cause(&e));
             let failed = item.is_err();
             // A closed channel means the parser stopped early (bad
@@ -188,6 +234,93 @@ async fn stream_state(
             url: source,
             cause: format!("reading the answer failed: {e}"),
         }),
+    }
+}
+
+/// How long reading the state may take, and how slow it may be.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpLimits {
+    /// How long a request may wait for its answer's headers.
+    pub headers: Duration,
+    /// A body must bring at least `min_progress` bytes in every `window`
+    /// (or end): a huge document on a slow link passes, a master that
+    /// stalls, trickles a byte every few seconds, or promises 2 GB it never
+    /// sends, fails within one window.
+    pub window: Duration,
+    pub min_progress: usize,
+}
+
+/// The default of `--http-timeout`.
+pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl HttpLimits {
+    /// Both the headers' wait and the progress window set to `timeout`.
+    pub fn new(timeout: Duration) -> Self {
+        HttpLimits {
+            headers: timeout,
+            window: timeout,
+            min_progress: 64 * 1024,
+        }
+    }
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits::new(DEFAULT_HTTP_TIMEOUT)
+    }
+}
+
+/// The progress watch of one body (see [`PROGRESS_WINDOW`]).
+struct Progress {
+    limits: HttpLimits,
+    window_start: tokio::time::Instant,
+    in_window: usize,
+    total: usize,
+}
+
+impl Progress {
+    fn new(limits: HttpLimits, now: tokio::time::Instant) -> Self {
+        Progress {
+            limits,
+            window_start: now,
+            in_window: 0,
+            total: 0,
+        }
+    }
+
+    /// The next chunk, or why the body stalled.
+    async fn next<S, T, E>(&mut self, body: &mut S) -> Result<Option<Result<T, E>>, String>
+    where
+        S: futures_util::Stream<Item = Result<T, E>> + Unpin,
+        T: AsRef<[u8]>,
+    {
+        loop {
+            let deadline = self.window_start + self.limits.window;
+            match tokio::time::timeout_at(deadline, body.next()).await {
+                Ok(item) => {
+                    if let Some(Ok(chunk)) = &item {
+                        self.in_window += chunk.as_ref().len();
+                        self.total += chunk.as_ref().len();
+                    }
+                    return Ok(item);
+                }
+                Err(_) if self.in_window >= self.limits.min_progress => {
+                    // Enough came in this window: start the next one.
+                    self.window_start = deadline;
+                    self.in_window = 0;
+                }
+                Err(_) => {
+                    return Err(format!(
+                        "{} bytes in the last {}s, {} in all: less than the {} KiB per {}s a working master sends (--http-timeout)",
+                        self.in_window,
+                        self.limits.window.as_secs_f64(),
+                        self.total,
+                        self.limits.min_progress / 1024,
+                        self.limits.window.as_secs_f64()
+                    ))
+                }
+            }
+        }
     }
 }
 
@@ -218,6 +351,7 @@ async fn fetch_document(
     base: &str,
     client: &reqwest::Client,
     hops: &mut usize,
+    limits: &HttpLimits,
 ) -> Result<(Url, reqwest::Response), LiveError> {
     for path in PATHS {
         let start = format!("{base}{path}");
@@ -225,7 +359,7 @@ async fn fetch_document(
             url: redact(&start),
             cause: e.to_string(),
         })?;
-        if let Some(found) = get_url(url, client, hops).await? {
+        if let Some(found) = get_url(url, client, hops, limits).await? {
             return Ok(found);
         }
     }
@@ -238,17 +372,29 @@ async fn get_url(
     mut url: Url,
     client: &reqwest::Client,
     hops: &mut usize,
+    limits: &HttpLimits,
 ) -> Result<Option<(Url, reqwest::Response)>, LiveError> {
     let start = url.to_string();
     loop {
-        let resp = client
+        let sent = client
             .get(url.clone())
             .header(reqwest::header::ACCEPT, "application/json")
-            .send()
+            .send();
+        let resp = tokio::time::timeout(limits.headers, sent)
             .await
-            .map_err(|e| LiveError::Connect {
+            .map_err(|_| LiveError::Timeout {
                 url: redact(url.as_str()),
-                cause: root_cause(&e),
+                phase: "waiting for the answer's headers",
+                elapsed: limits.headers.as_secs_f64(),
+                why: "the connection was accepted but nothing came back".into(),
+            })?
+            .map_err(|e| {
+                let (url, cause) = (redact(url.as_str()), root_cause(&e));
+                if crate::retry::is_transient_connect(&e) {
+                    LiveError::Unreachable { url, cause }
+                } else {
+                    LiveError::Connect { url, cause }
+                }
             })?;
         // The client may have followed redirects itself.
         let final_url = resp.url().clone();
@@ -317,11 +463,14 @@ async fn fetch_narrow(
     base: &str,
     client: &reqwest::Client,
     selector: &FrameworkSelector,
+    limits: &HttpLimits,
 ) -> Option<LiveCluster> {
     let id = selector.id.as_ref()?;
     let mut hops = 0;
     let version_url = Url::parse(&format!("{base}/version")).ok()?;
-    let (_, resp) = get_url(version_url, client, &mut hops).await.ok()??;
+    let (_, resp) = get_url(version_url, client, &mut hops, limits)
+        .await
+        .ok()??;
     let version: serde_json::Value = resp.json().await.ok()?;
     let mut parts = version.get("version")?.as_str()?.split('.');
     let major: u32 = parts.next()?.parse().ok()?;
@@ -330,18 +479,22 @@ async fn fetch_narrow(
         return None;
     }
     let agents_url = Url::parse(&format!("{base}/master/slaves")).ok()?;
-    let (agents_at, agents) = get_url(agents_url, client, &mut hops).await.ok()??;
+    let (agents_at, agents) = get_url(agents_url, client, &mut hops, limits)
+        .await
+        .ok()??;
     let mut frameworks_url = Url::parse(&format!("{base}/master/frameworks")).ok()?;
     frameworks_url
         .query_pairs_mut()
         .append_pair("framework_id", id);
-    let (frameworks_at, frameworks) = get_url(frameworks_url, client, &mut hops).await.ok()??;
+    let (frameworks_at, frameworks) = get_url(frameworks_url, client, &mut hops, limits)
+        .await
+        .ok()??;
     let source = format!(
         "{} and {}",
         redact(agents_at.as_str()),
         redact(frameworks_at.as_str())
     );
-    stream_state(vec![agents, frameworks], selector, source)
+    stream_state(vec![agents, frameworks], selector, source, limits)
         .await
         .ok()
 }

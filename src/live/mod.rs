@@ -24,7 +24,10 @@ mod values;
 
 pub use document::{parse_state, read_state, read_state_parts};
 pub use error::LiveError;
-pub use fetch::{fetch_state, leader_url, read_state_file, MAX_HOPS};
+pub use fetch::{
+    fetch_state, fetch_state_retrying, fetch_state_within, leader_url, read_state_file, HttpLimits,
+    DEFAULT_HTTP_TIMEOUT, MAX_HOPS,
+};
 
 use mesos_api::{PortRanges, TaskState};
 use std::collections::BTreeMap;
