@@ -291,3 +291,17 @@ fn an_endless_deployment_file_fails_at_its_limit() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_too_large(&r.stderr, "deployment file", "4 MiB");
 }
+
+#[test]
+fn a_deeply_nested_constraint_is_a_located_error_not_a_crash() {
+    let deep = "(".repeat(5000) + "a:b" + &")".repeat(5000);
+    let d = Deployment::new(
+        "local",
+        &format!("[master]\nconstraints = \"{deep}\""),
+        SITE,
+    );
+    let r = d.cli(&["validate"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("levels deep"), "{}", r.stderr);
+    assert!(r.stderr.contains("alluxio-mesos.toml:6"), "{}", r.stderr);
+}
