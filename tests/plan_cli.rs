@@ -305,3 +305,18 @@ fn a_deeply_nested_constraint_is_a_located_error_not_a_crash() {
     assert!(r.stderr.contains("levels deep"), "{}", r.stderr);
     assert!(r.stderr.contains("alluxio-mesos.toml:6"), "{}", r.stderr);
 }
+
+#[test]
+fn an_endless_local_cluster_file_fails_at_its_limit() {
+    // A regular file (the deployment checks that): sparse, so it costs no disk.
+    let d = Deployment::new("local", "local_cluster = \"huge.toml\"", SITE);
+    let huge = d.dir.path().join("huge.toml");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let r = d.cli(&["plan"]);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    let expected = format!("cluster file {}: it is larger than 16 MiB", huge.display());
+    assert!(r.stderr.contains(&expected), "{}", r.stderr);
+}
