@@ -11,6 +11,7 @@ pub mod cli;
 pub mod desired;
 pub mod fit;
 pub mod launch;
+pub mod limits;
 pub mod live;
 pub mod plan;
 pub mod render;

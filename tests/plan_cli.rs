@@ -2,8 +2,11 @@
 //! Mesos state documents. Snapshots make every change in what users see
 //! visible in review.
 
+mod support;
+
 use assert_cmd::Command;
 use std::path::Path;
+use support::{run_cli, Deployment, SITE};
 
 const QUICKSTART: &str = "plans/quickstart/alluxio-mesos.toml";
 const FIXTURE_DEPLOYMENT: &str = "fixtures/deployments/alluxio/alluxio-mesos.toml";
@@ -255,4 +258,65 @@ fn help_lists_the_exit_codes_of_the_one_table() {
             r.stdout
         );
     }
+}
+
+/// The user names the files; an endless one (a device, a runaway log) must
+/// fail at its size limit instead of exhausting memory.
+fn assert_too_large(stderr: &str, what: &str, limit: &str) {
+    let expected = format!("{what} /dev/zero is larger than {limit}");
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(!stderr.contains('\0'), "the content is quoted: {stderr:?}");
+}
+
+#[test]
+fn an_endless_secret_file_fails_at_its_limit() {
+    let d = Deployment::new("local", "secret_file = \"/dev/zero\"", SITE);
+    let r = d.cli(&["validate"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_too_large(&r.stderr, "secret file", "64 KiB");
+    assert!(r.stderr.contains("a secret file holds one"), "{}", r.stderr);
+}
+
+#[test]
+fn an_endless_site_properties_file_fails_at_its_limit() {
+    let d = Deployment::new("local", "[alluxio]\nsite_properties = \"/dev/zero\"", SITE);
+    let r = d.cli(&["validate"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_too_large(&r.stderr, "site properties file", "4 MiB");
+}
+
+#[test]
+fn an_endless_deployment_file_fails_at_its_limit() {
+    let r = run_cli(Path::new("/dev/zero"), &["validate"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_too_large(&r.stderr, "deployment file", "4 MiB");
+}
+
+#[test]
+fn a_deeply_nested_constraint_is_a_located_error_not_a_crash() {
+    let deep = "(".repeat(5000) + "a:b" + &")".repeat(5000);
+    let d = Deployment::new(
+        "local",
+        &format!("[master]\nconstraints = \"{deep}\""),
+        SITE,
+    );
+    let r = d.cli(&["validate"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("levels deep"), "{}", r.stderr);
+    assert!(r.stderr.contains("alluxio-mesos.toml:6"), "{}", r.stderr);
+}
+
+#[test]
+fn an_endless_local_cluster_file_fails_at_its_limit() {
+    // A regular file (the deployment checks that): sparse, so it costs no disk.
+    let d = Deployment::new("local", "local_cluster = \"huge.toml\"", SITE);
+    let huge = d.dir.path().join("huge.toml");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let r = d.cli(&["plan"]);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    let expected = format!("cluster file {}: it is larger than 16 MiB", huge.display());
+    assert!(r.stderr.contains(&expected), "{}", r.stderr);
 }

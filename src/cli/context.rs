@@ -106,8 +106,16 @@ pub fn http_client(g: &Global, desired: &Desired) -> Result<reqwest::Client, Cli
 
 /// The certificates of a CA file (one or more PEM certificates).
 fn read_ca(origin: &str, path: &Path) -> Result<Vec<reqwest::Certificate>, CliError> {
-    let pem = std::fs::read(path)
-        .map_err(|e| CliError::msg(format!("cannot read {origin} {}: {e}", path.display())))?;
+    let pem = crate::limits::read(path, crate::limits::CA_FILE).map_err(|e| match e {
+        crate::limits::ReadError::Io(e) => {
+            CliError::msg(format!("cannot read {origin} {}: {e}", path.display()))
+        }
+        crate::limits::ReadError::TooLarge { limit } => CliError::msg(format!(
+            "{origin} {} is larger than {}: a CA file holds a few PEM certificates; point {origin} at the PEM file of the CA that signed the Mesos master's certificate",
+            path.display(),
+            crate::limits::size_text(limit)
+        )),
+    })?;
     let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
         CliError::msg(format!(
             "{origin} {} is not a PEM certificate: {e}",
@@ -181,4 +189,21 @@ pub fn plan_for(
         plan.replace_leader_last(&leader);
     }
     Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_endless_ca_file_fails_at_the_limit() {
+        let msg = match read_ca("--ca-cert", Path::new("/dev/zero")) {
+            Err(CliError::Message(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert!(
+            msg.contains("--ca-cert /dev/zero is larger than 1 MiB"),
+            "{msg}"
+        );
+    }
 }

@@ -95,7 +95,12 @@ impl std::str::FromStr for Constraint {
 /// name stops at the first `:` and neither part may hold whitespace or any
 /// of `&|!()`.
 pub fn parse_constraint(input: &str) -> Result<Constraint, ConstraintError> {
-    let mut p = Parser { input, pos: 0 };
+    let mut p = Parser {
+        input,
+        pos: 0,
+        depth: 0,
+        terms: 0,
+    };
     p.skip_ws();
     if p.pos == input.len() {
         return Err(p.error("the constraint is empty; write e.g. rack:r1 & !zone:z2"));
@@ -111,9 +116,25 @@ pub fn parse_constraint(input: &str) -> Result<Constraint, ConstraintError> {
     }
 }
 
+/// How deeply `(` and `!` may nest. The parser, [`Constraint::matches`],
+/// its `Display` and its drop all recurse once per level, so unbounded
+/// nesting (a few thousand `(`) overflows the stack and aborts the process;
+/// plan files carry constraints as text, so this guards reading them too.
+/// Real constraints nest two or three levels.
+pub const MAX_NESTING: usize = 64;
+
+/// How many attribute tests one constraint may hold. `&` and `|` chains
+/// build a tree as deep as they are long, which the same recursion walks;
+/// real constraints hold a handful of tests.
+pub const MAX_TERMS: usize = 1024;
+
 struct Parser<'a> {
     input: &'a str,
     pos: usize,
+    /// `(` and `!` currently open around the position.
+    depth: usize,
+    /// Attribute tests read so far.
+    terms: usize,
 }
 
 fn is_word_char(c: char) -> bool {
@@ -166,12 +187,36 @@ impl Parser<'_> {
 
     fn unary(&mut self) -> Result<Constraint, ConstraintError> {
         self.skip_ws();
+        if matches!(self.peek(), Some('!' | '(')) {
+            if self.depth == MAX_NESTING {
+                return Err(self.error(&format!(
+                    "the expression nests `(` and `!` more than {MAX_NESTING} levels deep; write it with fewer levels"
+                )));
+            }
+            self.depth += 1;
+            let c = self.nested();
+            self.depth -= 1;
+            return c;
+        }
+        match self.peek() {
+            Some(c) if is_word_char(c) => self.attr(),
+            Some(c) => Err(self.error(&format!(
+                "expected an attribute such as rack:r1, `!` or `(`, found `{c}`"
+            ))),
+            None => Err(self.error(
+                "the expression ends early: expected an attribute such as rack:r1, `!` or `(`",
+            )),
+        }
+    }
+
+    /// `!x` or `(x)`, at the position of the `!` or `(`.
+    fn nested(&mut self) -> Result<Constraint, ConstraintError> {
         match self.peek() {
             Some('!') => {
                 self.pos += 1;
                 Ok(Constraint::Not(Box::new(self.unary()?)))
             }
-            Some('(') => {
+            _ => {
                 let open = self.pos;
                 self.pos += 1;
                 let inner = self.or()?;
@@ -186,17 +231,16 @@ impl Parser<'_> {
                     })
                 }
             }
-            Some(c) if is_word_char(c) => self.attr(),
-            Some(c) => Err(self.error(&format!(
-                "expected an attribute such as rack:r1, `!` or `(`, found `{c}`"
-            ))),
-            None => Err(self.error(
-                "the expression ends early: expected an attribute such as rack:r1, `!` or `(`",
-            )),
         }
     }
 
     fn attr(&mut self) -> Result<Constraint, ConstraintError> {
+        if self.terms == MAX_TERMS {
+            return Err(self.error(&format!(
+                "the expression holds more than {MAX_TERMS} attribute tests; write a shorter constraint"
+            )));
+        }
+        self.terms += 1;
         let start = self.pos;
         while let Some(c) = self.peek().filter(|&c| is_word_char(c)) {
             self.pos += c.len_utf8();
@@ -301,6 +345,39 @@ mod tests {
         assert!(c.matches(&attrs(&[("rack", "r1")])));
         assert!(!c.matches(&attrs(&[("rack", "r1"), ("zone", "z2")])));
         assert!(!c.matches(&attrs(&[("rack", "r2")])));
+    }
+
+    #[test]
+    fn deep_nesting_is_a_located_error_not_a_stack_overflow() {
+        let deep = "(".repeat(5000) + "a:b" + &")".repeat(5000);
+        let e = parse_constraint(&deep).unwrap_err();
+        assert_eq!(e.offset, MAX_NESTING, "{e}");
+        assert!(e.message.contains("more than 64 levels"), "{e}");
+        let nots = "!".repeat(5000) + "a:b";
+        assert_eq!(parse_constraint(&nots).unwrap_err().offset, MAX_NESTING);
+        // At the limit it still parses.
+        let ok = "(".repeat(MAX_NESTING) + "a:b" + &")".repeat(MAX_NESTING);
+        assert_eq!(p(&ok), attr("a", "b"));
+        let mixed = "!(".repeat(MAX_NESTING / 2) + "a:b" + &")".repeat(MAX_NESTING / 2);
+        p(&mixed);
+    }
+
+    #[test]
+    fn long_chains_are_a_located_error_not_a_stack_overflow() {
+        let long = vec!["a:b"; 100_000].join(" & ");
+        let e = parse_constraint(&long).unwrap_err();
+        assert_eq!(e.offset, MAX_TERMS * "a:b & ".len(), "{e}");
+        assert!(e.message.contains("more than 1024 attribute tests"), "{e}");
+        let ok = vec!["a:b"; MAX_TERMS].join(" | ");
+        assert!(p(&ok).matches(&BTreeMap::from([("a".into(), "b".into())])));
+    }
+
+    #[test]
+    fn a_plan_carrying_a_deeply_nested_constraint_is_refused() {
+        let deep = "(".repeat(5000) + "a:b" + &")".repeat(5000);
+        let json = serde_json::to_string(&deep).unwrap();
+        let e = serde_json::from_str::<Constraint>(&json).unwrap_err();
+        assert!(e.to_string().contains("levels deep"), "{e}");
     }
 
     #[test]

@@ -215,12 +215,23 @@ fn file_text_key_before(file: &SourceFile, offset: usize) -> String {
 
 /// Reads and checks the deployment file. Unknown keys are all reported.
 pub fn read(path: &Path) -> Result<DeploymentFile, Vec<Problem>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![Problem::error(
-            "desired::no_deployment_file",
-            format!("cannot read the deployment file {}: {e}", path.display()),
-        )
-        .with_help("pass the deployment file with -c FILE (default ./alluxio-mesos.toml)")]
+    let text = crate::limits::read_to_string(path, crate::limits::DEPLOYMENT_FILE).map_err(|e| {
+        vec![match e {
+            crate::limits::ReadError::TooLarge { limit } => Problem::error(
+                "desired::deployment_file_too_large",
+                format!(
+                    "the deployment file {} is larger than {}: a deployment file holds a few kilobytes of settings",
+                    path.display(),
+                    crate::limits::size_text(limit)
+                ),
+            )
+            .with_help("check that -c names the deployment TOML file (default ./alluxio-mesos.toml)"),
+            crate::limits::ReadError::Io(e) => Problem::error(
+                "desired::no_deployment_file",
+                format!("cannot read the deployment file {}: {e}", path.display()),
+            )
+            .with_help("pass the deployment file with -c FILE (default ./alluxio-mesos.toml)"),
+        }]
     })?;
     let file = SourceFile::new(path, mask_secret_lines(&text));
     let raw: RawFile = toml::from_str(&text).map_err(|e| vec![toml_problem(&file, &e)])?;

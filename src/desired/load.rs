@@ -20,6 +20,7 @@ use crate::desired::{
     AlluxioSource, Desired, Install, JdkSource, MasterSpec, MesosSettings, SourceFiles,
     WorkerCount, WorkerSpec,
 };
+use crate::limits::{size_text, ReadError};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -334,9 +335,36 @@ impl Context<'_> {
             None if self.failed.contains("alluxio.site_properties") => return None,
             None => (self.base.join(DEFAULT_SITE_PROPERTIES), None),
         };
-        let text = match std::fs::read(&path) {
+        let text = match crate::limits::read(&path, crate::limits::SITE_PROPERTIES) {
             Ok(bytes) => decode_properties(bytes),
-            Err(e) => {
+            Err(ReadError::TooLarge { limit }) => {
+                let (place, help) = match &at {
+                    Some(f) => (
+                        format!(" (set by site_properties in {})", f.place.clone().unwrap_or_default()),
+                        "point `alluxio.site_properties` (relative to the deployment file) at the Alluxio site properties file",
+                    ),
+                    None => (
+                        " (the default, as `alluxio.site_properties` is not set)".to_string(),
+                        "set site_properties in [alluxio] to the Alluxio site properties file",
+                    ),
+                };
+                let label = at.as_ref().and_then(|f| f.at.clone());
+                self.failed.insert("properties".into());
+                self.error(
+                    Problem::error(
+                        "desired::properties_too_large",
+                        format!(
+                            "the site properties file {} is larger than {}{place}: a site properties file holds a few hundred properties at most",
+                            path.display(),
+                            size_text(limit)
+                        ),
+                    )
+                    .with_help(help)
+                    .with_located(label.as_ref()),
+                );
+                return None;
+            }
+            Err(ReadError::Io(e)) => {
                 let why = if e.kind() == std::io::ErrorKind::NotFound {
                     "does not exist".to_string()
                 } else {
@@ -596,7 +624,7 @@ impl Context<'_> {
             .map(|e| self.prop_label(e, "the secret is here"));
         let from_file = match self.toml_path("mesos", "secret_file") {
             Some((path, f)) => {
-                match std::fs::read_to_string(&path) {
+                match crate::limits::read_to_string(&path, crate::limits::SECRET_FILE) {
                     Ok(s) => {
                         let s = s.strip_suffix('\n').unwrap_or(&s);
                         let s = s.strip_suffix('\r').unwrap_or(s);
@@ -610,7 +638,15 @@ impl Context<'_> {
                         }
                         Some(Secret::new(s))
                     }
-                    Err(e) => {
+                    Err(ReadError::TooLarge { limit }) => {
+                        self.error(
+                        Problem::error("desired::secret_file_too_large", format!("the secret file {} is larger than {}: a secret file holds one secret", path.display(), size_text(limit)))
+                            .with_help("point `mesos.secret_file` at a file that holds only the framework secret")
+                            .with_located(f.at.as_ref()),
+                    );
+                        return None;
+                    }
+                    Err(ReadError::Io(e)) => {
                         self.error(
                         Problem::error("desired::missing_file", format!("cannot read the secret file {}: {e}", path.display()))
                             .with_help("fix `mesos.secret_file` (relative to the deployment file) or create the file")

@@ -1,8 +1,7 @@
 //! Site properties and secrets.
 //!
-//! A secret is any property whose key is `alluxio.integration.mesos.secret`
-//! or contains `secret`, `password`, `accesskey`, `secretkey`, `credential`
-//! or `token` (any case). Secret values are held here and passed to tasks,
+//! A secret is any property whose key names a credential (see
+//! [`is_secret_key`]). Secret values are held here and passed to tasks,
 //! but every rendering, plan file, state file and error sees only
 //! `<redacted>` and a keyed hash (HMAC-SHA256) that detects a change.
 
@@ -11,20 +10,57 @@ use std::fmt;
 
 pub use mesos_api::secret::{Secret, REDACTED};
 
+/// Words that make any key holding them a secret, wherever they appear
+/// (the key lower-cased, so `accessKeySecret` and `secretKey` match too).
+const SECRET_WORDS: &[&str] = &[
+    "secret",   // aws.secretKey, fs.s3a.secret.key, fs.oss.accessKeySecret, oauth2.client.secret
+    "password", // fs.swift.password, *.keystore.password
+    "passwd",   //
+    "credential", // also a few paths to credential files: shown redacted, which is harmless
+    "token",    // fs.s3a.session.token, fs.azure.sas.token.*
+    "accesskey", // aws.accessKeyId, fs.oss.accessKeyId, fs.obs.accessKey, fs.kodo.accesskey
+    "secretkey", //
+    "apikey",   // fs.swift.apikey
+    "privatekey", //
+];
+
+/// Segments (between `.`, `-` and `_`) that name a key: `<word>.key` is a
+/// secret for these words. A bare `key` segment is not enough: it also
+/// names providers and paths (`hadoop.security.key.provider.path`).
+const KEY_QUALIFIERS: &[&str] = &[
+    "account",    // fs.azure.account.key.<account>.blob.core.windows.net
+    "access",     // fs.s3a.access.key, fs.cos.access.key (half of a pair: shown redacted)
+    "secret",     //
+    "private",    // fs.gs.auth.service.account.private.key(.id)
+    "encryption", // fs.s3a.encryption.key, fs.s3a.server-side-encryption.key
+    "api",        //
+    "session",    //
+];
+
 /// Whether a property key names a secret.
+///
+/// The patterns follow the credential properties of Alluxio's and Hadoop's
+/// under-storage connectors (S3/S3A, Azure blob and ADLS, GCS, OSS, COS,
+/// OBS, Kodo, Swift) and Hadoop's own `hadoop.security.sensitive-config-keys`.
+/// Matching is by whole segment where a word is also common in harmless
+/// keys: `alluxio.master.keytab.file` (a path) and
+/// `fs.azure.account.keyprovider.<account>` (a class name) are shown,
+/// `fs.azure.account.key.<account>` is not, and `alluxio.keyvalue.*`
+/// (Alluxio 1.x's key-value store) is shown. Wrongly redacting a harmless
+/// value only hides it from plans; wrongly showing a secret leaks it, so
+/// doubtful keys (an access key ID, a credential file path) are redacted.
 pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    k == "alluxio.integration.mesos.secret"
-        || [
-            "secret",
-            "password",
-            "accesskey",
-            "secretkey",
-            "credential",
-            "token",
-        ]
-        .iter()
-        .any(|w| k.contains(w))
+    if k == "alluxio.integration.mesos.secret" || SECRET_WORDS.iter().any(|w| k.contains(w)) {
+        return true;
+    }
+    let segments: Vec<&str> = k.split(['.', '-', '_']).collect();
+    segments.iter().enumerate().any(|(i, seg)| match *seg {
+        // fs.azure.sas.<container>.<account>.blob.core.windows.net: a SAS token.
+        "sas" | "pass" | "pwd" => true,
+        "key" => i > 0 && KEY_QUALIFIERS.contains(&segments[i - 1]),
+        _ => false,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,5 +178,84 @@ impl SiteProperties {
                 (k.clone(), shown)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credential_properties_of_the_under_storage_connectors_are_secrets() {
+        for key in [
+            "alluxio.integration.mesos.secret",
+            // Azure
+            "fs.azure.account.key.myaccount.blob.core.windows.net",
+            "fs.azure.account.key.myaccount.dfs.core.windows.net",
+            "fs.azure.sas.mycontainer.myaccount.blob.core.windows.net",
+            "fs.azure.sas.fixed.token",
+            "fs.azure.account.oauth2.client.secret",
+            "fs.adl.oauth2.credential",
+            "fs.adl.oauth2.refresh.token",
+            // GCS
+            "fs.gs.auth.service.account.private.key",
+            "fs.gs.auth.service.account.private.key.id",
+            "fs.gcs.accessKeyId",
+            "fs.gcs.secretAccessKey",
+            // S3 / S3A
+            "aws.accessKeyId",
+            "aws.secretKey",
+            "fs.s3a.access.key",
+            "fs.s3a.secret.key",
+            "fs.s3a.session.token",
+            "fs.s3a.encryption.key",
+            "fs.s3a.server-side-encryption.key",
+            "fs.s3a.bucket.mybucket.secret.key",
+            // OSS, COS, OBS, Kodo
+            "fs.oss.accessKeyId",
+            "fs.oss.accessKeySecret",
+            "fs.cos.access.key",
+            "fs.cos.secret.key",
+            "fs.obs.accessKey",
+            "fs.obs.secretKey",
+            "fs.kodo.accesskey",
+            "fs.kodo.secretkey",
+            // Swift
+            "fs.swift.password",
+            "fs.swift.apikey",
+            "fs.swift.service.x.password",
+            // TLS stores
+            "alluxio.web.ssl.keystore.password",
+            "ssl.server.keystore.pass",
+            // Any case
+            "FS.AZURE.ACCOUNT.KEY.X",
+        ] {
+            assert!(is_secret_key(key), "{key} must be a secret");
+        }
+    }
+
+    #[test]
+    fn harmless_properties_are_shown() {
+        for key in [
+            "alluxio.master.keytab.file",
+            "alluxio.worker.keytab.file",
+            "alluxio.security.kerberos.server.principal",
+            "alluxio.keyvalue.enabled",
+            "alluxio.keyvalue.partition.size.bytes.max",
+            "fs.azure.account.keyprovider.myaccount.blob.core.windows.net",
+            "fs.azure.account.auth.type",
+            "fs.azure.account.oauth2.client.id",
+            "hadoop.security.key.provider.path",
+            "alluxio.underfs.address",
+            "alluxio.underfs.s3.endpoint",
+            "alluxio.master.hostname",
+            "alluxio.master.port",
+            "alluxio.security.authentication.type",
+            "alluxio.integration.mesos.principal",
+            "alluxio.user.file.passive.cache.enabled",
+            "alluxio.worker.memory.size",
+        ] {
+            assert!(!is_secret_key(key), "{key} must be shown");
+        }
     }
 }

@@ -16,6 +16,7 @@ use super::config;
 use super::model::Plan;
 use crate::desired::secrets::SecretHasher;
 use crate::desired::{Desired, MasterLocator};
+use crate::limits;
 use crate::live::LiveCluster;
 use crate::state::State;
 use serde::{Deserialize, Serialize};
@@ -71,6 +72,8 @@ struct Envelope {
 pub enum PlanFileError {
     #[error("cannot read plan file {path}: {cause}")]
     Read { path: String, cause: String },
+    #[error("plan file {path} is larger than {limit}: a plan file grows like the state file, a few MB for 10,000 workers; check that the path names a plan written by `alluxio-mesos plan -o`")]
+    TooLarge { path: String, limit: String },
     #[error("{path} is not an alluxio-mesos plan file: {cause}")]
     NotAPlan { path: String, cause: String },
     #[error("plan file {path} was altered after it was written (checksum mismatch); run `alluxio-mesos plan -o {path}` again")]
@@ -231,9 +234,19 @@ impl PlanFile {
     }
 
     pub fn read(path: &Path) -> Result<PlanFile, PlanFileError> {
-        let bytes = std::fs::read(path).map_err(|e| PlanFileError::Read {
-            path: path.display().to_string(),
-            cause: e.to_string(),
+        Self::read_limited(path, limits::PLAN_FILE)
+    }
+
+    fn read_limited(path: &Path, limit: u64) -> Result<PlanFile, PlanFileError> {
+        let bytes = limits::read(path, limit).map_err(|e| match e {
+            limits::ReadError::Io(e) => PlanFileError::Read {
+                path: path.display().to_string(),
+                cause: e.to_string(),
+            },
+            limits::ReadError::TooLarge { limit } => PlanFileError::TooLarge {
+                path: path.display().to_string(),
+                limit: limits::size_text(limit),
+            },
         })?;
         Self::from_bytes(path, &bytes)
     }
@@ -271,6 +284,19 @@ mod tests {
     use super::*;
     use crate::plan::tests::{agent, desired};
     use crate::plan::{make_plan, secret_hasher, PlanOptions};
+
+    #[test]
+    fn an_endless_plan_file_fails_at_the_limit() {
+        assert_eq!(limits::PLAN_FILE, 256 * 1024 * 1024);
+        let err = PlanFile::read_limited(Path::new("/dev/zero"), 4096).unwrap_err();
+        assert!(matches!(err, PlanFileError::TooLarge { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("plan file /dev/zero is larger than 4 KiB"),
+            "{msg}"
+        );
+        assert!(msg.contains("plan -o"), "{msg}");
+    }
 
     fn sample() -> (PlanFile, Desired, LiveCluster) {
         let d = desired();

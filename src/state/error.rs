@@ -16,6 +16,13 @@ pub enum StateError {
     },
 
     #[error(
+        "state file {} is larger than {}: a state file grows with the cluster, and a 10,000-worker state is a few MB; check that --state names the state file of this deployment",
+        path.display(),
+        crate::limits::size_text(*limit)
+    )]
+    TooLarge { path: PathBuf, limit: u64 },
+
+    #[error(
         "state file {} is not valid{}: {detail}. It was left untouched; restore the previous version from {} if it exists, or repair the file by hand",
         path.display(),
         at(*line, *column),

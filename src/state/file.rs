@@ -10,6 +10,7 @@
 
 use super::error::{backup_path, StateError};
 use super::{State, FORMAT_VERSION};
+use crate::limits::{self, ReadError};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -18,13 +19,23 @@ use std::path::{Path, PathBuf};
 /// has been applied yet. A corrupt file or one of another format version is
 /// an error; it is never modified here.
 pub fn load(path: &Path) -> Result<Option<State>, StateError> {
-    let bytes = match fs::read(path) {
+    load_limited(path, limits::STATE_FILE)
+}
+
+fn load_limited(path: &Path, limit: u64) -> Result<Option<State>, StateError> {
+    let bytes = match limits::read(path, limit) {
         Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
+        Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(ReadError::Io(source)) => {
             return Err(StateError::Read {
                 path: path.to_path_buf(),
                 source,
+            })
+        }
+        Err(ReadError::TooLarge { limit }) => {
+            return Err(StateError::TooLarge {
+                path: path.to_path_buf(),
+                limit,
             })
         }
     };
@@ -264,9 +275,10 @@ fn keep_backup(target: &Path) -> io::Result<()> {
 }
 
 fn copy_synced(from: &Path, to: &Path) -> io::Result<()> {
-    let bytes = fs::read(from)?;
+    // Streamed: the copy never holds the whole file in memory.
+    let mut source = File::open(from)?;
     let mut file = create_private(to)?;
-    file.write_all(&bytes)?;
+    io::copy(&mut source, &mut file)?;
     file.sync_all()
 }
 
@@ -316,6 +328,24 @@ mod tests {
 
     fn sample(deployment: &str) -> State {
         State::empty(deployment)
+    }
+
+    #[test]
+    fn an_endless_state_file_fails_at_the_limit_without_quoting_it() {
+        assert_eq!(limits::STATE_FILE, 256 * 1024 * 1024);
+        let path = Path::new("/dev/zero");
+        let err = load_limited(path, 4096).unwrap_err();
+        assert!(
+            matches!(err, StateError::TooLarge { limit: 4096, .. }),
+            "{err:?}"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.contains("state file /dev/zero is larger than 4 KiB"),
+            "{msg}"
+        );
+        assert!(msg.contains("--state"), "{msg}");
+        assert!(!msg.contains('\0'), "{msg}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! with `force-unlock` after checking.
 
 use super::error::{lock_path, StateError};
+use crate::limits::ReadError;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::fs::{self, OpenOptions};
@@ -176,10 +177,20 @@ impl Drop for Lock {
 
 /// Who holds the lock of the state file `state_path`, if anyone.
 pub fn read_lock(state_path: &Path) -> Result<Option<LockHolder>, StateError> {
-    let bytes = match fs::read(lock_path(state_path)) {
+    let bytes = match crate::limits::read(&lock_path(state_path), crate::limits::LOCK_FILE) {
         Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
+        Err(ReadError::TooLarge { limit }) => {
+            // Not a lock this tool wrote; the operator can inspect it and
+            // force-unlock.
+            return Ok(Some(LockHolder::Unreadable {
+                reason: format!(
+                    "it is larger than {}, and a lock file is one small JSON object",
+                    crate::limits::size_text(limit)
+                ),
+            }));
+        }
+        Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(ReadError::Io(e)) => {
             return Err(StateError::Lock {
                 path: state_path.to_path_buf(),
                 step: "reading it",
@@ -294,6 +305,29 @@ mod tests {
         let pid = child.id();
         child.wait().unwrap();
         assert!(!pid_alive(pid));
+    }
+
+    #[test]
+    fn an_oversized_lock_file_is_unreadable_and_not_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("s.json");
+        // A valid lock padded past the limit: the size alone decides.
+        let info = LockInfo {
+            id: "x".into(),
+            pid: std::process::id(),
+            host: this_host(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            operation: "apply".into(),
+        };
+        let mut bytes = serde_json::to_vec(&info).unwrap();
+        bytes.resize(crate::limits::LOCK_FILE as usize + 1, b' ');
+        fs::write(lock_path(&state), &bytes).unwrap();
+        match read_lock(&state).unwrap().unwrap() {
+            LockHolder::Unreadable { reason } => {
+                assert!(reason.contains("larger than 64 KiB"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -20,6 +20,16 @@ pub fn encode_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
     encode(&json)
 }
 
+/// The largest record [`Decoder::new`] accepts: 16 MiB.
+///
+/// The largest event Mesos sends is an OFFERS carrying one offer per agent
+/// of a big cluster; an offer is about 1 KiB of JSON (resources with their
+/// allocation info, attributes, URL), so 16 MiB holds some 16,000 offers.
+/// A length beyond that means a corrupt stream or one that is not a Mesos
+/// event stream, and is refused as soon as its digits pass the limit:
+/// neither waiting for nor allocating a record of that size.
+pub const MAX_RECORD: u64 = 16 * 1024 * 1024;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordIoError {
     #[error("RecordIO: record length contains a non-digit byte {0:#04x}")]
@@ -28,7 +38,8 @@ pub enum RecordIoError {
     EmptyLength,
     #[error("RecordIO: record length 0 is not allowed")]
     ZeroLength,
-    #[error("RecordIO: record length {0} exceeds the limit of {1} bytes")]
+    /// The length read so far (at least this many bytes) and the limit.
+    #[error("RecordIO: a record of {0} bytes or more exceeds the limit of {1} bytes; the largest Mesos event is far smaller, so the stream is corrupt or not a Mesos event stream")]
     TooLong(u64, u64),
     #[error("RecordIO: stream ended inside a record")]
     Truncated,
@@ -56,9 +67,9 @@ impl Default for Decoder {
 }
 
 impl Decoder {
-    /// Records up to 256 MiB (an OFFERS event on a big cluster can be large).
+    /// Records up to [`MAX_RECORD`].
     pub fn new() -> Self {
-        Decoder::with_limit(256 * 1024 * 1024)
+        Decoder::with_limit(MAX_RECORD)
     }
 
     pub fn with_limit(max_record: u64) -> Self {
@@ -187,6 +198,33 @@ mod tests {
         let mut d = Decoder::with_limit(10);
         assert_eq!(d.feed(b"11\n"), Err(RecordIoError::TooLong(11, 10)));
         assert_eq!(d.feed(b"1\nx"), Err(RecordIoError::TooLong(11, 10)));
+    }
+
+    #[test]
+    fn a_huge_length_fails_at_once_without_waiting_for_the_record() {
+        let mut d = Decoder::new();
+        // No newline and no body yet: the digits alone decide.
+        let err = d.feed(b"1000000000000000").unwrap_err();
+        assert!(
+            matches!(err, RecordIoError::TooLong(_, MAX_RECORD)),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("exceeds the limit"), "{err}");
+        assert_eq!(d.finish(), Err(err));
+    }
+
+    #[test]
+    fn records_are_capped_at_16_mib() {
+        assert_eq!(MAX_RECORD, 16 * 1024 * 1024);
+        let over = format!("{}\n", MAX_RECORD + 1);
+        assert_eq!(
+            Decoder::new().feed(over.as_bytes()),
+            Err(RecordIoError::TooLong(MAX_RECORD + 1, MAX_RECORD))
+        );
+        let at = format!("{MAX_RECORD}\n");
+        let mut d = Decoder::new();
+        assert!(d.feed(at.as_bytes()).unwrap().is_empty());
+        assert_eq!(d.finish(), Err(RecordIoError::Truncated));
     }
 
     #[test]

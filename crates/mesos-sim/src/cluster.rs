@@ -268,12 +268,27 @@ impl AgentSpec {
     }
 }
 
+/// The largest cluster file read: thousands of agents are a few MB of TOML.
+pub const MAX_CLUSTER_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 impl ClusterSpec {
     /// Reads and validates a cluster file.
     pub fn load(path: &Path) -> Result<ClusterSpec, ClusterError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ClusterError::Read {
+        let read_error = |source| ClusterError::Read {
             path: path.display().to_string(),
             source,
+        };
+        let bytes = crate::persist::read_bounded(
+            path,
+            MAX_CLUSTER_FILE_BYTES,
+            "a cluster file of agents holds",
+        )
+        .map_err(read_error)?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            read_error(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            ))
         })?;
         ClusterSpec::parse(&text).map_err(|message| ClusterError::Invalid {
             path: path.display().to_string(),
@@ -339,6 +354,16 @@ impl ClusterSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_endless_cluster_file_fails_at_the_limit() {
+        let err = ClusterSpec::load(Path::new("/dev/zero")).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("cannot read cluster file /dev/zero: it is larger than 16 MiB"),
+            "{msg}"
+        );
+    }
 
     #[test]
     fn parses_agents_timing_and_auth() {

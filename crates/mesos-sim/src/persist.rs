@@ -60,9 +60,36 @@ pub fn save(m: &Master, file: &Path) -> std::io::Result<()> {
     std::fs::rename(&tmp, file)
 }
 
+/// The largest saved state read back: it grows with the cluster like the
+/// scheduler's state file (a few MB for 10,000 agents).
+pub const MAX_SNAPSHOT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Reads the whole file if it holds at most `limit` bytes, never holding
+/// more than `limit + 1`: a path naming a device or a runaway file fails
+/// with [`std::io::ErrorKind::FileTooLarge`] instead of exhausting memory.
+pub fn read_bounded(file: &Path, limit: u64, what: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("it is larger than {} MiB, more than {what}", limit >> 20),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Reads a saved state; `Ok(None)` when there is none yet.
 pub fn load(file: &Path) -> Result<Option<Snapshot>, String> {
-    let bytes = match std::fs::read(file) {
+    load_bounded(file, MAX_SNAPSHOT_BYTES)
+}
+
+fn load_bounded(file: &Path, limit: u64) -> Result<Option<Snapshot>, String> {
+    let read = read_bounded(file, limit, "any saved emulator state holds");
+    let bytes = match read {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read {}: {e}", file.display())),
@@ -127,5 +154,19 @@ impl Master {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod bounded_tests {
+    use super::*;
+
+    #[test]
+    fn an_endless_saved_state_fails_at_the_limit() {
+        let Err(err) = load_bounded(Path::new("/dev/zero"), 2 << 20) else {
+            panic!("read /dev/zero");
+        };
+        assert!(err.contains("/dev/zero"), "{err}");
+        assert!(err.contains("larger than 2 MiB"), "{err}");
     }
 }
