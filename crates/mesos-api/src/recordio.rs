@@ -20,15 +20,16 @@ pub fn encode_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
     encode(&json)
 }
 
-/// The largest record [`Decoder::new`] accepts: 16 MiB.
+/// The largest record [`Decoder::new`] accepts: 64 MiB.
 ///
 /// The largest event Mesos sends is an OFFERS carrying one offer per agent
-/// of a big cluster; an offer is about 1 KiB of JSON (resources with their
-/// allocation info, attributes, URL), so 16 MiB holds some 16,000 offers.
+/// of a big cluster; an offer is about 1 to 4 KiB of JSON (resources with
+/// their allocation info and reservations, attributes, URL), so 64 MiB
+/// holds the offers of some 16,000 agents even at 4 KiB each.
 /// A length beyond that means a corrupt stream or one that is not a Mesos
 /// event stream, and is refused as soon as its digits pass the limit:
 /// neither waiting for nor allocating a record of that size.
-pub const MAX_RECORD: u64 = 16 * 1024 * 1024;
+pub const MAX_RECORD: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordIoError {
@@ -214,8 +215,8 @@ mod tests {
     }
 
     #[test]
-    fn records_are_capped_at_16_mib() {
-        assert_eq!(MAX_RECORD, 16 * 1024 * 1024);
+    fn records_are_capped_at_64_mib() {
+        assert_eq!(MAX_RECORD, 64 * 1024 * 1024);
         let over = format!("{}\n", MAX_RECORD + 1);
         assert_eq!(
             Decoder::new().feed(over.as_bytes()),
