@@ -1073,12 +1073,11 @@ impl<'a> Engine<'a> {
             e => Unfit::Never(format!("cannot launch the planned configuration: {e}")),
         };
         let template = &what.template;
-        let properties =
-            template::restore_properties(template, &self.desired.site, &hasher).map_err(never)?;
         let ctx = template::RestoreContext {
             deployment: &self.desired.name,
             framework_id: &sub.framework_id,
-            properties: &properties,
+            site: &self.desired.site,
+            hasher: &hasher,
         };
         let info = template::restore(&ctx, template, &what.config_hash, address, task_id, offer)
             .map_err(never)?;

@@ -147,11 +147,11 @@ pub fn task_info(
         template::RestoreError::Shortfall(s) => LaunchError::Shortfall(s),
         e => LaunchError::Template(e.to_string()),
     };
-    let properties = template::restore_properties(&t, &desired.site, &hasher).map_err(failed)?;
     let restore = template::RestoreContext {
         deployment: &desired.name,
         framework_id: &ctx.framework_id,
-        properties: &properties,
+        site: &desired.site,
+        hasher: &hasher,
     };
     template::restore(&restore, &t, &spec.config_hash, address, task_id, offer).map_err(failed)
 }

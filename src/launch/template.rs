@@ -95,16 +95,20 @@ pub fn restore_properties(
         .collect()
 }
 
-/// What restoring needs besides the template and the offer.
+/// What restoring needs besides the template and the offer: the
+/// deployment and framework the task belongs to, and where its secrets
+/// come from (checked against the template's fingerprints).
 pub struct RestoreContext<'a> {
     pub deployment: &'a str,
     pub framework_id: &'a FrameworkId,
-    /// From [`restore_properties`].
-    pub properties: &'a [(String, String)],
+    pub site: &'a SiteProperties,
+    pub hasher: &'a SecretHasher,
 }
 
 /// The `TaskInfo` that launches `template` (of configuration `config_hash`)
-/// again for `address`, as task `task_id`, on `offer`'s agent.
+/// for `address`, as task `task_id`, on `offer`'s agent: its secrets taken
+/// from the deployment first (a changed one is refused whatever the
+/// offer), then its resources carved from the offer.
 pub fn restore(
     ctx: &RestoreContext<'_>,
     template: &LaunchTemplate,
@@ -113,6 +117,7 @@ pub fn restore(
     task_id: &str,
     offer: &Offer,
 ) -> Result<TaskInfo, RestoreError> {
+    let properties = restore_properties(template, ctx.site, ctx.hasher)?;
     let mut json = template.task_info.clone();
     let with_executor = json.get("executor").is_some();
     let demand = Demand {
@@ -123,8 +128,7 @@ pub fn restore(
         executor: with_executor.then_some(ExecutorShare::DEFAULT),
     };
     let (resources, executor_resources) = carve_task(&offer.resources, &demand)?;
-    let exposed: Vec<(&str, &str)> = ctx
-        .properties
+    let exposed: Vec<(&str, &str)> = properties
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
@@ -198,12 +202,11 @@ mod tests {
         address: &Address,
         task_id: &str,
     ) -> Result<TaskInfo, RestoreError> {
-        let h = secret_hasher(d, None);
-        let properties = restore_properties(t, &d.site, &h)?;
         let ctx = RestoreContext {
             deployment: &d.name,
             framework_id: &FrameworkId::new("F1"),
-            properties: &properties,
+            site: &d.site,
+            hasher: &secret_hasher(d, None),
         };
         restore(&ctx, t, "fedcba9876543210", address, task_id, &big_offer())
     }

@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 
 use crate::app::{faults, json, not_leading, SharedApp};
 use crate::model::{pools_add, pools_total, Master, RolePools, Task, MAX_COMPLETED_TASKS};
-use crate::read_api::{agent_json, resource_map};
+use crate::read_api::{agent_json, capabilities_json, resource_map};
 
 /// The task states `TaskStateSummary` counts, with their JSON keys.
 const SUMMARY_STATES: [(TaskState, &str); 10] = [
@@ -164,13 +164,7 @@ pub fn state_summary_json(m: &Master) -> Value {
             for o in m.offers.values().filter(|o| o.framework_id == f.id) {
                 pools_add(&mut offered, &o.pools);
             }
-            let caps: Vec<Value> = f
-                .info
-                .capabilities
-                .iter()
-                .filter_map(|c| c.kind)
-                .map(|k| json!(k))
-                .collect();
+            let caps = capabilities_json(f);
             let mut v = json!({
                 "id": f.id,
                 "name": f.info.name,

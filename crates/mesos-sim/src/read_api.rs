@@ -202,13 +202,7 @@ pub fn framework_json(m: &Master, f: &Framework, active_list: bool) -> Value {
             offer_json(m, o)
         })
         .collect();
-    let caps: Vec<Value> = f
-        .info
-        .capabilities
-        .iter()
-        .filter_map(|c| c.kind)
-        .map(|k| json!(k))
-        .collect();
+    let caps = capabilities_json(f);
     let mut v = json!({
         "id": f.id,
         "name": f.info.name,
@@ -245,6 +239,16 @@ pub fn framework_json(m: &Master, f: &Framework, active_list: bool) -> Value {
         v["reregistered_time"] = json!(t);
     }
     v
+}
+
+/// A framework's capabilities as the state endpoints list them (by name).
+pub fn capabilities_json(f: &Framework) -> Vec<Value> {
+    f.info
+        .capabilities
+        .iter()
+        .filter_map(|c| c.kind)
+        .map(|k| json!(k))
+        .collect()
 }
 
 /// Every visible agent as `/master/state` and `/master/slaves` show it.
