@@ -564,3 +564,26 @@ async fn scheduler_calls_answered_503_are_retried() {
     assert_one_task_per_address(&sim, 3);
     sim.shutdown().await;
 }
+
+/// A master (or a proxy before it) that ends every event stream right
+/// after SUBSCRIBED: apply subscribes again a bounded number of times, then
+/// says what happened instead of reporting the calls' 403 alone, and the
+/// state keeps what it knew.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_closed_after_every_subscribed_is_named_as_such() {
+    let sim = start_sim_from(&cluster_text(1, "50ms", false)).await;
+    let d = Deployment::new(&sim.url(), "", SITE);
+    sim.end_streams_after_subscribed(true);
+    let r = cli(&d, &["apply", "--auto-approve", "--settle-time", "0s"]).await;
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("closed right after SUBSCRIBED"),
+        "{}",
+        r.stderr
+    );
+    sim.end_streams_after_subscribed(false);
+    let r = cli(&d, &["apply", "--auto-approve", "--settle-time", "0s"]).await;
+    r.ok();
+    assert_one_task_per_address(&sim, 2);
+    sim.shutdown().await;
+}

@@ -139,7 +139,13 @@ pub enum ApplyError {
     TakenOver(String),
     #[error("Mesos refused the framework: {0}")]
     Refused(String),
+    #[error("the event stream from {url} closed right after SUBSCRIBED {times} times in a row, so no call could follow it: a proxy or load balancer between alluxio-mesos and the master may end (or buffer) long-lived responses; point [mesos] master at the masters themselves, or raise the proxy's idle timeout")]
+    StreamClosedAfterSubscribed { url: String, times: u32 },
 }
+
+/// Subscriptions in a row whose stream is gone before the first call is
+/// answered, before apply stops: a fault this regular will not heal.
+const MAX_CLOSED_AFTER_SUBSCRIBED: u32 = 3;
 
 /// Events handled in a row before the steps are looked at again.
 const MAX_BURST: usize = 4096;
@@ -361,7 +367,7 @@ impl<'a> Engine<'a> {
         if let Some(leader) = &plan.rollout.leader {
             self.progress.line(leader);
         }
-        let mut sub = self.subscribe().await?;
+        let mut sub = self.resubscribe().await?;
         let mut interrupted = self.drive(&mut sub, &mut steps, &plan.rollout).await?;
         if self.opts.rollback && !interrupted {
             let mut back = self.rollback_steps(&steps);
@@ -527,16 +533,36 @@ impl<'a> Engine<'a> {
         Ok(interrupted)
     }
 
+    /// Subscribes, asking again with backoff while the failure is transient.
     async fn resubscribe(&mut self) -> Result<Subscription, ApplyError> {
         let mut attempt = 0;
+        let mut closed_in_a_row = 0;
         loop {
             match self.subscribe().await {
                 Ok(s) => return Ok(s),
+                Err(ApplyError::Scheduler(SchedulerError::NotSubscribed { url, .. }))
+                    if closed_in_a_row + 1 >= MAX_CLOSED_AFTER_SUBSCRIBED =>
+                {
+                    return Err(ApplyError::StreamClosedAfterSubscribed {
+                        url,
+                        times: MAX_CLOSED_AFTER_SUBSCRIBED,
+                    });
+                }
                 Err(ApplyError::Scheduler(e))
                     if e.is_transient() && attempt < self.opts.max_reconnects =>
                 {
+                    if matches!(e, SchedulerError::NotSubscribed { .. }) {
+                        closed_in_a_row += 1;
+                    } else {
+                        closed_in_a_row = 0;
+                    }
                     attempt += 1;
-                    tokio::time::sleep(backoff(attempt)).await;
+                    let wait = backoff(attempt);
+                    self.progress.line(&format!(
+                        "{e}; subscribing again in {:.1}s",
+                        wait.as_secs_f64()
+                    ));
+                    tokio::time::sleep(wait).await;
                 }
                 Err(e) => return Err(e),
             }

@@ -47,6 +47,14 @@ pub enum SchedulerError {
         status: u16,
         body: String,
     },
+    /// 403 "Framework is not subscribed" to a call: on a stream we hold
+    /// open, it means the stream was closed.
+    #[error("the Mesos master at {url} answered the {call} call with HTTP 403 ({body}): the framework's event stream had just been closed, by the master or by a proxy between us")]
+    NotSubscribed {
+        url: String,
+        call: String,
+        body: String,
+    },
     #[error("too many redirects from {url} (more than {MAX_REDIRECTS}); the masters disagree about the leader")]
     Redirects { url: String },
     #[error("Mesos refused the subscription: {0}")]
@@ -75,6 +83,7 @@ impl SchedulerError {
                 | SchedulerError::Unreachable { .. }
                 | SchedulerError::Stream { .. }
                 | SchedulerError::Silent { .. }
+                | SchedulerError::NotSubscribed { .. }
         ) || matches!(self, SchedulerError::Refused { status, .. } if *status == 503)
     }
 }
@@ -326,11 +335,21 @@ impl SchedulerClient {
             }
             if !status.is_success() {
                 let text = resp.text().await.unwrap_or_default();
-                return Err(SchedulerError::Refused {
-                    url,
-                    call: call_name(call),
-                    status: status.as_u16(),
-                    body: text.trim().chars().take(500).collect(),
+                let body = text.trim().chars().take(500).collect();
+                let call = call_name(call);
+                // Mesos's words when the framework has no connected stream
+                // (master/http.cpp); its other 403s are refusals.
+                let stream_gone = status == StatusCode::FORBIDDEN
+                    && text.contains("Framework is not subscribed");
+                return Err(if stream_gone {
+                    SchedulerError::NotSubscribed { url, call, body }
+                } else {
+                    SchedulerError::Refused {
+                        url,
+                        call,
+                        status: status.as_u16(),
+                        body,
+                    }
                 });
             }
             return Ok(resp);

@@ -337,6 +337,12 @@ impl SimHandle {
         self.app.lock().faults.fail_next_calls = n;
     }
 
+    /// Closes every subscription stream right after its SUBSCRIBED event
+    /// (and the first HEARTBEAT), from now on, or no more.
+    pub fn end_streams_after_subscribed(&self, on: bool) {
+        self.app.lock().faults.end_streams_after_subscribed = on;
+    }
+
     /// Delays every Mesos response.
     pub fn set_response_delay(&self, d: Duration) {
         self.app.lock().faults.response_delay = d;

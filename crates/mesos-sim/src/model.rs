@@ -396,6 +396,9 @@ pub struct Faults {
     pub fail_next_calls: u32,
     /// Every response is delayed this long.
     pub response_delay: Duration,
+    /// Every subscription stream closes right after SUBSCRIBED, as behind
+    /// a proxy that ends streaming responses early.
+    pub end_streams_after_subscribed: bool,
 }
 
 /// The whole emulated master.

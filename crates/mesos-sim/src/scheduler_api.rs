@@ -289,7 +289,11 @@ fn register(m: &mut Master, sub: Subscribe, conn: Connection) {
     conn.send(&Event::heartbeat());
     let fw = m.frameworks.get_mut(&fid).expect("inserted above");
     fw.connection = Some(conn);
-    m.resend_all_pending(&fid);
+    if m.faults.end_streams_after_subscribed {
+        m.disconnect(&fid);
+    } else {
+        m.resend_all_pending(&fid);
+    }
     m.dirty = true;
 }
 
