@@ -57,7 +57,7 @@ impl fmt::Display for Address {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not a task address; write master[0] or worker[\"agent-hostname\"]")]
+#[error("{} is not a task address; write master[0] or worker[\"agent-hostname\"]", crate::excerpt::quoted(.0))]
 pub struct AddressError(pub String);
 
 impl FromStr for Address {

@@ -9,6 +9,7 @@ pub mod address;
 pub mod apply;
 pub mod cli;
 pub mod desired;
+pub mod excerpt;
 pub mod fit;
 pub mod launch;
 pub mod limits;

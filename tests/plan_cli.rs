@@ -320,3 +320,26 @@ fn an_endless_local_cluster_file_fails_at_its_limit() {
     let expected = format!("cluster file {}: it is larger than 16 MiB", huge.display());
     assert!(r.stderr.contains(&expected), "{}", r.stderr);
 }
+
+/// A bad 2 MB value is quoted as a short excerpt, in the message and in the
+/// drawn snippet, and still located by file and line.
+#[test]
+fn errors_quote_a_short_excerpt_of_a_huge_value() {
+    let huge = "x".repeat(2_000_000);
+    let site = format!("{SITE}alluxio.worker.memory.size={huge}\n");
+    let d = Deployment::new(
+        "local",
+        &format!("[worker]\nramdisk = \"{huge}\"\n[master]\nconstraints = \"rack:{huge} &\""),
+        &site,
+    );
+    let r = d.cli(&["validate"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.len() < 20_000, "{} bytes of stderr", r.stderr.len());
+    // The size of the value, wherever the message wraps.
+    assert!(r.stderr.contains("(2000000"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("alluxio-site.properties:4") && r.stderr.contains("alluxio-mesos.toml:6"),
+        "{}",
+        r.stderr
+    );
+}

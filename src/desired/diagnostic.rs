@@ -19,14 +19,18 @@ use std::sync::Arc;
 pub struct SourceFile {
     path: PathBuf,
     text: String,
+    /// What snippets draw: the text with long lines cut (see [`Clipped`]).
     named: NamedSource<String>,
+    clipped: Clipped,
 }
 
 impl SourceFile {
     pub fn new(path: &Path, text: String) -> Arc<Self> {
+        let clipped = Clipped::new(&text);
         Arc::new(SourceFile {
             path: path.to_path_buf(),
-            named: NamedSource::new(path.display().to_string(), text.clone()),
+            named: NamedSource::new(path.display().to_string(), clipped.text.clone()),
+            clipped,
             text,
         })
     }
@@ -52,6 +56,68 @@ impl SourceFile {
     /// `path:line` of a byte offset, for messages.
     pub fn at(&self, offset: usize) -> String {
         format!("{}:{}", self.path.display(), self.line_col(offset).0)
+    }
+}
+
+/// Snippets draw whole lines; a 10 MB value on one line would be drawn
+/// whole. Lines longer than twice this keep this many bytes and `…`.
+const SHOWN_LINE_BYTES: usize = 120;
+
+/// The text drawn in snippets, and how offsets of the file map into it.
+struct Clipped {
+    text: String,
+    /// Per cut line: the file offset where the cut starts, the file offset
+    /// where the line's content ends, and the drawn offset of the `…`.
+    cuts: Vec<(usize, usize, usize)>,
+}
+
+impl Clipped {
+    const MARK: &'static str = "…";
+
+    fn new(text: &str) -> Self {
+        let mut shown = String::with_capacity(text.len().min(1 << 20));
+        let mut cuts = Vec::new();
+        let mut start = 0;
+        for line in text.split_inclusive('\n') {
+            let content = line.strip_suffix('\n').unwrap_or(line);
+            if content.len() > 2 * SHOWN_LINE_BYTES {
+                let mut keep = SHOWN_LINE_BYTES;
+                while !content.is_char_boundary(keep) {
+                    keep -= 1;
+                }
+                shown.push_str(&content[..keep]);
+                cuts.push((start + keep, start + content.len(), shown.len()));
+                shown.push_str(Self::MARK);
+                shown.push_str(&line[content.len()..]);
+            } else {
+                shown.push_str(line);
+            }
+            start += line.len();
+        }
+        Clipped { text: shown, cuts }
+    }
+
+    /// Where a file offset is drawn; an offset inside a cut falls on its `…`.
+    fn offset(&self, at: usize) -> usize {
+        let i = self.cuts.partition_point(|&(cut, _, _)| cut <= at);
+        let Some(&(_, end, mark)) = i.checked_sub(1).map(|i| &self.cuts[i]) else {
+            return at;
+        };
+        if at < end {
+            mark
+        } else {
+            at - end + mark + Self::MARK.len()
+        }
+    }
+
+    fn span(&self, span: &Range<usize>) -> Range<usize> {
+        let start = self.offset(span.start);
+        let end = self.offset(span.end).max(start);
+        if end == start && span.end > span.start {
+            start..start + Self::MARK.len()
+        } else {
+            start..end
+        }
     }
 }
 
@@ -221,7 +287,7 @@ impl Diagnostic for Problem {
             return None;
         }
         Some(Box::new(self.labels.iter().map(|l| {
-            LabeledSpan::new_with_span(Some(l.text.clone()), l.span.clone())
+            LabeledSpan::new_with_span(Some(l.text.clone()), l.file.clipped.span(&l.span))
         })))
     }
 
@@ -302,5 +368,43 @@ impl Diagnostic for DesiredError {
             Some(p) => p.related(),
             None => Some(Box::new(self.problems.iter().map(|p| p as &dyn Diagnostic))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_cut_in_snippets_and_spans_follow() {
+        let long = "v".repeat(10_000);
+        let text = format!("a = 1\nkey = \"{long}\"\nb = 2\n");
+        let c = Clipped::new(&text);
+        assert!(c.text.len() < 200, "{}", c.text);
+        assert!(c.text.starts_with("a = 1\nkey = \"vvv"));
+        assert!(c.text.ends_with("…\nb = 2\n"));
+        // Before the cut: unchanged. Inside it: on the mark. After: shifted.
+        assert_eq!(c.offset(3), 3);
+        let key = text.find("key").unwrap();
+        assert_eq!(c.offset(key), key);
+        let mark = c.text.find('…').unwrap();
+        assert_eq!(c.offset(key + 5_000), mark);
+        let b = text.find("b = 2").unwrap();
+        assert_eq!(&c.text[c.offset(b)..c.offset(b) + 5], "b = 2");
+        // A span of the whole value (to the end of the line) takes in the mark.
+        let value = key + 6..key + 6 + long.len() + 2;
+        let shown = c.span(&value);
+        assert_eq!(shown.start, value.start);
+        assert_eq!(shown.end, mark + "…".len());
+        // A span wholly inside the cut underlines the mark.
+        assert_eq!(c.span(&(key + 500..key + 600)), mark..mark + "…".len());
+    }
+
+    #[test]
+    fn short_lines_are_drawn_as_they_are() {
+        let text = "x".repeat(2 * SHOWN_LINE_BYTES) + "\ny\n";
+        let c = Clipped::new(&text);
+        assert_eq!(c.text, text);
+        assert_eq!(c.span(&(1..5)), 1..5);
     }
 }

@@ -4,6 +4,7 @@
 use crate::desired::size::ByteSize;
 use crate::desired::WorkerCount;
 use std::time::Duration;
+use crate::excerpt::{quoted, short};
 
 /// Why a TOML value does not fit.
 pub enum Unfit {
@@ -69,7 +70,8 @@ pub const HEALTH_CHECK: Kind<super::HealthCheck> = Kind {
                 "the http path must be a string starting with /".into(),
             )),
             _ => Err(Unfit::Bad(format!(
-                "expected exactly one of `tcp = true` or `http = \"/path\"`, found keys {keys:?}"
+                "expected exactly one of `tcp = true` or `http = \"/path\"`, found keys {}",
+                short(&format!("{keys:?}"))
             ))),
         }
     },
@@ -79,7 +81,7 @@ pub const HEALTH_CHECK: Kind<super::HealthCheck> = Kind {
             Some(p) if p.starts_with('/') => Ok(super::HealthCheck::Http {
                 path: p.to_string(),
             }),
-            _ => Err(format!("{other:?} is not `tcp` or `http /path`")),
+            _ => Err(format!("{} is not `tcp` or `http /path`", quoted(other))),
         },
     },
     show: |h| h.to_string(),
@@ -97,7 +99,7 @@ pub const COUNT: Kind<u32> = Kind {
     from_text: |s| {
         s.trim()
             .parse::<u32>()
-            .map_err(|_| format!("{:?} is not a whole number", s.trim()))
+            .map_err(|_| format!("{} is not a whole number", quoted(s.trim())))
     },
     show: |n| n.to_string(),
     help: "write a whole number such as 1 or 3, without quotes",
@@ -122,7 +124,7 @@ pub const CPUS: Kind<f64> = Kind {
         let x: f64 = s
             .trim()
             .parse()
-            .map_err(|_| format!("{:?} is not a number of CPUs", s.trim()))?;
+            .map_err(|_| format!("{} is not a number of CPUs", quoted(s.trim())))?;
         positive_cpus(x)
     },
     show: |x| x.to_string(),
@@ -157,7 +159,7 @@ pub const PORT: Kind<u16> = Kind {
         let n: i64 = s
             .trim()
             .parse()
-            .map_err(|_| format!("{:?} is not a port number", s.trim()))?;
+            .map_err(|_| format!("{} is not a port number", quoted(s.trim())))?;
         port_in_range(n)
     },
     show: |p| p.to_string(),
@@ -173,21 +175,29 @@ pub const BOOL: Kind<bool> = Kind {
     from_text: |s| match s.trim().to_ascii_lowercase().as_str() {
         "true" => Ok(true),
         "false" => Ok(false),
-        other => Err(format!("{other:?} is neither true nor false")),
+        other => Err(format!("{} is neither true nor false", quoted(other))),
     },
     show: |b| b.to_string(),
     help: "write true or false",
 };
 
+fn not_a_duration(s: &str, e: humantime::DurationError) -> String {
+    format!(
+        "{} is not a duration: {}",
+        quoted(s),
+        short(&e.to_string())
+    )
+}
+
 pub const DURATION: Kind<Duration> = Kind {
     expected: "a duration such as \"4w\"",
     from_toml: |v| match v {
         toml::Value::String(s) => humantime::parse_duration(s.trim())
-            .map_err(|e| Unfit::Bad(format!("{s:?} is not a duration: {e}"))),
+            .map_err(|e| Unfit::Bad(not_a_duration(s, e))),
         _ => Err(Unfit::Type),
     },
     from_text: |s| {
-        humantime::parse_duration(s.trim()).map_err(|e| format!("{s:?} is not a duration: {e}"))
+        humantime::parse_duration(s.trim()).map_err(|e| not_a_duration(s, e))
     },
     show: |d| humantime::format_duration(*d).to_string(),
     help: "write a quoted duration such as \"4w\", \"7days\" or \"12h\"",
@@ -197,7 +207,10 @@ pub const WORKER_COUNT: Kind<WorkerCount> = Kind {
     expected: "\"all\" or a whole number",
     from_toml: |v| match v {
         toml::Value::String(s) if s.trim() == "all" => Ok(WorkerCount::All),
-        toml::Value::String(s) => Err(Unfit::Bad(format!("{s:?} is neither \"all\" nor a number"))),
+        toml::Value::String(s) => Err(Unfit::Bad(format!(
+            "{} is neither \"all\" nor a number",
+            quoted(s)
+        ))),
         toml::Value::Integer(n) => u32::try_from(*n)
             .map(WorkerCount::Exactly)
             .map_err(|_| Unfit::Bad(format!("{n} is out of range"))),
@@ -208,7 +221,7 @@ pub const WORKER_COUNT: Kind<WorkerCount> = Kind {
         n => n
             .parse()
             .map(WorkerCount::Exactly)
-            .map_err(|_| format!("{n:?} is neither \"all\" nor a number")),
+            .map_err(|_| format!("{} is neither \"all\" nor a number", quoted(n))),
     },
     show: |c| match c {
         WorkerCount::All => "all".into(),

@@ -1,6 +1,7 @@
 //! The `[mesos] master` setting (and `--mesos`): where Mesos is.
 
 use crate::desired::MasterLocator;
+use crate::excerpt::{quoted, short};
 
 /// What a master setting may look like, for help lines.
 pub const MASTER_FORMS: &str =
@@ -40,9 +41,9 @@ pub fn parse_master_locator(s: &str) -> Result<MasterLocator, String> {
             .or_else(|| url.strip_prefix("https://"))
             .ok_or_else(|| {
                 if url.contains("://") {
-                    format!("{url:?} is not an http(s) or zk URL")
+                    format!("{} is not an http(s) or zk URL", quoted(url))
                 } else {
-                    format!("{url:?} has no scheme: write http://{url}")
+                    format!("{} has no scheme: write http://{}", quoted(url), short(url))
                 }
             })?;
         let authority = rest.split('/').next().unwrap_or_default();
@@ -51,11 +52,11 @@ pub fn parse_master_locator(s: &str) -> Result<MasterLocator, String> {
             _ => (authority, None),
         };
         if host.is_empty() || url.contains(char::is_whitespace) {
-            return Err(format!("{url:?} has no host"));
+            return Err(format!("{} has no host", quoted(url)));
         }
         if let Some(p) = port {
             if !matches!(p.parse::<u32>(), Ok(1..=65535)) {
-                return Err(format!("{url:?} has an invalid port {p:?}"));
+                return Err(format!("{} has an invalid port {}", quoted(url), quoted(p)));
             }
         }
         urls.push(url.trim_end_matches('/').to_string());

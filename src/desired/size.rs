@@ -1,6 +1,7 @@
 //! Sizes as Alluxio writes them: `1024MB`, `4GB`, `0.5GB`, `512KB`, plain bytes.
 
 use std::fmt;
+use crate::excerpt::quoted;
 
 /// A size in bytes. Mesos accounts memory in MB (2^20 bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -63,6 +64,15 @@ impl std::str::FromStr for ByteSize {
             .unwrap_or(text.len());
         let (number, unit) = text.split_at(split);
         let unit = unit.trim().to_ascii_lowercase();
+        let valid_number = !number.is_empty()
+            && number.chars().filter(|&c| c == '.').count() <= 1
+            && number.chars().any(|c| c.is_ascii_digit());
+        if !valid_number {
+            return Err(SizeError(format!(
+                "{} is not a size: expected a number such as 1024MB, 4GB or 0.5GB",
+                quoted(s)
+            )));
+        }
         let multiplier: u64 = match unit.as_str() {
             "" | "b" => 1,
             "k" | "kb" => 1 << 10,
@@ -72,31 +82,25 @@ impl std::str::FromStr for ByteSize {
             "p" | "pb" => 1 << 50,
             _ => {
                 return Err(SizeError(format!(
-                    "{s:?} is not a size: unknown unit {unit:?} (use B, KB, MB, GB, TB or PB)"
+                    "{} is not a size: unknown unit {} (use B, KB, MB, GB, TB or PB)",
+                    quoted(s),
+                    quoted(&unit)
                 )))
             }
         };
-        let valid_number = !number.is_empty()
-            && number.chars().filter(|&c| c == '.').count() <= 1
-            && number.chars().any(|c| c.is_ascii_digit());
-        if !valid_number {
-            return Err(SizeError(format!(
-                "{s:?} is not a size: expected a number such as 1024MB, 4GB or 0.5GB"
-            )));
-        }
         // Whole numbers are computed exactly; only fractions go through f64.
         let bytes = if let Ok(whole) = number.parse::<u64>() {
             whole.checked_mul(multiplier)
         } else {
             let value: f64 = number
                 .parse()
-                .map_err(|_| SizeError(format!("{s:?} is not a size")))?;
+                .map_err(|_| SizeError(format!("{} is not a size", quoted(s))))?;
             let bytes = value * multiplier as f64 + 0.0001;
             (bytes < u64::MAX as f64).then_some(bytes as u64)
         };
         bytes
             .map(ByteSize)
-            .ok_or_else(|| SizeError(format!("{s:?} is too large a size")))
+            .ok_or_else(|| SizeError(format!("{} is too large a size", quoted(s))))
     }
 }
 

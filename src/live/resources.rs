@@ -240,8 +240,9 @@ impl<'de> Deserialize<'de> for ResourcesDoc {
                         ("ports", SummaryValue::Ranges(p)) => r.ports = p.0,
                         (name, _) => {
                             return Err(de::Error::custom(format!(
-                                "resource {name:?} has a value of the wrong type \
-                                 (cpus, mem and disk are numbers, ports a string such as \"[31000-32000]\")"
+                                "resource {} has a value of the wrong type \
+                                 (cpus, mem and disk are numbers, ports a string such as \"[31000-32000]\")",
+                                crate::excerpt::quoted(name)
                             )))
                         }
                     }

@@ -20,7 +20,7 @@ pub enum SandboxError {
     Http { url: String, cause: String },
     #[error("the Mesos master does not list agent {0}: it may have been removed, and its sandboxes with it")]
     UnknownAgent(String),
-    #[error("agent {agent} has an unusable pid {pid:?}")]
+    #[error("agent {agent} has an unusable pid {}", crate::excerpt::quoted(.pid))]
     BadPid { agent: String, pid: String },
     #[error("agent {agent} has no sandbox for task {task}: it may have been garbage-collected")]
     NoSandbox { agent: String, task: String },

@@ -217,7 +217,10 @@ impl PlanFile {
             .and_then(|k| k.as_str())
             .unwrap_or_default();
         if kind != KIND {
-            return Err(not_a_plan(format!("its kind is {kind:?}")));
+            return Err(not_a_plan(format!(
+                "its kind is {}",
+                crate::excerpt::quoted(kind)
+            )));
         }
         let version = envelope
             .body

@@ -48,8 +48,9 @@ pub enum StateError {
     },
 
     #[error(
-        "state file {} belongs to deployment {found:?}, not {expected:?}; pass --state with the state file of {expected:?}, or check `name` in the deployment file",
-        path.display()
+        "state file {} belongs to deployment {}, not {expected:?}; pass --state with the state file of {expected:?}, or check `name` in the deployment file",
+        path.display(),
+        crate::excerpt::quoted(found)
     )]
     WrongDeployment {
         path: PathBuf,

@@ -86,7 +86,8 @@ impl<'de> Deserialize<'de> for RecordedState {
         }
         TaskState::parse(&s).map(RecordedState::Mesos).ok_or_else(|| {
             serde::de::Error::custom(format!(
-                "unknown task state {s:?} (expected \"pending\" or a Mesos state such as \"TASK_RUNNING\")"
+                "unknown task state {} (expected \"pending\" or a Mesos state such as \"TASK_RUNNING\")",
+                crate::excerpt::quoted(&s)
             ))
         })
     }
