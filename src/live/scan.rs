@@ -24,6 +24,11 @@ use std::io::{self, Read};
 /// enough to be irrelevant to peak memory.
 const BUF: usize = 256 * 1024;
 
+/// Deepest nesting of skipped values: the skip keeps one byte per level,
+/// so a document of brackets alone would otherwise cost its own size; the
+/// values copied out are read by serde_json, whose limit is 128.
+pub(crate) const MAX_NESTING: usize = 128;
+
 /// Where a value starts in the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Pos {
@@ -405,6 +410,12 @@ impl<R: Read> Scanner<R> {
                 let b = buf[i];
                 match CLASS[b as usize] {
                     QUOTE => in_string = true,
+                    OPEN if stack.len() == MAX_NESTING => {
+                        self.pos = i;
+                        return self.syntax(format!(
+                            "nested deeper than {MAX_NESTING} levels (a Mesos state document nests about 10)"
+                        ));
+                    }
                     OPEN => stack.push(b),
                     CLOSE => {
                         let open = if b == b'}' { b'{' } else { b'[' };
@@ -569,6 +580,17 @@ mod tests {
         assert_eq!(skip_error("[1, <html>]").1, "expected value");
         assert_eq!(skip_error("nul").1, "expected value");
         assert_eq!(skip_error("{} x").1, "trailing characters");
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let ok = "[".repeat(MAX_NESTING) + &"]".repeat(MAX_NESTING);
+        let mut s = Scanner::new(Trickle(ok.as_bytes()));
+        s.skip_value().and_then(|_| s.finish()).expect("at the limit");
+        let deep = "[".repeat(100_000);
+        let (pos, msg) = skip_error(&deep);
+        assert!(msg.starts_with("nested deeper than 128 levels"), "{msg}");
+        assert_eq!(pos.column, MAX_NESTING + 1);
     }
 
     #[test]
