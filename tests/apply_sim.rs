@@ -587,3 +587,185 @@ async fn a_stream_closed_after_every_subscribed_is_named_as_such() {
     assert_one_task_per_address(&sim, 2);
     sim.shutdown().await;
 }
+
+/// Unique values in every place a secret can live must come out nowhere:
+/// not in any command's output (successful or failing, with `-v`), not in
+/// any file the tool writes; in Mesos's state only inside the site
+/// properties the tasks need, which the plan warns about.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_secrets_appear_in_no_output_and_no_file() {
+    const FRAMEWORK: &str = "CANARY-framework-secret-7f3a";
+    const ENV_SECRET: &str = "CANARY-env-secret-21c9";
+    const WRONG: &str = "CANARY-wrong-secret-90de";
+    const ZK_PASSWORD: &str = "CANARY-zk-password-5b11";
+    const BASIC_PASSWORD: &str = "CANARY-basic-password-c4e2";
+    // Property canaries: they reach the tasks (the plan warns about it).
+    let properties = [
+        ("fs.s3a.secret.key", "CANARY-s3a-8d20"),
+        (
+            "fs.azure.account.key.acct.blob.core.windows.net",
+            "CANARY-azure-3e77",
+        ),
+        ("alluxio.security.login.PASSWORD", "CANARY-password-1a4b"),
+        ("fs.oss.accessKeySecret", "CANARY-oss-66f0"),
+        ("acme.api.Token", "CANARY-token-0c5d"),
+        ("fs.gcs.credential.json", "CANARY-credential-9b3e"),
+        ("acme.vault.blob", "CANARY-pattern-44aa"),
+    ];
+    let cluster = cluster_text(2, "50ms", false)
+        + &format!(
+            "[authentication]\nhttp_readonly = true\nprincipals = [{{ principal = \"alluxio\", secret = \"{FRAMEWORK}\" }}]\n"
+        );
+    let sim = start_sim_from(&cluster).await;
+    let mut site = SITE.to_string();
+    for (k, v) in properties {
+        site.push_str(&format!("{k}={v}\n"));
+    }
+    let d = Deployment::new(
+        &sim.url(),
+        "principal = \"alluxio\"\nsecret_file = \"secret.txt\"\n[alluxio]\nsecret_properties = [\"acme.vault.*\"]",
+        &site,
+    );
+    std::fs::write(d.dir.path().join("secret.txt"), format!("{FRAMEWORK}\n")).unwrap();
+    let dir = d.dir.path().to_path_buf();
+    let plan_file = dir.join("plan.json");
+    let plan_path = plan_file.to_str().unwrap().to_string();
+
+    let mut outputs = Vec::new();
+    let mut run = |args: &[&str], env: &[(&str, &str)]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_alluxio-mesos"))
+            .arg("-c")
+            .arg(d.toml())
+            .args(args)
+            .envs(env.iter().copied())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("the CLI runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The arguments may hold a canary (a URL with a password): kept apart.
+        outputs.push((args.join(" "), text.clone()));
+        (out.status.code().unwrap_or(-1), text)
+    };
+    let ok = |(code, text): (i32, String)| assert_eq!(code, 0, "{text}");
+
+    ok(run(&["-v", "validate"], &[]));
+    for format in ["text", "markdown", "json"] {
+        let (_, text) = run(&["-v", "plan", "--format", format], &[]);
+        assert!(text.contains("sensitive keys concerned"), "{text}");
+    }
+    ok(run(&["-v", "plan", "-o", &plan_path], &[]));
+    ok(run(&["-v", "show", &plan_path], &[]));
+    ok(run(
+        &[
+            "-v",
+            "apply",
+            "--auto-approve",
+            "--settle-time",
+            "0s",
+            &plan_path,
+        ],
+        &[],
+    ));
+    let mesos_state = sim.state_json();
+    ok(run(&["-v", "state", "list"], &[]));
+    ok(run(&["-v", "state", "show", "master[0]"], &[]));
+    ok(run(&["-v", "output"], &[]));
+    ok(run(&["-v", "output", "--json"], &[]));
+    ok(run(&["-v", "show"], &[]));
+    run(&["-v", "logs", "master[0]"], &[]);
+    // The secret from the environment instead of the file.
+    std::fs::write(
+        d.toml(),
+        std::fs::read_to_string(d.toml())
+            .unwrap()
+            .replace("secret_file = \"secret.txt\"\n", ""),
+    )
+    .unwrap();
+    run(&["-v", "plan"], &[("ALLUXIO_MESOS_SECRET", ENV_SECRET)]);
+    // Failing variants: a wrong secret, credentials in master URLs.
+    let (code, text) = run(&["-v", "plan"], &[("ALLUXIO_MESOS_SECRET", WRONG)]);
+    assert_eq!(code, 1, "{text}");
+    let zk = format!("zk://alice:{ZK_PASSWORD}@127.0.0.1:1/mesos");
+    let (code, text) = run(
+        &["-v", "--retry-deadline", "0s", "plan", "--mesos", &zk],
+        &[],
+    );
+    assert_eq!(code, 1, "{text}");
+    let basic = sim
+        .url()
+        .replace("http://", &format!("http://bob:{BASIC_PASSWORD}@"));
+    run(
+        &["-v", "plan", "--mesos", &basic],
+        &[("ALLUXIO_MESOS_SECRET", FRAMEWORK)],
+    );
+    ok(run(
+        &["-v", "destroy", "--auto-approve"],
+        &[("ALLUXIO_MESOS_SECRET", FRAMEWORK)],
+    ));
+
+    let mut canaries: Vec<&str> = vec![FRAMEWORK, ENV_SECRET, WRONG, ZK_PASSWORD, BASIC_PASSWORD];
+    canaries.extend(properties.iter().map(|(_, v)| *v));
+    for (args, out) in &outputs {
+        for c in &canaries {
+            assert!(!out.contains(c), "{c} in the output of `{args}`:\n{out}");
+        }
+    }
+    // Every file the tool wrote (state, its backup, the plan file, a lock).
+    let mut written = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if [
+            "alluxio-mesos.toml",
+            "alluxio-site.properties",
+            "secret.txt",
+        ]
+        .contains(&name.as_str())
+        {
+            continue;
+        }
+        written += 1;
+        let bytes = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        for c in &canaries {
+            assert!(!bytes.contains(c), "{c} in {name}");
+        }
+    }
+    assert!(
+        written >= 3,
+        "state, backup and plan file expected in {dir:?}"
+    );
+    // Mesos's state: the framework secret never; the property canaries only
+    // inside the site properties handed to the tasks.
+    let state = serde_json::to_string(&mesos_state).unwrap();
+    assert!(!state.contains(FRAMEWORK));
+    // Wherever Mesos shows a command (tasks, executors), its variables.
+    fn site_variables(v: &serde_json::Value, out: &mut String) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if m.get("name").and_then(|n| n.as_str())
+                    == Some("ALLUXIO_MESOS_SITE_PROPERTIES_CONTENT")
+                {
+                    out.push_str(m["value"].as_str().unwrap_or_default());
+                }
+                m.values().for_each(|v| site_variables(v, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| site_variables(v, out)),
+            _ => {}
+        }
+    }
+    let mut envs = String::new();
+    site_variables(&mesos_state, &mut envs);
+    for (_, v) in properties {
+        assert!(envs.contains(v), "{v} must reach the tasks: {state}");
+        assert_eq!(
+            state.matches(v).count(),
+            envs.matches(v).count(),
+            "{v} outside the tasks' site properties"
+        );
+    }
+    sim.shutdown().await;
+}

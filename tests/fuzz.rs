@@ -161,10 +161,45 @@ fn fuzz_cases(ci: usize) -> usize {
 
 /// Pieces that make parsers take their rarer paths.
 const TOKENS: &[&[u8]] = &[
-    b"{", b"}", b"[", b"]", b"\"", b",", b":", b"\\", b"\n", b"\r\n", b"=", b"#", b" ", b"0",
-    b"-1", b"1e999", b"18446744073709551616", b"-0.0", b"null", b"true", b"\"\"", b"{}", b"[]",
-    "\u{e9}".as_bytes(), b"\xff\xfe", b"\\u0000", b"\\ud800", b"(", b")", b"&", b"|", b"!",
-    b"[[[[[[[[[[[[[[[[", b"GB", b"TASK_RUNNING", b"pending", b"31000-32000", b"\t", b"\0",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"\"",
+    b",",
+    b":",
+    b"\\",
+    b"\n",
+    b"\r\n",
+    b"=",
+    b"#",
+    b" ",
+    b"0",
+    b"-1",
+    b"1e999",
+    b"18446744073709551616",
+    b"-0.0",
+    b"null",
+    b"true",
+    b"\"\"",
+    b"{}",
+    b"[]",
+    "\u{e9}".as_bytes(),
+    b"\xff\xfe",
+    b"\\u0000",
+    b"\\ud800",
+    b"(",
+    b")",
+    b"&",
+    b"|",
+    b"!",
+    b"[[[[[[[[[[[[[[[[",
+    b"GB",
+    b"TASK_RUNNING",
+    b"pending",
+    b"31000-32000",
+    b"\t",
+    b"\0",
 ];
 
 /// A seeded mutator of byte strings: a few random edits per case.
@@ -279,7 +314,10 @@ fn text(bytes: &[u8]) -> String {
 #[test]
 fn fuzz_the_properties_parser() {
     let seeds = vec![
-        std::fs::read(repo_path("fixtures/deployments/alluxio/alluxio-site.properties")).unwrap(),
+        std::fs::read(repo_path(
+            "fixtures/deployments/alluxio/alluxio-site.properties",
+        ))
+        .unwrap(),
         SITE.as_bytes().to_vec(),
         b"a=b\\\n  c\nkey\\ with\\:colon = v\\u00e9\n! comment\n".to_vec(),
     ];
@@ -289,7 +327,7 @@ fn fuzz_the_properties_parser() {
             assert!(!e.message.is_empty());
             assert!(e.offset <= t.len(), "{} past the end", e.offset);
         }
-        properties::mask_secret_lines(&t);
+        properties::mask_secret_lines(&t, &Default::default());
     });
 }
 
@@ -329,18 +367,26 @@ fn fuzz_the_deployment_file_loader() {
     let work = tempfile::tempdir().unwrap();
     std::fs::write(work.path().join("alluxio-site.properties"), &site).unwrap();
     let path = work.path().join("alluxio-mesos.toml");
-    fuzz("deployment file", vec![toml], fuzz_cases(600), move |input| {
-        std::fs::write(&path, input).unwrap();
-        if let Err(e) = load_with_env(&path, &|_| None) {
-            for p in e.problems() {
-                assert!(!p.message().is_empty());
-                assert!(p.help_text().is_some_and(|h| !h.is_empty()), "{}", p.message());
+    fuzz(
+        "deployment file",
+        vec![toml],
+        fuzz_cases(600),
+        move |input| {
+            std::fs::write(&path, input).unwrap();
+            if let Err(e) = load_with_env(&path, &|_| None) {
+                for p in e.problems() {
+                    assert!(!p.message().is_empty());
+                    assert!(
+                        p.help_text().is_some_and(|h| !h.is_empty()),
+                        "{}",
+                        p.message()
+                    );
+                }
+                render(&e);
             }
-            render(&e);
-        }
-    });
+        },
+    );
 }
-
 
 #[test]
 fn fuzz_the_mesos_state_reader() {
@@ -373,30 +419,38 @@ fn event_stream() -> Vec<u8> {
         r#"{"type":"FAILURE","failure":{"agent_id":{"value":"a1"}}}"#,
         r#"{"type":"ERROR","error":{"message":"Framework has been removed"}}"#,
     ];
-    events.iter().flat_map(|e| recordio::encode(e.as_bytes())).collect()
+    events
+        .iter()
+        .flat_map(|e| recordio::encode(e.as_bytes()))
+        .collect()
 }
 
 #[test]
 fn fuzz_the_recordio_decoder_and_event_parser() {
-    fuzz("RecordIO events", vec![event_stream()], fuzz_cases(3000), |input| {
-        // Chunk boundaries fall anywhere, as the network cuts them.
-        let mut d = Decoder::with_limit(1 << 20);
-        let step = 1 + input.len() % 7;
-        for chunk in input.chunks(step) {
-            match d.feed(chunk) {
-                Ok(records) => {
-                    for r in records {
-                        let _ = serde_json::from_slice::<Event>(&r);
+    fuzz(
+        "RecordIO events",
+        vec![event_stream()],
+        fuzz_cases(3000),
+        |input| {
+            // Chunk boundaries fall anywhere, as the network cuts them.
+            let mut d = Decoder::with_limit(1 << 20);
+            let step = 1 + input.len() % 7;
+            for chunk in input.chunks(step) {
+                match d.feed(chunk) {
+                    Ok(records) => {
+                        for r in records {
+                            let _ = serde_json::from_slice::<Event>(&r);
+                        }
+                    }
+                    Err(e) => {
+                        assert!(!e.to_string().is_empty());
+                        return;
                     }
                 }
-                Err(e) => {
-                    assert!(!e.to_string().is_empty());
-                    return;
-                }
             }
-        }
-        let _ = d.finish();
-    });
+            let _ = d.finish();
+        },
+    );
 }
 
 /// A plan file's body mutated as JSON, sealed with a valid checksum so that
@@ -431,12 +485,17 @@ fn fuzz_the_plan_and_state_file_readers() {
         }
     });
 
-    fuzz("state file", vec![state_bytes.clone()], fuzz_cases(1500), |input| {
-        if let Err(e) = alluxio_mesos::state::parse(Path::new("state.json"), input) {
-            assert!(e.to_string().contains("state.json"), "{e}");
-            assert!(e.to_string().len() < 2000, "{e}");
-        }
-    });
+    fuzz(
+        "state file",
+        vec![state_bytes.clone()],
+        fuzz_cases(1500),
+        |input| {
+            if let Err(e) = alluxio_mesos::state::parse(Path::new("state.json"), input) {
+                assert!(e.to_string().contains("state.json"), "{e}");
+                assert!(e.to_string().len() < 2000, "{e}");
+            }
+        },
+    );
 
     // Through the binary: a command that fails on a broken state file
     // leaves it byte for byte as it was.
@@ -450,7 +509,12 @@ fn fuzz_the_plan_and_state_file_readers() {
             refused += 1;
             assert!(r.stderr.contains("state"), "{}", r.stderr);
         }
-        assert_eq!(std::fs::read(d.state_file()).unwrap(), broken, "{}", r.stderr);
+        assert_eq!(
+            std::fs::read(d.state_file()).unwrap(),
+            broken,
+            "{}",
+            r.stderr
+        );
     }
     println!("{refused} broken state files refused by plan");
     rt.block_on(sim.shutdown());
@@ -461,6 +525,9 @@ fn reseal(input: &[u8]) -> Option<Vec<u8>> {
     let v: serde_json::Value = serde_json::from_slice(input).ok()?;
     let body = v.get("body")?.clone();
     let canonical = serde_json::to_string(&body).ok()?;
-    let sum = format!("sha256:{}", hex::encode(Sha256::digest(canonical.as_bytes())));
+    let sum = format!(
+        "sha256:{}",
+        hex::encode(Sha256::digest(canonical.as_bytes()))
+    );
     serde_json::to_vec(&serde_json::json!({ "checksum": sum, "body": body })).ok()
 }

@@ -334,7 +334,11 @@ fn errors_quote_a_short_excerpt_of_a_huge_value() {
     );
     let r = d.cli(&["validate"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.len() < 20_000, "{} bytes of stderr", r.stderr.len());
+    assert!(
+        r.stderr.len() < 20_000,
+        "{} bytes of stderr",
+        r.stderr.len()
+    );
     // The size of the value, wherever the message wraps.
     assert!(r.stderr.contains("(2000000"), "{}", r.stderr);
     assert!(

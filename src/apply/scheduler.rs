@@ -339,8 +339,8 @@ impl SchedulerClient {
                 let call = call_name(call);
                 // Mesos's words when the framework has no connected stream
                 // (master/http.cpp); its other 403s are refusals.
-                let stream_gone = status == StatusCode::FORBIDDEN
-                    && text.contains("Framework is not subscribed");
+                let stream_gone =
+                    status == StatusCode::FORBIDDEN && text.contains("Framework is not subscribed");
                 return Err(if stream_gone {
                     SchedulerError::NotSubscribed { url, call, body }
                 } else {

@@ -33,7 +33,14 @@ pub const SCHEMA: &[(&str, &[&str])] = &[
     ),
     (
         "alluxio",
-        &["site_properties", "jar_url", "home", "jdk_url", "jdk_path"],
+        &[
+            "site_properties",
+            "secret_properties",
+            "jar_url",
+            "home",
+            "jdk_url",
+            "jdk_path",
+        ],
     ),
     (
         "master",

@@ -3,8 +3,8 @@
 
 use crate::desired::size::ByteSize;
 use crate::desired::WorkerCount;
-use std::time::Duration;
 use crate::excerpt::{quoted, short};
+use std::time::Duration;
 
 /// Why a TOML value does not fit.
 pub enum Unfit {
@@ -86,6 +86,33 @@ pub const HEALTH_CHECK: Kind<super::HealthCheck> = Kind {
     },
     show: |h| h.to_string(),
     help: "write `health_check = { tcp = true }` or `health_check = { http = \"/\" }`",
+};
+
+/// Property-key patterns (`*` for any run of characters), TOML only.
+pub const KEY_PATTERNS: Kind<Vec<String>> = Kind {
+    expected: "an array of property keys",
+    from_toml: |v| match v {
+        toml::Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                toml::Value::String(s) if s.is_empty() || s.contains(char::is_whitespace) => {
+                    Err(Unfit::Bad(format!(
+                        "{} is not a property key pattern",
+                        quoted(s)
+                    )))
+                }
+                toml::Value::String(s) if s.chars().all(|c| c == '*') => Err(Unfit::Bad(
+                    "a pattern of `*` alone would hide every property".into(),
+                )),
+                toml::Value::String(s) => Ok(s.clone()),
+                _ => Err(Unfit::Type),
+            })
+            .collect(),
+        _ => Err(Unfit::Type),
+    },
+    from_text: |_| Err("set secret_properties in [alluxio] of the deployment file".into()),
+    show: |v| v.join(","),
+    help: "write secret_properties = [\"acme.vault.token\", \"fs.acme.*.key\"] (`*` matches any run of characters)",
 };
 
 pub const COUNT: Kind<u32> = Kind {
@@ -182,23 +209,18 @@ pub const BOOL: Kind<bool> = Kind {
 };
 
 fn not_a_duration(s: &str, e: humantime::DurationError) -> String {
-    format!(
-        "{} is not a duration: {}",
-        quoted(s),
-        short(&e.to_string())
-    )
+    format!("{} is not a duration: {}", quoted(s), short(&e.to_string()))
 }
 
 pub const DURATION: Kind<Duration> = Kind {
     expected: "a duration such as \"4w\"",
     from_toml: |v| match v {
-        toml::Value::String(s) => humantime::parse_duration(s.trim())
-            .map_err(|e| Unfit::Bad(not_a_duration(s, e))),
+        toml::Value::String(s) => {
+            humantime::parse_duration(s.trim()).map_err(|e| Unfit::Bad(not_a_duration(s, e)))
+        }
         _ => Err(Unfit::Type),
     },
-    from_text: |s| {
-        humantime::parse_duration(s.trim()).map_err(|e| not_a_duration(s, e))
-    },
+    from_text: |s| humantime::parse_duration(s.trim()).map_err(|e| not_a_duration(s, e)),
     show: |d| humantime::format_duration(*d).to_string(),
     help: "write a quoted duration such as \"4w\", \"7days\" or \"12h\"",
 };

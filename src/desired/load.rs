@@ -9,12 +9,12 @@ use crate::desired::constraint::{parse_constraint, Constraint};
 use crate::desired::deployment_file::{self, DeploymentFile, TomlEntry};
 use crate::desired::diagnostic::{DesiredError, Label, Problem, SourceFile};
 use crate::desired::kinds::{
-    type_name, Kind, Unfit, BOOL, COUNT, CPUS, DURATION, HEALTH_CHECK, PORT, SIZE, TEXT,
-    WORKER_COUNT,
+    type_name, Kind, Unfit, BOOL, COUNT, CPUS, DURATION, HEALTH_CHECK, KEY_PATTERNS, PORT, SIZE,
+    TEXT, WORKER_COUNT,
 };
 use crate::desired::locator::{parse_master_locator, MASTER_FORMS};
 use crate::desired::properties::{self, PropertyEntry};
-use crate::desired::secrets::{is_secret_key, Secret, SiteProperties};
+use crate::desired::secrets::{Secret, SecretKeys, SiteProperties};
 use crate::desired::size::ByteSize;
 use crate::desired::{
     AlluxioSource, Desired, Install, JdkSource, MasterSpec, MesosSettings, SourceFiles,
@@ -69,6 +69,7 @@ pub fn load_with_env(
         warnings: Vec::new(),
         failed: HashSet::new(),
         toml_site: BTreeMap::new(),
+        secret_keys: SecretKeys::default(),
     };
     let desired = cx.build(deployment, env);
     match desired {
@@ -127,6 +128,8 @@ struct Context<'a> {
     failed: HashSet<String>,
     /// Settings given in the TOML file, under their property keys, for the site.
     toml_site: BTreeMap<String, String>,
+    /// Which property keys are secrets (read before the properties file).
+    secret_keys: SecretKeys,
 }
 
 fn dotted(table: &str, key: &str) -> String {
@@ -211,7 +214,7 @@ impl Context<'_> {
                 place: self.prop_place(&e),
             }),
             Err(why) => {
-                let why = if is_secret_key(key) {
+                let why = if self.secret_keys.is_secret(key) {
                     format!("the value is not {}", kind.expected)
                 } else {
                     why
@@ -245,7 +248,7 @@ impl Context<'_> {
         match (t, p) {
             (Some(t), Some(p)) if t.value != p.value => {
                 let name = dotted(table, key);
-                let (a, b) = if is_secret_key(prop) {
+                let (a, b) = if self.secret_keys.is_secret(prop) {
                     (String::new(), String::new())
                 } else {
                     (
@@ -394,7 +397,10 @@ impl Context<'_> {
             Ok(e) => e,
             Err(err) => {
                 self.failed.insert("properties".into());
-                let file = SourceFile::new(&path, properties::mask_secret_lines(&text));
+                let file = SourceFile::new(
+                    &path,
+                    properties::mask_secret_lines(&text, &self.secret_keys),
+                );
                 self.error(
                     Problem::error(
                         "desired::properties_syntax",
@@ -416,7 +422,10 @@ impl Context<'_> {
         };
         // Mask secret values (same byte length, line breaks kept) before any diagnostic can show them.
         let mut shown = text.into_bytes();
-        for e in entries.iter().filter(|e| is_secret_key(&e.key)) {
+        for e in entries
+            .iter()
+            .filter(|e| self.secret_keys.is_secret(&e.key))
+        {
             for b in &mut shown[e.value_span.clone()] {
                 if *b != b'\n' && *b != b'\r' {
                     *b = b'*';
@@ -476,6 +485,7 @@ impl Context<'_> {
                 .with_help("add name = \"alluxio\" at the top of the file (it also names the Mesos framework)"),
             );
         }
+        self.secret_keys = self.secret_patterns();
         let properties_path = self.read_properties();
 
         let mesos = self.mesos(name.as_ref().map(|n| n.value.clone()), env);
@@ -680,6 +690,16 @@ impl Context<'_> {
             );
         }
         Some(chosen.or_else(|| from_prop.map(|e| Secret::new(e.value))))
+    }
+
+    /// `[alluxio] secret_properties`: keys (with `*` wildcards) of
+    /// properties to treat as secrets besides those the built-in rule knows.
+    fn secret_patterns(&mut self) -> SecretKeys {
+        SecretKeys::new(
+            self.read_toml("alluxio", "secret_properties", &KEY_PATTERNS)
+                .map(|f| f.value)
+                .unwrap_or_default(),
+        )
     }
 
     fn install(&mut self) -> Option<Install> {
@@ -1116,7 +1136,7 @@ impl Context<'_> {
     /// worker must use exactly that size). The framework secret is left out:
     /// tasks do not need it.
     fn site(&self, ramdisk: Option<ByteSize>) -> SiteProperties {
-        let mut site = SiteProperties::default();
+        let mut site = SiteProperties::new(self.secret_keys.clone());
         if let Some(props) = &self.props {
             for (k, &i) in &props.last {
                 if k != SECRET_PROPERTY {

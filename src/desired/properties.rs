@@ -8,6 +8,7 @@
 //! because diagnostics need byte spans, which that crate does not give.
 //! The file is read as UTF-8 (Alluxio files are ASCII in practice).
 
+use crate::desired::secrets::SecretKeys;
 use std::ops::Range;
 
 /// One `key=value` of a properties file, with where it was written.
@@ -224,7 +225,7 @@ fn unescape(chars: &[(char, usize)]) -> Result<String, PropertiesSyntaxError> {
 /// Masks (with `*`, keeping lengths and line breaks) the values of lines
 /// whose key looks secret, without parsing the file: for showing a file
 /// that failed to parse. A secret value's continuation lines are masked too.
-pub fn mask_secret_lines(text: &str) -> String {
+pub fn mask_secret_lines(text: &str, keys: &SecretKeys) -> String {
     let mut out = String::with_capacity(text.len());
     let mut continuing_secret = false;
     for line in text.split_inclusive('\n') {
@@ -240,7 +241,8 @@ pub fn mask_secret_lines(text: &str) -> String {
             let key_len = content
                 .find(|c: char| c == '=' || c == ':' || is_ws(c))
                 .unwrap_or(content.len());
-            crate::desired::secrets::is_secret_key(&content[..key_len]).then_some(lead + key_len)
+            keys.is_secret(&content[..key_len])
+                .then_some(lead + key_len)
         };
         match mask_from {
             Some(from) => {
@@ -365,7 +367,7 @@ mod tests {
     #[test]
     fn masks_secret_looking_lines_and_their_continuations() {
         let text = "a=1\nmy.password = hunter2 \\\n   more\nb=\\u12x4\n# token=x\n";
-        let masked = mask_secret_lines(text);
+        let masked = mask_secret_lines(text, &SecretKeys::default());
         assert!(
             !masked.contains("hunter2") && !masked.contains("more"),
             "{masked}"

@@ -63,6 +63,56 @@ pub fn is_secret_key(key: &str) -> bool {
     })
 }
 
+/// Which property keys hold secrets: the built-in rule ([`is_secret_key`])
+/// and the deployment's own patterns (`[alluxio] secret_properties`, for
+/// credentials of connectors the rule does not know). A pattern is a key
+/// in which `*` stands for any run of characters, matched in any case.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecretKeys {
+    patterns: Vec<String>,
+}
+
+impl SecretKeys {
+    pub fn new(patterns: Vec<String>) -> Self {
+        SecretKeys {
+            patterns: patterns.iter().map(|p| p.to_ascii_lowercase()).collect(),
+        }
+    }
+
+    pub fn is_secret(&self, key: &str) -> bool {
+        if is_secret_key(key) {
+            return true;
+        }
+        let k = key.to_ascii_lowercase();
+        self.patterns.iter().any(|p| glob_match(p, &k))
+    }
+}
+
+/// Whether `text` matches `pattern`, where `*` matches any run of
+/// characters. Linear in practice: on a mismatch, only the last `*`
+/// is widened (the usual backtracking-free wildcard match).
+fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PropertyValue {
     Plain(String),
@@ -73,14 +123,27 @@ pub enum PropertyValue {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SiteProperties {
     entries: BTreeMap<String, PropertyValue>,
+    keys: SecretKeys,
 }
 
 impl SiteProperties {
+    /// No properties yet; `keys` decides which will be secrets.
+    pub fn new(keys: SecretKeys) -> Self {
+        SiteProperties {
+            entries: BTreeMap::new(),
+            keys,
+        }
+    }
+
+    pub fn secret_keys(&self) -> &SecretKeys {
+        &self.keys
+    }
+
     /// Inserts a property, classifying it as secret by its key.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
         let key = key.into();
         let value = value.into();
-        let v = if is_secret_key(&key) {
+        let v = if self.keys.is_secret(&key) {
             PropertyValue::Secret(Secret::new(value))
         } else {
             PropertyValue::Plain(value)
@@ -232,6 +295,32 @@ mod tests {
         ] {
             assert!(is_secret_key(key), "{key} must be a secret");
         }
+    }
+
+    #[test]
+    fn the_deployment_adds_secret_patterns() {
+        let keys = SecretKeys::new(vec![
+            "acme.vault.*".into(),
+            "*.Blob.Sig".into(),
+            "x*y*z".into(),
+        ]);
+        for key in [
+            "acme.vault.token2",
+            "ACME.vault.x",
+            "fs.a.blob.sig",
+            "xayz",
+            "xyz",
+            "x.y.z",
+        ] {
+            assert!(keys.is_secret(key), "{key} must be a secret");
+        }
+        for key in ["acme.vaults", "fs.a.blob.sig.ttl", "xzy", "alluxio.home"] {
+            assert!(!keys.is_secret(key), "{key} must be shown");
+        }
+        // The built-in rule still holds.
+        assert!(keys.is_secret("fs.s3a.secret.key"));
+        assert!(glob_match(&"*a".repeat(30), &"a".repeat(60)));
+        assert!(!glob_match(&"*a".repeat(30), &"b".repeat(5000)));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Sizes as Alluxio writes them: `1024MB`, `4GB`, `0.5GB`, `512KB`, plain bytes.
 
-use std::fmt;
 use crate::excerpt::quoted;
+use std::fmt;
 
 /// A size in bytes. Mesos accounts memory in MB (2^20 bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

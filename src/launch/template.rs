@@ -13,7 +13,7 @@
 
 use super::{self as launch, site_variables, SITE_VARIABLES};
 use crate::address::{Address, Role};
-use crate::desired::secrets::{is_secret_key, PropertyValue, SecretHasher, SiteProperties};
+use crate::desired::secrets::{PropertyValue, SecretHasher, SiteProperties, FINGERPRINT_PREFIX};
 use crate::fit::{carve_task, Demand, ExecutorShare, Shortfall};
 use crate::plan::TaskSpec;
 use crate::state::{LaunchTemplate, TaskResources};
@@ -82,7 +82,10 @@ pub fn restore_properties(
         .site_properties
         .iter()
         .map(|(key, stored)| {
-            if !is_secret_key(key) {
+            // A secret is stored as its fingerprint (and only a secret is):
+            // this also restores a template recorded before the deployment
+            // named a key secret, whose value is stored in clear.
+            if !stored.starts_with(FINGERPRINT_PREFIX) {
                 return Ok((key.clone(), stored.clone()));
             }
             match site.get(key) {

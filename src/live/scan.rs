@@ -586,7 +586,9 @@ mod tests {
     fn nesting_is_bounded() {
         let ok = "[".repeat(MAX_NESTING) + &"]".repeat(MAX_NESTING);
         let mut s = Scanner::new(Trickle(ok.as_bytes()));
-        s.skip_value().and_then(|_| s.finish()).expect("at the limit");
+        s.skip_value()
+            .and_then(|_| s.finish())
+            .expect("at the limit");
         let deep = "[".repeat(100_000);
         let (pos, msg) = skip_error(&deep);
         assert!(msg.starts_with("nested deeper than 128 levels"), "{msg}");

@@ -10,7 +10,7 @@
 //! only (nothing is replaced), every other key both roles.
 
 use crate::address::Role;
-use crate::desired::secrets::{is_secret_key, SecretHasher, REDACTED};
+use crate::desired::secrets::{SecretHasher, SecretKeys, REDACTED};
 use crate::desired::{AlluxioSource, Desired, JdkSource};
 use crate::fit::fmt_num;
 use crate::state::AppliedConfig;
@@ -79,7 +79,7 @@ impl RoleConfig {
     }
 
     /// One reason line per field that differs from `before`, secrets redacted.
-    pub fn explain_changes(&self, before: &RoleConfig) -> Vec<String> {
+    pub fn explain_changes(&self, before: &RoleConfig, secrets: &SecretKeys) -> Vec<String> {
         let mut reasons = Vec::new();
         let keys: std::collections::BTreeSet<&String> =
             self.fields.keys().chain(before.fields.keys()).collect();
@@ -90,11 +90,11 @@ impl RoleConfig {
             }
             let shown = |v: Option<&String>| match v {
                 None => "(unset)".to_string(),
-                Some(_) if is_secret_field(key) => REDACTED.to_string(),
+                Some(_) if is_secret_field(key, secrets) => REDACTED.to_string(),
                 Some(v) => v.clone(),
             };
             let label = key.strip_prefix(PROPERTY).unwrap_or(key);
-            if is_secret_field(key) && old.is_some() && new.is_some() {
+            if is_secret_field(key, secrets) && old.is_some() && new.is_some() {
                 reasons.push(format!("{label}: {REDACTED} (changed)"));
             } else {
                 reasons.push(format!("{label}: {} -> {}", shown(old), shown(new)));
@@ -104,8 +104,10 @@ impl RoleConfig {
     }
 }
 
-fn is_secret_field(field: &str) -> bool {
-    field.strip_prefix(PROPERTY).is_some_and(is_secret_key)
+fn is_secret_field(field: &str, secrets: &SecretKeys) -> bool {
+    field
+        .strip_prefix(PROPERTY)
+        .is_some_and(|k| secrets.is_secret(k))
 }
 
 /// The install source as shown in plans: `LOCAL /opt/alluxio` or the tarball URL.
@@ -210,9 +212,10 @@ pub fn applied_config(
 pub fn properties_diff(
     applied: &BTreeMap<String, String>,
     desired: &BTreeMap<String, String>,
+    secrets: &SecretKeys,
 ) -> String {
-    let old = render_properties(applied, None);
-    let new = render_properties(desired, Some(applied));
+    let old = render_properties(applied, None, secrets);
+    let new = render_properties(desired, Some(applied), secrets);
     if old == new {
         return String::new();
     }
@@ -232,11 +235,12 @@ pub fn properties_diff(
 fn render_properties(
     props: &BTreeMap<String, String>,
     previous: Option<&BTreeMap<String, String>>,
+    secrets: &SecretKeys,
 ) -> String {
     let mut out = String::new();
     for (k, v) in props {
         let changed = previous.and_then(|p| p.get(k)).is_some_and(|o| o != v);
-        let shown = match (is_secret_key(k), changed) {
+        let shown = match (secrets.is_secret(k), changed) {
             (false, _) => v.clone(),
             (true, true) => format!("{REDACTED} (changed)"),
             (true, false) => REDACTED.to_string(),
@@ -292,11 +296,11 @@ mod tests {
     fn diff_redacts_secrets_and_marks_their_change() {
         let old = map(&[("a.password", "hmac-sha256:11"), ("x", "1")]);
         let new = map(&[("a.password", "hmac-sha256:22"), ("x", "1")]);
-        let d = properties_diff(&old, &new);
+        let d = properties_diff(&old, &new, &SecretKeys::default());
         assert!(d.contains("-a.password=<redacted>\n"), "{d}");
         assert!(d.contains("+a.password=<redacted> (changed)\n"), "{d}");
         assert!(!d.contains("hmac"), "{d}");
-        assert_eq!(properties_diff(&old, &old), "");
+        assert_eq!(properties_diff(&old, &old, &SecretKeys::default()), "");
     }
 
     #[test]
@@ -308,7 +312,7 @@ mod tests {
             fields: map(&[("mem", "2GB"), ("property s.token", "h2")]),
         };
         assert_eq!(
-            after.explain_changes(&before),
+            after.explain_changes(&before, &SecretKeys::default()),
             ["mem: 1GB -> 2GB", "s.token: <redacted> (changed)"]
         );
         assert_ne!(after.hash(), before.hash());

@@ -9,7 +9,7 @@ use super::existing::{self, Existing, Slot};
 use super::model::*;
 use super::placement::{self, Capacity, Eligibility};
 use crate::address::{Address, Role};
-use crate::desired::secrets::{is_secret_key, SecretHasher};
+use crate::desired::secrets::SecretHasher;
 use crate::desired::{Desired, WorkerCount};
 use crate::fit::{fmt_mem, fmt_num, fmt_ports, Demand, ExecutorShare};
 use crate::live::LiveCluster;
@@ -92,7 +92,11 @@ pub fn make_plan(
         deployment: desired.name.clone(),
         changes,
         placement_failures: failures,
-        config_diff: config::properties_diff(&applied_props, &desired_props),
+        config_diff: config::properties_diff(
+            &applied_props,
+            &desired_props,
+            desired.site.secret_keys(),
+        ),
         config_notes,
         warnings,
         destroy: opts.destroy,
@@ -211,7 +215,7 @@ fn warnings(
         .site
         .iter()
         .map(|(k, _)| k.as_str())
-        .filter(|k| is_secret_key(k))
+        .filter(|k| desired.site.secret_keys().is_secret(k))
         .collect();
     if !sensitive.is_empty() && !opts.destroy {
         w.push(format!(
@@ -353,7 +357,7 @@ impl<'a> Planner<'a> {
                 });
                 match applied.map(|fields| RoleConfig { fields: fields.clone() }) {
                     Some(before) if before.hash() == *h => wanted
-                        .explain_changes(&before)
+                        .explain_changes(&before, self.desired.site.secret_keys())
                         .into_iter()
                         .map(|r| annotate_reason(r, role))
                         .collect(),
