@@ -88,6 +88,45 @@ impl SchedulerError {
     }
 }
 
+/// What the engine asks of a Mesos master: subscribing and sending calls.
+/// [`SchedulerClient`] speaks HTTP; the engine's unit tests use a fake
+/// master that records the calls beside the state writes.
+pub trait SchedulerApi {
+    /// SUBSCRIBE; resolves once SUBSCRIBED came (an ERROR is a refusal).
+    fn subscribe(
+        &self,
+        info: FrameworkInfo,
+    ) -> impl std::future::Future<Output = Result<Subscription, SchedulerError>>;
+
+    /// One call on the subscription.
+    fn call(
+        &self,
+        sub: &Subscription,
+        call: &Call,
+    ) -> impl std::future::Future<Output = Result<(), SchedulerError>>;
+
+    /// Independent calls, sent concurrently; the first failure is returned.
+    fn call_all(
+        &self,
+        sub: &Subscription,
+        calls: &[Call],
+    ) -> impl std::future::Future<Output = Result<(), SchedulerError>>;
+}
+
+impl SchedulerApi for SchedulerClient {
+    async fn subscribe(&self, info: FrameworkInfo) -> Result<Subscription, SchedulerError> {
+        SchedulerClient::subscribe(self, info).await
+    }
+
+    async fn call(&self, sub: &Subscription, call: &Call) -> Result<(), SchedulerError> {
+        SchedulerClient::call(self, sub, call).await
+    }
+
+    async fn call_all(&self, sub: &Subscription, calls: &[Call]) -> Result<(), SchedulerError> {
+        SchedulerClient::call_all(self, sub, calls).await
+    }
+}
+
 /// Independent scheduler calls sent at once (see [`SchedulerClient::call_all`]).
 pub const CALLS_IN_FLIGHT: usize = 16;
 
@@ -437,6 +476,25 @@ impl SchedulerClient {
 }
 
 impl Subscription {
+    /// A subscription whose events come from `events` rather than an HTTP
+    /// stream: what a fake master hands the engine in unit tests.
+    pub fn from_events(
+        framework_id: FrameworkId,
+        heartbeat: Duration,
+        events: mpsc::UnboundedReceiver<StreamItem>,
+    ) -> Self {
+        Subscription {
+            framework_id,
+            stream_id: "fake-stream".into(),
+            heartbeat,
+            master: None,
+            events,
+            reader: tokio::spawn(async {}),
+            url: "fake://master".into(),
+            last_event: tokio::time::Instant::now(),
+        }
+    }
+
     /// The next event, heartbeats included. Fails when the stream ends or
     /// stays silent for [`MISSED_HEARTBEATS`] heartbeat intervals.
     pub async fn next_event(&mut self) -> Result<Event, SchedulerError> {

@@ -11,7 +11,7 @@ mod store;
 pub use error::{backup_path, lock_path, StateError};
 pub use file::{load, load_for, parse};
 pub use lock::{force_unlock, force_unlock_if, read_lock, LockHolder, LockInfo};
-pub use store::StateStore;
+pub use store::{StateSink, StateStore};
 
 use crate::address::{Address, Role};
 use mesos_api::TaskState;

@@ -23,6 +23,26 @@ pub struct StateStore {
     lock: Lock,
 }
 
+/// Where apply records what it does: the state store (its file or its
+/// backend), or a test's memory.
+pub trait StateSink {
+    /// The current state: as read, or as last saved.
+    fn state(&self) -> &State;
+    /// Applies `change` to a copy and saves it (serial + 1); on error the
+    /// state is unchanged.
+    fn update(&mut self, change: impl FnOnce(&mut State)) -> Result<(), StateError>;
+}
+
+impl StateSink for StateStore {
+    fn state(&self) -> &State {
+        StateStore::state(self)
+    }
+
+    fn update(&mut self, change: impl FnOnce(&mut State)) -> Result<(), StateError> {
+        StateStore::update(self, change)
+    }
+}
+
 impl StateStore {
     /// Takes the lock of the state file at `path` for `operation` (e.g.
     /// `apply`), waiting up to `lock_timeout`, and reads the state. With no

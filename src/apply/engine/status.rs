@@ -1,0 +1,257 @@
+//! Events: status updates (with the step each one moves on), agents
+//! lost, refusals; and the timeouts that fail a step.
+
+use super::*;
+
+pub(super) fn describe(status: &TaskStatus) -> String {
+    let mut s = status.state.to_string();
+    if let Some(r) = status.reason {
+        if let Ok(serde_json::Value::String(name)) = serde_json::to_value(r) {
+            s.push_str(&format!(" ({name})"));
+        }
+    }
+    if let Some(m) = status.message.as_deref().filter(|m| !m.is_empty()) {
+        s.push_str(&format!(": {m}"));
+    }
+    s
+}
+
+impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
+    /// Mesos reported an agent removed: a step planned there that may move
+    /// takes the next fitting offer elsewhere at once (see
+    /// [`Self::movable_step`]); one that may not is given up now rather than
+    /// after the offer timeout.
+    pub(super) fn on_agent_lost(&mut self, steps: &mut [Step], agent_id: &str) {
+        if !self.lost_agents.insert(agent_id.to_string()) {
+            return;
+        }
+        let mut host = agent_id.to_string();
+        for s in steps.iter_mut() {
+            let Some((planned, _)) = &s.launch else {
+                continue;
+            };
+            if planned.id != agent_id {
+                continue;
+            }
+            host = planned.hostname.clone();
+            if !s.may_move && matches!(s.phase, Phase::Waiting | Phase::NeedOffer { .. }) {
+                s.phase = Phase::Halted(format!(
+                    "not started: its agent {host} was removed from Mesos; run plan again to place it elsewhere"
+                ));
+            }
+        }
+        self.progress.line(&format!(
+            "Mesos reports agent {host} removed (FAILURE event)"
+        ));
+    }
+
+    pub(super) fn check_timeouts(&mut self, steps: &mut [Step]) {
+        let now = Instant::now();
+        for s in steps.iter_mut() {
+            let failed = match &s.phase {
+                Phase::Killing { task_id, since }
+                    if now.duration_since(*since) > self.opts.kill_timeout =>
+                {
+                    Some(format!(
+                        "task {task_id} did not end within {}s of the kill",
+                        self.opts.kill_timeout.as_secs()
+                    ))
+                }
+                Phase::NeedOffer { since, .. }
+                    if now.duration_since(*since) > self.opts.offer_timeout && !s.may_move =>
+                {
+                    let host = s
+                        .launch
+                        .as_ref()
+                        .map(|(a, _)| a.hostname.clone())
+                        .unwrap_or_default();
+                    let secs = self.opts.offer_timeout.as_secs();
+                    Some(match &s.last_shortfall {
+                        Some(short) => format!("the offers from agent {host} did not fit within {secs}s; the last one lacked: {short}"),
+                        None => format!("no offer from agent {host} within {secs}s (its resources may have been taken by another framework)"),
+                    })
+                }
+                Phase::NeedOffer { since, .. }
+                    if now.duration_since(*since) > self.opts.offer_timeout * 2 =>
+                {
+                    let secs = (self.opts.offer_timeout * 2).as_secs();
+                    Some(match &s.last_shortfall {
+                        Some(short) => format!("no offer that fits within {secs}s; the last one from the planned agent lacked: {short}"),
+                        None => format!("no offer from any eligible agent within {secs}s"),
+                    })
+                }
+                Phase::Launching { task_id, since, .. }
+                    if now.duration_since(*since) > self.opts.running_timeout =>
+                {
+                    Some(format!(
+                        "task {task_id} was not TASK_RUNNING within {}s",
+                        self.opts.running_timeout.as_secs()
+                    ))
+                }
+                Phase::Settling {
+                    task_id,
+                    agent,
+                    since,
+                } if now.duration_since(*since) >= self.opts.settle => {
+                    s.phase = Phase::Done(format!("task {task_id} running on {}", agent.hostname));
+                    None
+                }
+                _ => None,
+            };
+            if let Some(why) = failed {
+                self.progress.line(&format!("{}: failed: {why}", s.address));
+                s.phase = Phase::Failed(why);
+            }
+        }
+    }
+
+    pub(super) async fn handle(
+        &mut self,
+        sub: &Subscription,
+        steps: &mut [Step],
+        event: Event,
+        batch: &mut Batch,
+        held: &mut Vec<Offer>,
+        interrupted: bool,
+    ) -> Result<(), ApplyError> {
+        match event.kind {
+            EventType::Update => {
+                let Some(update) = event.update else {
+                    return Ok(());
+                };
+                let status = update.status;
+                // Acknowledged once saved (see the module doc): unacknowledged
+                // updates are resent.
+                if let Some(ack) = Call::acknowledge(sub.framework_id.clone(), &status) {
+                    batch.acks.push(ack);
+                }
+                batch
+                    .statuses
+                    .push((status.task_id.value.clone(), status.state));
+                self.on_status(steps, &status);
+            }
+            EventType::Offers => {
+                let offers = event.offers.map(|o| o.offers).unwrap_or_default();
+                // Statuses first: launches read the recorded masters.
+                self.flush(sub, batch).await?;
+                self.on_offers(sub, steps, offers, held, interrupted)
+                    .await?;
+            }
+            EventType::Failure => {
+                // An agent removed or unreachable (Mesos sends this with
+                // only `agent_id`; with an executor ID it is an executor's
+                // exit, which the task's own update reports).
+                if let Some(f) = event.failure.filter(|f| f.executor_id.is_none()) {
+                    if let Some(agent) = f.agent_id {
+                        self.on_agent_lost(steps, &agent.value);
+                    }
+                }
+            }
+            EventType::Rescind => {
+                if let Some(r) = event.rescind {
+                    held.retain(|o| o.id != r.offer_id);
+                }
+            }
+            EventType::Error => {
+                let message = event.error.map(|e| e.message).unwrap_or_default();
+                if message.contains("failed over") {
+                    return Err(ApplyError::TakenOver(sub.framework_id.value.clone()));
+                }
+                return Err(ApplyError::Refused(message));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_status(&mut self, steps: &mut [Step], status: &TaskStatus) {
+        let id = status.task_id.value.as_str();
+        self.reconciling.waiting.remove(id);
+        let Some(&i) = self.by_task.get(id) else {
+            return;
+        };
+        {
+            let s = &mut steps[i];
+            if let Some(new) = s.new_task.as_mut().filter(|n| n.task_id == id) {
+                new.ended |= status.state.is_terminal();
+            }
+            match &s.phase {
+                Phase::Killing { task_id, .. } if task_id == id && status.state.is_terminal() => {
+                    self.progress
+                        .line(&format!("{}: task {id} is {}", s.address, status.state));
+                    s.old_ended = true;
+                    s.phase = if s.launch.is_some() {
+                        let now = Instant::now();
+                        Phase::NeedOffer {
+                            since: now,
+                            not_before: now,
+                        }
+                    } else {
+                        Phase::Done(format!("killed task {id}"))
+                    };
+                }
+                Phase::Launching { task_id, agent, .. }
+                | Phase::Settling { task_id, agent, .. }
+                    if task_id == id =>
+                {
+                    let launching = matches!(s.phase, Phase::Launching { .. });
+                    // With a health check, RUNNING is not enough: Mesos
+                    // reports the verdict as a later RUNNING with `healthy`.
+                    let checked = s.launch.as_ref().is_some_and(|(_, what)| {
+                        what.template.task_info.get("health_check").is_some()
+                    });
+                    let ready = !checked || status.healthy == Some(true);
+                    if status.state == TaskState::Running && launching && !ready {
+                        self.progress.line(&format!(
+                            "{}: {} on {}, waiting for its health check",
+                            s.address, status.state, agent.hostname
+                        ));
+                    } else if status.state == TaskState::Running && launching {
+                        let healthy = if checked { " (healthy)" } else { "" };
+                        self.progress.line(&format!(
+                            "{}: {} on {}{healthy}",
+                            s.address, status.state, agent.hostname
+                        ));
+                        let (task_id, agent) = (task_id.clone(), agent.clone());
+                        s.phase = if self.opts.settle.is_zero() {
+                            Phase::Done(format!("task {id} running on {}", agent.hostname))
+                        } else {
+                            Phase::Settling {
+                                task_id,
+                                agent,
+                                since: Instant::now(),
+                            }
+                        };
+                    } else if status.state.is_terminal() {
+                        let why = describe(status);
+                        if s.attempts < self.opts.max_attempts {
+                            let wait = backoff(s.attempts);
+                            self.progress.line(&format!(
+                                "{}: task {id} {why}; retrying in {:.1}s (attempt {} of {})",
+                                s.address,
+                                wait.as_secs_f64(),
+                                s.attempts + 1,
+                                self.opts.max_attempts
+                            ));
+                            let now = Instant::now();
+                            s.phase = Phase::NeedOffer {
+                                since: now,
+                                not_before: now + wait,
+                            };
+                        } else {
+                            self.progress.line(&format!(
+                                "{}: failed after {} attempts: {why}",
+                                s.address, s.attempts
+                            ));
+                            s.phase = Phase::Failed(format!(
+                                "task {id} {why} (after {} attempts)",
+                                s.attempts
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
