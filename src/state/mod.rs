@@ -1,6 +1,6 @@
 //! The state file: what `apply` launched, for the next plan and apply.
 //!
-//! Schema types live in this file (the contract of DESIGN.md section 6);
+//! Schema types live in this file (the state file format, docs/state-file.md);
 //! locking, atomic writes and backups live in the submodules.
 
 mod error;
