@@ -14,6 +14,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod agent_api;
+pub mod agent_http;
 pub mod agent_state;
 mod allocator;
 pub mod app;
@@ -107,6 +108,8 @@ pub enum SimError {
     Load(String),
     #[error("cannot serve HTTPS: {0}")]
     Tls(String),
+    #[error("{0}")]
+    AgentListener(String),
     #[error("cannot register the emulated master in ZooKeeper: {0}")]
     ZooKeeper(mesos_zk::ZkError),
 }
@@ -172,6 +175,9 @@ impl Sim {
         if let Some(s) = snapshot {
             master.restore(s);
         }
+        master
+            .listen_for_agents()
+            .map_err(SimError::AgentListener)?;
         if let Some(leader) = cfg.leader {
             master.leading = false;
             master.leader_url = Some(leader);
@@ -194,12 +200,14 @@ impl Sim {
             }
             None => None,
         };
+        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
         let app = App::new(
             master,
             persist_file,
             strict::CallAudit::new(cfg.strict_calls),
+            agent_http::AgentServers::new(tls.clone(), stop_rx.clone()),
         );
-        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+        agent_http::serve_new(&app);
         let clock = tokio::spawn(server::clock(app.clone()));
         let persister = tokio::spawn(server::persister(app.clone()));
         let router = server::router(app.clone());
@@ -309,8 +317,17 @@ impl SimHandle {
     /// its ID, or why the agent is not acceptable.
     pub fn add_agent(&self, spec: &AgentSpec) -> Result<String, String> {
         let id = self.app.lock().try_add_agent(spec);
+        agent_http::serve_new(&self.app);
         self.app.touch();
         id
+    }
+
+    /// `http://ip:port` (or `https://`) of an agent's own listener, by ID
+    /// or hostname: where its `/slave(N)/state` and `/files/*` answer.
+    pub fn agent_url(&self, agent: &str) -> Option<String> {
+        let m = self.app.lock();
+        let id = m.find_agent(agent)?;
+        Some(format!("{}://{}:{}", self.scheme, m.ip, m.agents[&id].port))
     }
 
     /// Fails a task as if its command had exited non-zero.
@@ -391,6 +408,9 @@ impl SimHandle {
         if let Some(s) = self.server.take() {
             let _ = tokio::time::timeout(Duration::from_secs(5), s).await;
         }
+        for s in self.app.agent_servers.take_tasks() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), s).await;
+        }
         if let Some(d) = self.temp_sandbox.take() {
             let _ = std::fs::remove_dir_all(d);
         }
@@ -406,6 +426,7 @@ impl Drop for SimHandle {
         if let Some(s) = self.server.take() {
             s.abort();
         }
+        self.app.agent_servers.abort_all();
         if let Some(d) = self.temp_sandbox.take() {
             let _ = std::fs::remove_dir_all(d);
         }

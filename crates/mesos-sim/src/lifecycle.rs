@@ -74,7 +74,7 @@ impl Master {
     /// Returns false when the task is unknown.
     pub fn change_task(&mut self, fid: &str, task_id: &str, change: Change<'_>) -> bool {
         let retry = self.spec.timing.status_update_retry;
-        // Agents share the emulator's address (their pids say so).
+        // Agents listen on the emulator's IP, each on a port of its own.
         let agent_ip = self.ip;
         let Some(fw) = self.frameworks.get_mut(fid) else {
             return false;
