@@ -42,6 +42,7 @@ impl Master {
         }
         let id = self.add_agent(spec);
         self.listen_for_agents()?;
+        self.publish_agent_added(&id);
         Ok(id)
     }
 
@@ -76,6 +77,7 @@ impl Master {
                 a.removed = false;
                 a.registered_time = now_secs();
                 self.dirty = true;
+                self.publish_agent_added(agent_id);
                 true
             }
             None => false,
@@ -125,7 +127,7 @@ impl Master {
         for id in &ids {
             self.disconnect(id);
         }
-        ids.len()
+        ids.len() + self.drop_operator_streams()
     }
 
     /// Stops or resumes leading. A master that stops leading drops its

@@ -26,6 +26,7 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod model;
 pub mod operator_api;
+pub mod operator_events;
 pub mod overview_api;
 pub mod persist;
 pub mod read_api;
@@ -389,6 +390,7 @@ impl SimHandle {
         }
         {
             let mut m = self.app.lock();
+            m.drop_operator_streams();
             for fw in m.frameworks.values_mut() {
                 fw.connection = None;
                 for t in fw.tasks.values_mut() {

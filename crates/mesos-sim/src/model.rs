@@ -435,6 +435,8 @@ pub struct Master {
     /// whose HTTP servers `agent_http::serve_new` has not started yet;
     /// connections wait in the listen backlog meanwhile.
     pub unserved_listeners: Vec<(String, std::net::TcpListener)>,
+    /// Open operator API event streams (`operator_events`), oldest first.
+    pub operator_subscribers: Vec<crate::operator_events::Subscriber>,
 }
 
 impl Master {
@@ -481,6 +483,7 @@ impl Master {
             sandbox_root,
             dirty: false,
             unserved_listeners: Vec::new(),
+            operator_subscribers: Vec::new(),
         }
     }
 

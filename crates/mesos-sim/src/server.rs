@@ -213,6 +213,7 @@ pub fn tick(app: &SharedApp, now: Instant) -> Vec<(String, String)> {
             }
         }
     }
+    m.heartbeat_operators(now);
     let spawn = m.run_task_timers(now);
     m.resend_updates(now);
     m.expire_offers(now);

@@ -194,7 +194,7 @@ async fn operator_api_checks_method_and_content_type() {
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     for (kind, status) in [
         ("NO_SUCH_CALL", StatusCode::BAD_REQUEST),
-        ("SUBSCRIBE", StatusCode::NOT_IMPLEMENTED),
+        ("GET_LOGGING_LEVEL", StatusCode::NOT_IMPLEMENTED),
     ] {
         let r = client()
             .post(format!("{}/api/v1", sim.url()))
