@@ -410,8 +410,14 @@ impl SimHandle {
         if let Some(s) = self.server.take() {
             let _ = tokio::time::timeout(Duration::from_secs(5), s).await;
         }
-        for s in self.app.agent_servers.take_tasks() {
-            let _ = tokio::time::timeout(Duration::from_secs(5), s).await;
+        // The agents' servers end together (graceful, 5 s at most in all);
+        // those still serving a connection then are cut.
+        let agents = self.app.agent_servers.take_tasks();
+        let aborts: Vec<_> = agents.iter().map(|t| t.abort_handle()).collect();
+        let all = futures_util::future::join_all(agents);
+        let _ = tokio::time::timeout(Duration::from_secs(5), all).await;
+        for a in aborts {
+            a.abort();
         }
         if let Some(d) = self.temp_sandbox.take() {
             let _ = std::fs::remove_dir_all(d);
