@@ -116,7 +116,7 @@ impl Master {
         }
     }
 
-    /// Drops every subscription stream.
+    /// Drops every subscription stream, the operators' event streams too.
     pub fn drop_streams(&mut self) -> usize {
         let ids: Vec<String> = self
             .frameworks

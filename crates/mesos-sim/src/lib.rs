@@ -338,7 +338,8 @@ impl SimHandle {
         ok
     }
 
-    /// Drops every subscription stream; returns how many.
+    /// Drops every subscription stream, schedulers' and operators';
+    /// returns how many.
     pub fn drop_streams(&self) -> usize {
         self.app.lock().drop_streams()
     }
