@@ -16,6 +16,7 @@
 pub mod agent_api;
 pub mod agent_http;
 pub mod agent_state;
+pub mod agent_v1;
 mod allocator;
 pub mod app;
 pub mod cluster;

@@ -35,6 +35,7 @@ pub const MASTER_ENDPOINTS: &[&str] = &[
 
 /// An emulated agent's endpoints (`/slave(N)/...`).
 pub const AGENT_ENDPOINTS: &[&str] = &[
+    "api/v1",
     "health",
     "monitor/statistics",
     "monitor/statistics.json",

@@ -16,8 +16,8 @@ use crate::routing::Host;
 use tower_layer::Layer;
 
 use crate::{
-    agent_api, agent_state, faults, metrics, operator_api, overview_api, read_api, routing,
-    scheduler_api,
+    agent_api, agent_state, agent_v1, faults, metrics, operator_api, overview_api, read_api,
+    routing, scheduler_api,
 };
 
 /// Every route the emulator serves. Routes name canonical paths only:
@@ -65,7 +65,8 @@ pub fn router(app: SharedApp) -> Router {
 
 /// The routes of the agents' own listeners (`agent_http`), shared by all
 /// of them: an agent's process `slave(N)` (`/slave(N)/state`,
-/// `/slave(N)/monitor/statistics`, `/slave(N)/health`), its file server
+/// `/slave(N)/monitor/statistics`, `/slave(N)/health`, `/slave(N)/api/v1`),
+/// its file server
 /// `/files/*` over its own sandboxes, and `/version`. Which agent a
 /// request is for comes with it ([`for_agent`]).
 pub fn agent_routes(app: SharedApp) -> Router {
@@ -78,6 +79,7 @@ pub fn agent_routes(app: SharedApp) -> Router {
             get(agent_state::statistics),
         )
         .route("/:agent/health", get(read_api::health))
+        .route("/:agent/api/v1", any(agent_v1::handle))
         .route("/files/browse", get(agent_api::browse))
         .route("/files/browse.json", get(agent_api::browse))
         .route("/files/read", get(agent_api::read))

@@ -166,3 +166,99 @@ async fn a_restarted_emulator_asks_for_the_same_agent_ports() {
     }
     sim.shutdown().await;
 }
+
+/// POSTs a JSON body to an agent's `/api/v1`.
+async fn agent_call(url: &str, body: &str) -> (StatusCode, String) {
+    let r = client()
+        .post(format!("{url}/api/v1"))
+        .header("Content-Type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("POST /api/v1");
+    let s = r.status();
+    (s, r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn an_agent_answers_its_v1_api_basics() {
+    // `Http::api` in `src/slave/http.cpp`: method, Content-Type, Accept,
+    // then the body; GET_HEALTH, GET_VERSION, GET_AGENT in v1 shapes.
+    let sim = start_default().await;
+    let url = sim.agent_url("agent-1").unwrap();
+    let (s, body) = agent_call(&url, r#"{"type": "GET_HEALTH"}"#).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"type": "GET_HEALTH", "get_health": {"healthy": true}})
+    );
+    let (_, body) = agent_call(&url, r#"{"type": "GET_VERSION"}"#).await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["get_version"]["version_info"]["version"], "1.11.0");
+    let (_, body) = agent_call(&url, r#"{"type": "GET_AGENT"}"#).await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let info = &v["get_agent"]["agent_info"];
+    assert_eq!(info["id"], serde_json::json!({"value": "agent-1"}));
+    assert_eq!(info["hostname"], "host1");
+    assert_eq!(
+        info["port"],
+        url.rsplit(':').next().unwrap().parse::<u16>().unwrap()
+    );
+
+    // `/slave(N)/api/v1` is the same endpoint.
+    let (process_url, process) = agent_address(
+        sim.state_json()["slaves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == "agent-1")
+            .unwrap()["pid"]
+            .as_str()
+            .unwrap(),
+    );
+    let (s, _) = agent_call(
+        &format!("{process_url}/{process}"),
+        r#"{"type": "GET_HEALTH"}"#,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+
+    // An unknown type is dropped by stout's parse, then missing.
+    for body in [r#"{"type": "NO_SUCH_CALL"}"#, "{}"] {
+        assert_eq!(
+            agent_call(&url, body).await,
+            (
+                StatusCode::BAD_REQUEST,
+                "Failed to validate agent::Call: Expecting 'type' to be present".to_string()
+            )
+        );
+    }
+    let r = client().get(format!("{url}/api/v1")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers()["allow"], "POST");
+    let r = client()
+        .post(format!("{url}/api/v1"))
+        .body(r#"{"type": "GET_HEALTH"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.text().await.unwrap(),
+        "Expecting 'Content-Type' to be present"
+    );
+    let r = client()
+        .post(format!("{url}/api/v1"))
+        .header("Content-Type", "application/json")
+        .header("Accept", "text/html")
+        .body("not even JSON")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_ACCEPTABLE);
+    // Calls that need a containerizer are not emulated.
+    let (s, _) = agent_call(&url, r#"{"type": "GET_CONTAINERS"}"#).await;
+    assert_eq!(s, StatusCode::NOT_IMPLEMENTED);
+    sim.shutdown().await;
+}
