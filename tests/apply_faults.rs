@@ -485,6 +485,13 @@ async fn logs_prints_a_tasks_sandbox_output_through_its_agent() {
     cli(&d, &["apply", "--auto-approve", "--settle-time", "300ms"])
         .await
         .ok();
+    // The agent is a server of its own, as in a real cluster: its pid
+    // names another port than the master's, which serves no sandboxes.
+    let pid = sim.state_json()["slaves"][0]["pid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!pid.ends_with(&format!(":{}", sim.addr().port())), "{pid}");
     let out = cli(&d, &["logs", "master[0]"]).await;
     out.ok();
     assert!(out.stdout.contains("master says hello"), "{}", out.stdout);

@@ -213,6 +213,9 @@ fn the_local_cluster_persists_between_runs() {
     let again = d.cli(&["plan", "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
     assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+    // `logs` in yet another process reads a sandbox through the restarted
+    // emulator's agents, each listening again at the port it saved.
+    d.cli(&["logs", "master[0]"]).ok();
     d.cli(&["destroy", "--auto-approve"]).ok();
     let after = d.cli(&["plan"]);
     assert!(

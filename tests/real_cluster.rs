@@ -371,6 +371,8 @@ async fn https_master_is_planned_and_applied_with_the_ca_from_ca_cert() {
     // The scheduler API (event stream included) works over TLS too.
     cli(&d, &["apply", "--auto-approve"]).await.ok();
     assert_eq!(running_tasks(&sim), 4);
+    // So do the agents' own listeners, where `logs` reads sandboxes.
+    cli(&d, &["logs", "master[0]"]).await.ok();
     sim.shutdown().await;
 }
 

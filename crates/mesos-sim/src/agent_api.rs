@@ -1,12 +1,11 @@
-//! The emulated agents' file API (on the emulator's own address, which
-//! every agent's `pid` names): sandbox files through `/files/browse`,
-//! `/files/read` and `/files/download`. The agents' state is in
-//! `agent_state`.
+//! An emulated agent's file API, on the agent's own listener
+//! (`agent_http`): its sandboxes through `/files/browse`, `/files/read`
+//! and `/files/download`. The agents' state is in `agent_state`.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
@@ -23,20 +22,28 @@ pub struct FileQuery {
 /// The largest slice `/files/read` returns at once (Mesos pages too).
 const MAX_READ: i64 = 4 * 1024 * 1024;
 
-/// Resolves a requested path, refusing anything outside the sandboxes.
-fn resolve(app: &SharedApp, path: Option<&str>) -> Result<PathBuf, Response> {
+/// Which agent's listener a request came to.
+#[derive(Debug, Clone)]
+pub struct AgentScope {
+    pub id: String,
+}
+
+/// Resolves a requested path, refusing anything outside this agent's
+/// sandboxes (a real agent serves only the paths it attached).
+fn resolve(app: &SharedApp, agent: &AgentScope, path: Option<&str>) -> Result<PathBuf, Response> {
     let Some(p) = path.filter(|p| !p.is_empty()) else {
         return Err(text(
             StatusCode::BAD_REQUEST,
             "Expecting 'path=value' in query.",
         ));
     };
-    let root = app.lock().sandbox_root.clone();
+    let root = app.lock().sandbox_root.join("slaves").join(&agent.id);
     let not_found = || text(StatusCode::NOT_FOUND, format!("Path '{p}' not found"));
     // Agents also attach every sandbox at the virtual path
     // `/slaves/<agent>/frameworks/<fw>/executors/<ex>/runs/latest`.
-    let real = match p.strip_prefix("/slaves/") {
-        Some(rest) if !Path::new(p).exists() => root.join("slaves").join(rest),
+    let virtual_root = format!("/slaves/{}/", agent.id);
+    let real = match p.strip_prefix(&virtual_root) {
+        Some(rest) if !Path::new(p).exists() => root.join(rest),
         _ => PathBuf::from(p),
     };
     let canon = std::fs::canonicalize(&real).map_err(|_| not_found())?;
@@ -91,8 +98,12 @@ fn entry(path: &Path, meta: &std::fs::Metadata) -> Value {
 }
 
 /// `/files/browse?path=DIR`: the entries of a sandbox directory.
-pub async fn browse(State(app): State<SharedApp>, Query(q): Query<FileQuery>) -> Response {
-    let dir = match resolve(&app, q.path.as_deref()) {
+pub async fn browse(
+    State(app): State<SharedApp>,
+    Extension(agent): Extension<AgentScope>,
+    Query(q): Query<FileQuery>,
+) -> Response {
+    let dir = match resolve(&app, &agent, q.path.as_deref()) {
         Ok(d) => d,
         Err(r) => return r,
     };
@@ -109,8 +120,12 @@ pub async fn browse(State(app): State<SharedApp>, Query(q): Query<FileQuery>) ->
 
 /// `/files/read?path=FILE&offset=N&length=M`: `{"data", "offset"}`;
 /// offset -1 (or absent) with no length asks for the size only.
-pub async fn read(State(app): State<SharedApp>, Query(q): Query<FileQuery>) -> Response {
-    let file = match resolve(&app, q.path.as_deref()) {
+pub async fn read(
+    State(app): State<SharedApp>,
+    Extension(agent): Extension<AgentScope>,
+    Query(q): Query<FileQuery>,
+) -> Response {
+    let file = match resolve(&app, &agent, q.path.as_deref()) {
         Ok(f) => f,
         Err(r) => return r,
     };
@@ -147,8 +162,12 @@ pub async fn read(State(app): State<SharedApp>, Query(q): Query<FileQuery>) -> R
 }
 
 /// `/files/download?path=FILE`: the raw bytes.
-pub async fn download(State(app): State<SharedApp>, Query(q): Query<FileQuery>) -> Response {
-    let file = match resolve(&app, q.path.as_deref()) {
+pub async fn download(
+    State(app): State<SharedApp>,
+    Extension(agent): Extension<AgentScope>,
+    Query(q): Query<FileQuery>,
+) -> Response {
+    let file = match resolve(&app, &agent, q.path.as_deref()) {
         Ok(f) => f,
         Err(r) => return r,
     };

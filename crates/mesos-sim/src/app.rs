@@ -9,6 +9,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 
+use crate::agent_http::AgentServers;
 use crate::model::Master;
 use crate::strict::CallAudit;
 
@@ -20,17 +21,25 @@ pub struct App {
     pub changed: tokio::sync::Notify,
     /// Strict-calls mode and the record of call types received.
     pub calls: CallAudit,
+    /// The agents' own HTTP servers.
+    pub agent_servers: AgentServers,
 }
 
 pub type SharedApp = Arc<App>;
 
 impl App {
-    pub fn new(master: Master, persist_file: Option<PathBuf>, calls: CallAudit) -> SharedApp {
+    pub fn new(
+        master: Master,
+        persist_file: Option<PathBuf>,
+        calls: CallAudit,
+        agent_servers: AgentServers,
+    ) -> SharedApp {
         Arc::new(App {
             master: Mutex::new(master),
             persist_file,
             changed: tokio::sync::Notify::new(),
             calls,
+            agent_servers,
         })
     }
 

@@ -40,14 +40,20 @@ impl Master {
                 }
             }
         }
-        Ok(self.add_agent(spec))
+        let id = self.add_agent(spec);
+        self.listen_for_agents()?;
+        self.publish_agent_added(&id);
+        Ok(id)
     }
 
     /// Adds an agent, or brings a removed one back (same ID, nothing running).
     pub fn add_agent(&mut self, spec: &AgentSpec) -> String {
         if let Some(id) = self.find_agent(&spec.hostname) {
-            let index = self.agents[&id].index;
-            let mut a = Agent::from_spec(spec, id.clone(), index);
+            let old = &self.agents[&id];
+            let mut a = Agent::from_spec(spec, id.clone(), old.index);
+            // The same agent process: it keeps its address.
+            a.port = old.port;
+            a.listening = old.listening;
             a.removed = false;
             self.agents.insert(id.clone(), a);
             self.dirty = true;
@@ -71,6 +77,7 @@ impl Master {
                 a.removed = false;
                 a.registered_time = now_secs();
                 self.dirty = true;
+                self.publish_agent_added(agent_id);
                 true
             }
             None => false,
@@ -109,7 +116,7 @@ impl Master {
         }
     }
 
-    /// Drops every subscription stream.
+    /// Drops every subscription stream, the operators' event streams too.
     pub fn drop_streams(&mut self) -> usize {
         let ids: Vec<String> = self
             .frameworks
@@ -120,7 +127,7 @@ impl Master {
         for id in &ids {
             self.disconnect(id);
         }
-        ids.len()
+        ids.len() + self.drop_operator_streams()
     }
 
     /// Stops or resumes leading. A master that stops leading drops its
@@ -161,6 +168,7 @@ pub async fn add_agent(State(app): State<SharedApp>, body: String) -> Response {
         Err(e) => return text(StatusCode::BAD_REQUEST, format!("invalid agent: {e}")),
     };
     let added = app.lock().try_add_agent(&spec);
+    crate::agent_http::serve_new(&app);
     app.touch();
     match added {
         Ok(id) => json(&json!({ "id": id })),

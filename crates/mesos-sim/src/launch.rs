@@ -216,6 +216,7 @@ pub fn accept(m: &mut Master, fid: &str, accept: Accept) {
                     container_id: crate::model::new_container_id(),
                 };
                 m.record(fid, &task, TaskState::Staging);
+                m.publish_task_added(&task);
                 let fw = m.frameworks.get_mut(fid).expect("caller checked");
                 fw.tasks.insert(t.task_id.value.clone(), task);
                 m.dirty = true;

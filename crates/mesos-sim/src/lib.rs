@@ -14,7 +14,9 @@
 #![allow(clippy::result_large_err)]
 
 pub mod agent_api;
+pub mod agent_http;
 pub mod agent_state;
+pub mod agent_v1;
 mod allocator;
 pub mod app;
 pub mod cluster;
@@ -25,6 +27,7 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod model;
 pub mod operator_api;
+pub mod operator_events;
 pub mod overview_api;
 pub mod persist;
 pub mod read_api;
@@ -107,6 +110,8 @@ pub enum SimError {
     Load(String),
     #[error("cannot serve HTTPS: {0}")]
     Tls(String),
+    #[error("{0}")]
+    AgentListener(String),
     #[error("cannot register the emulated master in ZooKeeper: {0}")]
     ZooKeeper(mesos_zk::ZkError),
 }
@@ -172,6 +177,9 @@ impl Sim {
         if let Some(s) = snapshot {
             master.restore(s);
         }
+        master
+            .listen_for_agents()
+            .map_err(SimError::AgentListener)?;
         if let Some(leader) = cfg.leader {
             master.leading = false;
             master.leader_url = Some(leader);
@@ -194,12 +202,14 @@ impl Sim {
             }
             None => None,
         };
+        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
         let app = App::new(
             master,
             persist_file,
             strict::CallAudit::new(cfg.strict_calls),
+            agent_http::AgentServers::new(tls.clone(), stop_rx.clone()),
         );
-        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+        agent_http::serve_new(&app);
         let clock = tokio::spawn(server::clock(app.clone()));
         let persister = tokio::spawn(server::persister(app.clone()));
         let router = server::router(app.clone());
@@ -309,8 +319,17 @@ impl SimHandle {
     /// its ID, or why the agent is not acceptable.
     pub fn add_agent(&self, spec: &AgentSpec) -> Result<String, String> {
         let id = self.app.lock().try_add_agent(spec);
+        agent_http::serve_new(&self.app);
         self.app.touch();
         id
+    }
+
+    /// `http://ip:port` (or `https://`) of an agent's own listener, by ID
+    /// or hostname: where its `/slave(N)/state` and `/files/*` answer.
+    pub fn agent_url(&self, agent: &str) -> Option<String> {
+        let m = self.app.lock();
+        let id = m.find_agent(agent)?;
+        Some(format!("{}://{}:{}", self.scheme, m.ip, m.agents[&id].port))
     }
 
     /// Fails a task as if its command had exited non-zero.
@@ -320,7 +339,8 @@ impl SimHandle {
         ok
     }
 
-    /// Drops every subscription stream; returns how many.
+    /// Drops every subscription stream, schedulers' and operators';
+    /// returns how many.
     pub fn drop_streams(&self) -> usize {
         self.app.lock().drop_streams()
     }
@@ -378,6 +398,7 @@ impl SimHandle {
         }
         {
             let mut m = self.app.lock();
+            m.drop_operator_streams();
             for fw in m.frameworks.values_mut() {
                 fw.connection = None;
                 for t in fw.tasks.values_mut() {
@@ -397,6 +418,15 @@ impl SimHandle {
         if let Some(s) = self.server.take() {
             let _ = tokio::time::timeout(Duration::from_secs(5), s).await;
         }
+        // The agents' servers end together (graceful, 5 s at most in all);
+        // those still serving a connection then are cut.
+        let agents = self.app.agent_servers.take_tasks();
+        let aborts: Vec<_> = agents.iter().map(|t| t.abort_handle()).collect();
+        let all = futures_util::future::join_all(agents);
+        let _ = tokio::time::timeout(Duration::from_secs(5), all).await;
+        for a in aborts {
+            a.abort();
+        }
         if let Some(d) = self.temp_sandbox.take() {
             let _ = std::fs::remove_dir_all(d);
         }
@@ -412,6 +442,7 @@ impl Drop for SimHandle {
         if let Some(s) = self.server.take() {
             s.abort();
         }
+        self.app.agent_servers.abort_all();
         if let Some(d) = self.temp_sandbox.take() {
             let _ = std::fs::remove_dir_all(d);
         }

@@ -74,7 +74,7 @@ impl Master {
     /// Returns false when the task is unknown.
     pub fn change_task(&mut self, fid: &str, task_id: &str, change: Change<'_>) -> bool {
         let retry = self.spec.timing.status_update_retry;
-        // Agents share the emulator's address (their pids say so).
+        // Agents listen on the emulator's IP, each on a port of its own.
         let agent_ip = self.ip;
         let Some(fw) = self.frameworks.get_mut(fid) else {
             return false;
@@ -90,6 +90,8 @@ impl Master {
             return true;
         }
         let status = status_for(task, &change, agent_ip);
+        let previous = task.statuses.last().cloned();
+        let published = status.clone();
         task.state = change.state;
         task.statuses.push(status.clone());
         if change.state.is_terminal() {
@@ -131,6 +133,7 @@ impl Master {
         let task = self.find_task(fid, task_id).cloned();
         if let Some(t) = task {
             self.record(fid, &t, change.state);
+            self.publish_task_updated(&t, &published, previous.as_ref());
         }
         self.dirty = true;
         true
@@ -462,8 +465,10 @@ impl Master {
                 st.message = Some("Framework removed".to_string());
                 st.agent_id = Some(AgentId::new(t.agent_id.clone()));
                 st.timestamp = Some(now_secs());
-                t.statuses.push(st);
+                let previous = t.statuses.last().cloned();
+                t.statuses.push(st.clone());
                 self.record(fid, &t, TaskState::Killed);
+                self.publish_task_updated(&t, &st, previous.as_ref());
             }
             t.held.clear();
             t.pending.clear();
@@ -471,6 +476,7 @@ impl Master {
             fw.tasks.insert(tid.clone(), t);
             fw.complete_task(&tid);
         }
+        self.publish_framework_removed(&fw);
         self.removed_frameworks.insert(fid.to_string(), fw);
         self.dirty = true;
     }
@@ -557,6 +563,7 @@ impl Master {
         for fw in self.frameworks.values().filter(|f| f.connected()) {
             fw.send(&lost);
         }
+        self.publish_agent_removed(agent_id);
         self.dirty = true;
         true
     }

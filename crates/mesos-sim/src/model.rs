@@ -116,7 +116,13 @@ pub fn pools_total(p: &RolePools) -> ResourceSummary {
 pub struct Agent {
     pub id: String,
     pub hostname: String,
+    /// The port of the agent's own HTTP listener on the emulator's IP
+    /// (0 until it is bound). Saved, so that a restarted emulator asks
+    /// for the same port again (see `Master::listen_for_agents`).
     pub port: u16,
+    /// Whether this run of the emulator listens on `port` for the agent.
+    #[serde(skip)]
+    pub listening: bool,
     /// Everything the agent has, by role.
     pub total: RolePools,
     pub attributes: Vec<Attribute>,
@@ -165,7 +171,8 @@ impl Agent {
         Agent {
             id,
             hostname: spec.hostname.clone(),
-            port: 5051,
+            port: 0,
+            listening: false,
             total,
             attributes,
             active: spec.active,
@@ -427,6 +434,12 @@ pub struct Master {
     pub sandbox_root: PathBuf,
     /// Something persistent changed since the last save.
     pub dirty: bool,
+    /// Agent listeners bound (so their ports are in the agents' pids)
+    /// whose HTTP servers `agent_http::serve_new` has not started yet;
+    /// connections wait in the listen backlog meanwhile.
+    pub unserved_listeners: Vec<(String, std::net::TcpListener)>,
+    /// Open operator API event streams (`operator_events`), oldest first.
+    pub operator_subscribers: Vec<crate::operator_events::Subscriber>,
 }
 
 impl Master {
@@ -472,6 +485,8 @@ impl Master {
             last_allocation: Instant::now(),
             sandbox_root,
             dirty: false,
+            unserved_listeners: Vec::new(),
+            operator_subscribers: Vec::new(),
         }
     }
 
@@ -495,20 +510,21 @@ impl Master {
         format!("master@{}:{}", self.ip, self.port)
     }
 
+    /// `slave(N)@ip:port`: the agent's own listener.
     pub fn agent_pid(&self, agent: &Agent) -> String {
-        format!("slave({})@{}:{}", agent.index, self.ip, self.port)
+        format!("slave({})@{}:{}", agent.index, self.ip, agent.port)
     }
 
     /// The agent's `mesos.v1.URL` as the master puts it in every offer:
     /// `http` (Mesos never says `https` here), the agent's hostname and
-    /// the address of its pid, path `/<pid id>`.
+    /// the address of its pid (its own listener), path `/<pid id>`.
     pub fn agent_url(&self, agent: &Agent) -> serde_json::Value {
         serde_json::json!({
             "scheme": "http",
             "address": {
                 "hostname": agent.hostname,
                 "ip": self.ip.to_string(),
-                "port": self.port,
+                "port": agent.port,
             },
             "path": format!("/slave({})", agent.index),
         })

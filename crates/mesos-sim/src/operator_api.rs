@@ -1,4 +1,4 @@
-//! `POST /api/v1`, the v1 operator API: GET_STATE, GET_AGENTS,
+//! `POST /api/v1`, the v1 operator API: SUBSCRIBE (`operator_events`), GET_STATE, GET_AGENTS,
 //! GET_FRAMEWORKS, GET_TASKS, GET_EXECUTORS, GET_ROLES, GET_FLAGS,
 //! GET_METRICS, GET_VERSION, GET_HEALTH, GET_MASTER (and the empty answers
 //! of GET_OPERATIONS, GET_WEIGHTS, GET_QUOTA, GET_MAINTENANCE_STATUS) in
@@ -62,7 +62,8 @@ fn nanos(secs: f64) -> Value {
     json!({ "nanoseconds": (secs * 1e9) as i64 })
 }
 
-fn v1_task(t: &Task) -> Value {
+/// A task in the v1 `Task` shape.
+pub fn v1_task(t: &Task) -> Value {
     let mut v = json!({
         "name": t.info.name,
         "task_id": TaskId::new(t.id()),
@@ -129,36 +130,39 @@ fn get_tasks(m: &Master) -> Value {
     v
 }
 
+/// An agent in the v1 `GetAgents.Agent` shape.
+pub fn v1_agent(m: &Master, holdings: &crate::model::Holdings, a: &crate::model::Agent) -> Value {
+    let total = resources_of(&a.total);
+    let mut attrs = json!({
+        "hostname": a.hostname,
+        "id": AgentId::new(a.id.clone()),
+        "port": a.port,
+        "resources": total,
+    });
+    if !a.attributes.is_empty() {
+        attrs["attributes"] = json!(a.attributes);
+    }
+    json!({
+        "agent_info": attrs,
+        "active": a.active,
+        "deactivated": !a.active,
+        "pid": m.agent_pid(a),
+        "version": m.spec.master.version,
+        "registered_time": nanos(a.registered_time),
+        "total_resources": total,
+        "allocated_resources": resources_of(&holdings.used_on(&a.id)),
+        "offered_resources": resources_of(&holdings.offered_on(&a.id)),
+        "capabilities": [{"type": "MULTI_ROLE"}, {"type": "HIERARCHICAL_ROLE"}, {"type": "RESERVATION_REFINEMENT"}],
+    })
+}
+
 fn get_agents(m: &Master) -> Value {
     let holdings = m.holdings();
     let agents: Vec<Value> = m
         .agents
         .values()
         .filter(|a| !a.removed)
-        .map(|a| {
-            let total = resources_of(&a.total);
-            let mut attrs = json!({
-                "hostname": a.hostname,
-                "id": AgentId::new(a.id.clone()),
-                "port": a.port,
-                "resources": total,
-            });
-            if !a.attributes.is_empty() {
-                attrs["attributes"] = json!(a.attributes);
-            }
-            json!({
-                "agent_info": attrs,
-                "active": a.active,
-                "deactivated": !a.active,
-                "pid": m.agent_pid(a),
-                "version": m.spec.master.version,
-                "registered_time": nanos(a.registered_time),
-                "total_resources": total,
-                "allocated_resources": resources_of(&holdings.used_on(&a.id)),
-                "offered_resources": resources_of(&holdings.offered_on(&a.id)),
-                "capabilities": [{"type": "MULTI_ROLE"}, {"type": "HIERARCHICAL_ROLE"}, {"type": "RESERVATION_REFINEMENT"}],
-            })
-        })
+        .map(|a| v1_agent(m, &holdings, a))
         .collect();
     let mut v = json!({});
     if !agents.is_empty() {
@@ -167,17 +171,23 @@ fn get_agents(m: &Master) -> Value {
     v
 }
 
+/// A framework's `FrameworkInfo` as the master keeps it: with its ID and
+/// the defaults of `failover_timeout` and `checkpoint` written out.
+pub fn v1_framework_info(f: &crate::model::Framework) -> mesos_api::FrameworkInfo {
+    let mut info = f.info.clone();
+    info.failover_timeout = Some(info.failover_timeout.unwrap_or(0.0));
+    info.checkpoint = Some(info.checkpoint.unwrap_or(false));
+    info
+}
+
 fn get_frameworks(m: &Master) -> Value {
     let one = |f: &crate::model::Framework, active: bool| {
         let mut used = crate::model::RolePools::new();
         for t in f.tasks.values() {
             crate::model::pools_add(&mut used, &t.held);
         }
-        let mut info = f.info.clone();
-        info.failover_timeout = Some(info.failover_timeout.unwrap_or(0.0));
-        info.checkpoint = Some(info.checkpoint.unwrap_or(false));
         let mut v = json!({
-            "framework_info": info,
+            "framework_info": v1_framework_info(f),
             "active": active && f.connected(),
             "connected": active && f.connected(),
             "recovered": false,
@@ -329,6 +339,16 @@ fn get_executors(m: &Master) -> Value {
     }
 }
 
+/// GET_STATE (also the snapshot in the event stream's SUBSCRIBED).
+pub fn get_state(m: &Master) -> Value {
+    json!({
+        "get_tasks": get_tasks(m),
+        "get_executors": get_executors(m),
+        "get_frameworks": get_frameworks(m),
+        "get_agents": get_agents(m),
+    })
+}
+
 fn version_info(m: &Master) -> Value {
     json!({"version_info": {"version": m.spec.master.version, "build_user": "mesos-sim"}})
 }
@@ -348,7 +368,13 @@ pub async fn handle(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let Some(kind) = call.get("type").and_then(Value::as_str) else {
+    // `type` is an optional enum: stout's parse drops a value it does not
+    // know, so an unknown type is a missing one for the validation.
+    let Some(kind) = call
+        .get("type")
+        .and_then(Value::as_str)
+        .filter(|k| MASTER_CALL_TYPES.contains(k))
+    else {
         return text(
             StatusCode::BAD_REQUEST,
             "Failed to validate master::Call: Expecting 'type' to be present",
@@ -368,6 +394,9 @@ pub async fn handle(
             StatusCode::NOT_ACCEPTABLE,
             "Expecting 'Accept' to allow application/json or application/x-protobuf",
         );
+    }
+    if kind == "SUBSCRIBE" {
+        return crate::operator_events::subscribe(&app);
     }
     let m = app.lock();
     let payload = match kind {
@@ -394,24 +423,11 @@ pub async fn handle(
         // master with none of them answers.
         "GET_OPERATIONS" | "GET_WEIGHTS" => json!({}),
         "GET_QUOTA" | "GET_MAINTENANCE_STATUS" => json!({"status": {}}),
-        "GET_STATE" => json!({
-            "get_tasks": get_tasks(&m),
-            "get_executors": get_executors(&m),
-            "get_frameworks": get_frameworks(&m),
-            "get_agents": get_agents(&m),
-        }),
-        other if MASTER_CALL_TYPES.contains(&other) => {
+        "GET_STATE" => get_state(&m),
+        other => {
             return text(
                 StatusCode::NOT_IMPLEMENTED,
                 format!("mesos-sim does not implement the operator call {other}"),
-            )
-        }
-        other => {
-            return text(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "Failed to convert JSON into Call protobuf: Failed to find enum for '{other}'"
-                ),
             )
         }
     };

@@ -127,6 +127,8 @@ impl Master {
                 Some(id) => {
                     let old = &self.agents[&id];
                     let mut a = Agent::from_spec(&spec, id.clone(), old.index);
+                    // The saved port is asked for again when listening starts.
+                    a.port = old.port;
                     a.removed = old.removed;
                     a.registered_time = old.registered_time;
                     self.agents.insert(id, a);

@@ -4,8 +4,10 @@
 //! each endpoint's canonical path:
 //!
 //! - the first path segment names a process; a segment naming no process
-//!   is handed to the master (`/state` is `/master/state`, `/api/v1` is
-//!   `/master/api/v1`), which is also what the master's redirects show;
+//!   is handed to the host's delegate: the master on the emulator's own
+//!   address (`/state` is `/master/state`, `/api/v1` is `/master/api/v1`,
+//!   which is also what the master's redirects show), the agent's
+//!   `slave(N)` on an agent's listener (`/state` is `/slave(N)/state`);
 //! - empty segments and a trailing `/` are ignored;
 //! - within a process the longest endpoint that prefixes the rest of the
 //!   path answers (`/master/tasks/x` is `/master/tasks`).
@@ -33,6 +35,8 @@ pub const MASTER_ENDPOINTS: &[&str] = &[
 
 /// An emulated agent's endpoints (`/slave(N)/...`).
 pub const AGENT_ENDPOINTS: &[&str] = &[
+    "api/v1",
+    "health",
     "monitor/statistics",
     "monitor/statistics.json",
     "state",
@@ -50,47 +54,70 @@ const FILES_ENDPOINTS: &[&str] = &[
 
 const METRICS_ENDPOINTS: &[&str] = &["snapshot"];
 
-/// The process every unclaimed path goes to (libprocess's delegate).
-const DELEGATE: &str = "master";
+/// Which libprocess instance a listener stands for: the master's (the
+/// emulator's own address) or one agent's (`agent_http`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    Master,
+    /// The agent whose process is `slave(N)`.
+    Agent(usize),
+}
 
-/// The endpoints of a process this emulator runs; `None` for a name no
-/// process has. `/__sim` (fault injection) is kept apart, with no lookup.
-fn endpoints_of(process: &str) -> Option<&'static [&'static str]> {
-    match process {
-        "master" => Some(MASTER_ENDPOINTS),
-        "files" => Some(FILES_ENDPOINTS),
-        "metrics" => Some(METRICS_ENDPOINTS),
-        // `/version` is the version process's root endpoint.
-        "version" => Some(&[""]),
-        p if is_agent_process(p) => Some(AGENT_ENDPOINTS),
-        _ => None,
+impl Host {
+    /// The process every unclaimed path goes to (libprocess's delegate).
+    fn delegate(self) -> String {
+        match self {
+            Host::Master => "master".to_string(),
+            Host::Agent(n) => format!("slave({n})"),
+        }
+    }
+
+    /// The endpoints of a process this host runs; `None` for a name no
+    /// process of this host has (another agent's `slave(M)` included).
+    fn endpoints_of(self, process: &str) -> Option<&'static [&'static str]> {
+        match (self, process) {
+            (Host::Master, "master") => Some(MASTER_ENDPOINTS),
+            (Host::Agent(n), p) if agent_number(p) == Some(n) => Some(AGENT_ENDPOINTS),
+            (_, "files") => Some(FILES_ENDPOINTS),
+            (_, "metrics") => Some(METRICS_ENDPOINTS),
+            // `/version` is the version process's root endpoint.
+            (_, "version") => Some(&[""]),
+            _ => None,
+        }
     }
 }
 
-/// `slave(N)`, the id of an agent's process.
-fn is_agent_process(segment: &str) -> bool {
+/// N of `slave(N)`, the id of an agent's process.
+fn agent_number(segment: &str) -> Option<usize> {
     segment
         .strip_prefix("slave(")
         .and_then(|s| s.strip_suffix(')'))
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|n| n.parse().ok())
 }
 
-/// The canonical path for a request path: `/<process>/<endpoint>`, or the
-/// path unchanged (bar empty segments) when no endpoint matches, which
-/// the router then answers 404.
+/// The canonical path for a request path at the master's address.
 pub fn canonical_path(path: &str) -> String {
+    canonical_path_on(Host::Master, path)
+}
+
+/// The canonical path for a request path on `host`:
+/// `/<process>/<endpoint>`, or the path unchanged (bar empty segments)
+/// when no endpoint matches, which the router then answers 404.
+pub fn canonical_path_on(host: Host, path: &str) -> String {
     let mut segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let Some(&first) = segments.first() else {
         return "/".to_string();
     };
-    if first == "__sim" {
+    if first == "__sim" && host == Host::Master {
         return format!("/{}", segments.join("/"));
     }
-    let endpoints = match endpoints_of(first) {
+    let delegate = host.delegate();
+    let endpoints = match host.endpoints_of(first) {
         Some(e) => e,
         None => {
-            segments.insert(0, DELEGATE);
-            MASTER_ENDPOINTS
+            segments.insert(0, &delegate);
+            host.endpoints_of(&delegate).unwrap_or_default()
         }
     };
     let process = segments[0];
@@ -113,9 +140,9 @@ pub fn canonical_path(path: &str) -> String {
 
 /// Rewrites a request's path to its canonical form before routing; the
 /// query is kept.
-pub async fn canonicalize(mut req: Request) -> Request {
+pub async fn canonicalize(host: Host, mut req: Request) -> Request {
     let path = req.uri().path();
-    let canonical = canonical_path(path);
+    let canonical = canonical_path_on(host, path);
     if canonical != path {
         let target = match req.uri().query() {
             Some(q) => format!("{canonical}?{q}"),
@@ -157,15 +184,34 @@ mod tests {
         assert_eq!(canonical_path("/master/state/"), "/master/state");
         assert_eq!(canonical_path("//master//tasks//"), "/master/tasks");
         assert_eq!(canonical_path("/version/"), "/version");
-        assert_eq!(canonical_path("/slave(1)/state/"), "/slave(1)/state");
         assert_eq!(canonical_path("/files/browse/"), "/files/browse");
+    }
+
+    #[test]
+    fn an_agent_host_delegates_to_its_own_process() {
+        use super::{canonical_path_on, Host};
+        let agent = Host::Agent(2);
+        for (given, want) in [
+            ("/state", "/slave(2)/state"),
+            ("/slave(2)/state/", "/slave(2)/state"),
+            ("/monitor/statistics", "/slave(2)/monitor/statistics"),
+            ("/files/read", "/files/read"),
+            ("/version", "/version"),
+            // Another agent's process is not on this host.
+            ("/slave(1)/state", "/slave(2)/slave(1)/state"),
+            ("/__sim/agents", "/slave(2)/__sim/agents"),
+        ] {
+            assert_eq!(canonical_path_on(agent, given), want, "{given}");
+        }
+        // Nor are agents' processes on the master's host.
+        assert_eq!(canonical_path("/slave(1)/state"), "/master/slave(1)/state");
     }
 
     #[test]
     fn the_longest_endpoint_prefix_answers() {
         assert_eq!(canonical_path("/master/tasks/x/y"), "/master/tasks");
         assert_eq!(
-            canonical_path("/slave(2)/monitor/statistics"),
+            super::canonical_path_on(super::Host::Agent(2), "/slave(2)/monitor/statistics/x"),
             "/slave(2)/monitor/statistics"
         );
         assert_eq!(canonical_path("/master/nothing"), "/master/nothing");

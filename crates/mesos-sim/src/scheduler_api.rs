@@ -251,6 +251,10 @@ fn register(m: &mut Master, sub: Subscribe, conn: Connection) {
         Some(id) => id.value.clone(),
         None => m.new_framework_id(),
     };
+    // Whether the master knew it: a new framework, or one it learns of
+    // again under the ID it gives (as after a master failover).
+    let known = m.frameworks.contains_key(&fid);
+    let given_id = info.id.is_some();
     info.id = Some(mesos_api::FrameworkId::new(fid.clone()));
     m.drop_offers_of(&fid);
     let now = now_secs();
@@ -289,6 +293,15 @@ fn register(m: &mut Master, sub: Subscribe, conn: Connection) {
     conn.send(&Event::heartbeat());
     let fw = m.frameworks.get_mut(&fid).expect("inserted above");
     fw.connection = Some(conn);
+    // Operator events, as `Master::subscribe` sends them: FRAMEWORK_ADDED
+    // for a new one; a recovered one is added (`recoverFramework`) before
+    // it is updated; every re-subscription is FRAMEWORK_UPDATED.
+    if !known {
+        m.publish_framework_added(&fid, given_id);
+    }
+    if known || given_id {
+        m.publish_framework_updated(&fid);
+    }
     if m.faults.end_streams_after_subscribed {
         m.disconnect(&fid);
     } else {

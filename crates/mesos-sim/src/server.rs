@@ -12,11 +12,12 @@ use axum::Router;
 use mesos_api::Event;
 
 use crate::app::{authenticate, Auth, SharedApp};
+use crate::routing::Host;
 use tower_layer::Layer;
 
 use crate::{
-    agent_api, agent_state, faults, metrics, operator_api, overview_api, read_api, routing,
-    scheduler_api,
+    agent_api, agent_state, agent_v1, faults, metrics, operator_api, overview_api, read_api,
+    routing, scheduler_api,
 };
 
 /// Every route the emulator serves. Routes name canonical paths only:
@@ -40,19 +41,6 @@ pub fn router(app: SharedApp) -> Router {
         .route("/master/redirect", get(read_api::redirect))
         .route("/master/health", get(read_api::health))
         .route("/version", get(read_api::version))
-        .route("/files/browse", get(agent_api::browse))
-        .route("/files/browse.json", get(agent_api::browse))
-        .route("/files/read", get(agent_api::read))
-        .route("/files/read.json", get(agent_api::read))
-        .route("/files/download", get(agent_api::download))
-        .route("/files/download.json", get(agent_api::download))
-        .route("/:agent/state", get(agent_state::state))
-        .route("/:agent/state.json", get(agent_state::state))
-        .route("/:agent/monitor/statistics", get(agent_state::statistics))
-        .route(
-            "/:agent/monitor/statistics.json",
-            get(agent_state::statistics),
-        )
         .route("/__sim/agents", post(faults::add_agent))
         .route("/__sim/agents/:agent/remove", post(faults::remove_agent))
         .route("/__sim/agents/:agent/restore", post(faults::restore_agent))
@@ -70,8 +58,53 @@ pub fn router(app: SharedApp) -> Router {
         .with_state(app);
     // A layer on a Router runs after routing; the path must be rewritten
     // before, so the rewriting wraps the whole router.
-    let rewritten = middleware::map_request(routing::canonicalize).layer(endpoints);
+    let rewritten =
+        middleware::map_request(|req| routing::canonicalize(Host::Master, req)).layer(endpoints);
     Router::new().fallback_service(rewritten)
+}
+
+/// The routes of the agents' own listeners (`agent_http`), shared by all
+/// of them: an agent's process `slave(N)` (`/slave(N)/state`,
+/// `/slave(N)/monitor/statistics`, `/slave(N)/health`, `/slave(N)/api/v1`),
+/// its file server
+/// `/files/*` over its own sandboxes, and `/version`. Which agent a
+/// request is for comes with it ([`for_agent`]).
+pub fn agent_routes(app: SharedApp) -> Router {
+    Router::new()
+        .route("/:agent/state", get(agent_state::state))
+        .route("/:agent/state.json", get(agent_state::state))
+        .route("/:agent/monitor/statistics", get(agent_state::statistics))
+        .route(
+            "/:agent/monitor/statistics.json",
+            get(agent_state::statistics),
+        )
+        .route("/:agent/health", get(read_api::health))
+        .route("/:agent/api/v1", any(agent_v1::handle))
+        .route("/files/browse", get(agent_api::browse))
+        .route("/files/browse.json", get(agent_api::browse))
+        .route("/files/read", get(agent_api::read))
+        .route("/files/read.json", get(agent_api::read))
+        .route("/files/download", get(agent_api::download))
+        .route("/files/download.json", get(agent_api::download))
+        .route("/version", get(read_api::version))
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            json_alias_guard,
+        ))
+        .with_state(app)
+}
+
+/// One agent's listener: its paths resolved as its libprocess does (a
+/// path naming no process of it goes to its `slave(N)`), then the shared
+/// [`agent_routes`] with the agent attached to the request.
+pub fn for_agent(routes: &Router, agent_id: String, index: usize) -> Router {
+    let scope = agent_api::AgentScope { id: agent_id };
+    let scoped = middleware::map_request(move |mut req: Request| {
+        req.extensions_mut().insert(scope.clone());
+        routing::canonicalize(Host::Agent(index), req)
+    })
+    .layer(routes.clone());
+    Router::new().fallback_service(scoped)
 }
 
 /// Endpoints of Mesos' READONLY_HTTP_AUTHENTICATION_REALM that we serve
@@ -132,6 +165,7 @@ pub async fn clock(app: SharedApp) {
     loop {
         interval.tick().await;
         let to_spawn = tick(&app, Instant::now());
+        crate::agent_http::serve_new(&app);
         for (fid, tid) in to_spawn {
             crate::sandbox::spawn(app.clone(), fid, tid);
         }
@@ -181,6 +215,7 @@ pub fn tick(app: &SharedApp, now: Instant) -> Vec<(String, String)> {
             }
         }
     }
+    m.heartbeat_operators(now);
     let spawn = m.run_task_timers(now);
     m.resend_updates(now);
     m.expire_offers(now);

@@ -11,27 +11,13 @@ use mesos_api::*;
 use serde_json::{json, Value};
 
 /// Launches one command task on the first offer; returns the agent's
-/// `slave(N)` path segment.
+/// `http://ip:port/slave(N)`: its own listener and process.
 async fn launch_one(sim: &mesos_sim::SimHandle, sub: &mut Subscription) -> String {
     let offer = sub.offers().await.remove(0);
     let resources = vec![Resource::cpus(0.5), Resource::mem(64.0)];
     sub.launch_command(&offer, "t", "t1", resources, "sleep 100")
         .await;
-    let state = sim.state_json();
-    let agent = state["slaves"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["id"] == offer.agent_id.value.as_str())
-        .unwrap()
-        .clone();
-    agent["pid"]
-        .as_str()
-        .unwrap()
-        .split('@')
-        .next()
-        .unwrap()
-        .to_string()
+    agent_base(&sim.url(), &offer.agent_id.value).await
 }
 
 #[tokio::test]
@@ -48,7 +34,7 @@ async fn executors_and_frameworks_carry_the_agents_fields() {
         .pop()
         .unwrap();
     let container = running.container_status.unwrap()["container_id"]["value"].clone();
-    let s = get_json(&format!("{}/{agent}/state", sim.url())).await;
+    let s = get_json(&format!("{agent}/state")).await;
     let fw = &s["frameworks"][0];
     assert_eq!(fw["failover_timeout"], json!(3600.0));
     assert_eq!(fw["checkpoint"], json!(true));
@@ -67,7 +53,7 @@ async fn executors_and_frameworks_carry_the_agents_fields() {
     assert_eq!(ex["completed_tasks"], json!([]));
 
     // Statistics: one entry for the running executor, with its limits.
-    let stats = get_json(&format!("{}/{agent}/monitor/statistics", sim.url())).await;
+    let stats = get_json(&format!("{agent}/monitor/statistics")).await;
     let entry = &stats[0];
     assert_eq!(entry["executor_id"], "t1");
     assert_eq!(entry["framework_id"], sub.framework_id.value.as_str());
@@ -87,13 +73,13 @@ async fn executors_and_frameworks_carry_the_agents_fields() {
     ))
     .await;
     sub.until_terminal("t1").await;
-    let s = get_json(&format!("{}/{agent}/state", sim.url())).await;
+    let s = get_json(&format!("{agent}/state")).await;
     let fw = &s["frameworks"][0];
     assert_eq!(fw["executors"], json!([]));
     let done = &fw["completed_executors"][0];
     assert_eq!(done["id"], "t1");
     assert_eq!(done["completed_tasks"][0]["state"], "TASK_KILLED");
-    let stats = get_json(&format!("{}/{agent}/monitor/statistics", sim.url())).await;
+    let stats = get_json(&format!("{agent}/monitor/statistics")).await;
     assert_eq!(stats, json!([]));
 }
 
@@ -110,7 +96,7 @@ async fn a_task_not_yet_started_is_queued() {
     // The launch is processed when the ACCEPT call is answered.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let ex = loop {
-        let s: Value = get_json(&format!("{}/{agent}/state", sim.url())).await;
+        let s: Value = get_json(&format!("{agent}/state")).await;
         let ex = s["frameworks"][0]["executors"][0].clone();
         if !ex.is_null() || tokio::time::Instant::now() > deadline {
             break ex;

@@ -53,15 +53,14 @@ async fn commands_run_in_the_sandbox_and_their_exit_decides_the_state() {
     assert_eq!(st.state, TaskState::Finished);
     let state = get_json(&format!("{}/master/state", sim.url())).await;
     let agent_pid = state["slaves"][0]["pid"].as_str().unwrap().to_string();
-    let (name, _) = agent_pid.split_once('@').unwrap();
-    let ast = get_json(&format!("{}/{name}/state", sim.url())).await;
+    let (agent_url, name) = agent_address(&agent_pid);
+    let ast = get_json(&format!("{agent_url}/{name}/state")).await;
     let dir = ast["frameworks"][0]["completed_executors"][0]["directory"]
         .as_str()
         .unwrap()
         .to_string();
     let out = get_json(&format!(
-        "{}/files/read?path={dir}/stdout&offset=0",
-        sim.url()
+        "{agent_url}/files/read?path={dir}/stdout&offset=0"
     ))
     .await;
     assert_eq!(out["data"], "hi\nfetched");

@@ -8,12 +8,18 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 
-const ALIASES: [&str; 7] = [
+/// Aliases of the master's endpoints, at the master's address.
+const MASTER_ALIASES: [&str; 4] = [
     "/master/state.json",
     "/state.json",
     "/master/tasks.json",
     "/master/roles.json",
+];
+
+/// Aliases of an agent's endpoints, at the agent's own address.
+const AGENT_ALIASES: [&str; 4] = [
     "/slave(1)/state.json",
+    "/state.json",
     "/files/browse.json?path=/nonexistent",
     "/files/read.json?path=/nonexistent",
 ];
@@ -22,27 +28,29 @@ async fn status(url: &str) -> StatusCode {
     client().get(url).send().await.expect("GET").status()
 }
 
+/// Every alias with the address it is asked at.
+async fn alias_urls(sim: &mesos_sim::SimHandle) -> Vec<String> {
+    let agent = sim.agent_url("agent-1").expect("agent-1 listens");
+    let master = MASTER_ALIASES.iter().map(|p| format!("{}{p}", sim.url()));
+    let agent = AGENT_ALIASES.iter().map(|p| format!("{agent}{p}"));
+    master.chain(agent).collect()
+}
+
 #[tokio::test]
 async fn a_current_master_has_no_json_aliases() {
     let sim = start_default().await;
-    for path in ALIASES {
-        assert_eq!(
-            status(&format!("{}{path}", sim.url())).await,
-            StatusCode::NOT_FOUND,
-            "{path}"
-        );
+    for url in alias_urls(&sim).await {
+        assert_eq!(status(&url).await, StatusCode::NOT_FOUND, "{url}");
     }
-    for path in [
-        "/master/state",
-        "/state",
-        "/master/tasks",
-        "/slave(1)/state",
+    let agent = sim.agent_url("agent-1").unwrap();
+    for url in [
+        format!("{}/master/state", sim.url()),
+        format!("{}/state", sim.url()),
+        format!("{}/master/tasks", sim.url()),
+        format!("{agent}/slave(1)/state"),
+        format!("{agent}/state"),
     ] {
-        assert_eq!(
-            status(&format!("{}{path}", sim.url())).await,
-            StatusCode::OK,
-            "{path}"
-        );
+        assert_eq!(status(&url).await, StatusCode::OK, "{url}");
     }
 }
 
@@ -53,21 +61,21 @@ async fn a_master_older_than_1_8_serves_them() {
         agents(1, "[31000-32000]")
     ))
     .await;
-    for path in ALIASES {
-        let got = status(&format!("{}{path}", sim.url())).await;
+    for url in alias_urls(&sim).await {
+        let got = status(&url).await;
         // The file endpoints answer 404 for a missing path, with a reason.
-        if path.starts_with("/files/") {
+        if url.contains("/files/") {
             let body = client()
-                .get(format!("{}{path}", sim.url()))
+                .get(&url)
                 .send()
                 .await
                 .unwrap()
                 .text()
                 .await
                 .unwrap();
-            assert!(body.contains("not found"), "{path}: {body}");
+            assert!(body.contains("not found"), "{url}: {body}");
         } else {
-            assert_eq!(got, StatusCode::OK, "{path}");
+            assert_eq!(got, StatusCode::OK, "{url}");
         }
     }
     let alias = get_json(&format!("{}/master/state.json", sim.url())).await;

@@ -44,6 +44,25 @@ async fn a_missing_payload_is_400_naming_it() {
 }
 
 #[tokio::test]
+async fn an_unknown_call_type_is_a_missing_one() {
+    // `Call.type` is an optional enum: stout's `protobuf::parse` drops a
+    // value it does not know (only required enums fail with "Failed to find
+    // enum"), and `validation::master::call::validate` then finds no type.
+    let sim = start_default().await;
+    for body in [json!({"type": "NO_SUCH_CALL"}), json!({})] {
+        let (s, text) = call(&sim.url(), body.clone()).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(
+            text, "Failed to validate master::Call: Expecting 'type' to be present",
+            "{body}"
+        );
+    }
+    // UNKNOWN is a known value: `Master::Http::api` answers it 501.
+    let (s, _) = call(&sim.url(), json!({"type": "UNKNOWN"})).await;
+    assert_eq!(s, StatusCode::NOT_IMPLEMENTED);
+}
+
+#[tokio::test]
 async fn flags_metrics_roles_and_executors_are_answered() {
     let sim = start_default().await;
     let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;

@@ -194,7 +194,7 @@ async fn operator_api_checks_method_and_content_type() {
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     for (kind, status) in [
         ("NO_SUCH_CALL", StatusCode::BAD_REQUEST),
-        ("SUBSCRIBE", StatusCode::NOT_IMPLEMENTED),
+        ("GET_LOGGING_LEVEL", StatusCode::NOT_IMPLEMENTED),
     ] {
         let r = client()
             .post(format!("{}/api/v1", sim.url()))
@@ -221,8 +221,8 @@ async fn sandbox_files_are_browsable_and_readable_through_the_agent() {
         .unwrap()
         .clone();
     let pid = agent["pid"].as_str().unwrap();
-    let (name, _) = pid.split_once('@').unwrap();
-    let st = get_json(&format!("{}/{name}/state", sim.url())).await;
+    let (agent_url, name) = agent_address(pid);
+    let st = get_json(&format!("{agent_url}/{name}/state")).await;
     let fw = &st["frameworks"][0];
     assert_eq!(fw["id"], sub.framework_id.value);
     let dir = fw["executors"][0]["directory"]
@@ -230,7 +230,7 @@ async fn sandbox_files_are_browsable_and_readable_through_the_agent() {
         .unwrap()
         .to_string();
     std::fs::write(format!("{dir}/stdout"), "hello sandbox\n").unwrap();
-    let list = get_json(&format!("{}/files/browse?path={dir}", sim.url())).await;
+    let list = get_json(&format!("{agent_url}/files/browse?path={dir}")).await;
     let names: Vec<_> = list
         .as_array()
         .unwrap()
@@ -247,14 +247,12 @@ async fn sandbox_files_are_browsable_and_readable_through_the_agent() {
         .collect();
     assert_eq!(names, ["stderr", "stdout"]);
     let size = get_json(&format!(
-        "{}/files/read?path={dir}/stdout&offset=-1",
-        sim.url()
+        "{agent_url}/files/read?path={dir}/stdout&offset=-1"
     ))
     .await;
     assert_eq!(size, json!({"data": "", "offset": 14}));
     let part = get_json(&format!(
-        "{}/files/read?path={dir}/stdout&offset=6&length=7",
-        sim.url()
+        "{agent_url}/files/read?path={dir}/stdout&offset=6&length=7"
     ))
     .await;
     assert_eq!(part, json!({"data": "sandbox", "offset": 6}));
@@ -263,22 +261,18 @@ async fn sandbox_files_are_browsable_and_readable_through_the_agent() {
         "/slaves/{}/frameworks/{}/executors/m0/runs/latest/stdout",
         offer.agent_id.value, sub.framework_id.value
     );
-    let part = get_json(&format!("{}/files/read?path={virt}&offset=0", sim.url())).await;
+    let part = get_json(&format!("{agent_url}/files/read?path={virt}&offset=0")).await;
     assert_eq!(part["data"], "hello sandbox\n");
     let r = client()
         .get(format!(
-            "{}/files/read?path=/slaves/../../etc/passwd&offset=0",
-            sim.url()
+            "{agent_url}/files/read?path=/slaves/../../etc/passwd&offset=0"
         ))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = client()
-        .get(format!(
-            "{}/files/read?path=/etc/passwd&offset=0",
-            sim.url()
-        ))
+        .get(format!("{agent_url}/files/read?path=/etc/passwd&offset=0"))
         .send()
         .await
         .unwrap();

@@ -282,6 +282,26 @@ pub fn framework(name: &str) -> FrameworkInfo {
     }
 }
 
+/// `slave(N)@ip:port` -> (`http://ip:port`, `slave(N)`): where an
+/// agent's own listener answers, and its process.
+pub fn agent_address(pid: &str) -> (String, String) {
+    let (process, addr) = pid.split_once('@').expect("a pid is process@ip:port");
+    (format!("http://{addr}"), process.to_string())
+}
+
+/// `http://ip:port/slave(N)` of the agent with this ID, from `/master/slaves`.
+pub async fn agent_base(master_url: &str, agent_id: &str) -> String {
+    let slaves = get_json(&format!("{master_url}/master/slaves")).await;
+    let agent = slaves["slaves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == agent_id)
+        .unwrap_or_else(|| panic!("agent {agent_id} in /master/slaves"));
+    let (addr, process) = agent_address(agent["pid"].as_str().unwrap());
+    format!("{addr}/{process}")
+}
+
 pub async fn get_json(url: &str) -> serde_json::Value {
     let r = client().get(url).send().await.expect("GET");
     assert_eq!(r.status(), StatusCode::OK, "GET {url}");
