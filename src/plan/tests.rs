@@ -218,7 +218,7 @@ fn converged_cluster_has_no_changes() {
     let d = desired();
     let plan = plan_of(&d, &converged(&d), None);
     assert!(!plan.has_changes(), "{plan:#?}");
-    assert!(render(&plan, Format::Text, false)
+    assert!(render(&plan, Format::Text, &Default::default())
         .contains("No changes. The deployment matches the live cluster."));
 }
 
@@ -437,10 +437,16 @@ fn a_canary_secret_never_appears_in_any_rendering() {
         .collect();
     let plan = plan_of(&d, &live(agents, vec![]), None);
     for f in [Format::Text, Format::Markdown, Format::Json] {
-        let out = render(&plan, f, false);
+        let out = render(&plan, f, &Default::default());
         assert!(!out.contains(CANARY), "{f:?} leaks the secret");
         assert!(out.contains("<redacted>"), "{f:?} shows the redaction");
     }
+    let html = render(&plan, Format::Html, &Default::default());
+    assert!(!html.contains(CANARY), "the HTML report leaks the secret");
+    assert!(
+        html.contains("&lt;redacted&gt;"),
+        "the HTML report shows the redaction"
+    );
     assert!(!format!("{plan:?}").contains(CANARY));
     assert!(!serde_json::to_string(&plan).unwrap().contains(CANARY));
 }
@@ -479,7 +485,7 @@ proptest! {
         if reverse { shuffled.reverse(); }
         let a = plan_of(&d, &live(agents.clone(), vec![]), None);
         let b = plan_of(&d, &live(shuffled, vec![]), None);
-        prop_assert_eq!(render(&a, Format::Json, false), render(&b, Format::Json, false));
+        prop_assert_eq!(render(&a, Format::Json, &Default::default()), render(&b, Format::Json, &Default::default()));
 
         let mut workers_per_agent: BTreeMap<String, u32> = BTreeMap::new();
         let mut used: BTreeMap<String, (f64, f64)> = BTreeMap::new();
@@ -552,7 +558,7 @@ fn the_alluxio_leader_is_replaced_after_the_standbys() {
         plan.rollout.leader.as_deref(),
         Some("Alluxio leader: master[1] (A2:19998, from ZooKeeper zk://zk:2181/leader): replaced last")
     );
-    assert!(render(&plan, Format::Text, false)
+    assert!(render(&plan, Format::Text, &Default::default())
         .contains("masters one at a time, in this order: master[0], master[2], master[1]"));
 }
 

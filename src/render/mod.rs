@@ -2,6 +2,8 @@
 //! JSON for machines (a versioned contract, docs/plan-json.md). Rendering
 //! never changes a plan and never sees a secret value: plans hold none.
 
+pub mod group;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod text;
@@ -14,13 +16,37 @@ pub enum Format {
     Text,
     Markdown,
     Json,
+    /// One self-contained page: every agent as a cell, coloured by action.
+    Html,
 }
 
-pub fn render(plan: &Plan, format: Format, color: bool) -> String {
+/// How to render, besides the format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// ANSI colours in text.
+    pub color: bool,
+    /// Every task and every rejected agent one by one, never grouped.
+    pub detail: bool,
+    /// The most characters of one Markdown comment.
+    pub markdown_limit: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            color: false,
+            detail: false,
+            markdown_limit: markdown::GITHUB_LIMIT,
+        }
+    }
+}
+
+pub fn render(plan: &Plan, format: Format, opts: &Options) -> String {
     match format {
-        Format::Text => text::render(plan, color),
-        Format::Markdown => markdown::render(plan),
+        Format::Text => text::render(plan, opts),
+        Format::Markdown => markdown::render(plan, opts),
         Format::Json => json::render(plan),
+        Format::Html => html::render(plan),
     }
 }
 
