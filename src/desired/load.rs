@@ -69,6 +69,7 @@ pub fn load_with_env(
         warnings: Vec::new(),
         failed: HashSet::new(),
         toml_site: BTreeMap::new(),
+        toml_names: BTreeMap::new(),
     };
     let desired = cx.build(deployment, env);
     match desired {
@@ -127,6 +128,8 @@ struct Context<'a> {
     failed: HashSet<String>,
     /// Settings given in the TOML file, under their property keys, for the site.
     toml_site: BTreeMap<String, String>,
+    /// The `table.key` of each setting given in the TOML file, by property key.
+    toml_names: BTreeMap<String, String>,
 }
 
 fn dotted(table: &str, key: &str) -> String {
@@ -241,6 +244,8 @@ impl Context<'_> {
         if let Some(t) = &t {
             self.toml_site
                 .insert(prop.to_string(), (kind.show)(&t.value));
+            self.toml_names
+                .insert(prop.to_string(), dotted(table, key));
         }
         match (t, p) {
             (Some(t), Some(p)) if t.value != p.value => {
@@ -497,6 +502,7 @@ impl Context<'_> {
             worker: worker?.0,
             zookeeper,
             site,
+            setting_names: std::mem::take(&mut self.toml_names),
             files: SourceFiles {
                 deployment: deployment.to_path_buf(),
                 properties: properties_path?,

@@ -66,7 +66,7 @@ pub fn make_plan(
     let desired_props = config::stored_properties(desired, &hasher);
     let mut config_notes = Vec::new();
     let client_keys = config::client_only_changes(&applied_props, &desired_props);
-    if !client_keys.is_empty() && p.applied.is_some() {
+    if !client_keys.is_empty() && p.applied.is_some() && !opts.destroy {
         config_notes.push(format!(
             "{} changed: client-side settings, read by Alluxio clients from their own configuration; no task is replaced for them",
             client_keys.join(", ")
@@ -92,7 +92,12 @@ pub fn make_plan(
         deployment: desired.name.clone(),
         changes,
         placement_failures: failures,
-        config_diff: config::properties_diff(&applied_props, &desired_props),
+        // A destroy plan kills every task: no configuration is applied.
+        config_diff: if opts.destroy {
+            String::new()
+        } else {
+            config::properties_diff(&applied_props, &desired_props)
+        },
         config_notes,
         warnings,
         destroy: opts.destroy,
@@ -353,7 +358,7 @@ impl<'a> Planner<'a> {
                 });
                 match applied.map(|fields| RoleConfig { fields: fields.clone() }) {
                     Some(before) if before.hash() == *h => wanted
-                        .explain_changes(&before)
+                        .explain_changes(&before, role, &self.desired.setting_names)
                         .into_iter()
                         .map(|r| annotate_reason(r, role))
                         .collect(),

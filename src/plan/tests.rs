@@ -67,6 +67,7 @@ pub(crate) fn desired() -> Desired {
         },
         zookeeper: None,
         site,
+        setting_names: Default::default(),
         files: SourceFiles {
             deployment: PathBuf::from("alluxio-mesos.toml"),
             properties: PathBuf::from("alluxio-site.properties"),
@@ -152,6 +153,7 @@ fn converged(d: &Desired) -> LiveCluster {
         .map(|n| agent(n, ALLUXIO_PORTS, 4.0, 16384.0))
         .collect();
     let (mh, wh) = hashes(d, "a1");
+    let worker_mem = d.worker.total_mem().as_mb();
     let mut tasks = vec![running(
         "m0",
         "master[0]",
@@ -169,7 +171,7 @@ fn converged(d: &Desired) -> LiveCluster {
             a,
             &wh,
             1.0,
-            5120.0,
+            worker_mem,
             "[29998-30000]",
         ));
     }
@@ -182,7 +184,7 @@ fn converged(d: &Desired) -> LiveCluster {
         .subtract(&"[19998-19999]".parse().unwrap());
     for a in agents.iter_mut() {
         a.free.cpus -= 1.0;
-        a.free.mem_mb -= 5120.0;
+        a.free.mem_mb -= worker_mem;
         a.free.ports = a.free.ports.subtract(&"[29998-30000]".parse().unwrap());
     }
     live(agents, tasks)
@@ -312,6 +314,41 @@ fn a_worker_property_change_replaces_workers_only_with_reasons() {
 }
 
 #[test]
+fn a_worker_memory_change_is_one_reason_per_cause_with_old_and_new_values() {
+    let mut before = desired();
+    before.worker.ramdisk = ByteSize::from_mb(2048);
+    before.site.insert("alluxio.worker.memory.size", "2GB");
+    let state = applied_state(&before);
+    let mut after = before.clone();
+    after.worker.ramdisk = ByteSize::from_mb(4096);
+    after.site.insert("alluxio.worker.memory.size", "4GB");
+    after.setting_names.insert(
+        "alluxio.worker.memory.size".into(),
+        "worker.ramdisk".into(),
+    );
+    let plan = plan_of(&after, &converged(&before), Some(&state));
+    let worker = plan
+        .changes
+        .iter()
+        .find(|c| c.action.name() == "replace")
+        .expect("a worker is replaced");
+    assert_eq!(worker.reasons, ["worker.ramdisk: 2GB -> 4GB"]);
+    let text = render(&plan, Format::Text, &Default::default());
+    assert!(
+        text.contains("mem:      3072MB -> 5120MB (1024MB JVM + 4096MB ramdisk)"),
+        "{text}"
+    );
+    // Written in the properties file, it is named by its property key.
+    after.setting_names.clear();
+    let plan = plan_of(&after, &converged(&before), Some(&state));
+    let worker = plan.changes.iter().find(|c| c.action.name() == "replace");
+    assert_eq!(
+        worker.unwrap().reasons,
+        ["alluxio.worker.memory.size: 2GB -> 4GB"]
+    );
+}
+
+#[test]
 fn a_client_property_change_replaces_nothing_and_says_so() {
     let before = desired();
     let state = applied_state(&before);
@@ -409,6 +446,7 @@ fn destroy_kills_every_task() {
     );
     assert_eq!(plan.summary().kill, 4);
     assert!(plan.changes.iter().all(|c| c.action.name() == "kill"));
+    assert_eq!(plan.config_diff, "", "nothing is applied: no config diff");
 }
 
 #[test]
