@@ -244,8 +244,7 @@ impl Context<'_> {
         if let Some(t) = &t {
             self.toml_site
                 .insert(prop.to_string(), (kind.show)(&t.value));
-            self.toml_names
-                .insert(prop.to_string(), dotted(table, key));
+            self.toml_names.insert(prop.to_string(), dotted(table, key));
         }
         match (t, p) {
             (Some(t), Some(p)) if t.value != p.value => {

@@ -127,19 +127,51 @@ impl RoleConfig {
 /// The fields of a role's configuration that the site properties set,
 /// with those properties (for `ports`, in the order of its values).
 const DERIVED: [(Role, &str, &[&str]); 9] = [
-    (Role::Master, "cpus", &["alluxio.integration.master.resource.cpu"]),
-    (Role::Master, "mem", &["alluxio.integration.master.resource.mem"]),
-    (Role::Master, "ports", &["alluxio.master.port", "alluxio.master.web.port"]),
-    (Role::Master, "task name", &["alluxio.integration.mesos.master.name"]),
-    (Role::Worker, "cpus", &["alluxio.integration.worker.resource.cpu"]),
-    (Role::Worker, "mem", &["alluxio.integration.worker.resource.mem"]),
+    (
+        Role::Master,
+        "cpus",
+        &["alluxio.integration.master.resource.cpu"],
+    ),
+    (
+        Role::Master,
+        "mem",
+        &["alluxio.integration.master.resource.mem"],
+    ),
+    (
+        Role::Master,
+        "ports",
+        &["alluxio.master.port", "alluxio.master.web.port"],
+    ),
+    (
+        Role::Master,
+        "task name",
+        &["alluxio.integration.mesos.master.name"],
+    ),
+    (
+        Role::Worker,
+        "cpus",
+        &["alluxio.integration.worker.resource.cpu"],
+    ),
+    (
+        Role::Worker,
+        "mem",
+        &["alluxio.integration.worker.resource.mem"],
+    ),
     (Role::Worker, "ramdisk", &["alluxio.worker.memory.size"]),
     (
         Role::Worker,
         "ports",
-        &["alluxio.worker.port", "alluxio.worker.data.port", "alluxio.worker.web.port"],
+        &[
+            "alluxio.worker.port",
+            "alluxio.worker.data.port",
+            "alluxio.worker.web.port",
+        ],
     ),
-    (Role::Worker, "task name", &["alluxio.integration.mesos.worker.name"]),
+    (
+        Role::Worker,
+        "task name",
+        &["alluxio.integration.mesos.worker.name"],
+    ),
 ];
 
 /// One line per property of a derived field whose value changed, named as

@@ -322,10 +322,9 @@ fn a_worker_memory_change_is_one_reason_per_cause_with_old_and_new_values() {
     let mut after = before.clone();
     after.worker.ramdisk = ByteSize::from_mb(4096);
     after.site.insert("alluxio.worker.memory.size", "4GB");
-    after.setting_names.insert(
-        "alluxio.worker.memory.size".into(),
-        "worker.ramdisk".into(),
-    );
+    after
+        .setting_names
+        .insert("alluxio.worker.memory.size".into(), "worker.ramdisk".into());
     let plan = plan_of(&after, &converged(&before), Some(&state));
     let worker = plan
         .changes

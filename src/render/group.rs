@@ -194,26 +194,48 @@ impl CauseGroup<'_> {
     }
 }
 
-/// A failure's agents by cause, most agents first (ties: first seen).
+/// A failure's agents under each of their causes (an agent that lacks two
+/// things is under both), most agents first (ties: first seen).
 pub fn group_rejections(f: &PlacementFailure) -> Vec<CauseGroup<'_>> {
-    let mut groups: Vec<CauseGroup<'_>> = Vec::new();
+    group_by(f, |r| r.causes().iter().map(|c| vec![c.clone()]).collect())
+}
+
+/// A failure's agents by their whole set of causes: each agent in one group.
+pub fn group_rejections_by_cause_set(f: &PlacementFailure) -> Vec<CauseGroup<'_>> {
+    group_by(f, |r| vec![r.causes().to_vec()])
+}
+
+/// Whether some agent of the failure has more than one cause.
+pub fn has_agents_with_several_causes(f: &PlacementFailure) -> bool {
+    f.agents.iter().any(|r| r.causes().len() > 1)
+}
+
+fn group_by<'a>(
+    f: &'a PlacementFailure,
+    keys: impl Fn(&AgentRejection) -> Vec<Vec<String>>,
+) -> Vec<CauseGroup<'a>> {
+    let mut groups: Vec<CauseGroup<'a>> = Vec::new();
     let mut index: HashMap<Vec<String>, usize> = HashMap::new();
     for r in &f.agents {
-        let causes = r.causes().to_vec();
-        match index.get(&causes) {
-            Some(&i) => groups[i].agents.push(r),
-            None => {
-                index.insert(causes.clone(), groups.len());
-                groups.push(CauseGroup {
-                    causes,
-                    agents: vec![r],
-                });
+        for causes in keys(r) {
+            match index.get(&causes) {
+                Some(&i) => groups[i].agents.push(r),
+                None => {
+                    index.insert(causes.clone(), groups.len());
+                    groups.push(CauseGroup {
+                        causes,
+                        agents: vec![r],
+                    });
+                }
             }
         }
     }
     groups.sort_by_key(|g| std::cmp::Reverse(g.agents.len()));
     groups
 }
+
+/// Said under per-cause counts when an agent may be counted twice.
+pub const SEVERAL_CAUSES_NOTE: &str = "an agent that lacks several things is counted under each";
 
 /// `8,190`.
 pub fn thousands(n: usize) -> String {

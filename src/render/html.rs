@@ -12,7 +12,7 @@
 //! made agent-neutral by [`super::group`] so that a 10,000-agent page holds
 //! each distinct line once.
 
-use super::group::{self, group_rejections, thousands};
+use super::group::{self, group_rejections, group_rejections_by_cause_set, thousands};
 use super::summary_line;
 use crate::address::Role;
 use crate::plan::model::{Action, Change};
@@ -138,7 +138,7 @@ fn data(plan: &Plan) -> Data<'_> {
     // Causes of rejection, most agents first over all failures.
     let mut causes: Vec<(String, usize)> = Vec::new();
     for f in &plan.placement_failures {
-        for g in group_rejections(f) {
+        for g in group_rejections_by_cause_set(f) {
             let line = g.cause_line();
             match causes.iter_mut().find(|(l, _)| *l == line) {
                 Some(c) => c.1 += g.agents.len(),
@@ -298,15 +298,34 @@ pub fn render(plan: &Plan) -> String {
         out.push_str("<h2>Cannot be placed</h2>\n");
         for f in &plan.placement_failures {
             let _ = writeln!(out, "<h3>{}</h3>\n<ul>", esc(&f.summary));
-            for g in group_rejections(f) {
+            if f.agents.len() <= group::SMALL {
+                for r in &f.agents {
+                    let _ = writeln!(
+                        out,
+                        "<li><b>{}</b>: {}</li>",
+                        esc(&r.agent.hostname),
+                        esc(&r.reasons.join("; "))
+                    );
+                }
+                out.push_str("</ul>\n");
+            } else {
+                for g in group_rejections(f) {
+                    let _ = writeln!(
+                        out,
+                        "<li><b>{} agent(s)</b>: {}</li>",
+                        thousands(g.agents.len()),
+                        esc(&g.cause_line())
+                    );
+                }
+                out.push_str("</ul>\n");
+            }
+            if f.agents.len() > group::SMALL && group::has_agents_with_several_causes(f) {
                 let _ = writeln!(
                     out,
-                    "<li><b>{} agent(s)</b>: {}</li>",
-                    thousands(g.agents.len()),
-                    esc(&g.cause_line())
+                    "<p class=\"note\">({})</p>",
+                    group::SEVERAL_CAUSES_NOTE
                 );
             }
-            out.push_str("</ul>\n");
             if !f.remedies.is_empty() {
                 out.push_str("<p>To fix:</p><ul>\n");
                 for r in &f.remedies {

@@ -117,6 +117,9 @@ fn failures(plan: &Plan, opts: &Options) -> Vec<Part> {
                     agent_list(&g.hostnames())
                 ));
             }
+            if group::has_agents_with_several_causes(f) {
+                rows.push(format!("- _{}_\n", group::SEVERAL_CAUSES_NOTE));
+            }
         }
         let mut close = String::new();
         if !f.remedies.is_empty() {

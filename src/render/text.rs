@@ -133,6 +133,9 @@ fn failure_block(out: &mut String, f: &PlacementFailure, p: &Paint, detail: bool
             );
             let _ = writeln!(out, "        {}", agent_list(&g.hostnames()));
         }
+        if group::has_agents_with_several_causes(f) {
+            let _ = writeln!(out, "      ({})", group::SEVERAL_CAUSES_NOTE);
+        }
     }
     if !f.remedies.is_empty() {
         let _ = writeln!(out, "    To fix:");
