@@ -149,7 +149,12 @@ fn hashes(d: &Desired, master_host: &str) -> (String, String) {
 
 /// A cluster where the deployment is fully running on agents a1..a3, master on a1.
 fn converged(d: &Desired) -> LiveCluster {
-    let mut agents: Vec<Agent> = (1..=3)
+    converged_on(d, 3)
+}
+
+/// The deployment fully running on agents a1..aN, master on a1.
+fn converged_on(d: &Desired, n: u32) -> LiveCluster {
+    let mut agents: Vec<Agent> = (1..=n)
         .map(|n| agent(n, ALLUXIO_PORTS, 4.0, 16384.0))
         .collect();
     let (mh, wh) = hashes(d, "a1");
@@ -344,6 +349,29 @@ fn a_worker_memory_change_is_one_reason_per_cause_with_old_and_new_values() {
     assert_eq!(
         worker.unwrap().reasons,
         ["alluxio.worker.memory.size: 2GB -> 4GB"]
+    );
+}
+
+#[test]
+fn a_memory_change_on_many_workers_is_one_group_with_one_reason() {
+    let mut before = desired();
+    before.worker.ramdisk = ByteSize::from_mb(2048);
+    before.site.insert("alluxio.worker.memory.size", "2GB");
+    let state = applied_state(&before);
+    let mut after = before.clone();
+    after.worker.ramdisk = ByteSize::from_mb(4096);
+    after.site.insert("alluxio.worker.memory.size", "4GB");
+    let plan = plan_of(&after, &converged_on(&before, 40), Some(&state));
+    assert_eq!(plan.summary().replace, 40);
+    let text = render(&plan, Format::Text, &Default::default());
+    assert!(
+        text.contains("  -/+ 40 workers will be replaced (1 cpu, 3072MB -> 5120MB (1024MB JVM + 4096MB ramdisk), ports 29998-30000, LOCAL /opt/alluxio)\n      because:  alluxio.worker.memory.size: 2GB -> 4GB\n      agents:   a1 .. a40, 40 agents\n"),
+        "{text}"
+    );
+    let md = render(&plan, Format::Markdown, &Default::default());
+    assert!(
+        md.contains("| `-/+` | 40 workers will be replaced (1 cpu, 3072MB -> 5120MB (1024MB JVM + 4096MB ramdisk), ports 29998-30000, LOCAL /opt/alluxio) | alluxio.worker.memory.size: 2GB -> 4GB |"),
+        "{md}"
     );
 }
 

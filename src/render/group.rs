@@ -237,6 +237,18 @@ fn group_by<'a>(
 /// Said under per-cause counts when an agent may be counted twice.
 pub const SEVERAL_CAUSES_NOTE: &str = "an agent that lacks several things is counted under each";
 
+/// The warnings shown whole (all with `--detail`), and how many more
+/// there are: a thousand stray tasks are a thousand warnings, which would
+/// bury the plan.
+pub fn warnings_shown(plan: &Plan, detail: bool) -> (&[String], usize) {
+    let n = if detail {
+        plan.warnings.len()
+    } else {
+        plan.warnings.len().min(SMALL)
+    };
+    (&plan.warnings[..n], plan.warnings.len() - n)
+}
+
 /// `8,190`.
 pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
@@ -260,15 +272,22 @@ fn numbered(host: &str) -> Option<(&str, u64, usize, &str)> {
     Some((&host[..start], n, end - start, &host[end..]))
 }
 
-/// Runs of consecutively numbered hostnames, each `(first, last)`.
+/// Runs of consecutively numbered hostnames, each `(first, last)`, in
+/// numeric order (`a9` before `a10`).
 fn runs<'a>(hosts: &[&'a str]) -> Vec<(&'a str, &'a str)> {
     let mut sorted = hosts.to_vec();
-    sorted.sort_unstable();
+    sorted.sort_unstable_by(|a, b| match (numbered(a), numbered(b)) {
+        (Some((p, n, _, s)), Some((p2, n2, _, s2))) => (p, s, n).cmp(&(p2, s2, n2)).then(a.cmp(b)),
+        _ => a.cmp(b),
+    });
+    // Zero-padded numbers keep their width: agent009 is not followed by agent0010.
+    let padded = |w: usize, n: u64| w > 1 && n < 10u64.pow(w as u32 - 1);
     let mut out: Vec<(&str, &str)> = Vec::new();
     for h in sorted {
         if let Some(last) = out.last_mut() {
             if let (Some((p, n, w, s)), Some((p2, n2, w2, s2))) = (numbered(last.1), numbered(h)) {
-                if p == p2 && s == s2 && w == w2 && n2 == n + 1 {
+                let width_ok = w == w2 || (!padded(w, n) && !padded(w2, n2));
+                if p == p2 && s == s2 && n2 == n + 1 && width_ok {
                     last.1 = h;
                     continue;
                 }
@@ -329,6 +348,9 @@ mod tests {
             agent_list(&refs),
             "agent00000.example.com .. agent00019.example.com, 20 agents"
         );
+        let unpadded: Vec<String> = (1..=40).map(|i| format!("a{i}")).collect();
+        let unpadded: Vec<&str> = unpadded.iter().map(String::as_str).collect();
+        assert_eq!(agent_list(&unpadded), "a1 .. a40, 40 agents");
         let few: Vec<&str> = refs.iter().step_by(2).copied().collect();
         assert_eq!(
             agent_list(&few),

@@ -112,13 +112,42 @@ fn change_lines(c: &Change) -> Vec<String> {
 }
 
 fn data(plan: &Plan) -> Data<'_> {
-    let mut categories: Vec<Category> = ACTIONS
-        .iter()
-        .map(|(_, label, colour)| Category {
-            label: label.to_string(),
-            colour,
-        })
-        .collect();
+    // Causes of rejection, most agents first over all failures; cannot
+    // place wins a cell over every action, so its categories come first.
+    let mut causes: Vec<(String, usize)> = Vec::new();
+    for f in &plan.placement_failures {
+        for g in group_rejections_by_cause_set(f) {
+            let line = g.cause_line();
+            match causes.iter_mut().find(|(l, _)| *l == line) {
+                Some(c) => c.1 += g.agents.len(),
+                None => causes.push((line, g.agents.len())),
+            }
+        }
+    }
+    causes.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    let mut categories = Vec::new();
+    let mut cause_category = HashMap::new();
+    for (i, (line, _)) in causes.iter().enumerate() {
+        cause_category.insert(line.clone(), i.min(CAUSE_COLOURS.len()));
+        if i < CAUSE_COLOURS.len() {
+            categories.push(Category {
+                label: format!("cannot place: {line}"),
+                colour: CAUSE_COLOURS[i],
+            });
+        }
+    }
+    if causes.len() > CAUSE_COLOURS.len() {
+        categories.push(Category {
+            label: "cannot place: other causes".into(),
+            colour: OTHER_CAUSES,
+        });
+    }
+    let first_action = categories.len();
+    categories.extend(ACTIONS.iter().map(|(_, label, colour)| Category {
+        label: label.to_string(),
+        colour,
+    }));
+
     let mut b = Builder {
         lines: Vec::new(),
         line_index: HashMap::new(),
@@ -133,47 +162,13 @@ fn data(plan: &Plan) -> Data<'_> {
             .expect("every action has a category");
         tasks[i].1 += 1;
         let agent = c.action.agent();
-        b.add(&agent.id, &agent.hostname, i, change_lines(c));
+        b.add(
+            &agent.id,
+            &agent.hostname,
+            first_action + i,
+            change_lines(c),
+        );
     }
-    // Causes of rejection, most agents first over all failures.
-    let mut causes: Vec<(String, usize)> = Vec::new();
-    for f in &plan.placement_failures {
-        for g in group_rejections_by_cause_set(f) {
-            let line = g.cause_line();
-            match causes.iter_mut().find(|(l, _)| *l == line) {
-                Some(c) => c.1 += g.agents.len(),
-                None => causes.push((line, g.agents.len())),
-            }
-        }
-    }
-    causes.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-    // Cannot place wins over every action: its categories come first.
-    let mut cause_category = HashMap::new();
-    let mut cause_cats = Vec::new();
-    for (i, (line, _)) in causes.iter().enumerate() {
-        if i < CAUSE_COLOURS.len() {
-            cause_category.insert(line.clone(), i);
-            cause_cats.push(Category {
-                label: format!("cannot place: {line}"),
-                colour: CAUSE_COLOURS[i],
-            });
-        } else {
-            cause_category.insert(line.clone(), CAUSE_COLOURS.len());
-        }
-    }
-    if causes.len() > CAUSE_COLOURS.len() {
-        cause_cats.push(Category {
-            label: "cannot place: other causes".into(),
-            colour: OTHER_CAUSES,
-        });
-    }
-    // Action categories move behind the causes.
-    let shift = cause_cats.len();
-    for a in b.agents.values_mut() {
-        a.category += shift;
-    }
-    cause_cats.append(&mut categories);
-    let categories = cause_cats;
     for f in &plan.placement_failures {
         for r in &f.agents {
             let cause = r.causes().join("; ");
@@ -290,8 +285,20 @@ pub fn render(plan: &Plan) -> String {
         );
     }
     out.push_str("</table>\n");
-    for w in &plan.warnings {
+    let (warnings, more) = group::warnings_shown(plan, false);
+    for w in warnings {
         let _ = writeln!(out, "<p class=\"warning\">Warning: {}</p>", esc(w));
+    }
+    if more > 0 {
+        let _ = writeln!(
+            out,
+            "<details><summary>{} more warning(s)</summary><ul>",
+            thousands(more)
+        );
+        for w in &plan.warnings[warnings.len()..] {
+            let _ = writeln!(out, "<li>{}</li>", esc(w));
+        }
+        out.push_str("</ul></details>\n");
     }
     out.push_str("<h2>Agents</h2>\n<div id=\"legend\"></div>\n<div id=\"info\" class=\"info\">Hover over or click an agent to see what happens there.</div>\n<div id=\"grid\"></div>\n");
     if !plan.placement_failures.is_empty() {

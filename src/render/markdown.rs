@@ -62,7 +62,8 @@ fn parts(plan: &Plan, opts: &Options) -> Vec<Part> {
     let mut parts = Vec::new();
     let mut head = heading(plan);
     let _ = writeln!(head, "**{}**\n", summary_line(plan));
-    for w in &plan.warnings {
+    let (warnings, more) = group::warnings_shown(plan, opts.detail);
+    for w in warnings {
         let _ = writeln!(head, "> **Warning:** {}\n", inline(w));
     }
     parts.push(Part::fixed(head));
@@ -76,14 +77,28 @@ fn parts(plan: &Plan, opts: &Options) -> Vec<Part> {
             inline(&plan.rollout.describe())
         )));
     }
+    // Cut last to first: per-task rows, then further warnings, then groups.
     let changes = visible_changes(plan).count();
+    let grouped = !opts.detail && changes > SMALL;
+    if grouped {
+        parts.push(group_table(plan));
+    }
+    if more > 0 {
+        parts.push(Part {
+            open: format!(
+                "<details><summary>{} more warning(s)</summary>\n\n",
+                thousands(more)
+            ),
+            rows: plan.warnings[warnings.len()..]
+                .iter()
+                .map(|w| format!("- {}\n", inline(w)))
+                .collect(),
+            close: "\n</details>\n\n".into(),
+            cut_as: Some("further warning"),
+        });
+    }
     if changes > 0 {
-        if opts.detail || changes <= SMALL {
-            parts.push(task_table(plan, true));
-        } else {
-            parts.push(group_table(plan));
-            parts.push(task_table(plan, false));
-        }
+        parts.push(task_table(plan, !grouped));
     }
     parts
 }

@@ -199,8 +199,17 @@ pub fn render(plan: &Plan, opts: &Options) -> String {
     for n in &plan.config_notes {
         let _ = writeln!(out, "Note: {n}");
     }
-    for w in &plan.warnings {
+    let (warnings, more) = group::warnings_shown(plan, opts.detail);
+    for w in warnings {
         let _ = writeln!(out, "{} {w}", p.yellow("Warning:"));
+    }
+    if more > 0 {
+        let _ = writeln!(
+            out,
+            "{} {} more warning(s) not shown: every one with --detail or --format json",
+            p.yellow("Warning:"),
+            thousands(more)
+        );
     }
     if !plan.config_notes.is_empty() || !plan.warnings.is_empty() {
         out.push('\n');
