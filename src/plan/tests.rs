@@ -92,7 +92,7 @@ pub(crate) fn agent(n: u32, ports: &str, cpus: f64, mem: f64) -> Agent {
     }
 }
 
-const ALLUXIO_PORTS: &str = "[19998-19999, 29998-30000, 31000-32000]";
+pub(crate) const ALLUXIO_PORTS: &str = "[19998-19999, 29998-30000, 31000-32000]";
 
 pub(crate) fn live(agents: Vec<Agent>, tasks: Vec<LiveTask>) -> LiveCluster {
     LiveCluster {

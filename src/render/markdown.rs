@@ -429,6 +429,48 @@ mod tests {
         assert!(out.contains("</details>"), "the details close");
     }
 
+    /// 300 agents: a master and 300 workers to launch.
+    fn plan_of_300_agents() -> Plan {
+        use crate::plan::tests::{agent, desired, live, ALLUXIO_PORTS};
+        let agents = (1..=300)
+            .map(|n| agent(n, ALLUXIO_PORTS, 4.0, 16384.0))
+            .collect();
+        crate::plan::make_plan(&desired(), &live(agents, vec![]), None, &Default::default())
+    }
+
+    #[test]
+    fn split_comments_hold_every_row_within_the_limit_and_reopen_tables() {
+        let plan = plan_of_300_agents();
+        let opts = Options {
+            markdown_limit: 4_000,
+            ..Default::default()
+        };
+        let comments = render_comments(&plan, &opts);
+        let n = comments.len();
+        assert!(n > 3, "{n}");
+        let mut rows = 0;
+        for (i, c) in comments.iter().enumerate() {
+            assert!(c.len() <= 4_000, "comment {} has {}", i + 1, c.len());
+            assert!(c.starts_with(&format!(
+                "### alluxio-mesos plan for `alluxio` (comment {} of {n})\n\n",
+                i + 1
+            )));
+            assert_eq!(
+                c.matches("<details").count(),
+                c.matches("</details>").count()
+            );
+            assert_eq!(c.matches("```").count() % 2, 0, "fences balanced");
+            rows += c.matches("\n| `+` | `").count();
+        }
+        assert_eq!(rows, 301, "every task, once: a master and 300 workers");
+        assert!(comments[0].contains("**Plan: 301 to launch"));
+        // Cut into one comment, the summary and diff stay; rows go, counted.
+        let one = render(&plan, &opts);
+        assert!(one.len() <= 4_000);
+        assert!(one.contains("+alluxio.home=/opt/alluxio"));
+        assert!(one.contains("of 301 per-task rows"), "{one}");
+    }
+
     #[test]
     fn a_diff_longer_than_the_limit_is_cut_with_its_fence_closed() {
         let out = fit(
