@@ -1,6 +1,9 @@
 //! Plan renderings: text for terminals, Markdown for pull-request comments,
-//! JSON for machines (a versioned contract, docs/plan-json.md). Rendering
-//! never changes a plan and never sees a secret value: plans hold none.
+//! JSON for machines (a versioned contract, docs/plan-json.md), HTML for
+//! reviewers who would rather look (docs/plan-output.md). All are fed by
+//! the same plan; [`group`] holds what the three for people share.
+//! Rendering never changes a plan and never sees a secret value: plans
+//! hold none.
 
 pub mod group;
 pub mod html;
@@ -13,8 +16,11 @@ use crate::plan::{Action, Change, Plan};
 /// Output formats of `plan` and `show`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// For terminals; changes that differ only in their agent grouped.
     Text,
+    /// For pull-request comments, within --markdown-limit.
     Markdown,
+    /// The versioned contract (docs/plan-json.md).
     Json,
     /// One self-contained page: every agent as a cell, coloured by action.
     Html,
