@@ -105,10 +105,30 @@ pub fn generalize(reason: &str, c: &Change) -> String {
         out = out.replace(&address, "the worker");
     }
     for h in hosts {
-        out = out
-            .replace(&format!("agent {h}"), "the agent")
-            .replace(h, "the agent");
+        out = replace_name(&out, h).replace("agent the agent", "the agent");
     }
+    out
+}
+
+/// `name` replaced by "the agent" where it stands alone, not inside a
+/// longer name (host `a1` in `a10`, or in a word).
+fn replace_name(text: &str, name: &str) -> String {
+    let part_of_name = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(name) {
+        let before = rest[..i].chars().next_back();
+        let after = rest[i + name.len()..].chars().next();
+        let alone = !before.is_some_and(part_of_name)
+            && !after.is_some_and(|c| {
+                part_of_name(c)
+                    || (c == '.' && rest[i + name.len() + 1..].starts_with(part_of_name))
+            });
+        out.push_str(&rest[..i]);
+        out.push_str(if alone { "the agent" } else { name });
+        rest = &rest[i + name.len()..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -330,6 +350,21 @@ pub fn agent_list(hosts: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agent_names_are_taken_out_only_where_they_stand_alone() {
+        assert_eq!(
+            replace_name("a1 lost; a10 runs; data1 fine; on a1.", "a1"),
+            "the agent lost; a10 runs; data1 fine; on the agent."
+        );
+        assert_eq!(
+            replace_name(
+                "host a1.example.com, not a1.example.com.au",
+                "a1.example.com"
+            ),
+            "host the agent, not a1.example.com.au"
+        );
+    }
 
     #[test]
     fn thousands_are_separated() {
