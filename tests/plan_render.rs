@@ -224,6 +224,11 @@ fn markdown_limit_and_split_keep_every_task() {
     let small_limit = show("markdown", &["--markdown-limit", "20000"]);
     assert!(small_limit.chars().count() <= 20_000);
     assert!(small_limit.contains("not offered") && small_limit.contains("+alluxio.home="));
+    // With --detail every rejected agent is listed, and cut before the diff.
+    let detail = show("markdown", &["--detail"]);
+    assert!(detail.chars().count() < 65_536);
+    assert!(detail.contains("+alluxio.home=") && detail.contains("- or move the ports"));
+    assert!(detail.contains("rejected-agent rows"), "the cut is named");
 
     let dir = tempfile::tempdir().unwrap();
     let listed = show(

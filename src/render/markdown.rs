@@ -144,11 +144,14 @@ fn failures(plan: &Plan, opts: &Options) -> Vec<Part> {
             }
         }
         close.push('\n');
+        // Asked for with --detail, a long list of agents may be cut; the
+        // summary and remedies stay.
+        let cut_as = (f.agents.len() > SMALL && opts.detail).then_some("rejected-agent row");
         out.push(Part {
             open: format!("**{}**\n\n", inline(&f.summary)),
             rows,
             close,
-            cut_as: None,
+            cut_as,
         });
     }
     out
@@ -337,6 +340,7 @@ pub fn render_comments(plan: &Plan, opts: &Options) -> Vec<String> {
     let header_room = heading(plan).len() + " (comment 99999 of 99999)".len() + 4;
     let budget = limit.saturating_sub(header_room).max(1);
     let mut comments: Vec<String> = Vec::new();
+    // A row longer than a comment (none the plan makes) would overflow it.
     let mut current = String::new();
     let flush = |current: &mut String, comments: &mut Vec<String>| {
         if !current.is_empty() {
