@@ -479,8 +479,9 @@ fn fuzz_the_plan_and_state_file_readers() {
         let path = Path::new("plan.json");
         let sealed = reseal(input).unwrap_or_else(|| input.to_vec());
         if let Ok(pf) = PlanFile::from_bytes(path, &sealed) {
-            for f in [Format::Text, Format::Markdown, Format::Json] {
-                render_plan(&pf.plan, f, false);
+            let opts = alluxio_mesos::render::Options::default();
+            for f in [Format::Text, Format::Markdown, Format::Json, Format::Html] {
+                render_plan(&pf.plan, f, &opts);
             }
         }
     });

@@ -153,6 +153,8 @@ fn destroy_plans_killing_everything() {
         "{}",
         r.stdout
     );
+    // Nothing is applied by a destroy: no configuration to review.
+    assert!(!r.stdout.contains("Site properties"), "{}", r.stdout);
 }
 
 #[test]

@@ -155,7 +155,11 @@ fn execute_with(
             )
         }
     };
-    print!("{}", render(&plan, Format::Text, color_enabled(g)));
+    let opts = crate::render::Options {
+        color: color_enabled(g),
+        ..Default::default()
+    };
+    print!("{}", render(&plan, Format::Text, &opts));
     // Even with nothing to change, apply subscribes (when the framework
     // exists): that resets Mesos's failover timer, so running apply more
     // often than `failover_timeout` keeps the tasks alive, and the

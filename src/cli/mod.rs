@@ -174,10 +174,70 @@ fn dispatch(cli: &Cli) -> CliResult {
     }
 }
 
-/// `--format` shared by plan and show.
+/// `--format` and how plans are rendered, shared by plan and show.
 #[derive(Debug, Clone, clap::Args)]
 pub struct FormatArg {
-    /// Output format.
+    /// Output format (`html`: one self-contained page, for plans only).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Show every task and every agent that cannot take one, one by one,
+    /// instead of grouping those that differ only in their agent.
+    #[arg(long)]
+    pub detail: bool,
+    /// The most characters of a Markdown plan (GitHub's comment limit by
+    /// default): per-task rows are cut first, never the summary, what
+    /// cannot be placed or the site-properties diff.
+    #[arg(long, value_name = "CHARS", default_value_t = crate::render::markdown::GITHUB_LIMIT,
+          value_parser = clap::value_parser!(usize))]
+    pub markdown_limit: usize,
+    /// Write the Markdown plan whole as numbered comments DIR/comment-1.md,
+    /// comment-2.md, ... of at most --markdown-limit characters each,
+    /// instead of printing one cut comment (implies --format markdown).
+    #[arg(long, value_name = "DIR")]
+    pub markdown_split: Option<std::path::PathBuf>,
+}
+
+impl FormatArg {
+    pub fn format(&self) -> Format {
+        if self.markdown_split.is_some() {
+            Format::Markdown
+        } else {
+            self.format
+        }
+    }
+
+    /// Prints the plan, or writes it as numbered comments.
+    pub fn print_plan(&self, plan: &crate::plan::Plan, color: bool) -> Result<(), CliError> {
+        let opts = crate::render::Options {
+            color,
+            detail: self.detail,
+            markdown_limit: self.markdown_limit,
+        };
+        let Some(dir) = &self.markdown_split else {
+            print!("{}", crate::render::render(plan, self.format(), &opts));
+            return Ok(());
+        };
+        if self.markdown_limit < 2_000 {
+            return Err(CliError::msg(format!(
+                "--markdown-limit {} is too small to split a plan into comments; use 2000 or more",
+                self.markdown_limit
+            )));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| {
+            CliError::msg(format!(
+                "cannot create {} for --markdown-split: {e}",
+                dir.display()
+            ))
+        })?;
+        for (i, comment) in crate::render::markdown::render_comments(plan, &opts)
+            .iter()
+            .enumerate()
+        {
+            let path = dir.join(format!("comment-{}.md", i + 1));
+            std::fs::write(&path, comment)
+                .map_err(|e| CliError::msg(format!("cannot write {}: {e}", path.display())))?;
+            println!("{}", path.display());
+        }
+        Ok(())
+    }
 }

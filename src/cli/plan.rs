@@ -4,7 +4,6 @@ use super::{color_enabled, context, CliResult, FormatArg, Global};
 use crate::address::Address;
 use crate::plan::file::PlanFile;
 use crate::plan::{secret_hasher, PlanOptions};
-use crate::render::render;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -49,9 +48,9 @@ pub fn run(g: &Global, args: &PlanArgs) -> CliResult {
         )
         .write(out)?;
     }
-    print!("{}", render(&plan, args.format.format, color_enabled(g)));
+    args.format.print_plan(&plan, color_enabled(g))?;
     if let Some(out) = &args.out {
-        if args.format.format == crate::render::Format::Text {
+        if args.format.format() == crate::render::Format::Text {
             println!(
                 "\nSaved the plan to {}. Apply exactly this plan with: alluxio-mesos apply {}",
                 out.display(),

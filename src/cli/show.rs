@@ -2,7 +2,7 @@
 
 use super::{color_enabled, context, CliError, CliResult, FormatArg, Global};
 use crate::plan::file::PlanFile;
-use crate::render::{render, Format};
+use crate::render::Format;
 use crate::state::{self, RecordedState, State};
 use std::path::PathBuf;
 
@@ -17,7 +17,7 @@ pub struct ShowArgs {
 pub fn run(g: &Global, args: &ShowArgs) -> CliResult {
     if let Some(path) = &args.planfile {
         let pf = PlanFile::read(path)?;
-        print!("{}", render(&pf.plan, args.format.format, color_enabled(g)));
+        args.format.print_plan(&pf.plan, color_enabled(g))?;
         return Ok(0);
     }
     let path = context::state_path(g);
@@ -28,13 +28,18 @@ pub fn run(g: &Global, args: &ShowArgs) -> CliResult {
         );
         return Ok(0);
     };
-    match args.format.format {
+    match args.format.format() {
         Format::Json => println!(
             "{}",
             serde_json::to_string_pretty(&st).map_err(CliError::msg)?
         ),
         Format::Text => print!("{}", state_text(&st)),
         Format::Markdown => print!("{}", state_markdown(&st)),
+        Format::Html => {
+            return Err(CliError::msg(
+                "the HTML report is of plans: use `show PLANFILE --format html`, or `show --format text` for the state",
+            ))
+        }
     }
     Ok(0)
 }

@@ -70,6 +70,7 @@ pub fn load_with_env(
         failed: HashSet::new(),
         toml_site: BTreeMap::new(),
         secret_keys: SecretKeys::default(),
+        toml_names: BTreeMap::new(),
     };
     let desired = cx.build(deployment, env);
     match desired {
@@ -130,6 +131,8 @@ struct Context<'a> {
     toml_site: BTreeMap<String, String>,
     /// Which property keys are secrets (read before the properties file).
     secret_keys: SecretKeys,
+    /// The `table.key` of each setting given in the TOML file, by property key.
+    toml_names: BTreeMap<String, String>,
 }
 
 fn dotted(table: &str, key: &str) -> String {
@@ -244,6 +247,7 @@ impl Context<'_> {
         if let Some(t) = &t {
             self.toml_site
                 .insert(prop.to_string(), (kind.show)(&t.value));
+            self.toml_names.insert(prop.to_string(), dotted(table, key));
         }
         match (t, p) {
             (Some(t), Some(p)) if t.value != p.value => {
@@ -507,6 +511,7 @@ impl Context<'_> {
             worker: worker?.0,
             zookeeper,
             site,
+            setting_names: std::mem::take(&mut self.toml_names),
             files: SourceFiles {
                 deployment: deployment.to_path_buf(),
                 properties: properties_path?,

@@ -43,6 +43,10 @@ pub struct Desired {
     /// file, with the settings given in the TOML file written under their
     /// Alluxio keys. Secrets are held as [`secrets::PropertyValue::Secret`].
     pub site: SiteProperties,
+    /// The settings given in the deployment file, by the property key they
+    /// are written under, with the `table.key` the user wrote: plans name
+    /// a change the way it was written.
+    pub setting_names: std::collections::BTreeMap<String, String>,
     pub files: SourceFiles,
 }
 

@@ -262,31 +262,45 @@ pub struct Shortfall {
 impl Shortfall {
     /// One line per missing thing.
     pub fn reasons(&self) -> Vec<String> {
+        self.causes_and_reasons()
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect()
+    }
+
+    /// Per missing thing: its cause (the line without what this agent or
+    /// offer has, shared by every agent short of the same thing, by which
+    /// plans group agents) and the whole line.
+    pub fn causes_and_reasons(&self) -> Vec<(String, String)> {
         self.missing.iter().map(|m| self.describe(m)).collect()
     }
 
-    fn describe(&self, m: &Missing) -> String {
+    fn describe(&self, m: &Missing) -> (String, String) {
         let (has, offers) = match self.holder {
             Holder::Agent => ("free", "agent offers"),
             Holder::Offer => ("in the offer", "offer has"),
         };
         let noun = |p: &PortRanges| if p.len() == 1 { "port" } else { "ports" };
-        match m {
-            Missing::Cpus { needed, available } => {
-                format!("cpus: needs {needed}, {available} {has}")
-            }
-            Missing::Mem { needed, available } => format!("mem: needs {needed}, {available} {has}"),
-            Missing::PortsAbsent { ports, present } => format!(
-                "{} {} not offered ({offers} {present})",
-                noun(ports),
-                fmt_ranges(ports)
+        let (cause, particular) = match m {
+            Missing::Cpus { needed, available } => (
+                format!("cpus: needs {needed}"),
+                format!(", {available} {has}"),
             ),
-            Missing::PortsInUse { ports, free } => format!(
-                "{} {} in use (free: {free})",
-                noun(ports),
-                fmt_ranges(ports)
+            Missing::Mem { needed, available } => (
+                format!("mem: needs {needed}"),
+                format!(", {available} {has}"),
             ),
-        }
+            Missing::PortsAbsent { ports, present } => (
+                format!("{} {} not offered", noun(ports), fmt_ranges(ports)),
+                format!(" ({offers} {present})"),
+            ),
+            Missing::PortsInUse { ports, free } => (
+                format!("{} {} in use", noun(ports), fmt_ranges(ports)),
+                format!(" (free: {free})"),
+            ),
+        };
+        let reason = format!("{cause}{particular}");
+        (cause, reason)
     }
 }
 

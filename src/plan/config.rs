@@ -78,15 +78,36 @@ impl RoleConfig {
         hex::encode(&h.finalize()[..8])
     }
 
-    /// One reason line per field that differs from `before`, secrets redacted.
-    pub fn explain_changes(&self, before: &RoleConfig, secrets: &SecretKeys) -> Vec<String> {
+    /// One reason per cause that differs from `before`, `old -> new`,
+    /// secrets redacted. A resource or port a site property sets is one
+    /// cause, not two: it is named as the user wrote it (`names`: the
+    /// deployment file's `table.key` by property key; else the property).
+    pub fn explain_changes(
+        &self,
+        before: &RoleConfig,
+        role: Role,
+        names: &BTreeMap<String, String>,
+        secrets: &SecretKeys,
+    ) -> Vec<String> {
+        let derived: Vec<&(Role, &str, &[&str])> =
+            DERIVED.iter().filter(|(r, _, _)| *r == role).collect();
+        let covered = |key: &str| {
+            key.strip_prefix(PROPERTY)
+                .is_some_and(|p| derived.iter().any(|(_, _, props)| props.contains(&p)))
+        };
         let mut reasons = Vec::new();
         let keys: std::collections::BTreeSet<&String> =
             self.fields.keys().chain(before.fields.keys()).collect();
         for key in keys {
             let (old, new) = (before.fields.get(key), self.fields.get(key));
-            if old == new {
+            if old == new || covered(key) {
                 continue;
+            }
+            if let Some((_, _, props)) = derived.iter().find(|(_, f, _)| f == key) {
+                if let Some(lines) = explain_derived(props, old, new, names) {
+                    reasons.extend(lines);
+                    continue;
+                }
             }
             let shown = |v: Option<&String>| match v {
                 None => "(unset)".to_string(),
@@ -102,6 +123,88 @@ impl RoleConfig {
         }
         reasons
     }
+}
+
+/// The fields of a role's configuration that the site properties set,
+/// with those properties (for `ports`, in the order of its values).
+const DERIVED: [(Role, &str, &[&str]); 9] = [
+    (
+        Role::Master,
+        "cpus",
+        &["alluxio.integration.master.resource.cpu"],
+    ),
+    (
+        Role::Master,
+        "mem",
+        &["alluxio.integration.master.resource.mem"],
+    ),
+    (
+        Role::Master,
+        "ports",
+        &["alluxio.master.port", "alluxio.master.web.port"],
+    ),
+    (
+        Role::Master,
+        "task name",
+        &["alluxio.integration.mesos.master.name"],
+    ),
+    (
+        Role::Worker,
+        "cpus",
+        &["alluxio.integration.worker.resource.cpu"],
+    ),
+    (
+        Role::Worker,
+        "mem",
+        &["alluxio.integration.worker.resource.mem"],
+    ),
+    (Role::Worker, "ramdisk", &["alluxio.worker.memory.size"]),
+    (
+        Role::Worker,
+        "ports",
+        &[
+            "alluxio.worker.port",
+            "alluxio.worker.data.port",
+            "alluxio.worker.web.port",
+        ],
+    ),
+    (
+        Role::Worker,
+        "task name",
+        &["alluxio.integration.mesos.worker.name"],
+    ),
+];
+
+/// One line per property of a derived field whose value changed, named as
+/// the user wrote it; None when the values do not split as the properties
+/// do (then the field explains itself).
+fn explain_derived(
+    props: &[&str],
+    old: Option<&String>,
+    new: Option<&String>,
+    names: &BTreeMap<String, String>,
+) -> Option<Vec<String>> {
+    let split = |v: Option<&String>| -> Option<Vec<String>> {
+        let v = v?;
+        let parts: Vec<String> = if props.len() == 1 {
+            vec![v.clone()]
+        } else {
+            v.split(',').map(str::to_string).collect()
+        };
+        (parts.len() == props.len()).then_some(parts)
+    };
+    let (old, new) = (split(old)?, split(new)?);
+    Some(
+        props
+            .iter()
+            .zip(old.iter().zip(&new))
+            .filter(|(_, (o, n))| o != n)
+            .map(|(p, (o, n))| {
+                let name = names.get(*p).map_or(*p, String::as_str);
+                format!("{name}: {o} -> {n}")
+            })
+            .collect(),
+    )
 }
 
 fn is_secret_field(field: &str, secrets: &SecretKeys) -> bool {
@@ -312,10 +415,51 @@ mod tests {
             fields: map(&[("mem", "2GB"), ("property s.token", "h2")]),
         };
         assert_eq!(
-            after.explain_changes(&before, &SecretKeys::default()),
-            ["mem: 1GB -> 2GB", "s.token: <redacted> (changed)"]
+            after.explain_changes(
+                &before,
+                Role::Master,
+                &BTreeMap::new(),
+                &SecretKeys::default()
+            ),
+            [
+                "alluxio.integration.master.resource.mem: 1GB -> 2GB",
+                "s.token: <redacted> (changed)"
+            ]
         );
         assert_ne!(after.hash(), before.hash());
         assert_eq!(after.hash().len(), 16);
+    }
+
+    #[test]
+    fn a_setting_and_its_property_are_one_reason_named_as_written() {
+        let worker = |ramdisk: &str, web: &str| RoleConfig {
+            fields: map(&[
+                ("ramdisk", ramdisk),
+                ("property alluxio.worker.memory.size", ramdisk),
+                ("ports", &format!("29998,29999,{web}")),
+                ("property alluxio.worker.web.port", web),
+            ]),
+        };
+        let (before, after) = (worker("2GB", "30000"), worker("4GB", "30001"));
+        let in_toml = map(&[("alluxio.worker.memory.size", "worker.ramdisk")]);
+        assert_eq!(
+            after.explain_changes(&before, Role::Worker, &in_toml, &SecretKeys::default()),
+            [
+                "alluxio.worker.web.port: 30000 -> 30001",
+                "worker.ramdisk: 2GB -> 4GB"
+            ]
+        );
+        assert_eq!(
+            after.explain_changes(
+                &before,
+                Role::Worker,
+                &BTreeMap::new(),
+                &SecretKeys::default()
+            ),
+            [
+                "alluxio.worker.web.port: 30000 -> 30001",
+                "alluxio.worker.memory.size: 2GB -> 4GB"
+            ]
+        );
     }
 }

@@ -253,6 +253,50 @@ impl Change {
 pub struct AgentRejection {
     pub agent: AgentRef,
     pub reasons: Vec<String>,
+    /// Each reason without what is particular to this agent (how much it
+    /// has free, its attributes): plans group agents by these. Plan files
+    /// written before causes existed have none; the reasons stand in.
+    #[serde(default)]
+    pub causes: Vec<String>,
+}
+
+/// One reason an agent cannot take a task: its cause, shared by every
+/// agent rejected for the same thing, and the whole line for this agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Why {
+    pub cause: String,
+    pub reason: String,
+}
+
+impl Why {
+    /// A reason with nothing particular to the agent.
+    pub fn general(reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        Why {
+            cause: reason.clone(),
+            reason,
+        }
+    }
+}
+
+impl AgentRejection {
+    pub fn new(agent: AgentRef, whys: Vec<Why>) -> Self {
+        let (causes, reasons) = whys.into_iter().map(|w| (w.cause, w.reason)).unzip();
+        AgentRejection {
+            agent,
+            reasons,
+            causes,
+        }
+    }
+
+    /// The causes, or the reasons of a plan file that has no causes.
+    pub fn causes(&self) -> &[String] {
+        if self.causes.len() == self.reasons.len() {
+            &self.causes
+        } else {
+            &self.reasons
+        }
+    }
 }
 
 /// A task (or, for `count = "all"` workers, a set of agents) that cannot be placed.

@@ -4,11 +4,14 @@
 //! is made: kills and replacements give their task's resources back, so a
 //! replaced worker may come back on its own agent; launches take theirs.
 
-use super::model::{AgentRef, ExistingTask};
+use super::model::{AgentRef, ExistingTask, Why};
 use crate::desired::constraint::Constraint;
 use crate::fit::{Available, Demand};
 use crate::live::Agent;
 use std::collections::BTreeMap;
+
+/// Why an inactive agent is not eligible; running tasks stay on it.
+pub const INACTIVE: &str = "agent is inactive";
 
 /// Rules an agent must meet besides resources.
 #[derive(Debug, Clone, Default)]
@@ -50,16 +53,16 @@ impl Capacity {
     }
 
     /// Why the agent is not eligible at all (independent of resources).
-    pub fn ineligibility(&self, rules: &Eligibility<'_>) -> Vec<String> {
+    pub fn ineligibility(&self, rules: &Eligibility<'_>) -> Vec<Why> {
         let mut reasons = Vec::new();
         if !self.active {
-            reasons.push("agent is inactive".to_string());
+            reasons.push(Why::general(INACTIVE));
         }
         if let Some(host) = rules.hostname {
             if self.agent.hostname != host {
-                reasons.push(format!(
+                reasons.push(Why::general(format!(
                     "hostname is not {host} (pinned by [master] hostname)"
-                ));
+                )));
             }
         }
         if let Some(c) = rules.constraints {
@@ -73,18 +76,25 @@ impl Capacity {
                         .collect::<Vec<_>>()
                         .join(", ")
                 };
-                reasons.push(format!("constraint `{c}` not met (agent has {attrs})"));
+                let cause = format!("constraint `{c}` not met");
+                reasons.push(Why {
+                    reason: format!("{cause} (agent has {attrs})"),
+                    cause,
+                });
             }
         }
         reasons
     }
 
     /// Why `need` does not fit in what is left on the agent.
-    pub fn shortfalls(&self, need: &Demand) -> Vec<String> {
+    pub fn shortfalls(&self, need: &Demand) -> Vec<Why> {
         self.available
             .shortfall(need)
-            .map(|s| s.reasons())
+            .map(|s| s.causes_and_reasons())
             .unwrap_or_default()
+            .into_iter()
+            .map(|(cause, reason)| Why { cause, reason })
+            .collect()
     }
 
     /// Whether ports are the (or a) cause of a rejection: the remedies mention them.
@@ -132,6 +142,10 @@ mod tests {
         }
     }
 
+    fn reasons(whys: Vec<Why>) -> Vec<String> {
+        whys.into_iter().map(|w| w.reason).collect()
+    }
+
     fn worker_need() -> Demand {
         Demand {
             cpus: 1.0,
@@ -146,17 +160,23 @@ mod tests {
     fn default_agent_lacks_the_alluxio_ports() {
         let cap = Capacity::from_agent(&agent("[31000-32000]", 4.0, 16384.0));
         assert_eq!(
-            cap.shortfalls(&worker_need()),
+            reasons(cap.shortfalls(&worker_need())),
             ["ports 29998-30000 not offered (agent offers [31000-32000])"]
         );
         assert!(cap.lacks_offered_ports(&worker_need()));
+        // Agents offering other ranges share the cause, by which plans group them.
+        let other = Capacity::from_agent(&agent("[31000-31500]", 4.0, 16384.0));
+        assert_eq!(
+            cap.shortfalls(&worker_need())[0].cause,
+            other.shortfalls(&worker_need())[0].cause
+        );
     }
 
     #[test]
     fn memory_shortfall_shows_jvm_and_ramdisk() {
         let cap = Capacity::from_agent(&agent("[29998-30000]", 0.5, 2048.0));
         assert_eq!(
-            cap.shortfalls(&worker_need()),
+            reasons(cap.shortfalls(&worker_need())),
             [
                 "cpus: needs 1, 0.5 free",
                 "mem: needs 5120MB (1024MB JVM + 4096MB ramdisk), 2048MB free"
@@ -169,7 +189,7 @@ mod tests {
         let mut cap = Capacity::from_agent(&agent("[29998-30000]", 2.0, 8192.0));
         cap.take(&worker_need());
         assert_eq!(
-            cap.shortfalls(&worker_need()),
+            reasons(cap.shortfalls(&worker_need())),
             [
                 "mem: needs 5120MB (1024MB JVM + 4096MB ramdisk), 3072MB free",
                 "ports 29998-30000 in use (free: [])"

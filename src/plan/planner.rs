@@ -7,7 +7,7 @@
 use super::config::{self, RoleConfig};
 use super::existing::{self, Existing, Slot};
 use super::model::*;
-use super::placement::{self, Capacity, Eligibility};
+use super::placement::{self, Capacity, Eligibility, INACTIVE};
 use crate::address::{Address, Role};
 use crate::desired::secrets::SecretHasher;
 use crate::desired::{Desired, WorkerCount};
@@ -66,7 +66,7 @@ pub fn make_plan(
     let desired_props = config::stored_properties(desired, &hasher);
     let mut config_notes = Vec::new();
     let client_keys = config::client_only_changes(&applied_props, &desired_props);
-    if !client_keys.is_empty() && p.applied.is_some() {
+    if !client_keys.is_empty() && p.applied.is_some() && !opts.destroy {
         config_notes.push(format!(
             "{} changed: client-side settings, read by Alluxio clients from their own configuration; no task is replaced for them",
             client_keys.join(", ")
@@ -92,11 +92,12 @@ pub fn make_plan(
         deployment: desired.name.clone(),
         changes,
         placement_failures: failures,
-        config_diff: config::properties_diff(
-            &applied_props,
-            &desired_props,
-            desired.site.secret_keys(),
-        ),
+        // A destroy plan kills every task: no configuration is applied.
+        config_diff: if opts.destroy {
+            String::new()
+        } else {
+            config::properties_diff(&applied_props, &desired_props, desired.site.secret_keys())
+        },
         config_notes,
         warnings,
         destroy: opts.destroy,
@@ -357,7 +358,12 @@ impl<'a> Planner<'a> {
                 });
                 match applied.map(|fields| RoleConfig { fields: fields.clone() }) {
                     Some(before) if before.hash() == *h => wanted
-                        .explain_changes(&before, self.desired.site.secret_keys())
+                        .explain_changes(
+                            &before,
+                            role,
+                            &self.desired.setting_names,
+                            self.desired.site.secret_keys(),
+                        )
                         .into_iter()
                         .map(|r| annotate_reason(r, role))
                         .collect(),
@@ -448,7 +454,8 @@ impl<'a> Planner<'a> {
                         reasons.extend(
                             cap.ineligibility(&rules_only)
                                 .into_iter()
-                                .filter(|r| r != "agent is inactive"),
+                                .map(|w| w.reason)
+                                .filter(|r| r != INACTIVE),
                         );
                     }
                     hosts[i as usize] = task.agent.hostname.clone();
@@ -573,10 +580,7 @@ impl<'a> Planner<'a> {
                 chosen = Some(cap.agent.id.clone());
                 break;
             }
-            rejections.push(AgentRejection {
-                agent: cap.agent.clone(),
-                reasons,
-            });
+            rejections.push(AgentRejection::new(cap.agent.clone(), reasons));
         }
         match chosen {
             Some(id) => {
@@ -674,7 +678,8 @@ impl<'a> Planner<'a> {
             let broken: Vec<String> = cap
                 .ineligibility(&rules)
                 .into_iter()
-                .filter(|r| r != "agent is inactive")
+                .map(|w| w.reason)
+                .filter(|r| r != INACTIVE)
                 .collect();
             if !broken.is_empty() {
                 self.kill(
@@ -724,10 +729,7 @@ impl<'a> Planner<'a> {
                     reasons,
                 );
             } else {
-                let rejection = AgentRejection {
-                    agent: cap.agent.clone(),
-                    reasons: short,
-                };
+                let rejection = AgentRejection::new(cap.agent.clone(), short);
                 self.unfree(&task, Role::Worker);
                 self.fail_replacement(
                     Pending {
@@ -779,30 +781,26 @@ impl<'a> Planner<'a> {
             let ineligible = cand.ineligibility(&rules);
             let short = cand.shortfalls(&need);
             if !ineligible.is_empty() {
-                rejections.push(AgentRejection {
-                    agent: cand.agent.clone(),
-                    reasons: ineligible,
-                });
+                rejections.push(AgentRejection::new(cand.agent.clone(), ineligible));
                 continue;
             }
             if agent_by_host.get(&cand.agent.hostname) != Some(&cand.agent.id) {
-                rejections.push(AgentRejection {
-                    agent: cand.agent.clone(),
-                    reasons: vec![format!(
+                let cause = "another agent with the same hostname is preferred";
+                let why = Why {
+                    reason: format!(
                         "another agent with hostname {} is preferred",
                         cand.agent.hostname
-                    )],
-                });
+                    ),
+                    cause: cause.into(),
+                };
+                rejections.push(AgentRejection::new(cand.agent.clone(), vec![why]));
                 continue;
             }
             if !short.is_empty() {
                 if matches!(spec.count, WorkerCount::All) {
                     counted += 1;
                 }
-                rejections.push(AgentRejection {
-                    agent: cand.agent.clone(),
-                    reasons: short,
-                });
+                rejections.push(AgentRejection::new(cand.agent.clone(), short));
                 continue;
             }
             let address = Address::Worker(cand.agent.hostname.clone());
@@ -867,13 +865,15 @@ fn rejection_reasons(
     role: Role,
     need: &Demand,
     rules: &Eligibility<'_>,
-) -> Vec<String> {
+) -> Vec<Why> {
     let mut reasons = cap.ineligibility(rules);
     if role == Role::Master && cap.masters > 0 {
-        reasons.push("already runs a master (masters go to distinct agents)".into());
+        reasons.push(Why::general(
+            "already runs a master (masters go to distinct agents)",
+        ));
     }
     if role == Role::Worker && cap.workers > 0 {
-        reasons.push("already runs a worker".into());
+        reasons.push(Why::general("already runs a worker"));
     }
     reasons.extend(cap.shortfalls(need));
     reasons

@@ -67,6 +67,7 @@ pub(crate) fn desired() -> Desired {
         },
         zookeeper: None,
         site,
+        setting_names: Default::default(),
         files: SourceFiles {
             deployment: PathBuf::from("alluxio-mesos.toml"),
             properties: PathBuf::from("alluxio-site.properties"),
@@ -91,7 +92,7 @@ pub(crate) fn agent(n: u32, ports: &str, cpus: f64, mem: f64) -> Agent {
     }
 }
 
-const ALLUXIO_PORTS: &str = "[19998-19999, 29998-30000, 31000-32000]";
+pub(crate) const ALLUXIO_PORTS: &str = "[19998-19999, 29998-30000, 31000-32000]";
 
 pub(crate) fn live(agents: Vec<Agent>, tasks: Vec<LiveTask>) -> LiveCluster {
     LiveCluster {
@@ -148,10 +149,16 @@ fn hashes(d: &Desired, master_host: &str) -> (String, String) {
 
 /// A cluster where the deployment is fully running on agents a1..a3, master on a1.
 fn converged(d: &Desired) -> LiveCluster {
-    let mut agents: Vec<Agent> = (1..=3)
+    converged_on(d, 3)
+}
+
+/// The deployment fully running on agents a1..aN, master on a1.
+fn converged_on(d: &Desired, n: u32) -> LiveCluster {
+    let mut agents: Vec<Agent> = (1..=n)
         .map(|n| agent(n, ALLUXIO_PORTS, 4.0, 16384.0))
         .collect();
     let (mh, wh) = hashes(d, "a1");
+    let worker_mem = d.worker.total_mem().as_mb();
     let mut tasks = vec![running(
         "m0",
         "master[0]",
@@ -169,7 +176,7 @@ fn converged(d: &Desired) -> LiveCluster {
             a,
             &wh,
             1.0,
-            5120.0,
+            worker_mem,
             "[29998-30000]",
         ));
     }
@@ -182,7 +189,7 @@ fn converged(d: &Desired) -> LiveCluster {
         .subtract(&"[19998-19999]".parse().unwrap());
     for a in agents.iter_mut() {
         a.free.cpus -= 1.0;
-        a.free.mem_mb -= 5120.0;
+        a.free.mem_mb -= worker_mem;
         a.free.ports = a.free.ports.subtract(&"[29998-30000]".parse().unwrap());
     }
     live(agents, tasks)
@@ -218,7 +225,7 @@ fn converged_cluster_has_no_changes() {
     let d = desired();
     let plan = plan_of(&d, &converged(&d), None);
     assert!(!plan.has_changes(), "{plan:#?}");
-    assert!(render(&plan, Format::Text, false)
+    assert!(render(&plan, Format::Text, &Default::default())
         .contains("No changes. The deployment matches the live cluster."));
 }
 
@@ -308,6 +315,63 @@ fn a_worker_property_change_replaces_workers_only_with_reasons() {
             .contains("+alluxio.worker.tieredstore.levels=2"),
         "{}",
         plan.config_diff
+    );
+}
+
+#[test]
+fn a_worker_memory_change_is_one_reason_per_cause_with_old_and_new_values() {
+    let mut before = desired();
+    before.worker.ramdisk = ByteSize::from_mb(2048);
+    before.site.insert("alluxio.worker.memory.size", "2GB");
+    let state = applied_state(&before);
+    let mut after = before.clone();
+    after.worker.ramdisk = ByteSize::from_mb(4096);
+    after.site.insert("alluxio.worker.memory.size", "4GB");
+    after
+        .setting_names
+        .insert("alluxio.worker.memory.size".into(), "worker.ramdisk".into());
+    let plan = plan_of(&after, &converged(&before), Some(&state));
+    let worker = plan
+        .changes
+        .iter()
+        .find(|c| c.action.name() == "replace")
+        .expect("a worker is replaced");
+    assert_eq!(worker.reasons, ["worker.ramdisk: 2GB -> 4GB"]);
+    let text = render(&plan, Format::Text, &Default::default());
+    assert!(
+        text.contains("mem:      3072MB -> 5120MB (1024MB JVM + 4096MB ramdisk)"),
+        "{text}"
+    );
+    // Written in the properties file, it is named by its property key.
+    after.setting_names.clear();
+    let plan = plan_of(&after, &converged(&before), Some(&state));
+    let worker = plan.changes.iter().find(|c| c.action.name() == "replace");
+    assert_eq!(
+        worker.unwrap().reasons,
+        ["alluxio.worker.memory.size: 2GB -> 4GB"]
+    );
+}
+
+#[test]
+fn a_memory_change_on_many_workers_is_one_group_with_one_reason() {
+    let mut before = desired();
+    before.worker.ramdisk = ByteSize::from_mb(2048);
+    before.site.insert("alluxio.worker.memory.size", "2GB");
+    let state = applied_state(&before);
+    let mut after = before.clone();
+    after.worker.ramdisk = ByteSize::from_mb(4096);
+    after.site.insert("alluxio.worker.memory.size", "4GB");
+    let plan = plan_of(&after, &converged_on(&before, 40), Some(&state));
+    assert_eq!(plan.summary().replace, 40);
+    let text = render(&plan, Format::Text, &Default::default());
+    assert!(
+        text.contains("  -/+ 40 workers will be replaced (1 cpu, 3072MB -> 5120MB (1024MB JVM + 4096MB ramdisk), ports 29998-30000, LOCAL /opt/alluxio)\n      because:  alluxio.worker.memory.size: 2GB -> 4GB\n      agents:   a1 .. a40, 40 agents\n"),
+        "{text}"
+    );
+    let md = render(&plan, Format::Markdown, &Default::default());
+    assert!(
+        md.contains("| `-/+` | 40 workers will be replaced (1 cpu, 3072MB -> 5120MB (1024MB JVM + 4096MB ramdisk), ports 29998-30000, LOCAL /opt/alluxio) | alluxio.worker.memory.size: 2GB -> 4GB |"),
+        "{md}"
     );
 }
 
@@ -409,6 +473,7 @@ fn destroy_kills_every_task() {
     );
     assert_eq!(plan.summary().kill, 4);
     assert!(plan.changes.iter().all(|c| c.action.name() == "kill"));
+    assert_eq!(plan.config_diff, "", "nothing is applied: no config diff");
 }
 
 #[test]
@@ -437,10 +502,16 @@ fn a_canary_secret_never_appears_in_any_rendering() {
         .collect();
     let plan = plan_of(&d, &live(agents, vec![]), None);
     for f in [Format::Text, Format::Markdown, Format::Json] {
-        let out = render(&plan, f, false);
+        let out = render(&plan, f, &Default::default());
         assert!(!out.contains(CANARY), "{f:?} leaks the secret");
         assert!(out.contains("<redacted>"), "{f:?} shows the redaction");
     }
+    let html = render(&plan, Format::Html, &Default::default());
+    assert!(!html.contains(CANARY), "the HTML report leaks the secret");
+    assert!(
+        html.contains("&lt;redacted&gt;"),
+        "the HTML report shows the redaction"
+    );
     assert!(!format!("{plan:?}").contains(CANARY));
     assert!(!serde_json::to_string(&plan).unwrap().contains(CANARY));
 }
@@ -479,7 +550,7 @@ proptest! {
         if reverse { shuffled.reverse(); }
         let a = plan_of(&d, &live(agents.clone(), vec![]), None);
         let b = plan_of(&d, &live(shuffled, vec![]), None);
-        prop_assert_eq!(render(&a, Format::Json, false), render(&b, Format::Json, false));
+        prop_assert_eq!(render(&a, Format::Json, &Default::default()), render(&b, Format::Json, &Default::default()));
 
         let mut workers_per_agent: BTreeMap<String, u32> = BTreeMap::new();
         let mut used: BTreeMap<String, (f64, f64)> = BTreeMap::new();
@@ -552,7 +623,7 @@ fn the_alluxio_leader_is_replaced_after_the_standbys() {
         plan.rollout.leader.as_deref(),
         Some("Alluxio leader: master[1] (A2:19998, from ZooKeeper zk://zk:2181/leader): replaced last")
     );
-    assert!(render(&plan, Format::Text, false)
+    assert!(render(&plan, Format::Text, &Default::default())
         .contains("masters one at a time, in this order: master[0], master[2], master[1]"));
 }
 

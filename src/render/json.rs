@@ -77,6 +77,7 @@ struct RejectionJson<'a> {
     id: &'a str,
     hostname: &'a str,
     reasons: &'a [String],
+    causes: &'a [String],
 }
 
 fn before(t: &ExistingTask) -> BeforeJson<'_> {
@@ -140,6 +141,7 @@ pub fn render(plan: &Plan) -> String {
                         id: &r.agent.id,
                         hostname: &r.agent.hostname,
                         reasons: &r.reasons,
+                        causes: r.causes(),
                     })
                     .collect(),
                 remedies: &f.remedies,

@@ -1,7 +1,12 @@
 //! Plan renderings: text for terminals, Markdown for pull-request comments,
-//! JSON for machines (a versioned contract, docs/plan-json.md). Rendering
-//! never changes a plan and never sees a secret value: plans hold none.
+//! JSON for machines (a versioned contract, docs/plan-json.md), HTML for
+//! reviewers who would rather look (docs/plan-output.md). All are fed by
+//! the same plan; [`group`] holds what the three for people share.
+//! Rendering never changes a plan and never sees a secret value: plans
+//! hold none.
 
+pub mod group;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod text;
@@ -11,16 +16,43 @@ use crate::plan::{Action, Change, Plan};
 /// Output formats of `plan` and `show`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// For terminals; changes that differ only in their agent grouped.
     Text,
+    /// For pull-request comments, within --markdown-limit.
     Markdown,
+    /// The versioned contract (docs/plan-json.md).
     Json,
+    /// One self-contained page: every agent as a cell, coloured by action.
+    Html,
 }
 
-pub fn render(plan: &Plan, format: Format, color: bool) -> String {
+/// How to render, besides the format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// ANSI colours in text.
+    pub color: bool,
+    /// Every task and every rejected agent one by one, never grouped.
+    pub detail: bool,
+    /// The most characters of one Markdown comment.
+    pub markdown_limit: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            color: false,
+            detail: false,
+            markdown_limit: markdown::GITHUB_LIMIT,
+        }
+    }
+}
+
+pub fn render(plan: &Plan, format: Format, opts: &Options) -> String {
     match format {
-        Format::Text => text::render(plan, color),
-        Format::Markdown => markdown::render(plan),
+        Format::Text => text::render(plan, opts),
+        Format::Markdown => markdown::render(plan, opts),
         Format::Json => json::render(plan),
+        Format::Html => html::render(plan),
     }
 }
 

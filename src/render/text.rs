@@ -1,8 +1,9 @@
 //! Text plans in Terraform's manner, for terminals and logs.
 
-use super::{summary_line, symbol, verb, visible_changes};
-use crate::fit::{fmt_mem, fmt_num as num, fmt_ports};
-use crate::plan::model::{Action, Change, ExistingTask, TaskSpec};
+use super::group::{self, agent_list, group_changes, group_rejections, thousands, SMALL};
+use super::{summary_line, symbol, verb, visible_changes, Options};
+use crate::fit::fmt_num as num;
+use crate::plan::model::{Action, Change, ExistingTask, PlacementFailure, TaskSpec};
 use crate::plan::Plan;
 use std::fmt::Write;
 
@@ -40,14 +41,11 @@ impl Paint {
     }
 }
 
-fn spec_lines(out: &mut String, spec: &TaskSpec) {
-    let _ = writeln!(out, "      cpus:     {}", num(spec.cpus));
-    let _ = writeln!(
-        out,
-        "      mem:      {}",
-        fmt_mem(spec.jvm_mem_mb, spec.ramdisk_mb)
-    );
-    let _ = writeln!(out, "      ports:    {}", fmt_ports(&spec.ports));
+fn spec_lines(out: &mut String, before: Option<&ExistingTask>, spec: &TaskSpec) {
+    let (cpus, mem, ports) = group::spec_values(before, spec);
+    let _ = writeln!(out, "      cpus:     {cpus}");
+    let _ = writeln!(out, "      mem:      {mem}");
+    let _ = writeln!(out, "      ports:    {ports}");
     let _ = writeln!(out, "      install:  {}", spec.install);
     if let Some(e) = spec.executor {
         let _ = writeln!(
@@ -78,9 +76,14 @@ fn change_block(out: &mut String, c: &Change, p: &Paint) {
     }
     if let Some((agent, spec)) = c.action.after() {
         let _ = writeln!(out, "      agent:    {} ({})", agent.hostname, agent.id);
-        spec_lines(out, spec);
+        spec_lines(out, c.action.before(), spec);
     }
-    match c.reasons.as_slice() {
+    because(out, &c.reasons);
+    out.push('\n');
+}
+
+fn because(out: &mut String, reasons: &[String]) {
+    match reasons {
         [] => {}
         [one] => {
             let _ = writeln!(out, "      because:  {one}");
@@ -92,11 +95,60 @@ fn change_block(out: &mut String, c: &Change, p: &Paint) {
             }
         }
     }
+}
+
+/// Changes that differ only in their agent, in a few lines.
+fn group_block(out: &mut String, g: &group::ChangeGroup<'_>, p: &Paint) {
+    let c = g.first();
+    let _ = writeln!(
+        out,
+        "  {} {}",
+        p.for_action(&c.action, symbol(&c.action)),
+        p.bold(&g.headline())
+    );
+    because(out, &g.reasons);
+    let _ = writeln!(out, "      agents:   {}", agent_list(&g.hostnames()));
     out.push('\n');
 }
 
-pub fn render(plan: &Plan, color: bool) -> String {
-    let p = Paint { on: color };
+fn failure_block(out: &mut String, f: &PlacementFailure, p: &Paint, detail: bool) {
+    let _ = writeln!(out, "  {} {}", p.red("x"), f.summary);
+    if detail || f.agents.len() <= SMALL {
+        for r in &f.agents {
+            let _ = writeln!(
+                out,
+                "      {} ({}): {}",
+                r.agent.hostname,
+                r.agent.id,
+                r.reasons.join("; ")
+            );
+        }
+    } else {
+        for g in group_rejections(f) {
+            let _ = writeln!(
+                out,
+                "      {} agent(s): {}",
+                thousands(g.agents.len()),
+                g.cause_line()
+            );
+            let _ = writeln!(out, "        {}", agent_list(&g.hostnames()));
+        }
+        if group::has_agents_with_several_causes(f) {
+            let _ = writeln!(out, "      ({})", group::SEVERAL_CAUSES_NOTE);
+        }
+    }
+    if !f.remedies.is_empty() {
+        let _ = writeln!(out, "    To fix:");
+        for r in &f.remedies {
+            let _ = writeln!(out, "      - {r}");
+        }
+    }
+}
+
+/// Every change one by one with `--detail` or when there are few; else
+/// changes that differ only in their agent as one group.
+pub fn render(plan: &Plan, opts: &Options) -> String {
+    let p = Paint { on: opts.color };
     let mut out = String::new();
     let changes: Vec<&Change> = visible_changes(plan).collect();
     if !changes.is_empty() {
@@ -105,8 +157,17 @@ pub fn render(plan: &Plan, color: bool) -> String {
             "alluxio-mesos will perform the following actions on deployment {:?}:\n",
             plan.deployment
         );
-        for c in changes {
-            change_block(&mut out, c, &p);
+        if opts.detail || changes.len() <= SMALL {
+            for c in changes {
+                change_block(&mut out, c, &p);
+            }
+        } else {
+            for g in group_changes(plan) {
+                match g.changes.as_slice() {
+                    [one] => change_block(&mut out, one, &p),
+                    _ => group_block(&mut out, &g, &p),
+                }
+            }
         }
         let _ = writeln!(out, "Rollout: {}.\n", plan.rollout.describe());
     }
@@ -117,22 +178,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
     if !plan.placement_failures.is_empty() {
         let _ = writeln!(out, "{}", p.bold("Placement failures:"));
         for f in &plan.placement_failures {
-            let _ = writeln!(out, "  {} {}", p.red("x"), f.summary);
-            for r in &f.agents {
-                let _ = writeln!(
-                    out,
-                    "      {} ({}): {}",
-                    r.agent.hostname,
-                    r.agent.id,
-                    r.reasons.join("; ")
-                );
-            }
-            if !f.remedies.is_empty() {
-                let _ = writeln!(out, "    To fix:");
-                for r in &f.remedies {
-                    let _ = writeln!(out, "      - {r}");
-                }
-            }
+            failure_block(&mut out, f, &p, opts.detail);
         }
         out.push('\n');
     }
@@ -153,8 +199,17 @@ pub fn render(plan: &Plan, color: bool) -> String {
     for n in &plan.config_notes {
         let _ = writeln!(out, "Note: {n}");
     }
-    for w in &plan.warnings {
+    let (warnings, more) = group::warnings_shown(plan, opts.detail);
+    for w in warnings {
         let _ = writeln!(out, "{} {w}", p.yellow("Warning:"));
+    }
+    if more > 0 {
+        let _ = writeln!(
+            out,
+            "{} {} more warning(s) not shown: every one with --detail or --format json",
+            p.yellow("Warning:"),
+            thousands(more)
+        );
     }
     if !plan.config_notes.is_empty() || !plan.warnings.is_empty() {
         out.push('\n');
