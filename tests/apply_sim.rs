@@ -659,7 +659,10 @@ async fn canary_secrets_appear_in_no_output_and_no_file() {
     for format in ["text", "markdown", "json", "html"] {
         let (_, text) = run(&["-v", "plan", "--format", format], &[]);
         // The HTML report keeps warnings in the page's markup.
-        assert!(text.contains("sensitive keys concerned"), "{format}: {text}");
+        assert!(
+            text.contains("sensitive keys concerned"),
+            "{format}: {text}"
+        );
     }
     ok(run(&["-v", "plan", "-o", &plan_path], &[]));
     ok(run(&["-v", "show", &plan_path], &[]));

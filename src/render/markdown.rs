@@ -52,6 +52,17 @@ impl Part {
     fn len(&self) -> usize {
         self.open.len() + self.close.len() + self.rows.iter().map(String::len).sum::<usize>()
     }
+
+    /// Drops rows from the end until `excess` bytes are gone (or no row
+    /// is left); returns how many went.
+    fn cut_rows(&mut self, excess: &mut usize) -> usize {
+        let had = self.rows.len();
+        while *excess > 0 {
+            let Some(row) = self.rows.pop() else { break };
+            *excess = excess.saturating_sub(row.len());
+        }
+        had - self.rows.len()
+    }
 }
 
 fn heading(plan: &Plan) -> String {
@@ -279,11 +290,7 @@ fn fit(mut parts: Vec<Part>, limit: usize) -> String {
                 break;
             }
             let had = p.rows.len();
-            while excess > 0 && !p.rows.is_empty() {
-                let row = p.rows.pop().expect("not empty");
-                excess = excess.saturating_sub(row.len());
-            }
-            let cut = had - p.rows.len();
+            let cut = p.cut_rows(&mut excess);
             if cut > 0 {
                 notes.push(format!(
                     "{} of {} {}s",
@@ -300,14 +307,11 @@ fn fit(mut parts: Vec<Part>, limit: usize) -> String {
                 break;
             }
             let had = p.rows.len();
-            while excess > 0 && !p.rows.is_empty() {
-                let row = p.rows.pop().expect("not empty");
-                excess = excess.saturating_sub(row.len());
-            }
-            if had > p.rows.len() {
+            let cut = p.cut_rows(&mut excess);
+            if cut > 0 {
                 notes.push(format!(
                     "{} of {} lines of a section that is otherwise never cut",
-                    thousands(had - p.rows.len()),
+                    thousands(cut),
                     thousands(had)
                 ));
             }
