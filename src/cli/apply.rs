@@ -18,14 +18,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// What apply and destroy share.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunArgs {
-    /// Do not ask for confirmation.
+    /// Do not ask for confirmation (required without a terminal: a piped `yes` is not a review).
     #[arg(long)]
     pub auto_approve: bool,
     /// How long to wait for another run's state lock.
     #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
     pub lock_timeout: Duration,
+    #[command(flatten)]
+    pub mesos: super::MesosArgs,
+}
+
+/// How launches are waited for: apply only (destroy launches nothing).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LaunchArgs {
     /// How long to wait for an offer from a task's planned agent before moving it (when allowed) or failing.
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     pub offer_timeout: Duration,
@@ -40,6 +48,8 @@ pub struct ApplyArgs {
     pub planfile: Option<PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
+    #[command(flatten)]
+    pub launch: LaunchArgs,
     /// When a replacement fails, put the last applied configuration back on
     /// every slot this run replaced, batch by batch (false: stop and leave
     /// the not yet replaced tasks as they are).
@@ -77,6 +87,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> CliResult {
         Mode::Apply {
             saved,
             rollback: args.rollback_on_failure,
+            launch: args.launch.clone(),
         },
     )
 }
@@ -97,6 +108,7 @@ enum Mode {
     Apply {
         saved: Option<Box<(PathBuf, PlanFile)>>,
         rollback: bool,
+        launch: LaunchArgs,
     },
     Destroy {
         teardown: bool,
@@ -104,13 +116,13 @@ enum Mode {
 }
 
 fn execute(g: &Global, desired: &Desired, run: &RunArgs, mode: Mode) -> CliResult {
-    let path = context::state_path(g);
+    let location = context::state_location_for(g, desired)?;
     let operation = match mode {
         Mode::Apply { .. } => "apply",
         Mode::Destroy { .. } => "destroy",
     };
-    let mut store = StateStore::open(&path, &desired.name, operation, run.lock_timeout)?;
-    let conn = Connection::open(g, desired)?;
+    let mut store = StateStore::open_at(&location, &desired.name, operation, run.lock_timeout)?;
+    let conn = Connection::open(g, &run.mesos, desired)?;
     let result = execute_with(g, desired, run, mode, &mut store, &conn);
     conn.close();
     store.close()?;
@@ -128,6 +140,10 @@ fn execute_with(
     let state = (!store.is_new()).then(|| store.state().clone());
     let live = conn.fetch_live(desired, state.as_ref(), g.verbose > 0)?;
     let rollback = matches!(mode, Mode::Apply { rollback: true, .. });
+    let launch = match &mode {
+        Mode::Apply { launch, .. } => Some(launch.clone()),
+        Mode::Destroy { .. } => None,
+    };
     let (plan, approved, teardown): (Plan, bool, bool) = match mode {
         Mode::Apply {
             saved: Some(saved), ..
@@ -191,11 +207,12 @@ fn execute_with(
     }
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();
+    let defaults = ApplyOptions::default();
     let opts = ApplyOptions {
-        offer_timeout: run.offer_timeout,
-        settle: run.settle_time,
+        offer_timeout: launch.as_ref().map_or(defaults.offer_timeout, |l| l.offer_timeout),
+        settle: launch.as_ref().map_or(defaults.settle, |l| l.settle_time),
         rollback,
-        ..ApplyOptions::default()
+        ..defaults
     };
     let mut progress = crate::apply::progress::for_stderr();
     let report = conn.rt.block_on(async {

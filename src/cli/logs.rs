@@ -22,16 +22,15 @@ pub struct LogsArgs {
     /// Keep printing as the file grows (Ctrl-C to stop).
     #[arg(long)]
     pub follow: bool,
+    #[command(flatten)]
+    pub mesos: super::MesosArgs,
 }
 
 pub fn run(g: &Global, args: &LogsArgs) -> CliResult {
     let desired = context::load_desired(g)?;
-    let path = context::state_path(g);
-    let st = state::load_for(&path, &desired.name)?.ok_or_else(|| {
-        CliError::msg(format!(
-            "no state at {}: nothing has been applied yet",
-            path.display()
-        ))
+    let location = context::state_location_for(g, &desired)?;
+    let st = state::load_for_at(&location, &desired.name)?.ok_or_else(|| {
+        CliError::msg(format!("no state at {location}: nothing has been applied yet"))
     })?;
     // The running task of the address, else its most recent record.
     let record = st
@@ -50,7 +49,7 @@ pub fn run(g: &Global, args: &LogsArgs) -> CliResult {
                 args.address
             ))
         })?;
-    let conn = Connection::open(g, &desired)?;
+    let conn = Connection::open(g, &args.mesos, &desired)?;
     let master = conn
         .masters
         .first()

@@ -44,29 +44,34 @@ pub struct Global {
         value_name = "FILE"
     )]
     pub config: PathBuf,
-    /// Mesos master URL (overrides [mesos] master): http(s)://host:port, a comma-separated list, zk://... or local.
-    #[arg(long, global = true, value_name = "URL")]
-    pub mesos: Option<String>,
-    /// State file (default: alluxio-mesos.state.json beside the deployment file).
-    #[arg(long, global = true, value_name = "FILE")]
-    pub state: Option<PathBuf>,
+    /// Where the state is: a file, or zk://host:2181[,host:2181]/path for ZooKeeper (default: [state] url, else alluxio-mesos.state.json beside the deployment file).
+    #[arg(long, global = true, value_name = "FILE|URL")]
+    pub state: Option<String>,
     /// More output (which endpoints were used, timings).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// No colours (NO_COLOR is respected too).
     #[arg(long, global = true)]
     pub no_color: bool,
+}
+
+/// How to reach Mesos: only on the commands that talk to it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MesosArgs {
+    /// Mesos master URL (overrides [mesos] master): http(s)://host:port, a comma-separated list, zk://... or local.
+    #[arg(long, value_name = "URL")]
+    pub mesos: Option<String>,
     /// Also trust this CA (PEM; bundles allowed) for HTTPS Mesos masters, besides [mesos] ca_cert.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
     /// Do not check the TLS certificate of the Mesos master (insecure: prints a warning).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub insecure_skip_tls_verify: bool,
     /// How long to keep retrying a Mesos master that cannot be reached or answers 503 (electing a leader, recovering).
-    #[arg(long, global = true, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
     pub retry_deadline: std::time::Duration,
     /// How long a Mesos request may wait for an answer, and the window in which a state document must bring at least 64 KiB.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
     pub http_timeout: std::time::Duration,
 }
 

@@ -14,6 +14,8 @@ pub struct PlanArgs {
     pub mesos_state: Option<PathBuf>,
     #[command(flatten)]
     pub format: FormatArg,
+    #[command(flatten)]
+    pub mesos: super::MesosArgs,
     /// Save the plan for `apply PLANFILE` and `show PLANFILE`.
     #[arg(short = 'o', long = "out", value_name = "PLANFILE")]
     pub out: Option<PathBuf>,
@@ -31,7 +33,7 @@ pub struct PlanArgs {
 pub fn run(g: &Global, args: &PlanArgs) -> CliResult {
     let desired = context::load_desired(g)?;
     let state = context::load_state(g, &desired)?;
-    let live = context::acquire_live(g, &desired, state.as_ref(), args.mesos_state.as_deref())?;
+    let live = context::acquire_live(g, &args.mesos, &desired, state.as_ref(), args.mesos_state.as_deref())?;
     let opts = PlanOptions {
         destroy: args.destroy,
         targets: args.targets.clone(),

@@ -20,12 +20,9 @@ pub fn run(g: &Global, args: &ShowArgs) -> CliResult {
         print!("{}", render(&pf.plan, args.format.format, color_enabled(g)));
         return Ok(0);
     }
-    let path = context::state_path(g);
-    let Some(st) = state::load(&path)? else {
-        println!(
-            "No state at {}: nothing has been applied yet.",
-            path.display()
-        );
+    let location = context::state_location(g)?;
+    let Some(st) = state::load_at(&location)? else {
+        println!("No state at {location}: nothing has been applied yet.");
         return Ok(0);
     };
     match args.format.format {

@@ -50,7 +50,53 @@ pub fn load(deployment: &Path) -> Result<Desired, DesiredError> {
 
 /// Loads and validates a deployment, reading the process environment.
 pub fn load_with_warnings(deployment: &Path) -> Result<Loaded, DesiredError> {
-    load_with_env(deployment, &|k| std::env::var(k).ok())
+    load_with_env(deployment, &|k| match k {
+        // CI containers and cron often set no USER: the account of the
+        // effective uid is who runs us, as `id -un` says.
+        ACCOUNT_OF_EUID => effective_user_name(),
+        k => std::env::var(k).ok(),
+    })
+}
+
+/// Only `[state] url` of a deployment file, for the commands that need
+/// nothing else (`state`, `output`, `force-unlock`). `Err(())`: the file
+/// does not read or the URL is invalid; loading it in full reports why.
+pub fn state_location_of(deployment: &Path) -> Result<Option<crate::state::StateLocation>, ()> {
+    let toml = deployment_file::read(deployment).map_err(|_| ())?;
+    let Some(e) = toml.get("state", "url") else {
+        return Ok(None);
+    };
+    let text = e.value.as_str().ok_or(())?;
+    crate::state::StateLocation::parse(text).map(Some).map_err(|_| ())
+}
+
+/// The pseudo variable `env` answers with the account name of the
+/// effective uid, the last fallback for the tasks' user.
+pub const ACCOUNT_OF_EUID: &str = "(account of the effective uid)";
+
+/// The account name of the effective uid, from the password database.
+pub fn effective_user_name() -> Option<String> {
+    #[cfg(unix)]
+    {
+        // SAFETY: getpwuid_r writes into our buffers only, within their
+        // lengths, and `result` points into `pwd` when set.
+        unsafe {
+            let uid = libc::geteuid();
+            let mut pwd: libc::passwd = std::mem::zeroed();
+            let mut buf = vec![0u8; 16 * 1024];
+            let mut result: *mut libc::passwd = std::ptr::null_mut();
+            let rc = libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut result);
+            if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+                return None;
+            }
+            let name = std::ffi::CStr::from_ptr(pwd.pw_name).to_string_lossy().into_owned();
+            (!name.is_empty()).then_some(name)
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 /// Loads and validates a deployment with `env` standing in for the
@@ -488,6 +534,7 @@ impl Context<'_> {
         }
         self.warn_unknown_integration_keys();
         let site = self.site(worker.as_ref().map(|w| w.0.ramdisk));
+        let state = self.state_location();
 
         Some(Desired {
             name: name?.value,
@@ -497,11 +544,32 @@ impl Context<'_> {
             worker: worker?.0,
             zookeeper,
             site,
+            state: state?,
             files: SourceFiles {
                 deployment: deployment.to_path_buf(),
                 properties: properties_path?,
             },
         })
+    }
+
+    /// `[state] url`: where the state lives (`None`: the default file).
+    /// `Some(None)` is "no [state] url"; `None` is an error reported.
+    fn state_location(&mut self) -> Option<Option<crate::state::StateLocation>> {
+        let Some(f) = self.read_toml("state", "url", &TEXT) else {
+            return (!self.failed.contains("state.url")).then_some(None);
+        };
+        match crate::state::StateLocation::parse(&f.value) {
+            Ok(l) => Some(Some(l)),
+            Err(why) => {
+                self.error(
+                    Problem::error("desired::invalid_value", format!("invalid `state.url`: {why}"))
+                        .with_help("a ZooKeeper URL such as zk://zk1:2181,zk2:2181/alluxio-mesos/<deployment>, or a file path")
+                        .with_located(f.at.as_ref()),
+                );
+                self.failed.insert("state.url".into());
+                None
+            }
+        }
     }
 
     fn mesos(
@@ -552,13 +620,16 @@ impl Context<'_> {
                 None
             }
             None => match env("USER")
+                .filter(|u| !u.trim().is_empty())
                 .or_else(|| env("LOGNAME"))
+                .filter(|u| !u.trim().is_empty())
+                .or_else(|| env(ACCOUNT_OF_EUID))
                 .filter(|u| !u.trim().is_empty())
             {
                 Some(u) => Some(u),
                 None => {
                     self.error(
-                        Problem::error("desired::missing_user", "no user to run the tasks as: neither `mesos.user` nor `alluxio.integration.mesos.user` is set, and USER is not in the environment")
+                        Problem::error("desired::missing_user", "no user to run the tasks as: neither `mesos.user` nor `alluxio.integration.mesos.user` is set, USER, LOGNAME and the effective uid's account name are all unknown")
                             .with_help("set user = \"alluxio\" in [mesos] (the Unix user the tasks run as on the agents)"),
                     );
                     None

@@ -25,7 +25,7 @@ pub mod size;
 
 pub use constraint::{parse_constraint, ConstraintError};
 pub use diagnostic::{DesiredError, Location, Problem};
-pub use load::{load, load_with_env, load_with_warnings, Loaded};
+pub use load::{effective_user_name, load, load_with_env, load_with_warnings, state_location_of, Loaded};
 pub use locator::parse_master_locator;
 
 /// A fully validated deployment.
@@ -43,6 +43,8 @@ pub struct Desired {
     /// file, with the settings given in the TOML file written under their
     /// Alluxio keys. Secrets are held as [`secrets::PropertyValue::Secret`].
     pub site: SiteProperties,
+    /// `[state] url`; `None`: the state file beside the deployment file.
+    pub state: Option<crate::state::StateLocation>,
     pub files: SourceFiles,
 }
 

@@ -67,6 +67,7 @@ pub(crate) fn desired() -> Desired {
         },
         zookeeper: None,
         site,
+        state: None,
         files: SourceFiles {
             deployment: PathBuf::from("alluxio-mesos.toml"),
             properties: PathBuf::from("alluxio-site.properties"),
