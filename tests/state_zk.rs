@@ -321,7 +321,7 @@ async fn state_push_and_migrate_move_a_deployment_between_file_and_zookeeper() {
     assert!(again.stderr.contains("--force"), "{}", again.stderr);
 
     // Plans against ZooKeeper see the same deployment.
-    let plan = cli(&d, &["--state", &url, "plan", "--detailed-exitcode"]).await;
+    let plan = cli(&d, &["plan", "--detailed-exitcode", "--state", &url]).await;
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
 
     // push: an older serial or another lineage is refused unless forced.
@@ -332,10 +332,10 @@ async fn state_push_and_migrate_move_a_deployment_between_file_and_zookeeper() {
     let newer_file = d.dir.path().join("newer.json");
     std::fs::write(&newer_file, state::render_state(&newer)).unwrap();
     let newer_file = newer_file.to_str().unwrap();
-    cli(&d, &["--state", &url, "state", "push", newer_file])
+    cli(&d, &["state", "--state", &url, "push", newer_file])
         .await
         .ok();
-    let refused = cli(&d, &["--state", &url, "state", "push", old.to_str().unwrap()]).await;
+    let refused = cli(&d, &["state", "--state", &url, "push", old.to_str().unwrap()]).await;
     assert_eq!(refused.code, 1);
     assert!(
         refused.stderr.contains("lower than the stored"),
@@ -347,14 +347,14 @@ async fn state_push_and_migrate_move_a_deployment_between_file_and_zookeeper() {
     let other_file = d.dir.path().join("other.json");
     std::fs::write(&other_file, state::render_state(&other)).unwrap();
     let other_file = other_file.to_str().unwrap();
-    let refused = cli(&d, &["--state", &url, "state", "push", other_file]).await;
+    let refused = cli(&d, &["state", "--state", &url, "push", other_file]).await;
     assert!(refused.stderr.contains("lineage"), "{}", refused.stderr);
     assert_eq!(
         state::load_at(&location).unwrap().unwrap().serial,
         newer.serial,
         "refused pushes changed nothing"
     );
-    cli(&d, &["--state", &url, "state", "push", other_file, "--force"])
+    cli(&d, &["state", "--state", &url, "push", other_file, "--force"])
         .await
         .ok();
     assert_eq!(

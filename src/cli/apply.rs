@@ -29,6 +29,8 @@ pub struct RunArgs {
     pub lock_timeout: Duration,
     #[command(flatten)]
     pub mesos: super::MesosArgs,
+    #[command(flatten)]
+    pub state: super::StateArg,
 }
 
 /// How launches are waited for: apply only (destroy launches nothing).

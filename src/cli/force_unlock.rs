@@ -5,6 +5,8 @@ use crate::state;
 
 #[derive(Debug, clap::Args)]
 pub struct ForceUnlockArgs {
+    #[command(flatten)]
+    pub state: super::StateArg,
     /// Do not ask for confirmation.
     #[arg(long)]
     pub yes: bool,

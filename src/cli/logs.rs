@@ -14,6 +14,8 @@ const PAGE: u64 = 1 << 20;
 
 #[derive(Debug, clap::Args)]
 pub struct LogsArgs {
+    #[command(flatten)]
+    pub state: super::StateArg,
     /// The task's address: master[0], worker["agent-hostname"].
     pub address: Address,
     /// Show stderr instead of stdout.

@@ -5,6 +5,8 @@ use crate::state;
 
 #[derive(Debug, clap::Args)]
 pub struct OutputArgs {
+    #[command(flatten)]
+    pub state: super::StateArg,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,

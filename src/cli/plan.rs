@@ -9,6 +9,8 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
+    #[command(flatten)]
+    pub state: super::StateArg,
     /// Plan against a saved /master/state document instead of a live master.
     #[arg(long, value_name = "FILE")]
     pub mesos_state: Option<PathBuf>,

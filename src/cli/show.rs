@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
+    #[command(flatten)]
+    pub state: super::StateArg,
     /// A plan file written by `plan -o`.
     pub planfile: Option<PathBuf>,
     #[command(flatten)]

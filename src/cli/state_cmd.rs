@@ -6,6 +6,14 @@ use crate::state::{self, StateStore};
 use std::path::PathBuf;
 use std::time::Duration;
 
+#[derive(Debug, clap::Args)]
+pub struct StateArgs {
+    #[command(flatten)]
+    pub state: super::StateArg,
+    #[command(subcommand)]
+    pub command: StateCommand,
+}
+
 #[derive(Debug, clap::Subcommand)]
 pub enum StateCommand {
     /// List the addresses recorded in the state, sorted, with their task's state and agent.
