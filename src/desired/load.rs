@@ -1158,7 +1158,23 @@ impl Context<'_> {
             ]
             .iter()
             .any(|p| k.starts_with(p));
-            if !ours || KNOWN_PROPERTIES.contains(&k) {
+            if KNOWN_PROPERTIES.contains(&k) {
+                continue;
+            }
+            if !ours {
+                // Any other Alluxio key may be meant for Alluxio itself; only
+                // a near miss of a key this tool reads (a typo or two) is
+                // worth a word, since the tool then silently uses a default.
+                if let Some(c) = near_miss(k) {
+                    warnings.push(
+                        Problem::warning(
+                            "desired::misspelt_property",
+                            format!("`{k}` is not a property alluxio-mesos reads, so the default of `{c}` applies"),
+                        )
+                        .with_help(format!("did you mean `{c}`? (the keys alluxio-mesos reads are in docs/deployment-file.md)"))
+                        .with_label(&props.file, e.key_span.clone(), "near miss"),
+                    );
+                }
                 continue;
             }
             let best = KNOWN_PROPERTIES
@@ -1236,6 +1252,17 @@ impl PortUse {
 }
 
 /// The property keys alluxio-mesos reads (DESIGN.md section 3).
+/// The key of [`KNOWN_PROPERTIES`] that `key` is one or two edits away
+/// from (a typo, a transposition), if any.
+fn near_miss(key: &str) -> Option<&'static str> {
+    KNOWN_PROPERTIES
+        .iter()
+        .map(|c| (strsim::osa_distance(key, c), *c))
+        .filter(|(d, _)| (1..=2).contains(d))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
 pub const KNOWN_PROPERTIES: &[&str] = &[
     "alluxio.master.port",
     "alluxio.master.web.port",
