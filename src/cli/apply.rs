@@ -141,6 +141,7 @@ fn execute_with(
 ) -> CliResult {
     let state = (!store.is_new()).then(|| store.state().clone());
     let live = conn.fetch_live(desired, state.as_ref(), g.verbose > 0)?;
+    refuse_pre_v1_master(&live, &mode)?;
     let rollback = matches!(mode, Mode::Apply { rollback: true, .. });
     let launch = match &mode {
         Mode::Apply { launch, .. } => Some(launch.clone()),
@@ -157,7 +158,7 @@ fn execute_with(
             (pf.plan, true, false)
         }
         Mode::Apply { saved: None, .. } => (
-            context::plan_for(desired, &live, state.as_ref(), &PlanOptions::default())?,
+            context::plan_for(desired, &live, state.as_ref(), &PlanOptions::default(), g.verbose > 0)?,
             run.auto_approve,
             false,
         ),
@@ -167,7 +168,7 @@ fn execute_with(
                 targets: Vec::new(),
             };
             (
-                context::plan_for(desired, &live, state.as_ref(), &opts)?,
+                context::plan_for(desired, &live, state.as_ref(), &opts, g.verbose > 0)?,
                 run.auto_approve,
                 teardown,
             )
@@ -185,7 +186,7 @@ fn execute_with(
             "apply this plan"
         };
         let refusal = format!(
-            "refusing to {what} without confirmation: no terminal to ask on. Review the plan, then pass --auto-approve (or apply a saved plan file)"
+            "refusing to {what} without confirmation: standard input is not a terminal, and an answer piped in (such as `yes |`) would approve a plan nobody read. Review the plan, then use --auto-approve, or `plan -o FILE` and `apply FILE` to apply exactly the reviewed plan"
         );
         if !super::confirm(
             &format!("\nDo you want to {what}? Only 'yes' will be accepted: "),
@@ -197,6 +198,9 @@ fn execute_with(
     }
 
     let leader = base_url(&live.source);
+    if g.verbose > 0 {
+        eprintln!("Scheduler API: {leader}/api/v1/scheduler");
+    }
     let credentials = match (&desired.mesos.principal, &desired.mesos.secret) {
         (Some(p), Some(s)) => Some((p.clone(), s.clone())),
         _ => None,
@@ -214,6 +218,7 @@ fn execute_with(
         offer_timeout: launch.as_ref().map_or(defaults.offer_timeout, |l| l.offer_timeout),
         settle: launch.as_ref().map_or(defaults.settle, |l| l.settle_time),
         rollback,
+        verbose: g.verbose > 0,
         ..defaults
     };
     let mut progress = crate::apply::progress::for_stderr();
@@ -238,6 +243,27 @@ fn execute_with(
         engine.run(&plan).await
     })?;
     Ok(summarize(&report, &plan))
+}
+
+/// apply and destroy speak the v1 scheduler HTTP API (Mesos 1.0 and
+/// later); a master that reports an older version is refused before
+/// anything is asked of it. A master that reports no version is tried.
+fn refuse_pre_v1_master(live: &crate::live::LiveCluster, mode: &Mode) -> Result<(), super::CliError> {
+    let Some(version) = live.version.as_deref() else {
+        return Ok(());
+    };
+    if crate::apply::scheduler::speaks_v1_scheduler_api(version) {
+        return Ok(());
+    }
+    let command = match mode {
+        Mode::Apply { .. } => "apply",
+        Mode::Destroy { .. } => "destroy",
+    };
+    Err(super::CliError::msg(format!(
+        "the Mesos master at {} runs Mesos {version}: {command} speaks the v1 scheduler HTTP API, which needs Mesos {}.0 or later. Nothing was changed. `plan` (and show, output, state) still work against this master (state documents of Mesos 0.19 on); upgrade the masters to apply",
+        base_url(&live.source),
+        crate::apply::scheduler::MIN_MESOS_MAJOR
+    )))
 }
 
 fn summarize(report: &ApplyReport, plan: &Plan) -> i32 {

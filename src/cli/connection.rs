@@ -130,6 +130,7 @@ impl Connection {
         state: Option<&State>,
         verbose: bool,
     ) -> Result<LiveCluster, CliError> {
+        let fetching = std::time::Instant::now();
         let cluster = self
             .rt
             .block_on(live::fetch_state_retrying(
@@ -141,7 +142,11 @@ impl Connection {
             ))
             .map_err(|e| explain_live_error(e, desired))?;
         if verbose {
-            eprintln!("Read the live state from {}", cluster.source);
+            eprintln!(
+                "Read the live state from {} (fetch: {})",
+                cluster.source,
+                crate::apply::engine::elapsed(fetching)
+            );
         }
         Ok(cluster)
     }

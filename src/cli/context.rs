@@ -208,8 +208,10 @@ pub fn plan_for(
     live: &LiveCluster,
     state: Option<&State>,
     opts: &crate::plan::PlanOptions,
+    verbose: bool,
 ) -> Result<crate::plan::Plan, CliError> {
     use crate::apply::alluxio_leader::{find_leader, LEADER_TIMEOUT};
+    let planning = std::time::Instant::now();
     let mut plan = crate::plan::make_plan(desired, live, state, opts);
     if plan.running_masters_replaced() >= 2 {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -218,6 +220,13 @@ pub fn plan_for(
             .map_err(CliError::msg)?;
         let leader = rt.block_on(find_leader(desired, LEADER_TIMEOUT));
         plan.replace_leader_last(&leader);
+    }
+    if verbose {
+        eprintln!(
+            "Plan: {} slot(s) planned in {}",
+            plan.changes.len(),
+            crate::apply::engine::elapsed(planning)
+        );
     }
     Ok(plan)
 }

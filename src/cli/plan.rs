@@ -40,7 +40,7 @@ pub fn run(g: &Global, args: &PlanArgs) -> CliResult {
         destroy: args.destroy,
         targets: args.targets.clone(),
     };
-    let plan = context::plan_for(&desired, &live, state.as_ref(), &opts)?;
+    let plan = context::plan_for(&desired, &live, state.as_ref(), &opts, g.verbose > 0)?;
     if let Some(out) = &args.out {
         let hasher = secret_hasher(&desired, state.as_ref());
         PlanFile::new(
