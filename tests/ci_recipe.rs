@@ -13,7 +13,10 @@ use support::*;
 fn recipe_commands() -> Vec<String> {
     let doc = std::fs::read_to_string(repo_path("docs/ci.md")).unwrap();
     let start = doc.find("```yaml\n").expect("docs/ci.md has the workflow");
-    let end = start + doc[start..].find("\n```\n").expect("the workflow block ends");
+    let end = start
+        + doc[start..]
+            .find("\n```\n")
+            .expect("the workflow block ends");
     doc[start..end]
         .lines()
         .map(str::trim)
@@ -29,7 +32,11 @@ async fn docs_ci_recipe_runs_in_order() {
         .iter()
         .map(|c| c.split_whitespace().nth(3).unwrap_or(""))
         .collect();
-    assert_eq!(verbs, ["validate", "plan", "apply", "plan"], "{commands:#?}");
+    assert_eq!(
+        verbs,
+        ["validate", "plan", "apply", "plan"],
+        "{commands:#?}"
+    );
 
     let zk = tokio::task::spawn_blocking(zookeeper::ZkServer::start)
         .await

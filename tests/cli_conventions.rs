@@ -33,21 +33,37 @@ fn bash_completion_parses_and_completes_the_subcommands() {
     let path = dir.path().join("alluxio-mesos.bash");
     std::fs::write(&path, &script).unwrap();
     let syntax = Command::new("bash").arg("-n").arg(&path).output().unwrap();
-    assert!(syntax.status.success(), "{}", String::from_utf8_lossy(&syntax.stderr));
+    assert!(
+        syntax.status.success(),
+        "{}",
+        String::from_utf8_lossy(&syntax.stderr)
+    );
 
     let complete = |word: &str| {
         let program = format!(
             "source '{}'; COMP_WORDS=(alluxio-mesos '{word}'); COMP_CWORD=1; COMP_LINE=\"alluxio-mesos {word}\"; COMP_POINT=${{#COMP_LINE}}; _alluxio__mesos alluxio-mesos '{word}' alluxio-mesos; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
             path.display()
         );
-        let out = Command::new("bash").arg("-c").arg(program).output().unwrap();
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(program)
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     assert_eq!(complete("st").trim(), "state");
     let pl = complete("pl");
     assert_eq!(pl.trim(), "plan", "{pl}");
     let all = complete("");
-    for sub in ["validate", "plan", "apply", "destroy", "completions", "man", "force-unlock"] {
+    for sub in [
+        "validate",
+        "plan",
+        "apply",
+        "destroy",
+        "completions",
+        "man",
+        "force-unlock",
+    ] {
         assert!(all.lines().any(|l| l == sub), "{sub} missing from {all}");
     }
 }
@@ -75,9 +91,16 @@ fn the_man_page_renders_with_man() {
         .env("MANWIDTH", "100")
         .output()
         .expect("man is installed (package man-db)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("Plan and apply Alluxio deployments on Apache Mesos"), "{text}");
+    assert!(
+        text.contains("Plan and apply Alluxio deployments on Apache Mesos"),
+        "{text}"
+    );
     assert!(text.contains("Exit codes"), "{text}");
 
     let (code, said, err) = output(&["man", "--dir", dir.path().to_str().unwrap()]);
@@ -94,12 +117,25 @@ fn each_command_offers_only_the_options_that_affect_it() {
         output(&args).1
     };
     let validate = help(&["validate"]);
-    for absent in ["--mesos", "--ca-cert", "--insecure-skip-tls-verify", "--http-timeout", "--retry-deadline", "--state"] {
-        assert!(!validate.contains(absent), "validate offers {absent}:\n{validate}");
+    for absent in [
+        "--mesos",
+        "--ca-cert",
+        "--insecure-skip-tls-verify",
+        "--http-timeout",
+        "--retry-deadline",
+        "--state",
+    ] {
+        assert!(
+            !validate.contains(absent),
+            "validate offers {absent}:\n{validate}"
+        );
     }
     let destroy = help(&["destroy"]);
     for absent in ["--settle-time", "--offer-timeout", "--parallelism"] {
-        assert!(!destroy.contains(absent), "destroy offers {absent}:\n{destroy}");
+        assert!(
+            !destroy.contains(absent),
+            "destroy offers {absent}:\n{destroy}"
+        );
     }
     for present in ["--mesos", "--auto-approve", "--state", "--teardown"] {
         assert!(destroy.contains(present), "destroy lacks {present}");
@@ -154,7 +190,10 @@ fn a_misspelt_ramdisk_key_is_warned_about_with_its_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("alluxio.worker.memroy.size"), "{err}");
-    assert!(err.contains("did you mean `alluxio.worker.memory.size`?"), "{err}");
+    assert!(
+        err.contains("did you mean `alluxio.worker.memory.size`?"),
+        "{err}"
+    );
     assert!(err.contains("alluxio-site.properties:4:1"), "{err}");
 }
 
@@ -162,27 +201,60 @@ fn a_misspelt_ramdisk_key_is_warned_about_with_its_line() {
 async fn state_list_is_sorted_and_state_show_is_text_unless_json() {
     let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;
     let d = Deployment::new(&sim.url(), "", SITE);
-    let applied = cli(&d, &["apply", "--auto-approve", "--settle-time", "0s", "-v"]).await;
+    let applied = cli(
+        &d,
+        &["apply", "--auto-approve", "--settle-time", "0s", "-v"],
+    )
+    .await;
     applied.ok();
     // -v: the endpoints and the time of each phase.
-    for line in ["Read the live state from", "(fetch: ", "Plan: ", "Scheduler API: ", "Subscribed as framework", "Wave masters:", "Wave workers:"] {
-        assert!(applied.stderr.contains(line), "{line} missing from:\n{}", applied.stderr);
+    for line in [
+        "Read the live state from",
+        "(fetch: ",
+        "Plan: ",
+        "Scheduler API: ",
+        "Subscribed as framework",
+        "Wave masters:",
+        "Wave workers:",
+    ] {
+        assert!(
+            applied.stderr.contains(line),
+            "{line} missing from:\n{}",
+            applied.stderr
+        );
     }
 
     let list = cli(&d, &["state", "list"]).await;
     list.ok();
     let lines: Vec<&str> = list.stdout.lines().collect();
     assert_eq!(lines.len(), 4, "{}", list.stdout);
-    let addresses: Vec<&str> = lines.iter().map(|l| l.split_whitespace().next().unwrap()).collect();
+    let addresses: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
     let mut sorted = addresses.clone();
     sorted.sort();
     assert_eq!(addresses, sorted);
-    assert!(lines.iter().all(|l| l.contains("TASK_RUNNING") && l.contains(".example.com")), "{}", list.stdout);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains("TASK_RUNNING") && l.contains(".example.com")),
+        "{}",
+        list.stdout
+    );
 
     let show = cli(&d, &["state", "show", "master[0]"]).await;
     show.ok();
-    assert!(show.stdout.starts_with("address      master[0]\n"), "{}", show.stdout);
-    assert!(show.stdout.contains("state        TASK_RUNNING"), "{}", show.stdout);
+    assert!(
+        show.stdout.starts_with("address      master[0]\n"),
+        "{}",
+        show.stdout
+    );
+    assert!(
+        show.stdout.contains("state        TASK_RUNNING"),
+        "{}",
+        show.stdout
+    );
     let json = cli(&d, &["state", "show", "master[0]", "--json"]).await;
     json.ok();
     let records: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
@@ -213,14 +285,20 @@ async fn a_piped_yes_is_refused_with_the_way_to_approve() {
     .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("use --auto-approve") && err.contains("not a terminal"), "{err}");
+    assert!(
+        err.contains("use --auto-approve") && err.contains("not a terminal"),
+        "{err}"
+    );
     assert!(!d.state_file().exists(), "nothing was applied");
     sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_against_a_master_older_than_mesos_1_refuses_naming_its_version() {
-    let text = format!("{}[master]\nversion = \"0.28.2\"\n", cluster_text(3, "100ms", false));
+    let text = format!(
+        "{}[master]\nversion = \"0.28.2\"\n",
+        cluster_text(3, "100ms", false)
+    );
     let sim = start_sim_from(&text).await;
     let d = Deployment::new(&sim.url(), "", SITE);
     let plan = cli(&d, &["plan"]).await;

@@ -636,13 +636,18 @@ fn a_malformed_health_check_is_located_with_the_two_forms() {
 
 #[test]
 fn a_misspelt_key_the_tool_reads_gets_a_located_did_you_mean() {
-    let props = format!("{GOOD_PROPS}alluxio.worker.memroy.size=4GB\nalluxio.worker.rpc.port=29999\n");
+    let props =
+        format!("{GOOD_PROPS}alluxio.worker.memroy.size=4GB\nalluxio.worker.rpc.port=29999\n");
     let c = case(GOOD_TOML, Some(&props));
     let l = load(&c).unwrap();
     // Other Alluxio keys (for Alluxio itself) pass without a word.
     assert_eq!(l.warnings.len(), 1, "{:?}", l.warnings);
     let w = &l.warnings[0];
-    assert!(w.message().contains("alluxio.worker.memroy.size"), "{}", w.message());
+    assert!(
+        w.message().contains("alluxio.worker.memroy.size"),
+        "{}",
+        w.message()
+    );
     assert!(
         w.help_text()
             .unwrap()
@@ -660,11 +665,20 @@ fn without_user_or_logname_the_effective_uids_account_runs_the_tasks() {
         Some(GOOD_PROPS),
     );
     let env = |k: &str| (k == alluxio_mesos::desired::ACCOUNT_OF_EUID).then(|| "svc".to_string());
-    assert_eq!(load_with_env(&c.toml, &env).unwrap().desired.mesos.user, "svc");
+    assert_eq!(
+        load_with_env(&c.toml, &env).unwrap().desired.mesos.user,
+        "svc"
+    );
     // The real lookup: this process's account (`id -un`).
-    let id = std::process::Command::new("id").arg("-un").output().unwrap();
+    let id = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
     let expected = String::from_utf8(id.stdout).unwrap().trim().to_string();
-    assert_eq!(alluxio_mesos::desired::effective_user_name(), Some(expected));
+    assert_eq!(
+        alluxio_mesos::desired::effective_user_name(),
+        Some(expected)
+    );
 }
 
 #[test]
@@ -679,7 +693,10 @@ fn a_state_url_is_read_and_a_bad_one_is_located() {
     let bad = format!("{GOOD_TOML}\n[state]\nurl = \"zk://z1:2181\"\n");
     let (e, _) = error(&bad, Some(GOOD_PROPS));
     let (msg, help, locs) = single(&e);
-    assert!(msg.contains("invalid `state.url`") && msg.contains("no path"), "{msg}");
+    assert!(
+        msg.contains("invalid `state.url`") && msg.contains("no path"),
+        "{msg}"
+    );
     assert!(help.contains("zk://"), "{help}");
     assert_eq!(at(&locs, "alluxio-mesos.toml").len(), 1);
 }

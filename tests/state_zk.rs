@@ -125,7 +125,9 @@ async fn a_second_apply_is_refused_naming_the_holder_whose_lock_dies_with_it() {
     let refused = cli(&two, &["apply", "--auto-approve"]).await;
     assert_eq!(refused.code, 1, "{}", refused.stdout);
     assert!(
-        refused.stderr.contains(&format!("locked by pid {pid} on host"))
+        refused
+            .stderr
+            .contains(&format!("locked by pid {pid} on host"))
             && refused.stderr.contains("(apply)")
             && refused.stderr.contains("session expires"),
         "{}",
@@ -157,7 +159,9 @@ fn a_compare_and_set_conflict_is_refused_and_loses_nothing() {
     let zk = ZkServer::start();
     let (_, location) = zk_location(&zk, "/alluxio-mesos/cas");
     let mut first = StateStore::open_at(&location, "cas", "apply", Duration::ZERO).unwrap();
-    first.update(|s| s.framework_id = Some("f-1".into())).unwrap();
+    first
+        .update(|s| s.framework_id = Some("f-1".into()))
+        .unwrap();
 
     // The operator force-unlocks a run that is in fact still going.
     let mut backend = open_backend(&location).unwrap();
@@ -189,8 +193,8 @@ fn a_held_lock_names_its_holder_and_force_unlock_removes_it() {
     let zk = ZkServer::start();
     let (_, location) = zk_location(&zk, "/alluxio-mesos/locks");
     let first = StateStore::open_at(&location, "locks", "apply", Duration::ZERO).unwrap();
-    let err = StateStore::open_at(&location, "locks", "destroy", Duration::from_millis(300))
-        .unwrap_err();
+    let err =
+        StateStore::open_at(&location, "locks", "destroy", Duration::from_millis(300)).unwrap_err();
     let msg = err.to_string();
     assert!(
         msg.contains(&format!("pid {}", std::process::id())) && msg.contains("(apply)"),
@@ -215,7 +219,8 @@ fn big_state(template: &State, workers: usize) -> State {
         .find(|t| t.address.to_string().starts_with("worker"))
         .expect("a worker record")
         .clone();
-    st.tasks.retain(|t| !t.address.to_string().starts_with("worker"));
+    st.tasks
+        .retain(|t| !t.address.to_string().starts_with("worker"));
     for i in 0..workers {
         let host = format!("agent-{i:05}.mesos.example.com");
         let mut t = worker.clone();
@@ -335,7 +340,11 @@ async fn state_push_and_migrate_move_a_deployment_between_file_and_zookeeper() {
     cli(&d, &["state", "--state", &url, "push", newer_file])
         .await
         .ok();
-    let refused = cli(&d, &["state", "--state", &url, "push", old.to_str().unwrap()]).await;
+    let refused = cli(
+        &d,
+        &["state", "--state", &url, "push", old.to_str().unwrap()],
+    )
+    .await;
     assert_eq!(refused.code, 1);
     assert!(
         refused.stderr.contains("lower than the stored"),
@@ -354,9 +363,12 @@ async fn state_push_and_migrate_move_a_deployment_between_file_and_zookeeper() {
         newer.serial,
         "refused pushes changed nothing"
     );
-    cli(&d, &["state", "--state", &url, "push", other_file, "--force"])
-        .await
-        .ok();
+    cli(
+        &d,
+        &["state", "--state", &url, "push", other_file, "--force"],
+    )
+    .await
+    .ok();
     assert_eq!(
         state::load_at(&location).unwrap().unwrap().lineage,
         other.lineage

@@ -404,10 +404,18 @@ impl<'a> Engine<'a> {
 
     /// `-v`: a line for each wave (kills, masters, workers) whose steps
     /// have all ended, with the time since the steps started.
-    fn report_waves(&mut self, steps: &[Step], reported: &mut [bool; 3], started: std::time::Instant) {
+    fn report_waves(
+        &mut self,
+        steps: &[Step],
+        reported: &mut [bool; 3],
+        started: std::time::Instant,
+    ) {
         const NAMES: [&str; 3] = ["kills", "masters", "workers"];
         for (g, name) in NAMES.iter().enumerate() {
-            let wave: Vec<&Step> = steps.iter().filter(|s| usize::from(s.group()) == g).collect();
+            let wave: Vec<&Step> = steps
+                .iter()
+                .filter(|s| usize::from(s.group()) == g)
+                .collect();
             if reported[g] || wave.is_empty() || !wave.iter().all(|s| s.finished()) {
                 continue;
             }

@@ -592,7 +592,14 @@ pub fn speaks_v1_scheduler_api(version: &str) -> bool {
 mod version_tests {
     #[test]
     fn mesos_one_and_later_speak_the_v1_scheduler_api() {
-        for (v, yes) in [("0.28.2", false), ("0.23.0", false), ("1.0.0", true), ("1.11.0", true), ("2.0", true), ("dev", true)] {
+        for (v, yes) in [
+            ("0.28.2", false),
+            ("0.23.0", false),
+            ("1.0.0", true),
+            ("1.11.0", true),
+            ("2.0", true),
+            ("dev", true),
+        ] {
             assert_eq!(super::speaks_v1_scheduler_api(v), yes, "{v}");
         }
     }

@@ -158,7 +158,13 @@ fn execute_with(
             (pf.plan, true, false)
         }
         Mode::Apply { saved: None, .. } => (
-            context::plan_for(desired, &live, state.as_ref(), &PlanOptions::default(), g.verbose > 0)?,
+            context::plan_for(
+                desired,
+                &live,
+                state.as_ref(),
+                &PlanOptions::default(),
+                g.verbose > 0,
+            )?,
             run.auto_approve,
             false,
         ),
@@ -215,7 +221,9 @@ fn execute_with(
     let flag = interrupted.clone();
     let defaults = ApplyOptions::default();
     let opts = ApplyOptions {
-        offer_timeout: launch.as_ref().map_or(defaults.offer_timeout, |l| l.offer_timeout),
+        offer_timeout: launch
+            .as_ref()
+            .map_or(defaults.offer_timeout, |l| l.offer_timeout),
         settle: launch.as_ref().map_or(defaults.settle, |l| l.settle_time),
         rollback,
         verbose: g.verbose > 0,
@@ -248,7 +256,10 @@ fn execute_with(
 /// apply and destroy speak the v1 scheduler HTTP API (Mesos 1.0 and
 /// later); a master that reports an older version is refused before
 /// anything is asked of it. A master that reports no version is tried.
-fn refuse_pre_v1_master(live: &crate::live::LiveCluster, mode: &Mode) -> Result<(), super::CliError> {
+fn refuse_pre_v1_master(
+    live: &crate::live::LiveCluster,
+    mode: &Mode,
+) -> Result<(), super::CliError> {
     let Some(version) = live.version.as_deref() else {
         return Ok(());
     };

@@ -49,13 +49,16 @@ pub fn state_location(g: &Global) -> Result<StateLocation, CliError> {
         return Ok(StateLocation::File(default_state_file(g)));
     }
     match desired::state_location_of(&g.config) {
-        Ok(found) => Ok(found.unwrap_or_else(|| StateLocation::File(default_state_file(g)))),
-        Err(()) => state_location_for(g, &load_desired(g)?),
+        Some(found) => Ok(found.unwrap_or_else(|| StateLocation::File(default_state_file(g)))),
+        None => state_location_for(g, &load_desired(g)?),
     }
 }
 
 pub fn load_state(g: &Global, desired: &Desired) -> Result<Option<State>, CliError> {
-    Ok(state::load_for_at(&state_location_for(g, desired)?, &desired.name)?)
+    Ok(state::load_for_at(
+        &state_location_for(g, desired)?,
+        &desired.name,
+    )?)
 }
 
 pub fn selector(desired: &Desired, state: Option<&State>) -> FrameworkSelector {

@@ -44,11 +44,13 @@ pub fn man(args: &ManArgs) -> CliResult {
     let cmd = super::command();
     match &args.dir {
         Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                CliError::msg(format!("cannot create {}: {e}", dir.display()))
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| CliError::msg(format!("cannot create {}: {e}", dir.display())))?;
             clap_mangen::generate_to(cmd, dir).map_err(|e| {
-                CliError::msg(format!("cannot write the man pages into {}: {e}", dir.display()))
+                CliError::msg(format!(
+                    "cannot write the man pages into {}: {e}",
+                    dir.display()
+                ))
             })?;
             println!("Wrote the man pages into {}.", dir.display());
         }

@@ -32,7 +32,9 @@ pub fn run(g: &Global, args: &LogsArgs) -> CliResult {
     let desired = context::load_desired(g)?;
     let location = context::state_location_for(g, &desired)?;
     let st = state::load_for_at(&location, &desired.name)?.ok_or_else(|| {
-        CliError::msg(format!("no state at {location}: nothing has been applied yet"))
+        CliError::msg(format!(
+            "no state at {location}: nothing has been applied yet"
+        ))
     })?;
     // The running task of the address, else its most recent record.
     let record = st

@@ -60,7 +60,12 @@ pub struct Global {
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct StateArg {
     /// Where the state is: a file, or zk://host:2181[,host:2181]/path for ZooKeeper (default: [state] url, else alluxio-mesos.state.json beside the deployment file).
-    #[arg(long, global = true, env = "ALLUXIO_MESOS_STATE", value_name = "FILE|URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "ALLUXIO_MESOS_STATE",
+        value_name = "FILE|URL"
+    )]
     pub state: Option<String>,
 }
 

@@ -35,7 +35,13 @@ pub struct PlanArgs {
 pub fn run(g: &Global, args: &PlanArgs) -> CliResult {
     let desired = context::load_desired(g)?;
     let state = context::load_state(g, &desired)?;
-    let live = context::acquire_live(g, &args.mesos, &desired, state.as_ref(), args.mesos_state.as_deref())?;
+    let live = context::acquire_live(
+        g,
+        &args.mesos,
+        &desired,
+        state.as_ref(),
+        args.mesos_state.as_deref(),
+    )?;
     let opts = PlanOptions {
         destroy: args.destroy,
         targets: args.targets.clone(),

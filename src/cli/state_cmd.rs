@@ -75,7 +75,11 @@ pub enum StateCommand {
 
 pub fn run(g: &Global, cmd: &StateCommand) -> CliResult {
     let location = context::state_location(g)?;
-    let missing = || CliError::msg(format!("no state at {location}: nothing has been applied yet"));
+    let missing = || {
+        CliError::msg(format!(
+            "no state at {location}: nothing has been applied yet"
+        ))
+    };
     match cmd {
         StateCommand::List => {
             let st = state::load_at(&location)?.ok_or_else(missing)?;
@@ -110,9 +114,8 @@ pub fn run(g: &Global, cmd: &StateCommand) -> CliResult {
             force,
             lock_timeout,
         } => {
-            let uploaded = state::load(file)?.ok_or_else(|| {
-                CliError::msg(format!("{} does not exist", file.display()))
-            })?;
+            let uploaded = state::load(file)?
+                .ok_or_else(|| CliError::msg(format!("{} does not exist", file.display())))?;
             let mut store =
                 StateStore::open_at(&location, &uploaded.deployment, "state push", *lock_timeout)?;
             store.replace(uploaded, *force)?;
@@ -127,9 +130,7 @@ pub fn run(g: &Global, cmd: &StateCommand) -> CliResult {
         } => {
             let target = state::StateLocation::parse(to)?;
             if target == location {
-                return Err(CliError::msg(format!(
-                    "the state is already at {location}"
-                )));
+                return Err(CliError::msg(format!("the state is already at {location}")));
             }
             let st = state::load_at(&location)?.ok_or_else(missing)?;
             // The source stays locked while it is copied, so no run writes it meanwhile.

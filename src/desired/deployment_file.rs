@@ -16,7 +16,10 @@ use toml::Spanned;
 
 /// The keys of each table; `""` is the top level.
 pub const SCHEMA: &[(&str, &[&str])] = &[
-    ("", &["name", "mesos", "alluxio", "master", "worker", "state"]),
+    (
+        "",
+        &["name", "mesos", "alluxio", "master", "worker", "state"],
+    ),
     ("state", &["url"]),
     (
         "mesos",

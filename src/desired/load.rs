@@ -59,15 +59,16 @@ pub fn load_with_warnings(deployment: &Path) -> Result<Loaded, DesiredError> {
 }
 
 /// Only `[state] url` of a deployment file, for the commands that need
-/// nothing else (`state`, `output`, `force-unlock`). `Err(())`: the file
-/// does not read or the URL is invalid; loading it in full reports why.
-pub fn state_location_of(deployment: &Path) -> Result<Option<crate::state::StateLocation>, ()> {
-    let toml = deployment_file::read(deployment).map_err(|_| ())?;
+/// nothing else (`state`, `output`, `force-unlock`): `Some(None)` when it
+/// has none. `None`: the file does not read or the URL is invalid; loading
+/// it in full reports why, located.
+pub fn state_location_of(deployment: &Path) -> Option<Option<crate::state::StateLocation>> {
+    let toml = deployment_file::read(deployment).ok()?;
     let Some(e) = toml.get("state", "url") else {
-        return Ok(None);
+        return Some(None);
     };
-    let text = e.value.as_str().ok_or(())?;
-    crate::state::StateLocation::parse(text).map(Some).map_err(|_| ())
+    let text = e.value.as_str()?;
+    crate::state::StateLocation::parse(text).ok().map(Some)
 }
 
 /// The pseudo variable `env` answers with the account name of the
@@ -85,11 +86,19 @@ pub fn effective_user_name() -> Option<String> {
             let mut pwd: libc::passwd = std::mem::zeroed();
             let mut buf = vec![0u8; 16 * 1024];
             let mut result: *mut libc::passwd = std::ptr::null_mut();
-            let rc = libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut result);
+            let rc = libc::getpwuid_r(
+                uid,
+                &mut pwd,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut result,
+            );
             if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
                 return None;
             }
-            let name = std::ffi::CStr::from_ptr(pwd.pw_name).to_string_lossy().into_owned();
+            let name = std::ffi::CStr::from_ptr(pwd.pw_name)
+                .to_string_lossy()
+                .into_owned();
             (!name.is_empty()).then_some(name)
         }
     }

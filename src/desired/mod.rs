@@ -25,7 +25,10 @@ pub mod size;
 
 pub use constraint::{parse_constraint, ConstraintError};
 pub use diagnostic::{DesiredError, Location, Problem};
-pub use load::{effective_user_name, load, ACCOUNT_OF_EUID, load_with_env, load_with_warnings, state_location_of, Loaded};
+pub use load::{
+    effective_user_name, load, load_with_env, load_with_warnings, state_location_of, Loaded,
+    ACCOUNT_OF_EUID,
+};
 pub use locator::parse_master_locator;
 
 /// A fully validated deployment.

@@ -32,11 +32,11 @@ impl StateLocation {
     /// `zk://...` is ZooKeeper; anything else is a file path.
     pub fn parse(text: &str) -> Result<StateLocation, StateError> {
         if text.trim_start().starts_with("zk://") {
-            let url: ZkUrl = text.parse().map_err(|e: mesos_zk::ZkError| {
-                StateError::BadLocation {
-                    detail: e.to_string(),
-                }
-            })?;
+            let url: ZkUrl =
+                text.parse()
+                    .map_err(|e: mesos_zk::ZkError| StateError::BadLocation {
+                        detail: e.to_string(),
+                    })?;
             if url.path() == "/" {
                 return Err(StateError::BadLocation {
                     detail: format!(

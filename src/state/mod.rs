@@ -12,10 +12,10 @@ mod lock;
 mod store;
 mod zk;
 
+pub use backend::{open_backend, Revision, StateBackend, StateLocation};
 pub use error::{backup_path, lock_path, StateError};
 pub use file::{load, load_for, parse};
 pub use lock::{force_unlock, force_unlock_if, read_lock, LockHolder, LockInfo};
-pub use backend::{open_backend, Revision, StateBackend, StateLocation};
 pub use store::StateStore;
 pub use zk::ZkBackend;
 
@@ -28,7 +28,10 @@ pub fn load_at(location: &StateLocation) -> Result<Option<State>, StateError> {
 }
 
 /// Like [`load_at`], and refuses the state of another deployment.
-pub fn load_for_at(location: &StateLocation, deployment: &str) -> Result<Option<State>, StateError> {
+pub fn load_for_at(
+    location: &StateLocation,
+    deployment: &str,
+) -> Result<Option<State>, StateError> {
     match location {
         StateLocation::File(p) => load_for(p, deployment),
         other => {

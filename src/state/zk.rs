@@ -73,7 +73,10 @@ impl ZkBackend {
     where
         F: Future<Output = Result<T, ZkError>> + Send + 'static,
     {
-        let rt = self.rt.as_ref().expect("runtime lives as long as the backend");
+        let rt = self
+            .rt
+            .as_ref()
+            .expect("runtime lives as long as the backend");
         on(rt, call(self.store.clone())).map_err(|e| remote(&self.url, e))
     }
 

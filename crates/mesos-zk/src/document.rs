@@ -25,9 +25,7 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use zookeeper_client::{
-    Acls, Client, CreateMode, Error as E, MultiWriteError, Stat,
-};
+use zookeeper_client::{Acls, Client, CreateMode, Error as E, MultiWriteError, Stat};
 
 use crate::session::{call, connect};
 use crate::{ZkError, ZkUrl};
@@ -113,7 +111,11 @@ impl DocumentStore {
         if url.path() != "/" {
             let options = CreateMode::Persistent.with_acls(store.acls());
             store
-                .call(url.path(), "creating", store.client.mkdir(url.path(), &options))
+                .call(
+                    url.path(),
+                    "creating",
+                    store.client.mkdir(url.path(), &options),
+                )
                 .await?;
         }
         Ok(store)
@@ -215,14 +217,15 @@ impl DocumentStore {
         let Some((data, _)) = self.get(&path).await? else {
             return Ok(None);
         };
-        self.resolve(&path, data).await?.map(Some).ok_or_else(|| {
-            ZkError::MalformedNode {
+        self.resolve(&path, data)
+            .await?
+            .map(Some)
+            .ok_or_else(|| ZkError::MalformedNode {
                 url: self.url.to_string(),
                 node: path,
                 reason: "it names chunks that do not exist".to_string(),
                 preview: String::new(),
-            }
-        })
+            })
     }
 
     /// How the document is stored now.
@@ -302,11 +305,7 @@ impl DocumentStore {
         let backup = self.get(&backup_path).await?;
 
         let (data, storage, generation) = if bytes.len() <= INLINE_LIMIT {
-            (
-                bytes.to_vec(),
-                Storage::Inline { bytes: bytes.len() },
-                None,
-            )
+            (bytes.to_vec(), Storage::Inline { bytes: bytes.len() }, None)
         } else {
             let (generation, chunks) = self.write_chunks(bytes).await?;
             let manifest = Manifest {
@@ -367,12 +366,9 @@ impl DocumentStore {
             }
             Ok(Err(e)) => Err(ZkError::from_zk(&self.url, &doc_path, "writing", e.into())),
         };
-        if let Err(e) = result {
-            // Whether the transaction was applied is unknown after a
-            // timeout: the new generation is left in place, as it may be
-            // the current document now.
-            return Err(e);
-        }
+        // After a timeout whether the transaction was applied is unknown:
+        // the new generation is left in place, as it may be current now.
+        result?;
         // The generation the old backup named has dropped out of both.
         if let Some((old_backup, _)) = &backup {
             if let Ok(Some(m)) = self.manifest(&backup_path, old_backup) {
@@ -413,7 +409,11 @@ impl DocumentStore {
         for (i, chunk) in bytes.chunks(CHUNK_SIZE).enumerate() {
             let path = format!("{dir}/{i}");
             if let Err(e) = self
-                .call(&path, "creating", self.client.create(&path, chunk, &options))
+                .call(
+                    &path,
+                    "creating",
+                    self.client.create(&path, chunk, &options),
+                )
                 .await
             {
                 self.delete_generation(&generation).await;

@@ -31,8 +31,10 @@ mod znode;
 
 pub use children::{list_children_with_ctime, ZnodeChild};
 pub use contender::{register_master, Registration, REGISTER_TIMEOUT};
-pub use document::{DocumentStore, LockAttempt, Storage, Versioned, WriteOutcome, CHUNK_SIZE, INLINE_LIMIT};
 pub use detector::{find_leader, watch_leader, LeaderWatch};
+pub use document::{
+    DocumentStore, LockAttempt, Storage, Versioned, WriteOutcome, CHUNK_SIZE, INLINE_LIMIT,
+};
 pub use error::ZkError;
 pub use master_info::MasterInfo;
 pub use mesos_api::Secret;
