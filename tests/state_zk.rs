@@ -46,6 +46,20 @@ fn lock_holder(location: &StateLocation) -> Option<LockHolder> {
     open_backend(location).unwrap().read_lock().unwrap()
 }
 
+/// Waits (bounded) until the lock of `location` is held, or not, looking
+/// through one session.
+fn wait_for_lock(location: &StateLocation, held: bool, timeout: Duration) {
+    let backend = open_backend(location).unwrap();
+    let what = if held {
+        "the lock to be taken"
+    } else {
+        "the lock to go"
+    };
+    wait_for(what, timeout, || {
+        backend.read_lock().unwrap().is_some() == held
+    });
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_deployment_directories_share_one_zookeeper_state() {
     let zk = start_zookeeper().await;
@@ -114,13 +128,9 @@ async fn a_second_apply_is_refused_naming_the_holder_whose_lock_dies_with_it() {
     let mut holder = stuck_apply(&one);
     let pid = holder.id();
     let loc = location.clone();
-    tokio::task::spawn_blocking(move || {
-        wait_for("the first apply's lock", Duration::from_secs(60), || {
-            lock_holder(&loc).is_some()
-        })
-    })
-    .await
-    .unwrap();
+    tokio::task::spawn_blocking(move || wait_for_lock(&loc, true, Duration::from_secs(60)))
+        .await
+        .unwrap();
 
     let refused = cli(&two, &["apply", "--auto-approve"]).await;
     assert_eq!(refused.code, 1, "{}", refused.stdout);
@@ -138,15 +148,10 @@ async fn a_second_apply_is_refused_naming_the_holder_whose_lock_dies_with_it() {
     holder.kill().unwrap();
     holder.wait().unwrap();
     let loc = location.clone();
-    tokio::task::spawn_blocking(move || {
-        wait_for(
-            "the killed holder's session to expire",
-            Duration::from_secs(90),
-            || lock_holder(&loc).is_none(),
-        )
-    })
-    .await
-    .unwrap();
+    // Its session expires within the session timeout (10 s).
+    tokio::task::spawn_blocking(move || wait_for_lock(&loc, false, Duration::from_secs(90)))
+        .await
+        .unwrap();
     cli(&two, &["apply", "--auto-approve", "--settle-time", "0s"])
         .await
         .ok();

@@ -29,7 +29,8 @@ const LOCK_POLL: Duration = Duration::from_millis(200);
 
 pub struct ZkBackend {
     rt: Option<tokio::runtime::Runtime>,
-    store: Arc<DocumentStore>,
+    /// `None` only once dropped.
+    store: Option<Arc<DocumentStore>>,
     url: ZkUrl,
     /// The data of our lock znode while we hold it.
     held: Option<Vec<u8>>,
@@ -59,7 +60,7 @@ impl ZkBackend {
         .map_err(|e| remote(url, e))?;
         Ok(ZkBackend {
             rt: Some(rt),
-            store: Arc::new(store),
+            store: Some(Arc::new(store)),
             url: url.clone(),
             held: None,
         })
@@ -77,7 +78,11 @@ impl ZkBackend {
             .rt
             .as_ref()
             .expect("runtime lives as long as the backend");
-        on(rt, call(self.store.clone())).map_err(|e| remote(&self.url, e))
+        let store = self
+            .store
+            .clone()
+            .expect("the store lives as long as the backend");
+        on(rt, call(store)).map_err(|e| remote(&self.url, e))
     }
 
     /// The document's URL, as state errors name it (`.backup` and `.lock`
@@ -233,6 +238,11 @@ impl StateBackend for ZkBackend {
 impl Drop for ZkBackend {
     fn drop(&mut self) {
         let _ = self.unlock();
+        if let (Some(rt), Some(store)) = (&self.rt, self.store.take()) {
+            if let Ok(store) = Arc::try_unwrap(store) {
+                on(rt, store.close());
+            }
+        }
         if let Some(rt) = self.rt.take() {
             // Allowed inside another runtime, unlike dropping it.
             rt.shutdown_background();

@@ -505,8 +505,24 @@ impl DocumentStore {
         }
     }
 
-    /// Ends the session (its ephemeral lock goes with it).
+    /// Ends the session (its ephemeral lock goes with it) and waits, up to
+    /// a second, for the server to confirm, so that sessions of short
+    /// commands do not linger until they time out.
     pub async fn close(self) {
-        let _ = tokio::time::timeout(self.timeout, async move { drop(self.client) }).await;
+        use zookeeper_client::SessionState;
+        let mut states = self.client.state_watcher();
+        // Dropping the last handle sends CloseSession.
+        drop(self.client);
+        let closed = async {
+            loop {
+                match states.changed().await {
+                    SessionState::Closed | SessionState::Expired | SessionState::AuthFailed => {
+                        break
+                    }
+                    _ => {}
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), closed).await;
     }
 }
