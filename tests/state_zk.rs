@@ -202,7 +202,9 @@ fn a_held_lock_names_its_holder_and_force_unlock_removes_it() {
         StateStore::open_at(&location, "locks", "destroy", Duration::from_millis(300)).unwrap_err();
     let msg = err.to_string();
     assert!(
-        msg.contains(&format!("pid {}", std::process::id())) && msg.contains("(apply)"),
+        msg.contains(&format!("pid {}", std::process::id()))
+            && msg.contains("(user ")
+            && msg.contains("(apply)"),
         "{msg}"
     );
     assert!(msg.contains("/alluxio-mesos/locks/state.lock"), "{msg}");

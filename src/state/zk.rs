@@ -12,7 +12,7 @@
 use super::backend::{Revision, StateBackend};
 use super::error::StateError;
 use super::file::parse;
-use super::lock::{this_host, LockHolder, LockInfo};
+use super::lock::{LockHolder, LockInfo};
 use super::State;
 use mesos_zk::{DocumentStore, LockAttempt, WriteOutcome, ZkError, ZkUrl};
 use std::future::Future;
@@ -165,13 +165,7 @@ impl StateBackend for ZkBackend {
     }
 
     fn lock(&mut self, operation: &str, timeout: Duration) -> Result<LockInfo, StateError> {
-        let info = LockInfo {
-            id: uuid::Uuid::new_v4().to_string(),
-            pid: std::process::id(),
-            host: this_host(),
-            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            operation: operation.to_string(),
-        };
+        let info = LockInfo::for_this_process(operation);
         let body = serde_json::to_vec_pretty(&info).expect("LockInfo serializes");
         let start = Instant::now();
         loop {
