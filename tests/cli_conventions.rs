@@ -209,6 +209,7 @@ async fn state_list_is_sorted_and_state_show_is_text_unless_json() {
     applied.ok();
     // -v: the endpoints and the time of each phase.
     for line in [
+        "State: ",
         "Read the live state from",
         "(fetch: ",
         "Plan: ",

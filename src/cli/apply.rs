@@ -123,7 +123,14 @@ fn execute(g: &Global, desired: &Desired, run: &RunArgs, mode: Mode) -> CliResul
         Mode::Apply { .. } => "apply",
         Mode::Destroy { .. } => "destroy",
     };
+    let opening = std::time::Instant::now();
     let mut store = StateStore::open_at(&location, &desired.name, operation, run.lock_timeout)?;
+    if g.verbose > 0 {
+        eprintln!(
+            "State: {location} (locked and read in {})",
+            crate::apply::engine::elapsed(opening)
+        );
+    }
     let conn = Connection::open(g, &run.mesos, desired)?;
     let result = execute_with(g, desired, run, mode, &mut store, &conn);
     conn.close();

@@ -55,10 +55,16 @@ pub fn state_location(g: &Global) -> Result<StateLocation, CliError> {
 }
 
 pub fn load_state(g: &Global, desired: &Desired) -> Result<Option<State>, CliError> {
-    Ok(state::load_for_at(
-        &state_location_for(g, desired)?,
-        &desired.name,
-    )?)
+    let location = state_location_for(g, desired)?;
+    let reading = std::time::Instant::now();
+    let state = state::load_for_at(&location, &desired.name)?;
+    if g.verbose > 0 {
+        eprintln!(
+            "State: {location} (read in {})",
+            crate::apply::engine::elapsed(reading)
+        );
+    }
+    Ok(state)
 }
 
 pub fn selector(desired: &Desired, state: Option<&State>) -> FrameworkSelector {
