@@ -282,7 +282,7 @@ fn import(
 
 /// One line per address, sorted: the address, the state of its current
 /// record (the running one, else the newest) and its agent. An address with
-/// older records too (an interrupted replacement) says how many.
+/// other records too (an interrupted replacement) says how many.
 fn list_text(st: &state::State) -> String {
     use std::collections::BTreeMap;
     let mut by_address: BTreeMap<String, Vec<&state::TaskRecord>> = BTreeMap::new();
@@ -293,12 +293,12 @@ fn list_text(st: &state::State) -> String {
     let mut out = String::new();
     for (address, records) in &by_address {
         let current = current_record(records);
-        let older = match records.len() - 1 {
+        let others = match records.len() - 1 {
             0 => String::new(),
-            n => format!("  (+{n} older record(s): `state show '{address}'`)"),
+            n => format!("  (+{n} other record(s): `state show '{address}'`)"),
         };
         out.push_str(&format!(
-            "{address:<width$}  {:<13}  {} ({}){older}\n",
+            "{address:<width$}  {:<13}  {} ({}){others}\n",
             recorded_state(current),
             current.hostname,
             current.agent_id
@@ -357,4 +357,80 @@ fn show_text(records: &[&state::TaskRecord]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{RecordedState, State, TaskRecord, TaskResources};
+    use mesos_api::TaskState;
+
+    fn record(address: &str, task: &str, state: RecordedState, at: &str) -> TaskRecord {
+        let address: Address = address.parse().unwrap();
+        TaskRecord {
+            role: address.role(),
+            address,
+            task_id: task.into(),
+            agent_id: format!("S-{task}"),
+            hostname: format!("host-{task}"),
+            ports: vec![],
+            resources: TaskResources {
+                cpus: 1.0,
+                mem_mb: 1024.0,
+                ramdisk_mb: 0.0,
+            },
+            config_hash: "h".into(),
+            state,
+            updated_at: at.into(),
+        }
+    }
+
+    #[test]
+    fn an_interrupted_replacement_lists_its_address_once_with_the_running_task() {
+        let mut st = State::empty("d");
+        st.tasks = vec![
+            record(
+                "worker[\"b\"]",
+                "w-new",
+                RecordedState::Pending,
+                "2026-01-02T00:00:00Z",
+            ),
+            record(
+                "master[0]",
+                "m",
+                RecordedState::Mesos(TaskState::Running),
+                "2026-01-01T00:00:00Z",
+            ),
+            record(
+                "worker[\"b\"]",
+                "w-old",
+                RecordedState::Mesos(TaskState::Running),
+                "2026-01-01T00:00:00Z",
+            ),
+            record(
+                "worker[\"a\"]",
+                "w-a",
+                RecordedState::Mesos(TaskState::Staging),
+                "2026-01-01T00:00:00Z",
+            ),
+        ];
+        let text = list_text(&st);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(
+            lines[0].starts_with("master[0]  ") && lines[0].contains("TASK_RUNNING"),
+            "{text}"
+        );
+        assert!(
+            lines[1].starts_with("worker[\"a\"]") && lines[1].contains("TASK_STAGING"),
+            "{text}"
+        );
+        assert!(
+            lines[2].starts_with("worker[\"b\"]")
+                && lines[2].contains("TASK_RUNNING")
+                && lines[2].contains("host-w-old (S-w-old)")
+                && lines[2].contains("+1 other record"),
+            "{text}"
+        );
+    }
 }
