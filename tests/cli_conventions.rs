@@ -211,7 +211,7 @@ async fn state_list_is_sorted_and_state_show_is_text_unless_json() {
     for line in [
         "State: ",
         "Read the live state from",
-        "(fetch: ",
+        "Fetch: ",
         "Plan: ",
         "Scheduler API: ",
         "Subscribed as framework",

@@ -142,11 +142,9 @@ impl Connection {
             ))
             .map_err(|e| explain_live_error(e, desired))?;
         if verbose {
-            eprintln!(
-                "Read the live state from {} (fetch: {})",
-                cluster.source,
-                crate::apply::engine::elapsed(fetching)
-            );
+            // The source ends its line: scripts read what was used from it.
+            eprintln!("Fetch: {}", crate::apply::engine::elapsed(fetching));
+            eprintln!("Read the live state from {}", cluster.source);
         }
         Ok(cluster)
     }
