@@ -38,9 +38,10 @@ async fn docs_ci_recipe_runs_in_order() {
         "{commands:#?}"
     );
 
-    let zk = tokio::task::spawn_blocking(zookeeper::ZkServer::start)
-        .await
-        .unwrap();
+    // On the test's own thread: the server dies with the thread that
+    // spawned it (`PR_SET_PDEATHSIG`), and a blocking-pool thread exits
+    // after 10 s idle.
+    let zk = zookeeper::ZkServer::start();
     let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;
     // The repository checkout: the deployment in deploy/.
     let checkout = tempfile::tempdir().unwrap();

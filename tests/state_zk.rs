@@ -15,8 +15,11 @@ use std::time::{Duration, Instant};
 use support::*;
 use zookeeper::ZkServer;
 
-async fn start_zookeeper() -> ZkServer {
-    tokio::task::spawn_blocking(ZkServer::start).await.unwrap()
+/// Started on the test's own thread, which lives as long as the test: the
+/// server dies with the thread that spawned it (`PR_SET_PDEATHSIG`), and a
+/// blocking-pool thread exits after 10 s idle.
+fn start_zookeeper() -> ZkServer {
+    ZkServer::start()
 }
 
 fn zk_location(zk: &ZkServer, path: &str) -> (String, StateLocation) {
@@ -47,22 +50,34 @@ fn lock_holder(location: &StateLocation) -> Option<LockHolder> {
 }
 
 /// Waits (bounded) until the lock of `location` is held, or not, looking
-/// through one session.
+/// through one session while it lasts (on a loaded machine the looking
+/// session may itself expire: then another is opened).
 fn wait_for_lock(location: &StateLocation, held: bool, timeout: Duration) {
-    let backend = open_backend(location).unwrap();
+    let mut backend = None;
     let what = if held {
         "the lock to be taken"
     } else {
         "the lock to go"
     };
     wait_for(what, timeout, || {
-        backend.read_lock().unwrap().is_some() == held
+        if backend.is_none() {
+            backend = open_backend(location).ok();
+        }
+        match backend.as_ref().map(|b| b.read_lock()) {
+            Some(Ok(holder)) => holder.is_some() == held,
+            Some(Err(e)) => {
+                eprintln!("looking at the lock: {e}; opening another session");
+                backend = None;
+                false
+            }
+            None => false,
+        }
     });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_deployment_directories_share_one_zookeeper_state() {
-    let zk = start_zookeeper().await;
+    let zk = start_zookeeper();
     let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;
     let (url, location) = zk_location(&zk, "/alluxio-mesos/alluxio");
     let laptop = shared(&sim.url(), &url);
@@ -119,7 +134,7 @@ fn stuck_apply(d: &Deployment) -> Child {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_apply_is_refused_naming_the_holder_whose_lock_dies_with_it() {
-    let zk = start_zookeeper().await;
+    let zk = start_zookeeper();
     let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;
     let (url, location) = zk_location(&zk, "/alluxio-mesos/alluxio");
     let one = shared(&sim.url(), &url);
@@ -242,7 +257,7 @@ fn big_state(template: &State, workers: usize) -> State {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ten_thousand_worker_state_is_stored_in_chunks_and_reads_back() {
-    let zk = start_zookeeper().await;
+    let zk = start_zookeeper();
     let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;
     let d = Deployment::new(&sim.url(), "", SITE);
     cli(&d, &["apply", "--auto-approve", "--settle-time", "0s"])
@@ -313,7 +328,7 @@ fn chunk_generations(url: &mesos_zk::ZkUrl) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn state_push_and_migrate_move_a_deployment_between_file_and_zookeeper() {
-    let zk = start_zookeeper().await;
+    let zk = start_zookeeper();
     let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;
     let d = Deployment::new(&sim.url(), "", SITE);
     cli(&d, &["apply", "--auto-approve", "--settle-time", "0s"])
