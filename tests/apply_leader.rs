@@ -16,8 +16,11 @@ use support::*;
 use zookeeper::ZkServer;
 use zookeeper_client::{Acls, Client, CreateMode};
 
-async fn start_zookeeper() -> ZkServer {
-    tokio::task::spawn_blocking(ZkServer::start).await.unwrap()
+/// Started on the test's own thread, which lives as long as the test: the
+/// server dies with the thread that spawned it (`PR_SET_PDEATHSIG`), and a
+/// blocking-pool thread exits after 10 s idle.
+fn start_zookeeper() -> ZkServer {
+    ZkServer::start()
 }
 
 /// Two masters on an emulated cluster of three agents, with Alluxio's
@@ -73,7 +76,7 @@ fn ended_at(sim: &SimHandle, task_id: &str, since: usize) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_leading_master_named_in_zookeeper_is_replaced_last() {
-    let zk = start_zookeeper().await;
+    let zk = start_zookeeper();
     let sim = start_sim_from(&cluster_text(3, "50ms", false)).await;
     let d = two_masters(&sim, &zk.address());
     cli(&d, &["apply", "--auto-approve", "--settle-time", "0s"])
@@ -127,7 +130,7 @@ async fn the_leading_master_named_in_zookeeper_is_replaced_last() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_known_leader_masters_are_replaced_in_index_order_and_apply_goes_on() {
-    let mut zk = Some(start_zookeeper().await);
+    let mut zk = Some(start_zookeeper());
     let address = zk.as_ref().unwrap().address();
     let sim = start_sim_from(&cluster_text(3, "50ms", false)).await;
     let d = two_masters(&sim, &address);
@@ -173,7 +176,7 @@ async fn without_a_known_leader_masters_are_replaced_in_index_order_and_apply_go
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_single_master_replacement_does_not_ask_zookeeper() {
-    let zk = start_zookeeper().await;
+    let zk = start_zookeeper();
     let sim = start_sim_from(&cluster_text(2, "50ms", false)).await;
     let site = format!(
         "{SITE}alluxio.zookeeper.enabled=true\nalluxio.zookeeper.address={}\n",

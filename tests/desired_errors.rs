@@ -633,3 +633,70 @@ fn a_malformed_health_check_is_located_with_the_two_forms() {
     let (msg, _, _) = single(&e);
     assert!(msg.contains("must be a table"), "{msg}");
 }
+
+#[test]
+fn a_misspelt_key_the_tool_reads_gets_a_located_did_you_mean() {
+    let props =
+        format!("{GOOD_PROPS}alluxio.worker.memroy.size=4GB\nalluxio.worker.rpc.port=29999\n");
+    let c = case(GOOD_TOML, Some(&props));
+    let l = load(&c).unwrap();
+    // Other Alluxio keys (for Alluxio itself) pass without a word.
+    assert_eq!(l.warnings.len(), 1, "{:?}", l.warnings);
+    let w = &l.warnings[0];
+    assert!(
+        w.message().contains("alluxio.worker.memroy.size"),
+        "{}",
+        w.message()
+    );
+    assert!(
+        w.help_text()
+            .unwrap()
+            .contains("did you mean `alluxio.worker.memory.size`?"),
+        "{:?}",
+        w.help_text()
+    );
+    assert_eq!(at(&w.locations(), "alluxio-site.properties"), vec![(3, 1)]);
+}
+
+#[test]
+fn without_user_or_logname_the_effective_uids_account_runs_the_tasks() {
+    let c = case(
+        &GOOD_TOML.replace("user = \"alluxio\"\n", ""),
+        Some(GOOD_PROPS),
+    );
+    let env = |k: &str| (k == alluxio_mesos::desired::ACCOUNT_OF_EUID).then(|| "svc".to_string());
+    assert_eq!(
+        load_with_env(&c.toml, &env).unwrap().desired.mesos.user,
+        "svc"
+    );
+    // The real lookup: this process's account (`id -un`).
+    let id = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let expected = String::from_utf8(id.stdout).unwrap().trim().to_string();
+    assert_eq!(
+        alluxio_mesos::desired::effective_user_name(),
+        Some(expected)
+    );
+}
+
+#[test]
+fn a_state_url_is_read_and_a_bad_one_is_located() {
+    let toml = format!("{GOOD_TOML}\n[state]\nurl = \"zk://z1:2181,z2:2181/alluxio-mesos/t\"\n");
+    let c = case(&toml, Some(GOOD_PROPS));
+    let d = load(&c).unwrap().desired;
+    assert_eq!(
+        d.state.unwrap().to_string(),
+        "zk://z1:2181,z2:2181/alluxio-mesos/t"
+    );
+    let bad = format!("{GOOD_TOML}\n[state]\nurl = \"zk://z1:2181\"\n");
+    let (e, _) = error(&bad, Some(GOOD_PROPS));
+    let (msg, help, locs) = single(&e);
+    assert!(
+        msg.contains("invalid `state.url`") && msg.contains("no path"),
+        "{msg}"
+    );
+    assert!(help.contains("zk://"), "{help}");
+    assert_eq!(at(&locs, "alluxio-mesos.toml").len(), 1);
+}

@@ -23,7 +23,7 @@ fn run(args: &[&str]) -> Run {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
         // No state file of a previous local run may leak into these plans.
-        .args(["--state", "target/plan-cli-tests-no-state.json"])
+        .env("ALLUXIO_MESOS_STATE", "target/plan-cli-tests-no-state.json")
         .args(args)
         .output()
         .unwrap();

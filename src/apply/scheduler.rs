@@ -651,3 +651,33 @@ mod tests {
         );
     }
 }
+
+/// The first Mesos release with the v1 scheduler HTTP API (`/api/v1/scheduler`).
+pub const MIN_MESOS_MAJOR: u32 = 1;
+
+/// Whether a master of `version` (as `/master/state` reports it) serves the
+/// v1 scheduler API. A version that does not parse is given the benefit of
+/// the doubt: the API call itself then says what is wrong.
+pub fn speaks_v1_scheduler_api(version: &str) -> bool {
+    match version.trim().split('.').next().map(str::parse::<u32>) {
+        Some(Ok(major)) => major >= MIN_MESOS_MAJOR,
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod version_tests {
+    #[test]
+    fn mesos_one_and_later_speak_the_v1_scheduler_api() {
+        for (v, yes) in [
+            ("0.28.2", false),
+            ("0.23.0", false),
+            ("1.0.0", true),
+            ("1.11.0", true),
+            ("2.0", true),
+            ("dev", true),
+        ] {
+            assert_eq!(super::speaks_v1_scheduler_api(v), yes, "{v}");
+        }
+    }
+}

@@ -18,14 +18,24 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// What apply and destroy share.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunArgs {
-    /// Do not ask for confirmation.
+    /// Do not ask for confirmation (required without a terminal: a piped `yes` is not a review).
     #[arg(long)]
     pub auto_approve: bool,
     /// How long to wait for another run's state lock.
     #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
     pub lock_timeout: Duration,
+    #[command(flatten)]
+    pub mesos: super::MesosArgs,
+    #[command(flatten)]
+    pub state: super::StateArg,
+}
+
+/// How launches are waited for: apply only (destroy launches nothing).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LaunchArgs {
     /// How long to wait for an offer from a task's planned agent before moving it (when allowed) or failing.
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     pub offer_timeout: Duration,
@@ -40,6 +50,8 @@ pub struct ApplyArgs {
     pub planfile: Option<PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
+    #[command(flatten)]
+    pub launch: LaunchArgs,
     /// When a replacement fails, put the last applied configuration back on
     /// every slot this run replaced, batch by batch (false: stop and leave
     /// the not yet replaced tasks as they are).
@@ -77,6 +89,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> CliResult {
         Mode::Apply {
             saved,
             rollback: args.rollback_on_failure,
+            launch: args.launch.clone(),
         },
     )
 }
@@ -97,6 +110,7 @@ enum Mode {
     Apply {
         saved: Option<Box<(PathBuf, PlanFile)>>,
         rollback: bool,
+        launch: LaunchArgs,
     },
     Destroy {
         teardown: bool,
@@ -104,13 +118,20 @@ enum Mode {
 }
 
 fn execute(g: &Global, desired: &Desired, run: &RunArgs, mode: Mode) -> CliResult {
-    let path = context::state_path(g);
+    let location = context::state_location_for(g, desired)?;
     let operation = match mode {
         Mode::Apply { .. } => "apply",
         Mode::Destroy { .. } => "destroy",
     };
-    let mut store = StateStore::open(&path, &desired.name, operation, run.lock_timeout)?;
-    let conn = Connection::open(g, desired)?;
+    let opening = std::time::Instant::now();
+    let mut store = StateStore::open_at(&location, &desired.name, operation, run.lock_timeout)?;
+    if g.verbose > 0 {
+        eprintln!(
+            "State: {location} (locked and read in {})",
+            crate::apply::engine::elapsed(opening)
+        );
+    }
+    let conn = Connection::open(g, &run.mesos, desired)?;
     let result = execute_with(g, desired, run, mode, &mut store, &conn);
     conn.close();
     store.close()?;
@@ -127,7 +148,12 @@ fn execute_with(
 ) -> CliResult {
     let state = (!store.is_new()).then(|| store.state().clone());
     let live = conn.fetch_live(desired, state.as_ref(), g.verbose > 0)?;
+    refuse_pre_v1_master(&live, &mode)?;
     let rollback = matches!(mode, Mode::Apply { rollback: true, .. });
+    let launch = match &mode {
+        Mode::Apply { launch, .. } => Some(launch.clone()),
+        Mode::Destroy { .. } => None,
+    };
     let (plan, approved, teardown): (Plan, bool, bool) = match mode {
         Mode::Apply {
             saved: Some(saved), ..
@@ -139,7 +165,13 @@ fn execute_with(
             (pf.plan, true, false)
         }
         Mode::Apply { saved: None, .. } => (
-            context::plan_for(desired, &live, state.as_ref(), &PlanOptions::default())?,
+            context::plan_for(
+                desired,
+                &live,
+                state.as_ref(),
+                &PlanOptions::default(),
+                g.verbose > 0,
+            )?,
             run.auto_approve,
             false,
         ),
@@ -149,7 +181,7 @@ fn execute_with(
                 targets: Vec::new(),
             };
             (
-                context::plan_for(desired, &live, state.as_ref(), &opts)?,
+                context::plan_for(desired, &live, state.as_ref(), &opts, g.verbose > 0)?,
                 run.auto_approve,
                 teardown,
             )
@@ -171,7 +203,7 @@ fn execute_with(
             "apply this plan"
         };
         let refusal = format!(
-            "refusing to {what} without confirmation: no terminal to ask on. Review the plan, then pass --auto-approve (or apply a saved plan file)"
+            "refusing to {what} without confirmation: standard input is not a terminal, and an answer piped in (such as `yes |`) would approve a plan nobody read. Review the plan, then use --auto-approve, or `plan -o FILE` and `apply FILE` to apply exactly the reviewed plan"
         );
         if !super::confirm(
             &format!("\nDo you want to {what}? Only 'yes' will be accepted: "),
@@ -183,6 +215,9 @@ fn execute_with(
     }
 
     let leader = base_url(&live.source);
+    if g.verbose > 0 {
+        eprintln!("Scheduler API: {leader}/api/v1/scheduler");
+    }
     let credentials = match (&desired.mesos.principal, &desired.mesos.secret) {
         (Some(p), Some(s)) => Some((p.clone(), s.clone())),
         _ => None,
@@ -195,11 +230,15 @@ fn execute_with(
     }
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();
+    let defaults = ApplyOptions::default();
     let opts = ApplyOptions {
-        offer_timeout: run.offer_timeout,
-        settle: run.settle_time,
+        offer_timeout: launch
+            .as_ref()
+            .map_or(defaults.offer_timeout, |l| l.offer_timeout),
+        settle: launch.as_ref().map_or(defaults.settle, |l| l.settle_time),
         rollback,
-        ..ApplyOptions::default()
+        verbose: g.verbose > 0,
+        ..defaults
     };
     let mut progress = crate::apply::progress::for_stderr();
     let report = conn.rt.block_on(async {
@@ -223,6 +262,30 @@ fn execute_with(
         engine.run(&plan).await
     })?;
     Ok(summarize(&report, &plan))
+}
+
+/// apply and destroy speak the v1 scheduler HTTP API (Mesos 1.0 and
+/// later); a master that reports an older version is refused before
+/// anything is asked of it. A master that reports no version is tried.
+fn refuse_pre_v1_master(
+    live: &crate::live::LiveCluster,
+    mode: &Mode,
+) -> Result<(), super::CliError> {
+    let Some(version) = live.version.as_deref() else {
+        return Ok(());
+    };
+    if crate::apply::scheduler::speaks_v1_scheduler_api(version) {
+        return Ok(());
+    }
+    let command = match mode {
+        Mode::Apply { .. } => "apply",
+        Mode::Destroy { .. } => "destroy",
+    };
+    Err(super::CliError::msg(format!(
+        "the Mesos master at {} runs Mesos {version}: {command} speaks the v1 scheduler HTTP API, which needs Mesos {}.0 or later. Nothing was changed. `plan` (and show, output, state) still work against this master (state documents of Mesos 0.19 on); upgrade the masters to apply",
+        base_url(&live.source),
+        crate::apply::scheduler::MIN_MESOS_MAJOR
+    )))
 }
 
 fn summarize(report: &ApplyReport, plan: &Plan) -> i32 {

@@ -5,7 +5,7 @@
 //! runs see the same cluster and tasks.
 
 use super::context::{http_client, master_locator, selector, tls_configured};
-use super::{CliError, Global};
+use super::{CliError, Global, MesosArgs};
 use crate::apply::scheduler::ZkLeader;
 use crate::desired::{Desired, MasterLocator};
 use crate::live::{self, LiveCluster};
@@ -44,11 +44,11 @@ pub fn local_dir(deployment: &Path) -> PathBuf {
 }
 
 impl Connection {
-    pub fn open(g: &Global, desired: &Desired) -> Result<Connection, CliError> {
+    pub fn open(g: &Global, m: &MesosArgs, desired: &Desired) -> Result<Connection, CliError> {
         let rt = super::context::runtime()?;
-        let http = http_client(g, desired)?;
+        let http = http_client(m, desired)?;
         let mut zookeeper = None;
-        let (masters, sim) = match master_locator(g, desired)? {
+        let (masters, sim) = match master_locator(g, m, desired)? {
             MasterLocator::Http(urls) => (urls, None),
             MasterLocator::ZooKeeper(url) => {
                 let zk: mesos_zk::ZkUrl = url.parse().map_err(CliError::msg)?;
@@ -57,7 +57,7 @@ impl Connection {
                     .map_err(CliError::msg)?;
                 // MasterInfo carries no scheme: masters with TLS enabled
                 // (LIBPROCESS_SSL_ENABLED) are recognised by our TLS settings.
-                let https = tls_configured(g, desired);
+                let https = tls_configured(m, desired);
                 let base = if https {
                     leader.base_url.replacen("http://", "https://", 1)
                 } else {
@@ -116,10 +116,10 @@ impl Connection {
             masters,
             zookeeper,
             retry: crate::retry::RetryPolicy {
-                deadline: g.retry_deadline,
+                deadline: m.retry_deadline,
                 ..Default::default()
             },
-            limits: live::HttpLimits::new(g.http_timeout),
+            limits: live::HttpLimits::new(m.http_timeout),
             sim,
         })
     }
@@ -130,6 +130,7 @@ impl Connection {
         state: Option<&State>,
         verbose: bool,
     ) -> Result<LiveCluster, CliError> {
+        let fetching = std::time::Instant::now();
         let cluster = self
             .rt
             .block_on(live::fetch_state_retrying(
@@ -141,6 +142,8 @@ impl Connection {
             ))
             .map_err(|e| explain_live_error(e, desired))?;
         if verbose {
+            // The source ends its line: scripts read what was used from it.
+            eprintln!("Fetch: {}", crate::apply::engine::elapsed(fetching));
             eprintln!("Read the live state from {}", cluster.source);
         }
         Ok(cluster)

@@ -1,10 +1,10 @@
 //! What most commands load first: the deployment, the state file and the
 //! live cluster, with errors that say which file or URL and what to do.
 
-use super::{CliError, Global};
+use super::{CliError, Global, MesosArgs};
 use crate::desired::{self, Desired, MasterLocator};
 use crate::live::{self, FrameworkSelector, LiveCluster};
-use crate::state::{self, State};
+use crate::state::{self, State, StateLocation};
 use std::path::{Path, PathBuf};
 
 pub fn load_desired(g: &Global) -> Result<Desired, CliError> {
@@ -16,20 +16,55 @@ pub fn load_desired(g: &Global) -> Result<Desired, CliError> {
     Ok(loaded.desired)
 }
 
-/// `--state`, or `alluxio-mesos.state.json` beside the deployment file.
-pub fn state_path(g: &Global) -> PathBuf {
-    g.state.clone().unwrap_or_else(|| {
-        let dir = g
-            .config
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        dir.join("alluxio-mesos.state.json")
-    })
+/// `alluxio-mesos.state.json` beside the deployment file.
+fn default_state_file(g: &Global) -> PathBuf {
+    let dir = g
+        .config
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    dir.join("alluxio-mesos.state.json")
+}
+
+/// Where the state is: `--state`, else `[state] url` of the loaded
+/// deployment, else the file beside the deployment file.
+pub fn state_location_for(g: &Global, desired: &Desired) -> Result<StateLocation, CliError> {
+    if let Some(s) = &g.state {
+        return Ok(StateLocation::parse(s)?);
+    }
+    Ok(desired
+        .state
+        .clone()
+        .unwrap_or_else(|| StateLocation::File(default_state_file(g))))
+}
+
+/// [`state_location_for`] for the commands that do not load the
+/// deployment: only its `[state] url` is read (a deployment file that does
+/// not read is then loaded in full, for the located errors).
+pub fn state_location(g: &Global) -> Result<StateLocation, CliError> {
+    if let Some(s) = &g.state {
+        return Ok(StateLocation::parse(s)?);
+    }
+    if !g.config.exists() {
+        return Ok(StateLocation::File(default_state_file(g)));
+    }
+    match desired::state_location_of(&g.config) {
+        Some(found) => Ok(found.unwrap_or_else(|| StateLocation::File(default_state_file(g)))),
+        None => state_location_for(g, &load_desired(g)?),
+    }
 }
 
 pub fn load_state(g: &Global, desired: &Desired) -> Result<Option<State>, CliError> {
-    Ok(state::load_for(&state_path(g), &desired.name)?)
+    let location = state_location_for(g, desired)?;
+    let reading = std::time::Instant::now();
+    let state = state::load_for_at(&location, &desired.name)?;
+    if g.verbose > 0 {
+        eprintln!(
+            "State: {location} (read in {})",
+            crate::apply::engine::elapsed(reading)
+        );
+    }
+    Ok(state)
 }
 
 pub fn selector(desired: &Desired, state: Option<&State>) -> FrameworkSelector {
@@ -41,8 +76,12 @@ pub fn selector(desired: &Desired, state: Option<&State>) -> FrameworkSelector {
 }
 
 /// Where to find Mesos: `--mesos` wins over `[mesos] master`.
-pub fn master_locator(g: &Global, desired: &Desired) -> Result<MasterLocator, CliError> {
-    if let Some(url) = &g.mesos {
+pub fn master_locator(
+    g: &Global,
+    m: &MesosArgs,
+    desired: &Desired,
+) -> Result<MasterLocator, CliError> {
+    if let Some(url) = &m.mesos {
         return desired::parse_master_locator(url).map_err(CliError::msg);
     }
     desired.mesos.master.clone().ok_or_else(|| {
@@ -65,7 +104,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 /// and `--ca-cert` trusted besides the built-in roots, certificate checks
 /// off only with `--insecure-skip-tls-verify` (with a warning), and the
 /// framework credentials on every request.
-pub fn http_client(g: &Global, desired: &Desired) -> Result<reqwest::Client, CliError> {
+pub fn http_client(g: &MesosArgs, desired: &Desired) -> Result<reqwest::Client, CliError> {
     let mut b = reqwest::Client::builder()
         .user_agent(concat!("alluxio-mesos/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(std::time::Duration::from_secs(10))
@@ -134,7 +173,7 @@ fn read_ca(origin: &str, path: &Path) -> Result<Vec<reqwest::Certificate>, CliEr
 /// Whether the user configured TLS for Mesos (a CA or skipping checks):
 /// then a leader found in ZooKeeper, whose MasterInfo has no scheme, is
 /// reached over HTTPS.
-pub fn tls_configured(g: &Global, desired: &Desired) -> bool {
+pub fn tls_configured(g: &MesosArgs, desired: &Desired) -> bool {
     desired.mesos.ca_cert.is_some() || g.ca_cert.is_some() || g.insecure_skip_tls_verify
 }
 
@@ -156,6 +195,7 @@ fn basic_auth_header(desired: &Desired) -> Option<reqwest::header::HeaderValue> 
 /// Reads the live cluster from a saved document or the master.
 pub fn acquire_live(
     g: &Global,
+    m: &MesosArgs,
     desired: &Desired,
     state: Option<&State>,
     mesos_state: Option<&Path>,
@@ -163,7 +203,7 @@ pub fn acquire_live(
     if let Some(file) = mesos_state {
         return Ok(live::read_state_file(file, &selector(desired, state))?);
     }
-    let conn = super::connection::Connection::open(g, desired)?;
+    let conn = super::connection::Connection::open(g, m, desired)?;
     let live = conn.fetch_live(desired, state, g.verbose > 0);
     conn.close();
     live
@@ -177,8 +217,10 @@ pub fn plan_for(
     live: &LiveCluster,
     state: Option<&State>,
     opts: &crate::plan::PlanOptions,
+    verbose: bool,
 ) -> Result<crate::plan::Plan, CliError> {
     use crate::apply::alluxio_leader::{find_leader, LEADER_TIMEOUT};
+    let planning = std::time::Instant::now();
     let mut plan = crate::plan::make_plan(desired, live, state, opts);
     if plan.running_masters_replaced() >= 2 {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -187,6 +229,13 @@ pub fn plan_for(
             .map_err(CliError::msg)?;
         let leader = rt.block_on(find_leader(desired, LEADER_TIMEOUT));
         plan.replace_leader_last(&leader);
+    }
+    if verbose {
+        eprintln!(
+            "Plan: {} slot(s) planned in {}",
+            plan.changes.len(),
+            crate::apply::engine::elapsed(planning)
+        );
     }
     Ok(plan)
 }

@@ -5,18 +5,21 @@ use crate::state;
 
 #[derive(Debug, clap::Args)]
 pub struct ForceUnlockArgs {
+    #[command(flatten)]
+    pub state: super::StateArg,
     /// Do not ask for confirmation.
     #[arg(long)]
     pub yes: bool,
 }
 
 pub fn run(g: &Global, args: &ForceUnlockArgs) -> CliResult {
-    let path = context::state_path(g);
-    let Some(holder) = state::read_lock(&path)? else {
-        println!("{} is not locked.", path.display());
+    let location = context::state_location(g)?;
+    let mut backend = state::open_backend(&location)?;
+    let Some(holder) = backend.read_lock()? else {
+        println!("{location} is not locked.");
         return Ok(0);
     };
-    println!("The state {} is locked by {holder}.", path.display());
+    println!("The state {location} is locked by {holder}.");
     let question = "Remove it? Only do so if that run is no longer running. Type 'yes': ";
     let refusal =
         "refusing to remove the lock without confirmation: run on a terminal, or pass --yes";
@@ -24,7 +27,7 @@ pub fn run(g: &Global, args: &ForceUnlockArgs) -> CliResult {
         println!("Left the lock in place.");
         return Ok(super::exit::ERROR);
     }
-    state::force_unlock_if(&path, &holder)?;
+    backend.force_unlock_if(&holder)?;
     println!("Removed the lock.");
     Ok(0)
 }

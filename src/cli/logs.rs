@@ -14,6 +14,8 @@ const PAGE: u64 = 1 << 20;
 
 #[derive(Debug, clap::Args)]
 pub struct LogsArgs {
+    #[command(flatten)]
+    pub state: super::StateArg,
     /// The task's address: master[0], worker["agent-hostname"].
     pub address: Address,
     /// Show stderr instead of stdout.
@@ -22,15 +24,16 @@ pub struct LogsArgs {
     /// Keep printing as the file grows (Ctrl-C to stop).
     #[arg(long)]
     pub follow: bool,
+    #[command(flatten)]
+    pub mesos: super::MesosArgs,
 }
 
 pub fn run(g: &Global, args: &LogsArgs) -> CliResult {
     let desired = context::load_desired(g)?;
-    let path = context::state_path(g);
-    let st = state::load_for(&path, &desired.name)?.ok_or_else(|| {
+    let location = context::state_location_for(g, &desired)?;
+    let st = state::load_for_at(&location, &desired.name)?.ok_or_else(|| {
         CliError::msg(format!(
-            "no state at {}: nothing has been applied yet",
-            path.display()
+            "no state at {location}: nothing has been applied yet"
         ))
     })?;
     // The running task of the address, else its most recent record.
@@ -50,7 +53,7 @@ pub fn run(g: &Global, args: &LogsArgs) -> CliResult {
                 args.address
             ))
         })?;
-    let conn = Connection::open(g, &desired)?;
+    let conn = Connection::open(g, &args.mesos, &desired)?;
     let master = conn
         .masters
         .first()

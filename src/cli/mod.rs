@@ -5,6 +5,7 @@
 mod apply;
 mod connection;
 mod context;
+mod docs_cmd;
 pub mod exit;
 mod force_unlock;
 mod logs;
@@ -44,29 +45,47 @@ pub struct Global {
         value_name = "FILE"
     )]
     pub config: PathBuf,
-    /// Mesos master URL (overrides [mesos] master): http(s)://host:port, a comma-separated list, zk://... or local.
-    #[arg(long, global = true, value_name = "URL")]
-    pub mesos: Option<String>,
-    /// State file (default: alluxio-mesos.state.json beside the deployment file).
-    #[arg(long, global = true, value_name = "FILE")]
-    pub state: Option<PathBuf>,
+    /// `--state` of the command, when it has one (see [`StateArg`]).
+    #[arg(skip)]
+    pub state: Option<String>,
     /// More output (which endpoints were used, timings).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// No colours (NO_COLOR is respected too).
     #[arg(long, global = true)]
     pub no_color: bool,
+}
+
+/// Where the state is: only on the commands that read or write it.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct StateArg {
+    /// Where the state is: a file, or zk://host:2181[,host:2181]/path for ZooKeeper (default: [state] url, else alluxio-mesos.state.json beside the deployment file).
+    #[arg(
+        long,
+        global = true,
+        env = "ALLUXIO_MESOS_STATE",
+        value_name = "FILE|URL"
+    )]
+    pub state: Option<String>,
+}
+
+/// How to reach Mesos: only on the commands that talk to it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MesosArgs {
+    /// Mesos master URL (overrides [mesos] master): http(s)://host:port, a comma-separated list, zk://... or local.
+    #[arg(long, value_name = "URL")]
+    pub mesos: Option<String>,
     /// Also trust this CA (PEM; bundles allowed) for HTTPS Mesos masters, besides [mesos] ca_cert.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
     /// Do not check the TLS certificate of the Mesos master (insecure: prints a warning).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub insecure_skip_tls_verify: bool,
     /// How long to keep retrying a Mesos master that cannot be reached or answers 503 (electing a leader, recovering).
-    #[arg(long, global = true, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
     pub retry_deadline: std::time::Duration,
     /// How long a Mesos request may wait for an answer, and the window in which a state document must bring at least 64 KiB.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
     pub http_timeout: std::time::Duration,
 }
 
@@ -82,15 +101,18 @@ pub enum Command {
     Destroy(apply::DestroyArgs),
     /// Render a saved plan file, or the state when no file is given.
     Show(show::ShowArgs),
-    /// Inspect or edit the state file.
-    #[command(subcommand)]
-    State(state_cmd::StateCommand),
+    /// Inspect, edit or move the state.
+    State(state_cmd::StateArgs),
     /// Print the master addresses and web UIs of the deployment.
     Output(output::OutputArgs),
     /// Print a task's sandbox stdout (or stderr), read through its Mesos agent.
     Logs(logs::LogsArgs),
     /// Remove a stale state lock left by a crashed run.
     ForceUnlock(force_unlock::ForceUnlockArgs),
+    /// Print a shell completion script (bash, zsh, fish or powershell).
+    Completions(docs_cmd::CompletionsArgs),
+    /// Print the man page (roff; `man -l -` reads it), or write every page with --dir.
+    Man(docs_cmd::ManArgs),
 }
 
 /// A failure, printed once at the top: located diagnostics through miette,
@@ -138,9 +160,16 @@ pub fn confirm(question: &str, refusal_without_terminal: &str) -> Result<bool, C
     Ok(answer.trim() == "yes")
 }
 
+/// The whole command line definition: what is parsed, completed and
+/// documented in the man page.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().after_help(exit::help_text())
+}
+
 pub fn run() -> i32 {
-    use clap::{CommandFactory, FromArgMatches};
-    let matches = Cli::command().after_help(exit::help_text()).get_matches();
+    use clap::FromArgMatches;
+    let matches = command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
@@ -160,17 +189,32 @@ pub fn run() -> i32 {
 }
 
 fn dispatch(cli: &Cli) -> CliResult {
-    let g = &cli.global;
+    let state = match &cli.command {
+        Command::Plan(a) => Some(&a.state),
+        Command::Apply(a) => Some(&a.run.state),
+        Command::Destroy(a) => Some(&a.run.state),
+        Command::Show(a) => Some(&a.state),
+        Command::State(a) => Some(&a.state),
+        Command::Output(a) => Some(&a.state),
+        Command::Logs(a) => Some(&a.state),
+        Command::ForceUnlock(a) => Some(&a.state),
+        Command::Validate | Command::Completions(_) | Command::Man(_) => None,
+    };
+    let mut global = cli.global.clone();
+    global.state = state.and_then(|s| s.state.clone());
+    let g = &global;
     match &cli.command {
         Command::Validate => validate::run(g),
         Command::Plan(args) => plan::run(g, args),
         Command::Apply(args) => apply::apply(g, args),
         Command::Destroy(args) => apply::destroy(g, args),
         Command::Show(args) => show::run(g, args),
-        Command::State(cmd) => state_cmd::run(g, cmd),
+        Command::State(a) => state_cmd::run(g, &a.command),
         Command::Output(args) => output::run(g, args),
         Command::Logs(args) => logs::run(g, args),
         Command::ForceUnlock(args) => force_unlock::run(g, args),
+        Command::Completions(args) => docs_cmd::completions(args),
+        Command::Man(args) => docs_cmd::man(args),
     }
 }
 

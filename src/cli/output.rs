@@ -5,17 +5,18 @@ use crate::state;
 
 #[derive(Debug, clap::Args)]
 pub struct OutputArgs {
+    #[command(flatten)]
+    pub state: super::StateArg,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(g: &Global, args: &OutputArgs) -> CliResult {
-    let path = context::state_path(g);
-    let st = state::load(&path)?.ok_or_else(|| {
+    let location = context::state_location(g)?;
+    let st = state::load_at(&location)?.ok_or_else(|| {
         CliError::msg(format!(
-            "no state at {}: run `alluxio-mesos apply` first",
-            path.display()
+            "no state at {location}: run `alluxio-mesos apply` first"
         ))
     })?;
     if args.json {

@@ -8,11 +8,15 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
+    #[command(flatten)]
+    pub state: super::StateArg,
     /// Plan against a saved /master/state document instead of a live master.
     #[arg(long, value_name = "FILE")]
     pub mesos_state: Option<PathBuf>,
     #[command(flatten)]
     pub format: FormatArg,
+    #[command(flatten)]
+    pub mesos: super::MesosArgs,
     /// Save the plan for `apply PLANFILE` and `show PLANFILE`.
     #[arg(short = 'o', long = "out", value_name = "PLANFILE")]
     pub out: Option<PathBuf>,
@@ -30,12 +34,18 @@ pub struct PlanArgs {
 pub fn run(g: &Global, args: &PlanArgs) -> CliResult {
     let desired = context::load_desired(g)?;
     let state = context::load_state(g, &desired)?;
-    let live = context::acquire_live(g, &desired, state.as_ref(), args.mesos_state.as_deref())?;
+    let live = context::acquire_live(
+        g,
+        &args.mesos,
+        &desired,
+        state.as_ref(),
+        args.mesos_state.as_deref(),
+    )?;
     let opts = PlanOptions {
         destroy: args.destroy,
         targets: args.targets.clone(),
     };
-    let plan = context::plan_for(&desired, &live, state.as_ref(), &opts)?;
+    let plan = context::plan_for(&desired, &live, state.as_ref(), &opts, g.verbose > 0)?;
     if let Some(out) = &args.out {
         let hasher = secret_hasher(&desired, state.as_ref());
         PlanFile::new(

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
+    #[command(flatten)]
+    pub state: super::StateArg,
     /// A plan file written by `plan -o`.
     pub planfile: Option<PathBuf>,
     #[command(flatten)]
@@ -20,12 +22,9 @@ pub fn run(g: &Global, args: &ShowArgs) -> CliResult {
         args.format.print_plan(&pf.plan, color_enabled(g))?;
         return Ok(0);
     }
-    let path = context::state_path(g);
-    let Some(st) = state::load(&path)? else {
-        println!(
-            "No state at {}: nothing has been applied yet.",
-            path.display()
-        );
+    let location = context::state_location(g)?;
+    let Some(st) = state::load_at(&location)? else {
+        println!("No state at {location}: nothing has been applied yet.");
         return Ok(0);
     };
     match args.format.format() {

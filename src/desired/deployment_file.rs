@@ -16,7 +16,11 @@ use toml::Spanned;
 
 /// The keys of each table; `""` is the top level.
 pub const SCHEMA: &[(&str, &[&str])] = &[
-    ("", &["name", "mesos", "alluxio", "master", "worker"]),
+    (
+        "",
+        &["name", "mesos", "alluxio", "master", "worker", "state"],
+    ),
+    ("state", &["url"]),
     (
         "mesos",
         &[
@@ -108,6 +112,7 @@ struct RawFile {
     alluxio: Option<RawTable>,
     master: Option<RawTable>,
     worker: Option<RawTable>,
+    state: Option<RawTable>,
 }
 
 /// Masks what looks like a secret value (`password = "..."`) so that a
@@ -262,6 +267,7 @@ pub fn read(path: &Path) -> Result<DeploymentFile, Vec<Problem>> {
         ("alluxio", raw.alluxio),
         ("master", raw.master),
         ("worker", raw.worker),
+        ("state", raw.state),
     ];
     for (table, entries) in sections {
         let known = SCHEMA

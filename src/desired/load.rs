@@ -50,7 +50,62 @@ pub fn load(deployment: &Path) -> Result<Desired, DesiredError> {
 
 /// Loads and validates a deployment, reading the process environment.
 pub fn load_with_warnings(deployment: &Path) -> Result<Loaded, DesiredError> {
-    load_with_env(deployment, &|k| std::env::var(k).ok())
+    load_with_env(deployment, &|k| match k {
+        // CI containers and cron often set no USER: the account of the
+        // effective uid is who runs us, as `id -un` says.
+        ACCOUNT_OF_EUID => effective_user_name(),
+        k => std::env::var(k).ok(),
+    })
+}
+
+/// Only `[state] url` of a deployment file, for the commands that need
+/// nothing else (`state`, `output`, `force-unlock`): `Some(None)` when it
+/// has none. `None`: the file does not read or the URL is invalid; loading
+/// it in full reports why, located.
+pub fn state_location_of(deployment: &Path) -> Option<Option<crate::state::StateLocation>> {
+    let toml = deployment_file::read(deployment).ok()?;
+    let Some(e) = toml.get("state", "url") else {
+        return Some(None);
+    };
+    let text = e.value.as_str()?;
+    crate::state::StateLocation::parse(text).ok().map(Some)
+}
+
+/// The pseudo variable `env` answers with the account name of the
+/// effective uid, the last fallback for the tasks' user.
+pub const ACCOUNT_OF_EUID: &str = "(account of the effective uid)";
+
+/// The account name of the effective uid, from the password database.
+pub fn effective_user_name() -> Option<String> {
+    #[cfg(unix)]
+    {
+        // SAFETY: getpwuid_r writes into our buffers only, within their
+        // lengths, and `result` points into `pwd` when set.
+        unsafe {
+            let uid = libc::geteuid();
+            let mut pwd: libc::passwd = std::mem::zeroed();
+            let mut buf = vec![0u8; 16 * 1024];
+            let mut result: *mut libc::passwd = std::ptr::null_mut();
+            let rc = libc::getpwuid_r(
+                uid,
+                &mut pwd,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut result,
+            );
+            if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+                return None;
+            }
+            let name = std::ffi::CStr::from_ptr(pwd.pw_name)
+                .to_string_lossy()
+                .into_owned();
+            (!name.is_empty()).then_some(name)
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 /// Loads and validates a deployment with `env` standing in for the
@@ -502,6 +557,7 @@ impl Context<'_> {
         }
         self.warn_unknown_integration_keys();
         let site = self.site(worker.as_ref().map(|w| w.0.ramdisk));
+        let state = self.state_location();
 
         Some(Desired {
             name: name?.value,
@@ -512,11 +568,32 @@ impl Context<'_> {
             zookeeper,
             site,
             setting_names: std::mem::take(&mut self.toml_names),
+            state: state?,
             files: SourceFiles {
                 deployment: deployment.to_path_buf(),
                 properties: properties_path?,
             },
         })
+    }
+
+    /// `[state] url`: where the state lives (`None`: the default file).
+    /// `Some(None)` is "no [state] url"; `None` is an error reported.
+    fn state_location(&mut self) -> Option<Option<crate::state::StateLocation>> {
+        let Some(f) = self.read_toml("state", "url", &TEXT) else {
+            return (!self.failed.contains("state.url")).then_some(None);
+        };
+        match crate::state::StateLocation::parse(&f.value) {
+            Ok(l) => Some(Some(l)),
+            Err(why) => {
+                self.error(
+                    Problem::error("desired::invalid_value", format!("invalid `state.url`: {why}"))
+                        .with_help("a ZooKeeper URL such as zk://zk1:2181,zk2:2181/alluxio-mesos/<deployment>, or a file path")
+                        .with_located(f.at.as_ref()),
+                );
+                self.failed.insert("state.url".into());
+                None
+            }
+        }
     }
 
     fn mesos(
@@ -567,13 +644,16 @@ impl Context<'_> {
                 None
             }
             None => match env("USER")
+                .filter(|u| !u.trim().is_empty())
                 .or_else(|| env("LOGNAME"))
+                .filter(|u| !u.trim().is_empty())
+                .or_else(|| env(ACCOUNT_OF_EUID))
                 .filter(|u| !u.trim().is_empty())
             {
                 Some(u) => Some(u),
                 None => {
                     self.error(
-                        Problem::error("desired::missing_user", "no user to run the tasks as: neither `mesos.user` nor `alluxio.integration.mesos.user` is set, and USER is not in the environment")
+                        Problem::error("desired::missing_user", "no user to run the tasks as: neither `mesos.user` nor `alluxio.integration.mesos.user` is set, USER, LOGNAME and the effective uid's account name are all unknown")
                             .with_help("set user = \"alluxio\" in [mesos] (the Unix user the tasks run as on the agents)"),
                     );
                     None
@@ -1112,7 +1192,23 @@ impl Context<'_> {
             ]
             .iter()
             .any(|p| k.starts_with(p));
-            if !ours || KNOWN_PROPERTIES.contains(&k) {
+            if KNOWN_PROPERTIES.contains(&k) {
+                continue;
+            }
+            if !ours {
+                // Any other Alluxio key may be meant for Alluxio itself; only
+                // a near miss of a key this tool reads (a typo or two) is
+                // worth a word, since the tool then silently uses a default.
+                if let Some(c) = near_miss(k) {
+                    warnings.push(
+                        Problem::warning(
+                            "desired::misspelt_property",
+                            format!("`{k}` is not a property alluxio-mesos reads, so the default of `{c}` applies"),
+                        )
+                        .with_help(format!("did you mean `{c}`? (the keys alluxio-mesos reads are in docs/deployment-file.md)"))
+                        .with_label(&props.file, e.key_span.clone(), "near miss"),
+                    );
+                }
                 continue;
             }
             let best = KNOWN_PROPERTIES
@@ -1190,6 +1286,17 @@ impl PortUse {
 }
 
 /// The property keys alluxio-mesos reads (DESIGN.md section 3).
+/// The key of [`KNOWN_PROPERTIES`] that `key` is one or two edits away
+/// from (a typo, a transposition), if any.
+fn near_miss(key: &str) -> Option<&'static str> {
+    KNOWN_PROPERTIES
+        .iter()
+        .map(|c| (strsim::osa_distance(key, c), *c))
+        .filter(|(d, _)| (1..=2).contains(d))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
 pub const KNOWN_PROPERTIES: &[&str] = &[
     "alluxio.master.port",
     "alluxio.master.web.port",

@@ -25,7 +25,10 @@ pub mod size;
 
 pub use constraint::{parse_constraint, ConstraintError};
 pub use diagnostic::{DesiredError, Location, Problem};
-pub use load::{load, load_with_env, load_with_warnings, Loaded};
+pub use load::{
+    effective_user_name, load, load_with_env, load_with_warnings, state_location_of, Loaded,
+    ACCOUNT_OF_EUID,
+};
 pub use locator::parse_master_locator;
 
 /// A fully validated deployment.
@@ -47,6 +50,8 @@ pub struct Desired {
     /// are written under, with the `table.key` the user wrote: plans name
     /// a change the way it was written.
     pub setting_names: std::collections::BTreeMap<String, String>,
+    /// `[state] url`; `None`: the state file beside the deployment file.
+    pub state: Option<crate::state::StateLocation>,
     pub files: SourceFiles,
 }
 

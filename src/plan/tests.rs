@@ -68,6 +68,7 @@ pub(crate) fn desired() -> Desired {
         zookeeper: None,
         site,
         setting_names: Default::default(),
+        state: None,
         files: SourceFiles {
             deployment: PathBuf::from("alluxio-mesos.toml"),
             properties: PathBuf::from("alluxio-site.properties"),

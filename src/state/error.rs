@@ -124,6 +124,31 @@ pub enum StateError {
         path.display()
     )]
     LockChanged { path: PathBuf, now: String },
+
+    #[error("invalid state location: {detail}")]
+    BadLocation { detail: String },
+
+    #[error("state {location}: {detail}")]
+    Remote { location: String, detail: String },
+
+    #[error(
+        "state {location} is locked by {holder} (lock znode {location}.lock); waited {}. Wait for that run to finish or raise --lock-timeout; if the holder died, its lock disappears when its ZooKeeper session expires (about 10 s); `alluxio-mesos force-unlock` removes it at once",
+        humantime::format_duration(*waited)
+    )]
+    RemoteLocked {
+        location: String,
+        holder: Box<LockHolder>,
+        waited: Duration,
+    },
+
+    #[error(
+        "refusing to write state {location}: it changed since this run read it (found {found}, expected {expected}); another run wrote it, probably after a force-unlock. Nothing was written and its state is intact; run plan again"
+    )]
+    Conflict {
+        location: String,
+        found: String,
+        expected: String,
+    },
 }
 
 /// The file the previous version of the state at `path` is kept in.

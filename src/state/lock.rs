@@ -30,6 +30,26 @@ pub struct LockInfo {
     pub created_at: String,
     /// The command holding it, e.g. `apply`.
     pub operation: String,
+    /// The account that ran it (locks written before this field have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+}
+
+impl LockInfo {
+    /// A new holder: this process, host and account, now.
+    pub fn for_this_process(operation: &str) -> LockInfo {
+        LockInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            pid: std::process::id(),
+            host: this_host(),
+            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            operation: operation.to_string(),
+            user: std::env::var("USER")
+                .ok()
+                .filter(|u| !u.is_empty())
+                .or_else(crate::desired::effective_user_name),
+        }
+    }
 }
 
 /// The holder as read from the lock file. A run that died between creating
@@ -43,11 +63,13 @@ pub enum LockHolder {
 impl fmt::Display for LockHolder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LockHolder::Known(i) => write!(
-                f,
-                "pid {} on host {} since {} ({})",
-                i.pid, i.host, i.created_at, i.operation
-            ),
+            LockHolder::Known(i) => {
+                write!(f, "pid {} on host {}", i.pid, i.host)?;
+                if let Some(user) = &i.user {
+                    write!(f, " (user {user})")?;
+                }
+                write!(f, " since {} ({})", i.created_at, i.operation)
+            }
             LockHolder::Unreadable { reason } => {
                 write!(f, "an unknown run (the lock file is unreadable: {reason})")
             }
@@ -83,13 +105,7 @@ impl Lock {
         timeout: Duration,
     ) -> Result<Lock, StateError> {
         let lock_file = lock_path(state_path);
-        let info = LockInfo {
-            id: uuid::Uuid::new_v4().to_string(),
-            pid: std::process::id(),
-            host: this_host(),
-            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            operation: operation.to_string(),
-        };
+        let info = LockInfo::for_this_process(operation);
         let mut body = serde_json::to_vec_pretty(&info).expect("LockInfo serializes");
         body.push(b'\n');
         let lock_err = |step, source| StateError::Lock {
@@ -318,6 +334,7 @@ mod tests {
             host: this_host(),
             created_at: "2026-01-01T00:00:00Z".into(),
             operation: "apply".into(),
+            user: None,
         };
         let mut bytes = serde_json::to_vec(&info).unwrap();
         bytes.resize(crate::limits::LOCK_FILE as usize + 1, b' ');
@@ -351,6 +368,7 @@ mod tests {
             host: this_host(),
             created_at: "2026-01-01T00:00:00Z".into(),
             operation: "apply".into(),
+            user: None,
         };
         assert!(LockHolder::Known(info.clone()).is_stale());
         let elsewhere = LockInfo {

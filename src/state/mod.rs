@@ -1,17 +1,54 @@
-//! The state file: what `apply` launched, for the next plan and apply.
+//! The state: what `apply` launched, for the next plan and apply, kept in a
+//! local file or in ZooKeeper (see `backend`).
 //!
 //! Schema types live in this file (the state file format, docs/state-file.md);
 //! locking, atomic writes and backups live in the submodules.
 
+mod backend;
 mod error;
 mod file;
+mod file_backend;
 mod lock;
 mod store;
+mod zk;
 
+pub use backend::{open_backend, Revision, StateBackend, StateLocation};
 pub use error::{backup_path, lock_path, StateError};
 pub use file::{load, load_for, parse};
 pub use lock::{force_unlock, force_unlock_if, read_lock, LockHolder, LockInfo};
 pub use store::{StateSink, StateStore};
+pub use zk::ZkBackend;
+
+/// Reads the state wherever it lives; `None` when nothing was stored yet.
+pub fn load_at(location: &StateLocation) -> Result<Option<State>, StateError> {
+    match location {
+        StateLocation::File(p) => load(p),
+        other => Ok(open_backend(other)?.read()?.map(|(s, _)| s)),
+    }
+}
+
+/// Like [`load_at`], and refuses the state of another deployment.
+pub fn load_for_at(
+    location: &StateLocation,
+    deployment: &str,
+) -> Result<Option<State>, StateError> {
+    match location {
+        StateLocation::File(p) => load_for(p, deployment),
+        other => {
+            let backend = open_backend(other)?;
+            let state = backend.read()?.map(|(s, _)| s);
+            if let Some(s) = &state {
+                file::check_deployment(std::path::Path::new(&backend.location()), s, deployment)?;
+            }
+            Ok(state)
+        }
+    }
+}
+
+/// The bytes a state is stored as (pretty JSON, final newline), in every backend.
+pub fn render_state(state: &State) -> Vec<u8> {
+    file::render(state)
+}
 
 use crate::address::{Address, Role};
 use mesos_api::TaskState;

@@ -1,26 +1,28 @@
-//! [`StateStore`]: the state file of one deployment, held under its lock for
-//! the length of an apply or destroy.
+//! [`StateStore`]: the state of one deployment, held under its lock for
+//! the length of an apply or destroy, in whichever backend it lives.
 //!
-//! Every save re-reads the file first and refuses to write if it is not the
-//! version this store last saw (same lineage, same serial): with the lock
-//! held that only happens after a force-unlock, and then writing would lose
-//! the other run's records.
+//! Every save compares-and-sets on the revision this store last saw: with
+//! the lock held a mismatch only happens after a force-unlock, and then
+//! writing would lose the other run's records.
 
+use super::backend::{open_backend, Revision, StateBackend, StateLocation};
 use super::error::StateError;
-use super::file::{self, check_deployment, load, parse, render, write_atomic};
-use super::lock::{Lock, LockInfo};
+use super::file::{parse, render};
+use super::lock::LockInfo;
 use super::{State, FORMAT_VERSION};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Debug)]
 pub struct StateStore {
+    backend: Box<dyn StateBackend>,
+    /// For errors: the file path, or the znode URL.
     path: PathBuf,
     state: State,
-    /// Serial of the file on disk as this store last saw it; `None` while
-    /// there is no file.
-    on_disk: Option<u64>,
-    lock: Lock,
+    /// The revision of the stored state as this store last saw it; `None`
+    /// while nothing is stored.
+    stored: Option<Revision>,
+    lock: LockInfo,
 }
 
 /// Where apply records what it does: the state store (its file or its
@@ -54,18 +56,38 @@ impl StateStore {
         operation: &str,
         lock_timeout: Duration,
     ) -> Result<StateStore, StateError> {
-        let lock = Lock::acquire(path, operation, lock_timeout)?;
-        // On error the lock is dropped, and so released, on the way out.
-        let loaded = load(path)?;
-        if let Some(s) = &loaded {
-            check_deployment(path, s, deployment)?;
+        Self::open_at(
+            &StateLocation::File(path.to_path_buf()),
+            deployment,
+            operation,
+            lock_timeout,
+        )
+    }
+
+    /// [`open`](Self::open) for any backend.
+    pub fn open_at(
+        location: &StateLocation,
+        deployment: &str,
+        operation: &str,
+        lock_timeout: Duration,
+    ) -> Result<StateStore, StateError> {
+        let mut backend = open_backend(location)?;
+        // On error the backend is dropped, and the lock released, on the way out.
+        let lock = backend.lock(operation, lock_timeout)?;
+        let path = PathBuf::from(backend.location());
+        let loaded = backend.read()?;
+        if let Some((s, _)) = &loaded {
+            super::file::check_deployment(&path, s, deployment)?;
         }
-        file::remove_leftover_temps(path);
-        let on_disk = loaded.as_ref().map(|s| s.serial);
+        let (state, stored) = match loaded {
+            Some((s, r)) => (s, Some(r)),
+            None => (State::empty(deployment), None),
+        };
         Ok(StateStore {
-            path: path.to_path_buf(),
-            state: loaded.unwrap_or_else(|| State::empty(deployment)),
-            on_disk,
+            backend,
+            path,
+            state,
+            stored,
             lock,
         })
     }
@@ -79,13 +101,13 @@ impl StateStore {
         &self.state
     }
 
-    /// True while no state file exists (nothing has been applied yet).
+    /// True while no state is stored (nothing has been applied yet).
     pub fn is_new(&self) -> bool {
-        self.on_disk.is_none()
+        self.stored.is_none()
     }
 
     pub fn lock_info(&self) -> &LockInfo {
-        self.lock.info()
+        &self.lock
     }
 
     /// Writes `new` as the next version of the state, with serial one above
@@ -121,20 +143,28 @@ impl StateStore {
                 new.serial, self.state.serial
             )));
         }
-        self.check_unchanged_on_disk()?;
         new.serial = self.state.serial + 1;
+        self.write(new)
+    }
+
+    /// Stores `new` as it is (its serial included), after the checks that
+    /// every stored state passes: it must read back.
+    fn write(&mut self, new: State) -> Result<(), StateError> {
         let bytes = render(&new);
-        // Never write a file the next run could not read (e.g. a NaN, which
-        // JSON renders as null).
+        // Never write a state the next run could not read (e.g. a NaN,
+        // which JSON renders as null).
         if let Err(e) = parse(&self.path, &bytes) {
             let why = match e {
                 StateError::Corrupt { detail, .. } => detail,
                 other => other.to_string(),
             };
-            return Err(invalid(format!("it would not read back ({why})")));
+            return Err(StateError::InvalidUpdate {
+                path: self.path.clone(),
+                detail: format!("it would not read back ({why})"),
+            });
         }
-        write_atomic(&self.path, &bytes)?;
-        self.on_disk = Some(new.serial);
+        let revision = self.backend.write(&new, &bytes, self.stored)?;
+        self.stored = Some(revision);
         self.state = new;
         Ok(())
     }
@@ -146,32 +176,52 @@ impl StateStore {
         self.save(next)
     }
 
-    /// Releases the lock now, reporting a failure to remove the lock file
-    /// (dropping the store releases it too, silently).
-    pub fn close(self) -> Result<(), StateError> {
-        self.lock.release()
+    /// Replaces the stored state by `uploaded` (`state push`, `state
+    /// migrate`). Refuses another lineage or deployment, or a serial below
+    /// the stored one, unless `force`. The state written keeps the uploaded
+    /// serial when it is higher, else gets the stored serial plus one, so
+    /// that every write moves the serial forward.
+    pub fn replace(&mut self, mut uploaded: State, force: bool) -> Result<(), StateError> {
+        let invalid = |detail: String| StateError::InvalidUpdate {
+            path: self.path.clone(),
+            detail,
+        };
+        if !self.is_new() && !force {
+            let current = &self.state;
+            if uploaded.lineage != current.lineage {
+                return Err(invalid(format!(
+                    "the uploaded state has lineage {}, the stored one {}: it is another deployment's (or another history of this one); pass --force to replace it anyway",
+                    uploaded.lineage, current.lineage
+                )));
+            }
+            if uploaded.serial < current.serial {
+                return Err(invalid(format!(
+                    "the uploaded state has serial {}, lower than the stored {}: it is older; pull the state again, or pass --force to replace it anyway",
+                    uploaded.serial, current.serial
+                )));
+            }
+        }
+        if uploaded.deployment != self.state.deployment && !force {
+            return Err(invalid(format!(
+                "the uploaded state is of deployment {:?}, not {:?}; pass --force to store it anyway",
+                uploaded.deployment, self.state.deployment
+            )));
+        }
+        if !self.is_new() {
+            uploaded.serial = uploaded.serial.max(self.state.serial + 1);
+        }
+        self.write(uploaded)
     }
 
-    fn check_unchanged_on_disk(&self) -> Result<(), StateError> {
-        let current = load(&self.path)?;
-        let (found, expected) = match (&current, self.on_disk) {
-            (None, None) => return Ok(()),
-            (Some(s), _) if s.lineage != self.state.lineage => {
-                return Err(StateError::LineageMismatch {
-                    path: self.path.clone(),
-                    file_lineage: s.lineage.clone(),
-                    new_lineage: self.state.lineage.clone(),
-                })
-            }
-            (Some(s), Some(serial)) if s.serial == serial => return Ok(()),
-            (Some(s), Some(serial)) => (format!("serial {}", s.serial), format!("serial {serial}")),
-            (Some(s), None) => (format!("serial {}", s.serial), "no file".to_string()),
-            (None, Some(serial)) => ("no file".to_string(), format!("serial {serial}")),
-        };
-        Err(StateError::ChangedOnDisk {
-            path: self.path.clone(),
-            found,
-            expected,
-        })
+    /// Releases the lock now, reporting a failure to remove it (dropping
+    /// the store releases it too, silently).
+    pub fn close(mut self) -> Result<(), StateError> {
+        self.backend.unlock()
+    }
+}
+
+impl Drop for StateStore {
+    fn drop(&mut self) {
+        let _ = self.backend.unlock();
     }
 }

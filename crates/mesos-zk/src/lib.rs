@@ -11,6 +11,10 @@
 //! [`list_children_with_ctime`] serves elections decided by creation order
 //! instead (Alluxio's masters, whose leader is the newest child of a path).
 //!
+//! [`DocumentStore`] keeps one versioned document (alluxio-mesos's state)
+//! under a path: compare-and-set writes, a backup, chunks past ZooKeeper's
+//! 1 MB node limit, and an ephemeral lock.
+//!
 //! Not covered: legacy (< 0.24) protobuf `info_` znodes, which are reported
 //! rather than read; and the replicated log or registry that Mesos also keeps
 //! in ZooKeeper.
@@ -18,6 +22,7 @@
 mod children;
 mod contender;
 mod detector;
+mod document;
 mod error;
 mod master_info;
 mod session;
@@ -27,6 +32,9 @@ mod znode;
 pub use children::{list_children_with_ctime, ZnodeChild};
 pub use contender::{register_master, Registration, REGISTER_TIMEOUT};
 pub use detector::{find_leader, watch_leader, LeaderWatch};
+pub use document::{
+    DocumentStore, LockAttempt, Storage, Versioned, WriteOutcome, CHUNK_SIZE, INLINE_LIMIT,
+};
 pub use error::ZkError;
 pub use master_info::MasterInfo;
 pub use mesos_api::Secret;

@@ -81,6 +81,8 @@ pub struct ApplyOptions {
     /// When a replacement fails, put the last applied configuration back on
     /// the slots this run replaced (see [`Engine::rollback_steps`]).
     pub rollback: bool,
+    /// `-v`: the time of each phase (subscribing, each wave of steps).
+    pub verbose: bool,
 }
 
 impl Default for ApplyOptions {
@@ -93,6 +95,7 @@ impl Default for ApplyOptions {
             max_reconnects: 8,
             settle: Duration::from_secs(3),
             rollback: true,
+            verbose: false,
         }
     }
 }
@@ -317,7 +320,15 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
         if let Some(leader) = &plan.rollout.leader {
             self.progress.line(leader);
         }
+        let subscribing = Instant::now();
         let mut sub = self.resubscribe().await?;
+        if self.opts.verbose {
+            self.progress.line(&format!(
+                "Subscribed as framework {} in {}",
+                sub.framework_id.value,
+                elapsed(subscribing)
+            ));
+        }
         let mut interrupted = self.drive(&mut sub, &mut steps, &plan.rollout).await?;
         if self.opts.rollback && !interrupted {
             let mut back = self.rollback_steps(&steps);
@@ -347,6 +358,27 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
         Ok(report)
     }
 
+    /// `-v`: a line for each wave (kills, masters, workers) whose steps
+    /// have all ended, with the time since the steps started.
+    fn report_waves(&mut self, steps: &[Step], reported: &mut [bool; 3], started: Instant) {
+        const NAMES: [&str; 3] = ["kills", "masters", "workers"];
+        for (g, name) in NAMES.iter().enumerate() {
+            let wave: Vec<&Step> = steps
+                .iter()
+                .filter(|s| usize::from(s.group()) == g)
+                .collect();
+            if reported[g] || wave.is_empty() || !wave.iter().all(|s| s.finished()) {
+                continue;
+            }
+            reported[g] = true;
+            self.progress.line(&format!(
+                "Wave {name}: {} step(s) ended {} after the first step started",
+                wave.len(),
+                elapsed(started)
+            ));
+        }
+    }
+
     /// Runs `steps` to their end (or to an interruption: then true).
     async fn drive(
         &mut self,
@@ -365,6 +397,9 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
         let mut held: Vec<Offer> = Vec::new();
         let mut burst = 0usize;
         self.by_task.clear();
+        let started = Instant::now();
+        // Waves: kills, masters, workers; each reported once when its steps end.
+        let mut wave_reported = [false; 3];
 
         loop {
             // One pass over the steps per burst of events (not per event):
@@ -382,6 +417,9 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
                 if done != last_done {
                     self.progress.advance(done, steps.len());
                     last_done = done;
+                    if self.opts.verbose {
+                        self.report_waves(steps, &mut wave_reported, started);
+                    }
                 }
                 if !interrupted {
                     let workers_may_launch = rollout.workers_wait_for.as_ref().is_none_or(|m| {
@@ -546,5 +584,15 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
             }
         }
         Ok(())
+    }
+}
+
+/// Time since `since`, for `-v` lines: milliseconds below a second.
+pub fn elapsed(since: Instant) -> String {
+    let d = since.elapsed();
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
     }
 }
