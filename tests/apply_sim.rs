@@ -698,7 +698,7 @@ async fn canary_secrets_appear_in_no_output_and_no_file() {
     assert_eq!(code, 1, "{text}");
     let zk = format!("zk://alice:{ZK_PASSWORD}@127.0.0.1:1/mesos");
     let (code, text) = run(
-        &["-v", "--retry-deadline", "0s", "plan", "--mesos", &zk],
+        &["-v", "plan", "--retry-deadline", "0s", "--mesos", &zk],
         &[],
     );
     assert_eq!(code, 1, "{text}");

@@ -59,6 +59,22 @@ impl App {
 }
 
 /// Plain-text response with a status, as libprocess writes errors.
+/// A 200 whose body is the RecordIO records sent on `rx` (JSON events),
+/// open until the sender is dropped: the scheduler and operator streams.
+pub fn event_stream(rx: tokio::sync::mpsc::UnboundedReceiver<axum::body::Bytes>) -> Response {
+    use futures_util::StreamExt;
+    let body = axum::body::Body::from_stream(
+        tokio_stream::wrappers::UnboundedReceiverStream::new(rx)
+            .map(Ok::<axum::body::Bytes, std::convert::Infallible>),
+    );
+    let mut r = Response::new(body);
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
 pub fn text(status: StatusCode, body: impl Into<String>) -> Response {
     (
         status,

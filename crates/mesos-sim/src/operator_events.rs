@@ -13,14 +13,11 @@
 
 use std::time::Instant;
 
-use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderValue};
+use axum::body::Bytes;
 use axum::response::Response;
-use futures_util::StreamExt;
 use mesos_api::{AgentId, FrameworkId, Reason, TaskStatus};
 use serde_json::{json, Value};
 use tokio::sync::mpsc::UnboundedSender;
-use tokio_stream::wrappers::UnboundedReceiverStream;
 
 use crate::app::SharedApp;
 use crate::model::{Framework, Master, Task};
@@ -78,15 +75,7 @@ pub fn subscribe(app: &SharedApp) -> Response {
             last_heartbeat: Instant::now(),
         });
     }
-    let body = Body::from_stream(
-        UnboundedReceiverStream::new(rx).map(Ok::<Bytes, std::convert::Infallible>),
-    );
-    let mut r = Response::new(body);
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
+    crate::app::event_stream(rx)
 }
 
 impl Master {

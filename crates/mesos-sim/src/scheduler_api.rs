@@ -7,14 +7,12 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
 use mesos_api::scheduler::{CallType, Subscribe};
 use mesos_api::{Call, Event, Reason, Source, TaskState};
-use tokio_stream::wrappers::UnboundedReceiverStream;
 
 use crate::app::{accepts_json, authenticate, json_body, text, App, Auth, SharedApp};
 use crate::lifecycle::Change;
@@ -220,14 +218,7 @@ fn subscribe(app: &SharedApp, sub: Subscribe, _principal: Option<String>) -> Res
         register(&mut m, sub, conn);
     }
     app.touch();
-    let body = Body::from_stream(
-        UnboundedReceiverStream::new(rx).map(Ok::<Bytes, std::convert::Infallible>),
-    );
-    let mut r = Response::new(body);
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    let mut r = crate::app::event_stream(rx);
     if let Ok(v) = HeaderValue::from_str(&stream_id.to_string()) {
         r.headers_mut().insert(STREAM_ID, v);
     }
