@@ -4,34 +4,16 @@
 
 mod support;
 
-use assert_cmd::Command;
 use std::path::Path;
 use support::{run_cli, Deployment, SITE};
 
 const QUICKSTART: &str = "plans/quickstart/alluxio-mesos.toml";
 const FIXTURE_DEPLOYMENT: &str = "fixtures/deployments/alluxio/alluxio-mesos.toml";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+type Run = support::Cli;
 
 fn run(args: &[&str]) -> Run {
-    let out = Command::cargo_bin("alluxio-mesos")
-        .unwrap()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        // No state file of a previous local run may leak into these plans.
-        .env("ALLUXIO_MESOS_STATE", "target/plan-cli-tests-no-state.json")
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    support::run_in_repo(args)
 }
 
 fn plan(deployment: &str, state: &str, extra: &[&str]) -> Run {

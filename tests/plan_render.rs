@@ -9,7 +9,8 @@
 //! do: those 3,334 agents cannot take a worker, all for one cause, which
 //! the plan must group and give both remedies for.
 
-use assert_cmd::Command;
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::OnceLock;
@@ -23,26 +24,9 @@ const TASKS: usize = 100_000;
 const ALLUXIO_PORTS: &str = "\"ports\":\"[31000-32000, 19998-19999, 29998-30000]\"";
 const DEFAULT_PORTS: &str = "\"ports\":\"[31000-32000]\"";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str]) -> Run {
-    let out = Command::cargo_bin("alluxio-mesos")
-        .unwrap()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .args(["--state", "target/plan-render-tests-no-state.json"])
-        .args(args)
-        .output()
-        .unwrap();
-    let r = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    };
+/// Runs the CLI in the repository, which must succeed.
+fn run(args: &[&str]) -> support::Cli {
+    let r = support::run_in_repo(args);
     assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
     r
 }

@@ -66,6 +66,24 @@ impl Deployment {
     }
 }
 
+/// Runs the real binary from the repository's root, with a state location
+/// that holds nothing, so that no state of a previous local run leaks into
+/// plans of the repository's example and fixture files.
+pub fn run_in_repo(args: &[&str]) -> Cli {
+    let out = Command::new(env!("CARGO_BIN_EXE_alluxio-mesos"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env("ALLUXIO_MESOS_STATE", "target/tests-in-repo-no-state.json")
+        .args(args)
+        .output()
+        .expect("the CLI runs");
+    Cli {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
+    }
+}
+
 /// Runs the real binary with `-c deployment` and the arguments.
 pub fn run_cli(deployment: &Path, args: &[&str]) -> Cli {
     let out = Command::new(env!("CARGO_BIN_EXE_alluxio-mesos"))
