@@ -1,6 +1,6 @@
 //! The engine's crash-safety rules, against a fake master and an in-memory
 //! state: fast, deterministic, no HTTP. The end-to-end tests against the
-//! emulator (tests/apply_*.rs) stay the proof over the wire.
+//! emulator (tests/it/apply_*.rs) stay the proof over the wire.
 //!
 //! The fake master and the fake state write into one log, so a test can
 //! check the order of writes and calls: an intent saved before its ACCEPT,

@@ -2,7 +2,7 @@
 //! Mesos state documents. Snapshots make every change in what users see
 //! visible in review.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use support::{run_cli, Deployment, SITE};

@@ -4,7 +4,7 @@
 //! did-you-mean for misspelt property keys, the refusal of a piped answer,
 //! and the refusal of masters older than Mesos 1.0 by apply.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -9,7 +9,7 @@
 //! do: those 3,334 agents cannot take a worker, all for one cause, which
 //! the plan must group and give both remedies for.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

@@ -4,9 +4,8 @@
 
 // The ZooKeeper harness of crates/mesos-zk, compiled in here too rather
 // than copied: one place knows how to run a throwaway ZooKeeper server.
-mod support;
-#[path = "../crates/mesos-zk/tests/common/mod.rs"]
-mod zookeeper;
+use crate::support;
+use crate::zookeeper;
 
 use mesos_sim::{ClusterSpec, Sim, SimConfig, SimHandle};
 use mesos_zk::ZkUrl;

@@ -3,7 +3,7 @@
 //! file is written far fewer times than there are tasks, and every task
 //! still ends recorded as running.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use support::*;

@@ -3,7 +3,7 @@
 //! `/master/frameworks?framework_id=`; otherwise the whole `/master/state`
 //! is read. Tiny masters are started here on 127.0.0.1.
 
-mod support;
+use crate::support;
 
 use alluxio_mesos::live::{fetch_state, FrameworkSelector};
 use axum::extract::Query;

@@ -5,7 +5,7 @@
 //! required field or an out-of-range number. A real master would ignore
 //! most of these silently, so only this check proves the calls are exact.
 
-mod support;
+use crate::support;
 
 use support::*;
 

@@ -1,6 +1,6 @@
 //! apply and destroy end to end: the real CLI binary against the emulator.
 
-mod support;
+use crate::support;
 
 use support::*;
 

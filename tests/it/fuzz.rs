@@ -11,7 +11,7 @@
 //! printed); a finding becomes a regression test beside its parser.
 //! proptest's seed is fixed in `.cargo/config.toml` (PROPTEST_RNG_SEED).
 
-mod support;
+use crate::support;
 
 use alluxio_mesos::desired::load::KNOWN_PROPERTIES;
 use alluxio_mesos::desired::{load_with_env, DesiredError};

@@ -2,9 +2,8 @@
 //! workflow, in the order given, run by bash as the CI runner would, against
 //! the Mesos emulator with the state in a real ZooKeeper.
 
-mod support;
-#[path = "../crates/mesos-zk/tests/common/mod.rs"]
-mod zookeeper;
+use crate::support;
+use crate::zookeeper;
 
 use std::process::Command;
 use support::*;

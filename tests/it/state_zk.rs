@@ -2,9 +2,8 @@
 //! the harness of crates/mesos-zk; a missing ZooKeeper fails the tests with
 //! the command that installs it) and the emulated Mesos master.
 
-mod support;
-#[path = "../crates/mesos-zk/tests/common/mod.rs"]
-mod zookeeper;
+use crate::support;
+use crate::zookeeper;
 
 use alluxio_mesos::state::{
     self, open_backend, LockHolder, State, StateBackend, StateError, StateLocation, StateStore,

@@ -2,7 +2,7 @@
 //! 127.0.0.1: endpoint fallbacks, redirects, non-leading masters, and the
 //! one-line errors a user sees when something is wrong.
 
-mod support;
+use crate::support;
 
 use alluxio_mesos::live::{fetch_state, FrameworkSelector, LiveError};
 use axum::http::{header, StatusCode};

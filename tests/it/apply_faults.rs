@@ -3,7 +3,7 @@
 //! binary against the emulator; the state file must stay readable and the
 //! next run must converge without duplicate tasks.
 
-mod support;
+use crate::support;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -209,7 +209,7 @@ async fn a_cli_killed_at_any_instant_is_followed_by_a_converging_run() {
     crash_loop(env_number("CRASH_LOOP_SEED", 20_261_129), 6).await;
 }
 
-/// The long loop (about 10 minutes): `cargo test --test apply_faults -- --ignored --nocapture`.
+/// The long loop (about 10 minutes): `cargo test --test it a_hundred_kills -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn a_hundred_kills_are_each_followed_by_a_converging_run() {

@@ -3,11 +3,8 @@
 //! leader path, named `host:rpcport`). Through the real binary against the
 //! emulator, with a real ZooKeeper server started here.
 
-// The ZooKeeper harness of crates/mesos-zk, compiled in here too rather
-// than copied.
-mod support;
-#[path = "../crates/mesos-zk/tests/common/mod.rs"]
-mod zookeeper;
+use crate::support;
+use crate::zookeeper;
 
 use mesos_api::TaskState;
 use mesos_sim::SimHandle;
