@@ -19,7 +19,6 @@ pub use task::*;
 
 use serde::{Deserialize, Serialize};
 
-
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*

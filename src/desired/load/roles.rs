@@ -1,0 +1,261 @@
+//! The `[master]` and `[worker]` sections, and the five ports checked
+//! against each other.
+
+use super::*;
+
+/// One of the five ports, and where it was set.
+pub(super) struct PortUse {
+    pub(super) key: &'static str,
+    pub(super) port: u16,
+    pub(super) at: Option<Label>,
+    pub(super) place: Option<String>,
+}
+
+impl PortUse {
+    pub(super) fn new(key: &'static str, f: &Found<u16>) -> Self {
+        PortUse {
+            key,
+            port: f.value,
+            at: f.at.clone(),
+            place: f.place.clone(),
+        }
+    }
+}
+
+impl Context<'_> {
+    pub(super) fn master(&mut self, zookeeper: bool) -> Option<(MasterSpec, Vec<PortUse>)> {
+        let count = self.setting_or(
+            "master",
+            "count",
+            "alluxio.integration.mesos.master.node.count",
+            &COUNT,
+            1,
+        );
+        let cpus = self.setting_or(
+            "master",
+            "cpus",
+            "alluxio.integration.master.resource.cpu",
+            &CPUS,
+            1.0,
+        );
+        let mem = self.setting_or(
+            "master",
+            "mem",
+            "alluxio.integration.master.resource.mem",
+            &SIZE,
+            ByteSize::from_mb(1024),
+        );
+        let rpc = self.setting_or("master", "rpc_port", "alluxio.master.port", &PORT, 19998);
+        let web = self.setting_or(
+            "master",
+            "web_port",
+            "alluxio.master.web.port",
+            &PORT,
+            19999,
+        );
+        let name = self.setting_or(
+            "master",
+            "name",
+            "alluxio.integration.mesos.master.name",
+            &TEXT,
+            "AlluxioMaster".into(),
+        );
+        let hostname = self.read_toml("master", "hostname", &TEXT);
+        let command = self.read_toml("master", "command", &TEXT).map(|f| f.value);
+        let health_check = self
+            .read_toml("master", "health_check", &HEALTH_CHECK)
+            .map(|f| f.value);
+        let constraints = self.constraints("master");
+        let mut ok = self.nonzero_mem("master.mem", &mem);
+        if count.value == 0 {
+            ok = false;
+            self.error(
+                Problem::error(
+                    "desired::no_masters",
+                    "the master count is 0: Alluxio needs at least one master",
+                )
+                .with_help("set count = 1 in [master] (or more, with ZooKeeper)")
+                .with_located(count.at.as_ref()),
+            );
+        } else if count.value > 1
+            && !zookeeper
+            && !self.failed.contains("alluxio.zookeeper.address")
+        {
+            ok = false;
+            self.error(
+                Problem::error("desired::masters_without_zookeeper", format!("{} masters need ZooKeeper, which is not enabled", count.value))
+                    .with_help("set alluxio.zookeeper.enabled=true and alluxio.zookeeper.address=zk1:2181,zk2:2181,zk3:2181 in the properties file, or use count = 1")
+                    .with_located(count.at.as_ref()),
+            );
+        }
+        if let (Some(h), true) = (&hostname, count.value > 1) {
+            ok = false;
+            self.error(
+                Problem::error("desired::masters_on_one_host", format!("{} masters cannot all be pinned to one agent: they would need the same ports", count.value))
+                    .with_help("remove `master.hostname`, or use constraints to choose a set of agents")
+                    .with_located(h.at.as_ref()),
+            );
+        }
+        let ports = vec![
+            PortUse::new("alluxio.master.port", &rpc),
+            PortUse::new("alluxio.master.web.port", &web),
+        ];
+        let spec = MasterSpec {
+            count: count.value,
+            cpus: cpus.value,
+            mem: mem.value,
+            rpc_port: rpc.value,
+            web_port: web.value,
+            hostname: hostname.map(|h| h.value),
+            constraints: constraints?,
+            task_name: name.value,
+            command,
+            health_check,
+        };
+        ok.then_some((spec, ports))
+    }
+
+    pub(super) fn worker(&mut self) -> Option<(WorkerSpec, Vec<PortUse>)> {
+        let count = self.read_toml("worker", "count", &WORKER_COUNT);
+        let count = match count {
+            Some(c) => c.value,
+            None if self.failed.contains("worker.count") => return None,
+            None => WorkerCount::All,
+        };
+        let cpus = self.setting_or(
+            "worker",
+            "cpus",
+            "alluxio.integration.worker.resource.cpu",
+            &CPUS,
+            1.0,
+        );
+        let mem = self.setting_or(
+            "worker",
+            "mem",
+            "alluxio.integration.worker.resource.mem",
+            &SIZE,
+            ByteSize::from_mb(1024),
+        );
+        let ramdisk = self.setting_or(
+            "worker",
+            "ramdisk",
+            "alluxio.worker.memory.size",
+            &SIZE,
+            ByteSize(1 << 30),
+        );
+        let rpc = self.setting_or("worker", "rpc_port", "alluxio.worker.port", &PORT, 29998);
+        let data = self.setting_or(
+            "worker",
+            "data_port",
+            "alluxio.worker.data.port",
+            &PORT,
+            29999,
+        );
+        let web = self.setting_or(
+            "worker",
+            "web_port",
+            "alluxio.worker.web.port",
+            &PORT,
+            30000,
+        );
+        let name = self.setting_or(
+            "worker",
+            "name",
+            "alluxio.integration.mesos.worker.name",
+            &TEXT,
+            "AlluxioWorker".into(),
+        );
+        let command = self.read_toml("worker", "command", &TEXT).map(|f| f.value);
+        let health_check = self
+            .read_toml("worker", "health_check", &HEALTH_CHECK)
+            .map(|f| f.value);
+        let constraints = self.constraints("worker");
+        let max_unavailable = self.read_toml("worker", "max_unavailable", &COUNT);
+        let max_unavailable = match max_unavailable {
+            Some(m) if m.value == 0 => {
+                self.error(
+                    Problem::error(
+                        "desired::invalid_value",
+                        "`worker.max_unavailable` is 0: no worker could ever be replaced",
+                    )
+                    .with_help("set max_unavailable = 1 or more (workers replaced at a time)")
+                    .with_located(m.at.as_ref()),
+                );
+                None
+            }
+            Some(m) => Some(m.value),
+            None if self.failed.contains("worker.max_unavailable") => None,
+            None => Some(1),
+        };
+        let mem_ok = self.nonzero_mem("worker.mem", &mem);
+        let ports = vec![
+            PortUse::new("alluxio.worker.port", &rpc),
+            PortUse::new("alluxio.worker.data.port", &data),
+            PortUse::new("alluxio.worker.web.port", &web),
+        ];
+        let spec = WorkerSpec {
+            count,
+            cpus: cpus.value,
+            mem: mem.value,
+            ramdisk: ramdisk.value,
+            rpc_port: rpc.value,
+            data_port: data.value,
+            web_port: web.value,
+            max_unavailable: max_unavailable?,
+            constraints: constraints?,
+            task_name: name.value,
+            command,
+            health_check,
+        };
+        mem_ok.then_some((spec, ports))
+    }
+
+    /// A task needs some memory: Mesos refuses a task without it.
+    pub(super) fn nonzero_mem(&mut self, name: &str, mem: &Found<ByteSize>) -> bool {
+        if mem.value.0 > 0 {
+            return true;
+        }
+        self.error(
+            Problem::error("desired::invalid_value", format!("`{name}` is 0"))
+                .with_help("give the task memory, e.g. \"1024MB\"")
+                .with_located(mem.at.as_ref()),
+        );
+        false
+    }
+
+    /// All five ports must differ: a master and a worker may share an agent.
+    pub(super) fn check_ports(
+        &mut self,
+        master: &(MasterSpec, Vec<PortUse>),
+        worker: &(WorkerSpec, Vec<PortUse>),
+    ) {
+        let all: Vec<&PortUse> = master.1.iter().chain(worker.1.iter()).collect();
+        let mut seen: BTreeMap<u16, Vec<&PortUse>> = BTreeMap::new();
+        for p in all {
+            seen.entry(p.port).or_default().push(p);
+        }
+        for (port, users) in seen.into_iter().filter(|(_, u)| u.len() > 1) {
+            let names: Vec<String> = users
+                .iter()
+                .map(|u| match &u.place {
+                    Some(p) => format!("{} (set in {p})", u.key),
+                    None => format!("{} (by default)", u.key),
+                })
+                .collect();
+            let mut problem = Problem::error(
+                "desired::port_collision",
+                format!("port {port} is used by {}", names.join(" and ")),
+            )
+            .with_help("give every port its own number: the two master ports and the three worker ports must all differ, since a master and a worker can run on the same agent");
+            for u in &users {
+                if let Some(l) = &u.at {
+                    problem = problem.with_located(Some(&Label {
+                        text: format!("{} = {port}", u.key),
+                        ..l.clone()
+                    }));
+                }
+            }
+            self.error(problem);
+        }
+    }
+}
