@@ -314,13 +314,8 @@ fn summarize(report: &ApplyReport, plan: &Plan) -> i32 {
             rollbacks.len()
         );
     }
-    for (rpc, web) in report
-        .outputs
-        .master_rpc
-        .iter()
-        .zip(&report.outputs.master_web)
-    {
-        println!("Alluxio master: {rpc}  web UI: {web}");
+    for line in report.outputs.lines() {
+        println!("{line}");
     }
     let done = |action: &str| {
         report

@@ -26,8 +26,8 @@ pub fn run(g: &Global, args: &OutputArgs) -> CliResult {
         );
         return Ok(0);
     }
-    for (rpc, web) in st.outputs.master_rpc.iter().zip(&st.outputs.master_web) {
-        println!("master: {rpc}  web UI: {web}");
+    for line in st.outputs.lines() {
+        println!("{line}");
     }
     if st.outputs.master_rpc.is_empty() {
         println!("No master is running.");

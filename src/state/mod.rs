@@ -192,6 +192,17 @@ pub struct Outputs {
     pub master_web: Vec<String>,
 }
 
+impl Outputs {
+    /// One line per master, as `apply` ends and `output` prints them.
+    pub fn lines(&self) -> Vec<String> {
+        self.master_rpc
+            .iter()
+            .zip(&self.master_web)
+            .map(|(rpc, web)| format!("Alluxio master: {rpc}  web UI: {web}"))
+            .collect()
+    }
+}
+
 impl State {
     /// The state of a deployment that has never been applied.
     pub fn empty(deployment: &str) -> State {

@@ -40,6 +40,19 @@ async fn fresh_deploy_then_no_changes_then_destroy() {
     let out = cli(&d, &["output", "--json"]).await;
     out.ok();
     assert!(out.stdout.contains("alluxio://"), "{}", out.stdout);
+    // apply's last lines and `output` say the same, in the same words.
+    let text = cli(&d, &["output"]).await;
+    text.ok();
+    assert!(
+        text.stdout.starts_with("Alluxio master: alluxio://"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        applied.stdout.contains(text.stdout.trim_end()),
+        "{}",
+        applied.stdout
+    );
 
     cli(&d, &["destroy", "--auto-approve"]).await.ok();
     let live: Vec<_> = sim.state_json()["frameworks"]
