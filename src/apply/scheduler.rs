@@ -583,6 +583,18 @@ async fn read_stream(resp: reqwest::Response, tx: mpsc::UnboundedSender<StreamIt
     let _ = tx.send(StreamItem::End("the master closed the event stream".into()));
 }
 
+/// The first Mesos release with the v1 scheduler HTTP API (`/api/v1/scheduler`).
+pub const MIN_MESOS_MAJOR: u32 = 1;
+
+/// Whether a master of `version` (as `/master/state` reports it) serves the
+/// v1 scheduler API. A version that does not parse is given the benefit of
+/// the doubt: the API call itself then says what is wrong.
+pub fn speaks_v1_scheduler_api(version: &str) -> bool {
+    crate::live::version_numbers(version)
+        .first()
+        .is_none_or(|&major| major >= MIN_MESOS_MAJOR)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -650,23 +662,7 @@ mod tests {
             "fired after {polls} polls, before 60 ms of silence"
         );
     }
-}
 
-/// The first Mesos release with the v1 scheduler HTTP API (`/api/v1/scheduler`).
-pub const MIN_MESOS_MAJOR: u32 = 1;
-
-/// Whether a master of `version` (as `/master/state` reports it) serves the
-/// v1 scheduler API. A version that does not parse is given the benefit of
-/// the doubt: the API call itself then says what is wrong.
-pub fn speaks_v1_scheduler_api(version: &str) -> bool {
-    match version.trim().split('.').next().map(str::parse::<u32>) {
-        Some(Ok(major)) => major >= MIN_MESOS_MAJOR,
-        _ => true,
-    }
-}
-
-#[cfg(test)]
-mod version_tests {
     #[test]
     fn mesos_one_and_later_speak_the_v1_scheduler_api() {
         for (v, yes) in [
@@ -677,7 +673,7 @@ mod version_tests {
             ("2.0", true),
             ("dev", true),
         ] {
-            assert_eq!(super::speaks_v1_scheduler_api(v), yes, "{v}");
+            assert_eq!(speaks_v1_scheduler_api(v), yes, "{v}");
         }
     }
 }

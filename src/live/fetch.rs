@@ -472,9 +472,8 @@ async fn fetch_narrow(
         .await
         .ok()??;
     let version: serde_json::Value = resp.json().await.ok()?;
-    let mut parts = version.get("version")?.as_str()?.split('.');
-    let major: u32 = parts.next()?.parse().ok()?;
-    let minor: u32 = parts.next()?.parse().ok()?;
+    let numbers = super::version_numbers(version.get("version")?.as_str()?);
+    let (major, minor) = (*numbers.first()?, *numbers.get(1)?);
     if (major, minor) < (1, 4) {
         return None;
     }

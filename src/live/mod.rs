@@ -32,6 +32,16 @@ pub use fetch::{
 use mesos_api::{PortRanges, TaskState};
 use std::collections::BTreeMap;
 
+/// The leading numbers of a Mesos version as far as they parse
+/// (`1.11.0` -> [1, 11, 0], `1.4.0-rc1` -> [1, 4], `dev` -> []).
+pub fn version_numbers(version: &str) -> Vec<u32> {
+    version
+        .trim()
+        .split('.')
+        .map_while(|p| p.parse().ok())
+        .collect()
+}
+
 /// Which framework is ours: by ID when the state file knows it, else by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameworkSelector {
