@@ -114,12 +114,8 @@ impl StateStore {
     /// the current one. `new` must derive from the current state: same
     /// format version, lineage and deployment, and the current serial.
     pub fn save(&mut self, mut new: State) -> Result<(), StateError> {
-        let invalid = |detail: String| StateError::InvalidUpdate {
-            path: self.path.clone(),
-            detail,
-        };
         if new.format_version != FORMAT_VERSION {
-            return Err(invalid(format!(
+            return Err(self.invalid(format!(
                 "the new state has format_version {}, this build writes {FORMAT_VERSION}",
                 new.format_version
             )));
@@ -132,13 +128,13 @@ impl StateStore {
             });
         }
         if new.deployment != self.state.deployment {
-            return Err(invalid(format!(
+            return Err(self.invalid(format!(
                 "the new state is of deployment {:?}, the file of {:?}",
                 new.deployment, self.state.deployment
             )));
         }
         if new.serial != self.state.serial {
-            return Err(invalid(format!(
+            return Err(self.invalid(format!(
                 "the new state derives from serial {}, but the current serial is {}; start from StateStore::state()",
                 new.serial, self.state.serial
             )));
@@ -158,10 +154,7 @@ impl StateStore {
                 StateError::Corrupt { detail, .. } => detail,
                 other => other.to_string(),
             };
-            return Err(StateError::InvalidUpdate {
-                path: self.path.clone(),
-                detail: format!("it would not read back ({why})"),
-            });
+            return Err(self.invalid(format!("it would not read back ({why})")));
         }
         let revision = self.backend.write(&new, &bytes, self.stored)?;
         self.stored = Some(revision);
@@ -182,35 +175,40 @@ impl StateStore {
     /// serial when it is higher, else gets the stored serial plus one, so
     /// that every write moves the serial forward.
     pub fn replace(&mut self, mut uploaded: State, force: bool) -> Result<(), StateError> {
-        let invalid = |detail: String| StateError::InvalidUpdate {
-            path: self.path.clone(),
-            detail,
-        };
         if !self.is_new() && !force {
             let current = &self.state;
             if uploaded.lineage != current.lineage {
-                return Err(invalid(format!(
+                return Err(self.invalid(format!(
                     "the uploaded state has lineage {}, the stored one {}: it is another deployment's (or another history of this one); pass --force to replace it anyway",
                     uploaded.lineage, current.lineage
                 )));
             }
             if uploaded.serial < current.serial {
-                return Err(invalid(format!(
+                return Err(self.invalid(format!(
                     "the uploaded state has serial {}, lower than the stored {}: it is older; pull the state again, or pass --force to replace it anyway",
                     uploaded.serial, current.serial
                 )));
             }
         }
         if uploaded.deployment != self.state.deployment && !force {
-            return Err(invalid(format!(
-                "the uploaded state is of deployment {:?}, not {:?}; pass --force to store it anyway",
-                uploaded.deployment, self.state.deployment
+            return Err(self.invalid(format!(
+                "the uploaded state is of deployment {}, not {:?}; pass --force to store it anyway",
+                crate::excerpt::quoted(&uploaded.deployment),
+                self.state.deployment
             )));
         }
         if !self.is_new() {
             uploaded.serial = uploaded.serial.max(self.state.serial + 1);
         }
         self.write(uploaded)
+    }
+
+    /// A refused update of this store's state.
+    fn invalid(&self, detail: String) -> StateError {
+        StateError::InvalidUpdate {
+            path: self.path.clone(),
+            detail,
+        }
     }
 
     /// Releases the lock now, reporting a failure to remove it (dropping
