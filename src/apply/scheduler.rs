@@ -478,6 +478,7 @@ impl SchedulerClient {
 impl Subscription {
     /// A subscription whose events come from `events` rather than an HTTP
     /// stream: what a fake master hands the engine in unit tests.
+    #[cfg(test)]
     pub fn from_events(
         framework_id: FrameworkId,
         heartbeat: Duration,
