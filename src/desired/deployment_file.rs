@@ -132,14 +132,9 @@ fn mask_secret_lines(text: &str) -> String {
     out
 }
 
-/// The keys of `table` that are close to `key`, best first.
+/// The key of `table` closest to `key`, if close enough.
 fn suggestion(key: &str, candidates: &[&str]) -> Option<String> {
-    candidates
-        .iter()
-        .map(|c| (strsim::jaro_winkler(key, c), *c))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c.to_string())
+    super::diagnostic::closest(key, candidates, 0.8).map(str::to_string)
 }
 
 fn table_name(t: &str) -> String {

@@ -127,6 +127,17 @@ impl fmt::Debug for SourceFile {
     }
 }
 
+/// The candidate closest to `key` (Jaro-Winkler similarity), when at
+/// least `min_score` alike: the did-you-mean of unknown keys.
+pub fn closest<'a>(key: &str, candidates: &[&'a str], min_score: f64) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(key, c), *c))
+        .filter(|(score, _)| *score >= min_score)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
 /// A span of a source file with a short note.
 #[derive(Debug, Clone)]
 pub struct Label {

@@ -222,13 +222,8 @@ impl Context<'_> {
                 }
                 continue;
             }
-            let best = KNOWN_PROPERTIES
-                .iter()
-                .map(|c| (strsim::jaro_winkler(k, c), *c))
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-                .filter(|(s, _)| *s >= 0.9);
-            let help = match best {
-                Some((_, c)) => format!("did you mean `{c}`?"),
+            let help = match crate::desired::diagnostic::closest(k, KNOWN_PROPERTIES, 0.9) {
+                Some(c) => format!("did you mean `{c}`?"),
                 None => "see the property table in docs/deployment-file.md".into(),
             };
             warnings.push(
