@@ -7,78 +7,13 @@
 
 use crate::desired::diagnostic::{Problem, SourceFile};
 use crate::desired::secrets::is_secret_key;
+use crate::desired::settings::{self, Setting};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 use toml::Spanned;
-
-/// The keys of each table; `""` is the top level.
-pub const SCHEMA: &[(&str, &[&str])] = &[
-    (
-        "",
-        &["name", "mesos", "alluxio", "master", "worker", "state"],
-    ),
-    ("state", &["url"]),
-    (
-        "mesos",
-        &[
-            "master",
-            "framework_name",
-            "principal",
-            "secret_file",
-            "role",
-            "user",
-            "failover_timeout",
-            "ca_cert",
-            "local_cluster",
-        ],
-    ),
-    (
-        "alluxio",
-        &[
-            "site_properties",
-            "secret_properties",
-            "jar_url",
-            "home",
-            "jdk_url",
-            "jdk_path",
-        ],
-    ),
-    (
-        "master",
-        &[
-            "count",
-            "cpus",
-            "mem",
-            "hostname",
-            "constraints",
-            "name",
-            "command",
-            "health_check",
-            "rpc_port",
-            "web_port",
-        ],
-    ),
-    (
-        "worker",
-        &[
-            "count",
-            "cpus",
-            "mem",
-            "ramdisk",
-            "max_unavailable",
-            "constraints",
-            "name",
-            "command",
-            "health_check",
-            "rpc_port",
-            "data_port",
-            "web_port",
-        ],
-    ),
-];
 
 /// One `key = value` of the deployment file.
 #[derive(Debug, Clone)]
@@ -99,6 +34,12 @@ pub struct DeploymentFile {
 impl DeploymentFile {
     pub fn get(&self, table: &str, key: &str) -> Option<&TomlEntry> {
         self.tables.get(table).and_then(|t| t.get(key))
+    }
+
+    /// The entry of `setting`, if the file writes it.
+    pub fn get_setting(&self, setting: &Setting) -> Option<&TomlEntry> {
+        let (table, key) = setting.toml?;
+        self.get(table, key)
     }
 }
 
@@ -151,15 +92,12 @@ fn unknown_key_problem(
     key: &str,
     span: Range<usize>,
 ) -> Problem {
-    let known = SCHEMA
-        .iter()
-        .find(|(t, _)| *t == table)
-        .map_or(&[][..], |(_, k)| k);
-    let help = if let Some(s) = suggestion(key, known) {
+    let known = settings::toml_keys(table);
+    let help = if let Some(s) = suggestion(key, &known) {
         format!("did you mean `{s}`?")
-    } else if let Some((other, _)) = SCHEMA
+    } else if let Some(other) = settings::TABLES
         .iter()
-        .find(|(t, keys)| *t != table && !t.is_empty() && keys.contains(&key))
+        .find(|t| **t != table && !t.is_empty() && settings::toml_keys(t).contains(&key))
     {
         format!("`{key}` belongs in [{other}]")
     } else if key.starts_with("alluxio.") {
@@ -265,11 +203,7 @@ pub fn read(path: &Path) -> Result<DeploymentFile, Vec<Problem>> {
         ("state", raw.state),
     ];
     for (table, entries) in sections {
-        let known = SCHEMA
-            .iter()
-            .find(|(t, _)| *t == table)
-            .map(|(_, k)| *k)
-            .unwrap_or_default();
+        let known = settings::toml_keys(table);
         let mut out = BTreeMap::new();
         for (key, value) in entries.into_iter().flatten() {
             let key_span = key.span();

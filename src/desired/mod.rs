@@ -21,6 +21,7 @@ pub mod load;
 pub mod locator;
 pub mod properties;
 pub mod secrets;
+pub mod settings;
 pub mod size;
 
 pub use constraint::{parse_constraint, ConstraintError};

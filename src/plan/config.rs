@@ -5,56 +5,18 @@
 //! install source and the site properties in the role's scope. Its hash
 //! labels the task in Mesos; comparing two maps explains a replacement.
 //!
-//! Scopes: `alluxio.master.*` (and the integration's master keys) concern
-//! masters only, `alluxio.worker.*` workers only, `alluxio.user.*` clients
-//! only (nothing is replaced), every other key both roles.
+//! Which role a site property concerns, and which configuration field a
+//! setting's property feeds, come from the settings table
+//! ([`crate::desired::settings`]).
 
 use crate::address::Role;
 use crate::desired::secrets::{SecretHasher, SecretKeys, REDACTED};
+use crate::desired::settings::{self, property_scope, Scope};
 use crate::desired::{AlluxioSource, Desired, JdkSource};
 use crate::fit::fmt_num;
 use crate::state::AppliedConfig;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-
-/// Which tasks a site property concerns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    Master,
-    Worker,
-    /// Read by Alluxio clients only: no task needs replacing.
-    Client,
-    Both,
-}
-
-pub fn property_scope(key: &str) -> Scope {
-    const MASTER: [&str; 3] = [
-        "alluxio.master.",
-        "alluxio.integration.master.",
-        "alluxio.integration.mesos.master.",
-    ];
-    const WORKER: [&str; 3] = [
-        "alluxio.worker.",
-        "alluxio.integration.worker.",
-        "alluxio.integration.mesos.worker.",
-    ];
-    if MASTER.iter().any(|p| key.starts_with(p)) {
-        Scope::Master
-    } else if WORKER.iter().any(|p| key.starts_with(p)) {
-        Scope::Worker
-    } else if key.starts_with("alluxio.user.") {
-        Scope::Client
-    } else {
-        Scope::Both
-    }
-}
-
-fn in_scope(role: Role, scope: Scope) -> bool {
-    matches!(
-        (role, scope),
-        (_, Scope::Both) | (Role::Master, Scope::Master) | (Role::Worker, Scope::Worker)
-    )
-}
 
 /// The prefix of site property entries in a [`RoleConfig`].
 const PROPERTY: &str = "property ";
@@ -89,11 +51,13 @@ impl RoleConfig {
         names: &BTreeMap<String, String>,
         secrets: &SecretKeys,
     ) -> Vec<String> {
-        let derived: Vec<&(Role, &str, &[&str])> =
-            DERIVED.iter().filter(|(r, _, _)| *r == role).collect();
+        let derived: Vec<(&str, Vec<&str>)> = settings::fed_fields(role)
+            .into_iter()
+            .map(|field| (field, settings::properties_feeding(role, field)))
+            .collect();
         let covered = |key: &str| {
             key.strip_prefix(PROPERTY)
-                .is_some_and(|p| derived.iter().any(|(_, _, props)| props.contains(&p)))
+                .is_some_and(|p| derived.iter().any(|(_, props)| props.contains(&p)))
         };
         let mut reasons = Vec::new();
         let keys: std::collections::BTreeSet<&String> =
@@ -103,7 +67,7 @@ impl RoleConfig {
             if old == new || covered(key) {
                 continue;
             }
-            if let Some((_, _, props)) = derived.iter().find(|(_, f, _)| f == key) {
+            if let Some((_, props)) = derived.iter().find(|(f, _)| f == key) {
                 if let Some(lines) = explain_derived(props, old, new, names) {
                     reasons.extend(lines);
                     continue;
@@ -124,56 +88,6 @@ impl RoleConfig {
         reasons
     }
 }
-
-/// The fields of a role's configuration that the site properties set,
-/// with those properties (for `ports`, in the order of its values).
-const DERIVED: [(Role, &str, &[&str]); 9] = [
-    (
-        Role::Master,
-        "cpus",
-        &["alluxio.integration.master.resource.cpu"],
-    ),
-    (
-        Role::Master,
-        "mem",
-        &["alluxio.integration.master.resource.mem"],
-    ),
-    (
-        Role::Master,
-        "ports",
-        &["alluxio.master.port", "alluxio.master.web.port"],
-    ),
-    (
-        Role::Master,
-        "task name",
-        &["alluxio.integration.mesos.master.name"],
-    ),
-    (
-        Role::Worker,
-        "cpus",
-        &["alluxio.integration.worker.resource.cpu"],
-    ),
-    (
-        Role::Worker,
-        "mem",
-        &["alluxio.integration.worker.resource.mem"],
-    ),
-    (Role::Worker, "ramdisk", &["alluxio.worker.memory.size"]),
-    (
-        Role::Worker,
-        "ports",
-        &[
-            "alluxio.worker.port",
-            "alluxio.worker.data.port",
-            "alluxio.worker.web.port",
-        ],
-    ),
-    (
-        Role::Worker,
-        "task name",
-        &["alluxio.integration.mesos.worker.name"],
-    ),
-];
 
 /// One line per property of a derived field whose value changed, named as
 /// the user wrote it; None when the values do not split as the properties
@@ -233,7 +147,7 @@ fn common_fields(desired: &Desired, role: Role, hasher: &SecretHasher) -> RoleCo
     }
     fields.insert("user".to_string(), desired.mesos.user.clone());
     for (key, value) in desired.site.fingerprinted(hasher) {
-        if in_scope(role, property_scope(&key)) {
+        if property_scope(&key).concerns(role) {
             fields.insert(format!("{PROPERTY}{key}"), value);
         }
     }
@@ -368,25 +282,6 @@ pub fn client_only_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scopes_follow_the_key_prefix() {
-        assert_eq!(property_scope("alluxio.master.port"), Scope::Master);
-        assert_eq!(
-            property_scope("alluxio.integration.master.resource.mem"),
-            Scope::Master
-        );
-        assert_eq!(property_scope("alluxio.worker.memory.size"), Scope::Worker);
-        assert_eq!(
-            property_scope("alluxio.integration.mesos.worker.name"),
-            Scope::Worker
-        );
-        assert_eq!(
-            property_scope("alluxio.user.file.buffer.bytes"),
-            Scope::Client
-        );
-        assert_eq!(property_scope("alluxio.underfs.address"), Scope::Both);
-    }
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs

@@ -13,14 +13,14 @@
 
 use crate::support;
 
-use alluxio_mesos::desired::load::KNOWN_PROPERTIES;
+use alluxio_mesos::desired::settings::known_properties;
 use alluxio_mesos::desired::{load_with_env, DesiredError};
 use proptest::prelude::*;
 
 /// The keys alluxio-mesos reads, and one it does not (a did-you-mean case).
 fn property_key() -> impl Strategy<Value = &'static str> {
     prop_oneof![
-        4 => proptest::sample::select(KNOWN_PROPERTIES),
+        4 => proptest::sample::select(known_properties()),
         1 => Just("alluxio.integration.mesos.typo"),
     ]
 }

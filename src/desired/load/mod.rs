@@ -9,7 +9,6 @@ mod properties_file;
 mod roles;
 mod sections;
 
-pub use self::properties_file::KNOWN_PROPERTIES;
 use crate::desired::constraint::{parse_constraint, Constraint};
 use crate::desired::deployment_file::{self, DeploymentFile, TomlEntry};
 use crate::desired::diagnostic::{DesiredError, Label, Problem, SourceFile};
@@ -20,16 +19,15 @@ use crate::desired::kinds::{
 use crate::desired::locator::{parse_master_locator, MASTER_FORMS};
 use crate::desired::properties::{self, PropertyEntry};
 use crate::desired::secrets::{Secret, SecretKeys, SiteProperties};
+use crate::desired::settings::{self, Setting, SECRET_PROPERTY};
 use crate::desired::size::ByteSize;
 use crate::desired::{
-    AlluxioSource, Desired, Install, JdkSource, MasterSpec, MesosSettings, SourceFiles,
-    WorkerCount, WorkerSpec,
+    AlluxioSource, Desired, Install, JdkSource, MasterSpec, MesosSettings, SourceFiles, WorkerSpec,
 };
 use crate::limits::{size_text, ReadError};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// A loaded deployment and the warnings found on the way (print them with miette).
 #[derive(Debug, Clone)]
@@ -39,13 +37,8 @@ pub struct Loaded {
     pub warnings: Vec<Problem>,
 }
 
-/// The property holding the framework secret (AlluxioFramework's place for it).
-pub const SECRET_PROPERTY: &str = "alluxio.integration.mesos.secret";
 /// The environment variable that may hold the framework secret.
 pub const SECRET_ENV: &str = "ALLUXIO_MESOS_SECRET";
-/// Where the site properties are looked for, relative to the deployment file.
-pub const DEFAULT_SITE_PROPERTIES: &str = "alluxio-site.properties";
-const DEFAULT_FAILOVER_TIMEOUT: Duration = Duration::from_secs(4 * 7 * 24 * 3600);
 
 /// Loads and validates a deployment, reading the process environment.
 /// Warnings are dropped: use [`load_with_warnings`] to show them.
@@ -69,7 +62,7 @@ pub fn load_with_warnings(deployment: &Path) -> Result<Loaded, DesiredError> {
 /// it in full reports why, located.
 pub fn state_location_of(deployment: &Path) -> Option<Option<crate::state::StateLocation>> {
     let toml = deployment_file::read(deployment).ok()?;
-    let Some(e) = toml.get("state", "url") else {
+    let Some(e) = toml.get_setting(&settings::STATE_URL) else {
         return Some(None);
     };
     let text = e.value.as_str()?;
@@ -195,12 +188,11 @@ struct Context<'a> {
     toml_names: BTreeMap<String, String>,
 }
 
-fn dotted(table: &str, key: &str) -> String {
-    if table.is_empty() {
-        key.to_string()
-    } else {
-        format!("{table}.{key}")
-    }
+/// The default of `setting`, read as `kind`: the table's text is written
+/// as in a properties file (a unit test checks that every one reads).
+fn default_of<T>(setting: &Setting, kind: &Kind<T>) -> T {
+    (kind.from_text)(setting.default_text())
+        .unwrap_or_else(|e| panic!("the default of {} does not read: {e}", setting.name()))
 }
 
 impl Context<'_> {
@@ -230,9 +222,9 @@ impl Context<'_> {
         Some(format!("{}:{}", props.file.path().display(), e.line))
     }
 
-    fn read_toml<T>(&mut self, table: &str, key: &str, kind: &Kind<T>) -> Option<Found<T>> {
-        let e = self.toml.get(table, key)?.clone();
-        let name = dotted(table, key);
+    fn read_toml<T>(&mut self, setting: &Setting, kind: &Kind<T>) -> Option<Found<T>> {
+        let e = self.toml.get_setting(setting)?.clone();
+        let name = setting.name();
         match (kind.from_toml)(&e.value) {
             Ok(value) => Some(Found {
                 value,
@@ -268,7 +260,8 @@ impl Context<'_> {
         }
     }
 
-    fn read_prop<T>(&mut self, key: &str, kind: &Kind<T>) -> Option<Found<T>> {
+    fn read_prop<T>(&mut self, setting: &Setting, kind: &Kind<T>) -> Option<Found<T>> {
+        let key = setting.property.expect("a setting with a property key");
         let e = self.props.as_ref()?.get(key)?.clone();
         match (kind.from_text)(&e.value) {
             Ok(value) => Some(Found {
@@ -297,21 +290,20 @@ impl Context<'_> {
     /// A setting given in the TOML file, the properties file, or both.
     fn setting<T: PartialEq + Clone>(
         &mut self,
-        table: &str,
-        key: &str,
-        prop: &str,
+        setting: &Setting,
         kind: &Kind<T>,
     ) -> Option<Found<T>> {
-        let t = self.read_toml(table, key, kind);
-        let p = self.read_prop(prop, kind);
+        let prop = setting.property.expect("a setting with a property key");
+        let t = self.read_toml(setting, kind);
+        let p = self.read_prop(setting, kind);
         if let Some(t) = &t {
             self.toml_site
                 .insert(prop.to_string(), (kind.show)(&t.value));
-            self.toml_names.insert(prop.to_string(), dotted(table, key));
+            self.toml_names.insert(prop.to_string(), setting.name());
         }
         match (t, p) {
             (Some(t), Some(p)) if t.value != p.value => {
-                let name = dotted(table, key);
+                let name = setting.name();
                 let (a, b) = if self.secret_keys.is_secret(prop) {
                     (String::new(), String::new())
                 } else {
@@ -353,16 +345,34 @@ impl Context<'_> {
         }
     }
 
-    fn setting_or<T: PartialEq + Clone>(
+    /// A setting, or its default from the settings table.
+    fn setting_or_default<T: PartialEq + Clone>(
         &mut self,
-        table: &str,
-        key: &str,
-        prop: &str,
+        setting: &Setting,
         kind: &Kind<T>,
-        default: T,
     ) -> Found<T> {
-        self.setting(table, key, prop, kind)
-            .unwrap_or_else(|| Found::default(default))
+        match setting.property {
+            Some(_) => self.setting(setting, kind),
+            None => self.read_toml(setting, kind),
+        }
+        .unwrap_or_else(|| Found::default(default_of(setting, kind)))
+    }
+
+    /// A setting, its default when written nowhere, or None when its value
+    /// was invalid (the error is reported).
+    fn setting_unless_failed<T: PartialEq + Clone>(
+        &mut self,
+        setting: &Setting,
+        kind: &Kind<T>,
+    ) -> Option<Found<T>> {
+        let found = self.setting_or_default(setting, kind);
+        (!self.failed(setting)).then_some(found)
+    }
+
+    /// Whether reading `setting` failed with an error already reported.
+    fn failed(&self, setting: &Setting) -> bool {
+        self.failed.contains(&setting.name())
+            || setting.property.is_some_and(|p| self.failed.contains(p))
     }
 
     fn error(&mut self, p: Problem) {
@@ -370,14 +380,14 @@ impl Context<'_> {
     }
 
     /// A path from the TOML file, relative to the deployment file's directory.
-    fn toml_path(&mut self, table: &str, key: &str) -> Option<(PathBuf, Found<String>)> {
-        let f = self.read_toml(table, key, &TEXT)?;
+    fn toml_path(&mut self, setting: &Setting) -> Option<(PathBuf, Found<String>)> {
+        let f = self.read_toml(setting, &TEXT)?;
         Some((self.base.join(&f.value), f))
     }
 
     /// A path that must exist (ca_cert, local_cluster).
-    fn existing_path(&mut self, table: &str, key: &str, what: &str) -> Option<PathBuf> {
-        let (path, f) = self.toml_path(table, key)?;
+    fn existing_path(&mut self, setting: &Setting, what: &str) -> Option<PathBuf> {
+        let (path, f) = self.toml_path(setting)?;
         if path.is_file() {
             return Some(path);
         }
@@ -388,7 +398,7 @@ impl Context<'_> {
             )
             .with_help(format!(
                 "fix `{}` (paths are relative to the deployment file)",
-                dotted(table, key)
+                setting.name()
             ))
             .with_located(f.at.as_ref()),
         );
@@ -400,8 +410,8 @@ impl Context<'_> {
         deployment: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Option<Desired> {
-        let name = self.read_toml("", "name", &TEXT);
-        if name.is_none() && !self.failed.contains("name") {
+        let name = self.read_toml(&settings::NAME, &TEXT);
+        if name.is_none() && !self.failed(&settings::NAME) {
             self.error(
                 Problem::error(
                     "desired::missing_name",

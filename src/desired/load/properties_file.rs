@@ -11,53 +11,25 @@ pub(super) fn decode_properties(bytes: Vec<u8>) -> String {
         .unwrap_or_else(|e| e.into_bytes().into_iter().map(char::from).collect())
 }
 
-/// The key of [`KNOWN_PROPERTIES`] that `key` is one or two edits away
-/// from (a typo, a transposition), if any.
+/// The property key alluxio-mesos reads that `key` is one or two edits
+/// away from (a typo, a transposition), if any.
 pub(super) fn near_miss(key: &str) -> Option<&'static str> {
-    KNOWN_PROPERTIES
-        .iter()
-        .map(|c| (strsim::osa_distance(key, c), *c))
+    settings::known_properties()
+        .into_iter()
+        .map(|c| (strsim::osa_distance(key, c), c))
         .filter(|(d, _)| (1..=2).contains(d))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
 
-/// The property keys alluxio-mesos reads (the table in
-/// docs/deployment-file.md).
-pub const KNOWN_PROPERTIES: &[&str] = &[
-    "alluxio.master.port",
-    "alluxio.master.web.port",
-    "alluxio.worker.port",
-    "alluxio.worker.data.port",
-    "alluxio.worker.web.port",
-    "alluxio.integration.mesos.alluxio.jar.url",
-    "alluxio.home",
-    "alluxio.integration.mesos.jdk.url",
-    "alluxio.integration.mesos.jdk.path",
-    "alluxio.integration.master.resource.cpu",
-    "alluxio.integration.master.resource.mem",
-    "alluxio.integration.worker.resource.cpu",
-    "alluxio.integration.worker.resource.mem",
-    "alluxio.worker.memory.size",
-    "alluxio.integration.mesos.master.node.count",
-    "alluxio.integration.mesos.master.name",
-    "alluxio.integration.mesos.worker.name",
-    "alluxio.integration.mesos.principal",
-    "alluxio.integration.mesos.secret",
-    "alluxio.integration.mesos.role",
-    "alluxio.integration.mesos.user",
-    "alluxio.zookeeper.enabled",
-    "alluxio.zookeeper.address",
-    "alluxio.underfs.address",
-];
-
 impl Context<'_> {
     pub(super) fn read_properties(&mut self) -> Option<PathBuf> {
-        let given = self.toml_path("alluxio", "site_properties");
+        let given = self.toml_path(&settings::SITE_PROPERTIES);
+        let default = settings::SITE_PROPERTIES.default_text();
         let (path, at) = match given {
             Some((p, f)) => (p, Some(f)),
-            None if self.failed.contains("alluxio.site_properties") => return None,
-            None => (self.base.join(DEFAULT_SITE_PROPERTIES), None),
+            None if self.failed(&settings::SITE_PROPERTIES) => return None,
+            None => (self.base.join(default), None),
         };
         let text = match crate::limits::read(&path, crate::limits::SITE_PROPERTIES) {
             Ok(bytes) => decode_properties(bytes),
@@ -101,7 +73,7 @@ impl Context<'_> {
                     ),
                     None => (
                         format!("the site properties file {} {why} (the default, as `alluxio.site_properties` is not set)", path.display()),
-                        format!("create {DEFAULT_SITE_PROPERTIES} beside the deployment file, or set site_properties in [alluxio]"),
+                        format!("create {default} beside the deployment file, or set site_properties in [alluxio]"),
                     ),
                 };
                 let label = at.as_ref().and_then(|f| f.at.clone());
@@ -193,6 +165,7 @@ impl Context<'_> {
 
     pub(super) fn warn_unknown_integration_keys(&mut self) {
         let Some(props) = &self.props else { return };
+        let known = settings::known_properties();
         let mut warnings = Vec::new();
         for e in &props.entries {
             let k = e.key.as_str();
@@ -203,7 +176,7 @@ impl Context<'_> {
             ]
             .iter()
             .any(|p| k.starts_with(p));
-            if KNOWN_PROPERTIES.contains(&k) {
+            if known.contains(&k) {
                 continue;
             }
             if !ours {
@@ -222,7 +195,7 @@ impl Context<'_> {
                 }
                 continue;
             }
-            let help = match crate::desired::diagnostic::closest(k, KNOWN_PROPERTIES, 0.9) {
+            let help = match crate::desired::diagnostic::closest(k, &known, 0.9) {
                 Some(c) => format!("did you mean `{c}`?"),
                 None => "see the property table in docs/deployment-file.md".into(),
             };

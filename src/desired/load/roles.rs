@@ -12,9 +12,9 @@ pub(super) struct PortUse {
 }
 
 impl PortUse {
-    pub(super) fn new(key: &'static str, f: &Found<u16>) -> Self {
+    pub(super) fn new(setting: &Setting, f: &Found<u16>) -> Self {
         PortUse {
-            key,
+            key: setting.property.expect("ports have property keys"),
             port: f.value,
             at: f.at.clone(),
             place: f.place.clone(),
@@ -24,49 +24,21 @@ impl PortUse {
 
 impl Context<'_> {
     pub(super) fn master(&mut self, zookeeper: bool) -> Option<(MasterSpec, Vec<PortUse>)> {
-        let count = self.setting_or(
-            "master",
-            "count",
-            "alluxio.integration.mesos.master.node.count",
-            &COUNT,
-            1,
-        );
-        let cpus = self.setting_or(
-            "master",
-            "cpus",
-            "alluxio.integration.master.resource.cpu",
-            &CPUS,
-            1.0,
-        );
-        let mem = self.setting_or(
-            "master",
-            "mem",
-            "alluxio.integration.master.resource.mem",
-            &SIZE,
-            ByteSize::from_mb(1024),
-        );
-        let rpc = self.setting_or("master", "rpc_port", "alluxio.master.port", &PORT, 19998);
-        let web = self.setting_or(
-            "master",
-            "web_port",
-            "alluxio.master.web.port",
-            &PORT,
-            19999,
-        );
-        let name = self.setting_or(
-            "master",
-            "name",
-            "alluxio.integration.mesos.master.name",
-            &TEXT,
-            "AlluxioMaster".into(),
-        );
-        let hostname = self.read_toml("master", "hostname", &TEXT);
-        let command = self.read_toml("master", "command", &TEXT).map(|f| f.value);
-        let health_check = self
-            .read_toml("master", "health_check", &HEALTH_CHECK)
+        let count = self.setting_or_default(&settings::MASTER_COUNT, &COUNT);
+        let cpus = self.setting_or_default(&settings::MASTER_CPUS, &CPUS);
+        let mem = self.setting_or_default(&settings::MASTER_MEM, &SIZE);
+        let rpc = self.setting_or_default(&settings::MASTER_RPC_PORT, &PORT);
+        let web = self.setting_or_default(&settings::MASTER_WEB_PORT, &PORT);
+        let name = self.setting_or_default(&settings::MASTER_NAME, &TEXT);
+        let hostname = self.read_toml(&settings::MASTER_HOSTNAME, &TEXT);
+        let command = self
+            .read_toml(&settings::MASTER_COMMAND, &TEXT)
             .map(|f| f.value);
-        let constraints = self.constraints("master");
-        let mut ok = self.nonzero_mem("master.mem", &mem);
+        let health_check = self
+            .read_toml(&settings::MASTER_HEALTH_CHECK, &HEALTH_CHECK)
+            .map(|f| f.value);
+        let constraints = self.constraints(&settings::MASTER_CONSTRAINTS);
+        let mut ok = self.nonzero_mem(&settings::MASTER_MEM, &mem);
         if count.value == 0 {
             ok = false;
             self.error(
@@ -77,10 +49,7 @@ impl Context<'_> {
                 .with_help("set count = 1 in [master] (or more, with ZooKeeper)")
                 .with_located(count.at.as_ref()),
             );
-        } else if count.value > 1
-            && !zookeeper
-            && !self.failed.contains("alluxio.zookeeper.address")
-        {
+        } else if count.value > 1 && !zookeeper && !self.failed(&settings::ZOOKEEPER_ADDRESS) {
             ok = false;
             self.error(
                 Problem::error("desired::masters_without_zookeeper", format!("{} masters need ZooKeeper, which is not enabled", count.value))
@@ -97,8 +66,8 @@ impl Context<'_> {
             );
         }
         let ports = vec![
-            PortUse::new("alluxio.master.port", &rpc),
-            PortUse::new("alluxio.master.web.port", &web),
+            PortUse::new(&settings::MASTER_RPC_PORT, &rpc),
+            PortUse::new(&settings::MASTER_WEB_PORT, &web),
         ];
         let spec = MasterSpec {
             count: count.value,
@@ -116,61 +85,24 @@ impl Context<'_> {
     }
 
     pub(super) fn worker(&mut self) -> Option<(WorkerSpec, Vec<PortUse>)> {
-        let count = self.read_toml("worker", "count", &WORKER_COUNT);
-        let count = match count {
-            Some(c) => c.value,
-            None if self.failed.contains("worker.count") => return None,
-            None => WorkerCount::All,
-        };
-        let cpus = self.setting_or(
-            "worker",
-            "cpus",
-            "alluxio.integration.worker.resource.cpu",
-            &CPUS,
-            1.0,
-        );
-        let mem = self.setting_or(
-            "worker",
-            "mem",
-            "alluxio.integration.worker.resource.mem",
-            &SIZE,
-            ByteSize::from_mb(1024),
-        );
-        let ramdisk = self.setting_or(
-            "worker",
-            "ramdisk",
-            "alluxio.worker.memory.size",
-            &SIZE,
-            ByteSize(1 << 30),
-        );
-        let rpc = self.setting_or("worker", "rpc_port", "alluxio.worker.port", &PORT, 29998);
-        let data = self.setting_or(
-            "worker",
-            "data_port",
-            "alluxio.worker.data.port",
-            &PORT,
-            29999,
-        );
-        let web = self.setting_or(
-            "worker",
-            "web_port",
-            "alluxio.worker.web.port",
-            &PORT,
-            30000,
-        );
-        let name = self.setting_or(
-            "worker",
-            "name",
-            "alluxio.integration.mesos.worker.name",
-            &TEXT,
-            "AlluxioWorker".into(),
-        );
-        let command = self.read_toml("worker", "command", &TEXT).map(|f| f.value);
-        let health_check = self
-            .read_toml("worker", "health_check", &HEALTH_CHECK)
+        let count = self
+            .setting_unless_failed(&settings::WORKER_COUNT, &WORKER_COUNT)?
+            .value;
+        let cpus = self.setting_or_default(&settings::WORKER_CPUS, &CPUS);
+        let mem = self.setting_or_default(&settings::WORKER_MEM, &SIZE);
+        let ramdisk = self.setting_or_default(&settings::WORKER_RAMDISK, &SIZE);
+        let rpc = self.setting_or_default(&settings::WORKER_RPC_PORT, &PORT);
+        let data = self.setting_or_default(&settings::WORKER_DATA_PORT, &PORT);
+        let web = self.setting_or_default(&settings::WORKER_WEB_PORT, &PORT);
+        let name = self.setting_or_default(&settings::WORKER_NAME, &TEXT);
+        let command = self
+            .read_toml(&settings::WORKER_COMMAND, &TEXT)
             .map(|f| f.value);
-        let constraints = self.constraints("worker");
-        let max_unavailable = self.read_toml("worker", "max_unavailable", &COUNT);
+        let health_check = self
+            .read_toml(&settings::WORKER_HEALTH_CHECK, &HEALTH_CHECK)
+            .map(|f| f.value);
+        let constraints = self.constraints(&settings::WORKER_CONSTRAINTS);
+        let max_unavailable = self.setting_unless_failed(&settings::MAX_UNAVAILABLE, &COUNT);
         let max_unavailable = match max_unavailable {
             Some(m) if m.value == 0 => {
                 self.error(
@@ -184,14 +116,13 @@ impl Context<'_> {
                 None
             }
             Some(m) => Some(m.value),
-            None if self.failed.contains("worker.max_unavailable") => None,
-            None => Some(1),
+            None => None,
         };
-        let mem_ok = self.nonzero_mem("worker.mem", &mem);
+        let mem_ok = self.nonzero_mem(&settings::WORKER_MEM, &mem);
         let ports = vec![
-            PortUse::new("alluxio.worker.port", &rpc),
-            PortUse::new("alluxio.worker.data.port", &data),
-            PortUse::new("alluxio.worker.web.port", &web),
+            PortUse::new(&settings::WORKER_RPC_PORT, &rpc),
+            PortUse::new(&settings::WORKER_DATA_PORT, &data),
+            PortUse::new(&settings::WORKER_WEB_PORT, &web),
         ];
         let spec = WorkerSpec {
             count,
@@ -211,14 +142,17 @@ impl Context<'_> {
     }
 
     /// A task needs some memory: Mesos refuses a task without it.
-    pub(super) fn nonzero_mem(&mut self, name: &str, mem: &Found<ByteSize>) -> bool {
+    pub(super) fn nonzero_mem(&mut self, setting: &Setting, mem: &Found<ByteSize>) -> bool {
         if mem.value.0 > 0 {
             return true;
         }
         self.error(
-            Problem::error("desired::invalid_value", format!("`{name}` is 0"))
-                .with_help("give the task memory, e.g. \"1024MB\"")
-                .with_located(mem.at.as_ref()),
+            Problem::error(
+                "desired::invalid_value",
+                format!("`{}` is 0", setting.name()),
+            )
+            .with_help("give the task memory, e.g. \"1024MB\"")
+            .with_located(mem.at.as_ref()),
         );
         false
     }

@@ -7,8 +7,8 @@ impl Context<'_> {
     /// `[state] url`: where the state lives (`None`: the default file).
     /// `Some(None)` is "no [state] url"; `None` is an error reported.
     pub(super) fn state_location(&mut self) -> Option<Option<crate::state::StateLocation>> {
-        let Some(f) = self.read_toml("state", "url", &TEXT) else {
-            return (!self.failed.contains("state.url")).then_some(None);
+        let Some(f) = self.read_toml(&settings::STATE_URL, &TEXT) else {
+            return (!self.failed(&settings::STATE_URL)).then_some(None);
         };
         match crate::state::StateLocation::parse(&f.value) {
             Ok(l) => Some(Some(l)),
@@ -18,7 +18,7 @@ impl Context<'_> {
                         .with_help("a ZooKeeper URL such as zk://zk1:2181,zk2:2181/alluxio-mesos/<deployment>, or a file path")
                         .with_located(f.at.as_ref()),
                 );
-                self.failed.insert("state.url".into());
+                self.failed.insert(settings::STATE_URL.name());
                 None
             }
         }
@@ -29,8 +29,9 @@ impl Context<'_> {
         name: Option<String>,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Option<MesosSettings> {
-        let master = self.read_toml("mesos", "master", &TEXT).and_then(|f| {
-            match parse_master_locator(&f.value) {
+        let master = self
+            .read_toml(&settings::MESOS_MASTER, &TEXT)
+            .and_then(|f| match parse_master_locator(&f.value) {
                 Ok(m) => Some(m),
                 Err(why) => {
                     self.error(
@@ -41,36 +42,19 @@ impl Context<'_> {
                         .with_help(MASTER_FORMS)
                         .with_located(f.at.as_ref()),
                     );
-                    self.failed.insert("mesos.master".into());
+                    self.failed.insert(settings::MESOS_MASTER.name());
                     None
                 }
-            }
-        });
+            });
         let framework_name = self
-            .read_toml("mesos", "framework_name", &TEXT)
+            .read_toml(&settings::FRAMEWORK_NAME, &TEXT)
             .map(|f| f.value);
-        let principal = self.setting_or(
-            "mesos",
-            "principal",
-            "alluxio.integration.mesos.principal",
-            &TEXT,
-            "alluxio".into(),
-        );
-        let role = self.setting_or(
-            "mesos",
-            "role",
-            "alluxio.integration.mesos.role",
-            &TEXT,
-            "*".into(),
-        );
-        let user = self.setting("mesos", "user", "alluxio.integration.mesos.user", &TEXT);
+        let principal = self.setting_or_default(&settings::PRINCIPAL, &TEXT);
+        let role = self.setting_or_default(&settings::ROLE, &TEXT);
+        let user = self.setting(&settings::USER, &TEXT);
         let user = match user {
             Some(u) => Some(u.value),
-            None if self.failed.contains("mesos.user")
-                || self.failed.contains("alluxio.integration.mesos.user") =>
-            {
-                None
-            }
+            None if self.failed(&settings::USER) => None,
             None => match env("USER")
                 .filter(|u| !u.trim().is_empty())
                 .or_else(|| env("LOGNAME"))
@@ -88,7 +72,7 @@ impl Context<'_> {
                 }
             },
         };
-        let failover = self.read_toml("mesos", "failover_timeout", &DURATION);
+        let failover = self.setting_unless_failed(&settings::FAILOVER_TIMEOUT, &DURATION);
         let failover_timeout = match failover {
             Some(f) if f.value.is_zero() => {
                 self.error(
@@ -99,14 +83,13 @@ impl Context<'_> {
                 None
             }
             Some(f) => Some(f.value),
-            None if self.failed.contains("mesos.failover_timeout") => None,
-            None => Some(DEFAULT_FAILOVER_TIMEOUT),
+            None => None,
         };
-        let ca_cert = self.existing_path("mesos", "ca_cert", "CA certificate");
-        let local_cluster = self.existing_path("mesos", "local_cluster", "local cluster file");
+        let ca_cert = self.existing_path(&settings::CA_CERT, "CA certificate");
+        let local_cluster = self.existing_path(&settings::LOCAL_CLUSTER, "local cluster file");
         if let (Some(_), Some(m)) = (&local_cluster, &master) {
             if *m != crate::desired::MasterLocator::Local {
-                let e = self.toml.get("mesos", "local_cluster").cloned();
+                let e = self.toml.get_setting(&settings::LOCAL_CLUSTER).cloned();
                 let label = e.map(|e| self.toml_label(&e, "only used by master = \"local\""));
                 self.warnings.push(
                     Problem::warning(
@@ -148,7 +131,7 @@ impl Context<'_> {
         let prop_label = from_prop
             .as_ref()
             .map(|e| self.prop_label(e, "the secret is here"));
-        let from_file = match self.toml_path("mesos", "secret_file") {
+        let from_file = match self.toml_path(&settings::SECRET_FILE) {
             Some((path, f)) => {
                 match crate::limits::read_to_string(&path, crate::limits::SECRET_FILE) {
                     Ok(s) => {
@@ -182,7 +165,7 @@ impl Context<'_> {
                     }
                 }
             }
-            None if self.failed.contains("mesos.secret_file") => return None,
+            None if self.failed(&settings::SECRET_FILE) => return None,
             None => None,
         };
         let from_env = env(SECRET_ENV).filter(|s| !s.is_empty()).map(Secret::new);
@@ -212,36 +195,21 @@ impl Context<'_> {
     /// properties to treat as secrets besides those the built-in rule knows.
     pub(super) fn secret_patterns(&mut self) -> SecretKeys {
         SecretKeys::new(
-            self.read_toml("alluxio", "secret_properties", &KEY_PATTERNS)
+            self.read_toml(&settings::SECRET_PROPERTIES, &KEY_PATTERNS)
                 .map(|f| f.value)
                 .unwrap_or_default(),
         )
     }
 
     pub(super) fn install(&mut self) -> Option<Install> {
-        let jar = self.setting(
-            "alluxio",
-            "jar_url",
-            "alluxio.integration.mesos.alluxio.jar.url",
-            &TEXT,
-        );
-        let home = self.setting("alluxio", "home", "alluxio.home", &TEXT);
-        let jdk_url = self.setting(
-            "alluxio",
-            "jdk_url",
-            "alluxio.integration.mesos.jdk.url",
-            &TEXT,
-        );
-        let jdk_path = self.setting(
-            "alluxio",
-            "jdk_path",
-            "alluxio.integration.mesos.jdk.path",
-            &TEXT,
-        );
+        let jar = self.setting(&settings::JAR_URL, &TEXT);
+        let home = self.setting(&settings::HOME, &TEXT);
+        let jdk_url = self.setting(&settings::JDK_URL, &TEXT);
+        let jdk_path = self.setting(&settings::JDK_PATH, &TEXT);
         let alluxio = match jar {
             Some(j) if j.value.eq_ignore_ascii_case("LOCAL") => match home {
                 Some(h) => Some(AlluxioSource::Local { home: h.value }),
-                None if self.failed.contains("alluxio.home") => None,
+                None if self.failed(&settings::HOME) => None,
                 None => {
                     self.error(
                         Problem::error("desired::local_without_home", "Alluxio is LOCAL but `alluxio.home` is not set: where is it installed on the agents?")
@@ -260,14 +228,7 @@ impl Context<'_> {
                 None
             }
             Some(j) => Some(AlluxioSource::Tarball { url: j.value }),
-            None if self.failed.contains("alluxio.jar_url")
-                || self
-                    .failed
-                    .contains("alluxio.integration.mesos.alluxio.jar.url")
-                || self.failed.contains("properties") =>
-            {
-                None
-            }
+            None if self.failed(&settings::JAR_URL) || self.failed.contains("properties") => None,
             None => {
                 self.error(
                     Problem::error("desired::missing_jar_url", "`alluxio.integration.mesos.alluxio.jar.url` is not set: where does Alluxio come from on the agents?")
@@ -277,11 +238,7 @@ impl Context<'_> {
             }
         };
         let jdk = match jdk_url {
-            None if self.failed.contains("alluxio.jdk_url")
-                || self.failed.contains("alluxio.integration.mesos.jdk.url") =>
-            {
-                None
-            }
+            None if self.failed(&settings::JDK_URL) => None,
             None => Some(JdkSource::Local),
             Some(u) if u.value.eq_ignore_ascii_case("LOCAL") => Some(JdkSource::Local),
             Some(u) => match jdk_path {
@@ -289,11 +246,7 @@ impl Context<'_> {
                     url: u.value,
                     path: p.value,
                 }),
-                None if self.failed.contains("alluxio.jdk_path")
-                    || self.failed.contains("alluxio.integration.mesos.jdk.path") =>
-                {
-                    None
-                }
+                None if self.failed(&settings::JDK_PATH) => None,
                 None => {
                     self.error(
                         Problem::error("desired::jdk_without_path", "a JDK URL is set but `alluxio.integration.mesos.jdk.path` is not: which directory does the tarball unpack to?")
@@ -312,12 +265,12 @@ impl Context<'_> {
 
     /// `alluxio.zookeeper.address` when ZooKeeper is enabled.
     pub(super) fn zookeeper(&mut self) -> Option<String> {
-        let enabled = self.read_prop("alluxio.zookeeper.enabled", &BOOL);
-        let address = self.read_prop("alluxio.zookeeper.address", &TEXT);
+        let enabled = self.read_prop(&settings::ZOOKEEPER_ENABLED, &BOOL);
+        let address = self.read_prop(&settings::ZOOKEEPER_ADDRESS, &TEXT);
         match (enabled, address) {
             (Some(e), Some(a)) if e.value => Some(a.value),
             (Some(e), None) if e.value => {
-                if self.failed.insert("alluxio.zookeeper.address".into()) {
+                if self.failed.insert(settings::ZOOKEEPER_ADDRESS.name()) {
                     self.error(
                         Problem::error("desired::zookeeper_without_address", "`alluxio.zookeeper.enabled` is true but `alluxio.zookeeper.address` is not set")
                             .with_help("set alluxio.zookeeper.address=zk1:2181,zk2:2181,zk3:2181 in the properties file")
@@ -338,13 +291,12 @@ impl Context<'_> {
         }
     }
 
-    pub(super) fn constraints(&mut self, table: &str) -> Option<Option<Constraint>> {
-        let Some(e) = self.toml.get(table, "constraints").cloned() else {
+    pub(super) fn constraints(&mut self, setting: &Setting) -> Option<Option<Constraint>> {
+        let Some(e) = self.toml.get_setting(setting).cloned() else {
             return Some(None);
         };
         let f = self.read_toml(
-            table,
-            "constraints",
+            setting,
             &Kind {
                 from_toml: |v| match v {
                     toml::Value::String(s) => Ok(s.clone()),
@@ -366,7 +318,7 @@ impl Context<'_> {
                 };
                 let file = self.toml.file.clone();
                 self.error(
-                    Problem::error("desired::invalid_constraint", format!("invalid `{table}.constraints`: {}", err.message))
+                    Problem::error("desired::invalid_constraint", format!("invalid `{}`: {}", setting.name(), err.message))
                         .with_help("write attribute tests name:value joined by & (and), | (or), ! (not) and parentheses, e.g. \"rack:r1 & !zone:z2\"")
                         .with_label(&file, span, "here"),
                 );
