@@ -276,9 +276,9 @@ pub const JDK_PATH: Setting = both(
     "directory the JDK tarball unpacks to (JAVA_HOME); required with a JDK URL",
 );
 
-pub const MASTER_COUNT: Setting = both("master", "count", "alluxio.integration.mesos.master.node.count", Type::Count, "number of masters, at least 1; more than 1 needs `alluxio.zookeeper.enabled=true` and `alluxio.zookeeper.address`")
+pub const MASTER_COUNT: Setting = both("master", "count", "alluxio.integration.mesos.master.node.count", Type::Count, "number of masters, at least 1; more than 1 needs `alluxio.zookeeper.enabled=true` and `alluxio.zookeeper.address`. A change launches or kills masters and replaces none")
     .value("1")
-    .scope(Scope::Master);
+    .scope(Scope::Deployment);
 pub const MASTER_CPUS: Setting = both(
     "master",
     "cpus",
@@ -763,7 +763,7 @@ mod tests {
         );
         assert_eq!(
             property_scope("alluxio.integration.mesos.master.node.count"),
-            Scope::Master
+            Scope::Deployment
         );
         assert_eq!(
             property_scope("alluxio.master.journal.folder"),

@@ -64,7 +64,7 @@ impl RoleConfig {
             self.fields.keys().chain(before.fields.keys()).collect();
         for key in keys {
             let (old, new) = (before.fields.get(key), self.fields.get(key));
-            if old == new || covered(key) {
+            if old == new || covered(key) || !concerns(key, role) {
                 continue;
             }
             if let Some((_, props)) = derived.iter().find(|(f, _)| f == key) {
@@ -119,6 +119,14 @@ fn explain_derived(
             })
             .collect(),
     )
+}
+
+/// Whether a configuration field concerns `role`'s tasks: a property field
+/// recorded by an earlier version may since have left the role's scope.
+fn concerns(field: &str, role: Role) -> bool {
+    field
+        .strip_prefix(PROPERTY)
+        .is_none_or(|p| property_scope(p).concerns(role))
 }
 
 fn is_secret_field(field: &str, secrets: &SecretKeys) -> bool {
@@ -217,10 +225,17 @@ pub fn applied_config(
     hasher: &SecretHasher,
     master_hosts: &[String],
 ) -> AppliedConfig {
+    let master = master_config(desired, hasher);
+    let worker = worker_config(desired, hasher, master_hosts);
     AppliedConfig {
         site_properties: stored_properties(desired, hasher),
-        master: master_config(desired, hasher).fields,
-        worker: worker_config(desired, hasher, master_hosts).fields,
+        launched: [
+            (master.hash(), master.fields.clone()),
+            (worker.hash(), worker.fields.clone()),
+        ]
+        .into(),
+        master: master.fields,
+        worker: worker.fields,
     }
 }
 

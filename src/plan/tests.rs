@@ -392,6 +392,90 @@ fn a_client_property_change_replaces_nothing_and_says_so() {
     assert!(!plan.config_diff.is_empty());
 }
 
+/// Masters of `d` running on a1.., labelled with `label`, and the state
+/// that recorded `fields` as the masters' configuration.
+fn masters_labelled(d: &Desired, n: u32, label: &str) -> LiveCluster {
+    let mut l = converged_on(d, n);
+    for t in &mut l.framework.as_mut().unwrap().tasks {
+        if t.labels[LABEL_ADDRESS].starts_with("master") {
+            t.labels.insert(LABEL_CONFIG_HASH.into(), label.into());
+        }
+    }
+    l
+}
+
+#[test]
+fn more_masters_launch_beside_the_running_one_without_replacing_it() {
+    let mut before = desired();
+    before.zookeeper = Some("zk1:2181".into());
+    before.site.insert("alluxio.zookeeper.enabled", "true");
+    before.site.insert("alluxio.zookeeper.address", "zk1:2181");
+    before
+        .site
+        .insert("alluxio.integration.mesos.master.node.count", "1");
+    let state = applied_state(&before);
+    let mut after = before.clone();
+    after.master.count = 3;
+    after
+        .site
+        .insert("alluxio.integration.mesos.master.node.count", "3");
+    let plan = plan_of(&after, &converged(&before), Some(&state));
+    let actions: Vec<(String, &str)> = plan
+        .changes
+        .iter()
+        .filter(|c| c.role() == crate::address::Role::Master)
+        .map(|c| (c.address.to_string(), c.action.name()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("master[0]".to_string(), "no-op"),
+            ("master[1]".to_string(), "launch"),
+            ("master[2]".to_string(), "launch")
+        ],
+        "{plan:#?}"
+    );
+    assert_eq!(plan.summary().replace, 0, "{plan:#?}");
+}
+
+/// Masters launched when the master count was part of their configuration
+/// (and so of their hash label) are kept when the count changes, and
+/// stay explained by the state through the next apply.
+#[test]
+fn masters_labelled_with_the_count_in_their_configuration_are_kept() {
+    let mut d = desired();
+    d.site
+        .insert("alluxio.integration.mesos.master.node.count", "1");
+    let h = secret_hasher(&d, None);
+    let mut old = config::master_config(&d, &h);
+    old.fields.insert(
+        "property alluxio.integration.mesos.master.node.count".into(),
+        "1".into(),
+    );
+    let mut state = applied_state(&d);
+    let applied = state.applied.as_mut().unwrap();
+    applied.master = old.fields.clone();
+    applied.launched.clear();
+    let live = masters_labelled(&d, 3, &old.hash());
+
+    let plan = plan_of(&d, &live, Some(&state));
+    assert_eq!(plan.summary().replace, 0, "{plan:#?}");
+    let recorded = plan.applied.clone().unwrap();
+    assert_eq!(recorded.launched.get(&old.hash()), Some(&old.fields));
+
+    // After an apply records the plan's configuration, a real change is
+    // explained against the configuration the master was launched with.
+    state.applied = Some(recorded);
+    let mut bigger = d.clone();
+    bigger.master.mem = ByteSize::from_mb(2048);
+    let plan = plan_of(&bigger, &live, Some(&state));
+    assert_eq!(
+        plan.changes[0].reasons,
+        ["alluxio.integration.master.resource.mem: 1GB -> 2GB"],
+        "{plan:#?}"
+    );
+}
+
 #[test]
 fn master_moving_host_replaces_workers_when_zookeeper_is_off() {
     let d = desired();

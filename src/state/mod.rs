@@ -159,6 +159,12 @@ pub struct AppliedConfig {
     /// The workers' configuration fields.
     #[serde(default)]
     pub worker: BTreeMap<String, String>,
+    /// The configuration fields behind the hash label of each task left
+    /// running, by hash: a later change is explained against what a task
+    /// was launched with, even when it was kept through a change that
+    /// concerned none of its fields (a master count).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub launched: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// How the tasks of one configuration were launched: the `TaskInfo` less

@@ -163,6 +163,48 @@ async fn a_change_for_both_roles_replaces_the_master_then_the_workers() {
     sim.shutdown().await;
 }
 
+/// The master count feeds no task's configuration: scaling out launches
+/// the new masters beside the running one, which keeps running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaling_masters_out_launches_new_ones_and_keeps_the_running_master() {
+    let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;
+    let zookeeper = "alluxio.zookeeper.enabled=true\nalluxio.zookeeper.address=zk1:2181\n";
+    let site = format!("{SITE}{zookeeper}");
+    let d = Deployment::new(&sim.url(), "[master]\ncount = 1\n", &site);
+    cli(&d, &["apply", "--auto-approve", "--settle-time", "200ms"])
+        .await
+        .ok();
+    let first_master = |state: &serde_json::Value| {
+        state["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["address"] == "master[0]")
+            .map(|t| t["task_id"].clone())
+    };
+    let before = first_master(&d.state()).expect("master[0] was launched");
+
+    let toml = std::fs::read_to_string(d.toml()).unwrap();
+    std::fs::write(d.toml(), toml.replace("count = 1", "count = 3")).unwrap();
+    let plan = cli(&d, &["plan"]).await;
+    assert!(
+        plan.stdout
+            .contains("Plan: 2 to launch, 0 to replace, 0 to kill."),
+        "{}",
+        plan.stdout
+    );
+    let apply = cli(&d, &["apply", "--auto-approve", "--settle-time", "200ms"]).await;
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    assert_eq!(
+        first_master(&d.state()),
+        Some(before),
+        "master[0] was replaced"
+    );
+    let again = cli(&d, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    sim.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_plan_file_is_refused() {
     let sim = start_sim("fixtures/clusters/alluxio-ports.toml").await;

@@ -55,6 +55,7 @@ pub fn make_plan(
         applied: state.and_then(|s| s.applied.as_ref()),
         changes: Vec::new(),
         failures: Vec::new(),
+        kept_labels: BTreeMap::new(),
     };
     if opts.destroy {
         p.destroy_all();
@@ -78,6 +79,11 @@ pub fn make_plan(
         ));
     }
 
+    let mut applied =
+        (!opts.destroy).then(|| config::applied_config(desired, &hasher, &master_hosts));
+    if let Some(a) = &mut applied {
+        a.launched.append(&mut p.kept_labels);
+    }
     let mut changes = p.changes;
     let mut failures = p.failures;
     if !opts.targets.is_empty() {
@@ -114,7 +120,7 @@ pub fn make_plan(
             master_constraints: desired.master.constraints.clone(),
             worker_constraints: desired.worker.constraints.clone(),
         },
-        applied: (!opts.destroy).then(|| config::applied_config(desired, &hasher, &master_hosts)),
+        applied,
         launch_templates,
         master_ports: MasterPorts {
             rpc: desired.master.rpc_port,
@@ -242,6 +248,9 @@ struct Planner<'a> {
     applied: Option<&'a crate::state::AppliedConfig>,
     changes: Vec<Change>,
     failures: Vec<PlacementFailure>,
+    /// The configurations of tasks kept under an older hash label, for the
+    /// state to keep explaining them.
+    kept_labels: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// A running task that should be replaced, and why.
@@ -351,27 +360,54 @@ impl<'a> Planner<'a> {
             .unwrap_or_default()
     }
 
-    /// Why a running task must be replaced (empty: keep it).
-    fn replace_reasons(&self, task: &ExistingTask, wanted: &RoleConfig, role: Role) -> Vec<String> {
+    /// The configuration behind hash label `hash`, as the state recorded it.
+    fn launched_config(&self, hash: &str, role: Role) -> Option<RoleConfig> {
+        let applied = self.applied?;
+        if let Some(fields) = applied.launched.get(hash) {
+            return Some(RoleConfig {
+                fields: fields.clone(),
+            });
+        }
+        let fields = match role {
+            Role::Master => &applied.master,
+            Role::Worker => &applied.worker,
+        };
+        let config = RoleConfig {
+            fields: fields.clone(),
+        };
+        (config.hash() == hash).then_some(config)
+    }
+
+    /// Why a running task must be replaced (empty: keep it). A task whose
+    /// label differs only in fields that no longer concern its role is
+    /// kept, and its configuration remembered under its label.
+    fn replace_reasons(
+        &mut self,
+        task: &ExistingTask,
+        wanted: &RoleConfig,
+        role: Role,
+    ) -> Vec<String> {
         let wanted_hash = wanted.hash();
         match &task.config_hash {
             Some(h) if *h == wanted_hash => Vec::new(),
             Some(h) => {
-                let applied = self.applied.map(|a| match role {
-                    Role::Master => &a.master,
-                    Role::Worker => &a.worker,
-                });
-                match applied.map(|fields| RoleConfig { fields: fields.clone() }) {
-                    Some(before) if before.hash() == *h => wanted
-                        .explain_changes(
-                            &before,
-                            role,
-                            &self.desired.setting_names,
-                            self.desired.site.secret_keys(),
-                        )
-                        .into_iter()
-                        .map(|r| annotate_reason(r, role))
-                        .collect(),
+                match self.launched_config(h, role) {
+                    Some(before) => {
+                        let reasons: Vec<String> = wanted
+                            .explain_changes(
+                                &before,
+                                role,
+                                &self.desired.setting_names,
+                                self.desired.site.secret_keys(),
+                            )
+                            .into_iter()
+                            .map(|r| annotate_reason(r, role))
+                            .collect();
+                        if reasons.is_empty() {
+                            self.kept_labels.insert(h.clone(), before.fields);
+                        }
+                        reasons
+                    }
                     _ => {
                         let mut reasons = vec![format!(
                             "configuration changed (hash {h} -> {wanted_hash}); the state file does not hold the configuration it was launched with"
