@@ -7,6 +7,7 @@
 //! Interface types live in this file; parsing and validation live in the
 //! submodules.
 
+use crate::address::Role;
 use crate::desired::constraint::Constraint;
 use crate::desired::secrets::SiteProperties;
 use crate::desired::size::ByteSize;
@@ -118,21 +119,29 @@ pub enum JdkSource {
     Download { url: String, path: String },
 }
 
+/// What masters and workers both have: a task's resources, ports,
+/// placement and how it runs. [`Desired::role`] gives a role's.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MasterSpec {
-    pub count: u32,
+pub struct RoleSpec {
     pub cpus: f64,
+    /// JVM heap and overhead (a worker's ramdisk comes on top).
     pub mem: ByteSize,
     pub rpc_port: u16,
     pub web_port: u16,
-    /// Pin every master to this agent hostname.
-    pub hostname: Option<String>,
     pub constraints: Option<Constraint>,
     pub task_name: String,
     /// Run this command under the Mesos command executor instead of the Alluxio scripts.
     pub command: Option<String>,
     /// Passed to Mesos as the task's health check; apply waits for healthy.
     pub health_check: Option<HealthCheck>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MasterSpec {
+    pub count: u32,
+    /// Pin every master to this agent hostname.
+    pub hostname: Option<String>,
+    pub task: RoleSpec,
 }
 
 /// `health_check = { tcp = true }` (the RPC port accepts connections) or
@@ -162,35 +171,53 @@ pub enum WorkerCount {
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkerSpec {
     pub count: WorkerCount,
-    pub cpus: f64,
-    /// JVM heap and overhead.
-    pub mem: ByteSize,
     /// `alluxio.worker.memory.size`: Mesos must account for it too.
     pub ramdisk: ByteSize,
-    pub rpc_port: u16,
     pub data_port: u16,
-    pub web_port: u16,
     /// Workers replaced at a time.
     pub max_unavailable: u32,
-    pub constraints: Option<Constraint>,
-    pub task_name: String,
-    pub command: Option<String>,
-    pub health_check: Option<HealthCheck>,
+    pub task: RoleSpec,
 }
 
 impl MasterSpec {
     pub fn ports(&self) -> [u16; 2] {
-        [self.rpc_port, self.web_port]
+        [self.task.rpc_port, self.task.web_port]
     }
 }
 
 impl WorkerSpec {
     pub fn ports(&self) -> [u16; 3] {
-        [self.rpc_port, self.data_port, self.web_port]
+        [self.task.rpc_port, self.data_port, self.task.web_port]
     }
 
     /// What Mesos must hold for a worker: the JVM plus the ramdisk.
     pub fn total_mem(&self) -> ByteSize {
-        ByteSize(self.mem.0 + self.ramdisk.0)
+        ByteSize(self.task.mem.0 + self.ramdisk.0)
+    }
+}
+
+impl Desired {
+    /// What a task of `role` has in common with the other role's.
+    pub fn role(&self, role: Role) -> &RoleSpec {
+        match role {
+            Role::Master => &self.master.task,
+            Role::Worker => &self.worker.task,
+        }
+    }
+
+    /// A task of `role`'s ports, in the order it is given them.
+    pub fn ports(&self, role: Role) -> Vec<u16> {
+        match role {
+            Role::Master => self.master.ports().to_vec(),
+            Role::Worker => self.worker.ports().to_vec(),
+        }
+    }
+
+    /// A task of `role`'s ramdisk (masters have none).
+    pub fn ramdisk(&self, role: Role) -> ByteSize {
+        match role {
+            Role::Master => ByteSize(0),
+            Role::Worker => self.worker.ramdisk,
+        }
     }
 }

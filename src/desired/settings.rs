@@ -462,6 +462,40 @@ pub const UNDERFS_ADDRESS: Setting = property(
     "passed to the tasks unchanged, like every other property",
 );
 
+/// The settings of what both roles have (a [`crate::desired::RoleSpec`]), for one role.
+pub struct RoleSettings {
+    pub cpus: Setting,
+    pub mem: Setting,
+    pub rpc_port: Setting,
+    pub web_port: Setting,
+    pub name: Setting,
+    pub command: Setting,
+    pub health_check: Setting,
+    pub constraints: Setting,
+}
+
+pub const MASTER: RoleSettings = RoleSettings {
+    cpus: MASTER_CPUS,
+    mem: MASTER_MEM,
+    rpc_port: MASTER_RPC_PORT,
+    web_port: MASTER_WEB_PORT,
+    name: MASTER_NAME,
+    command: MASTER_COMMAND,
+    health_check: MASTER_HEALTH_CHECK,
+    constraints: MASTER_CONSTRAINTS,
+};
+
+pub const WORKER: RoleSettings = RoleSettings {
+    cpus: WORKER_CPUS,
+    mem: WORKER_MEM,
+    rpc_port: WORKER_RPC_PORT,
+    web_port: WORKER_WEB_PORT,
+    name: WORKER_NAME,
+    command: WORKER_COMMAND,
+    health_check: WORKER_HEALTH_CHECK,
+    constraints: WORKER_CONSTRAINTS,
+};
+
 /// Every setting, in the order of the documentation.
 pub const SETTINGS: &[Setting] = &[
     NAME,

@@ -81,13 +81,13 @@ fn arb_desired() -> impl Strategy<Value = Desired> {
     )
         .prop_map(|((mc, mm, m_cmd), (wc, wm, wr, w_cmd))| {
             let mut d = desired();
-            d.master.cpus = f64::from(mc) / 1000.0;
-            d.master.mem = ByteSize::from_mb(mm);
-            d.master.command = m_cmd.then(|| "sleep 1000".to_string());
-            d.worker.cpus = f64::from(wc) / 1000.0;
-            d.worker.mem = ByteSize::from_mb(wm);
+            d.master.task.cpus = f64::from(mc) / 1000.0;
+            d.master.task.mem = ByteSize::from_mb(mm);
+            d.master.task.command = m_cmd.then(|| "sleep 1000".to_string());
+            d.worker.task.cpus = f64::from(wc) / 1000.0;
+            d.worker.task.mem = ByteSize::from_mb(wm);
             d.worker.ramdisk = ByteSize::from_mb(wr);
-            d.worker.command = w_cmd.then(|| "sleep 1000".to_string());
+            d.worker.task.command = w_cmd.then(|| "sleep 1000".to_string());
             d
         })
 }

@@ -164,10 +164,7 @@ fn unplaced(
     spec: &TaskSpec,
     master_hostnames: &[String],
 ) -> Result<TaskInfo, LaunchError> {
-    let operator_command = match role {
-        Role::Master => desired.master.command.as_deref(),
-        Role::Worker => desired.worker.command.as_deref(),
-    };
+    let operator_command = desired.role(role).command.as_deref();
     let environment = environment(desired, role, master_hostnames)?;
     let prelude = prepare_script(desired);
     let uris = fetched_uris(desired);
@@ -266,19 +263,9 @@ pub fn site_variables(exposed: &[(&str, &str)]) -> Vec<(&'static str, String)> {
 /// HTTP on the web port. Alluxio's JVMs take a while to start, hence the
 /// grace period (failures inside it do not count).
 fn health_check(desired: &Desired, role: Role) -> Option<HealthCheck> {
-    let (check, rpc, web) = match role {
-        Role::Master => (
-            &desired.master.health_check,
-            desired.master.rpc_port,
-            desired.master.web_port,
-        ),
-        Role::Worker => (
-            &desired.worker.health_check,
-            desired.worker.rpc_port,
-            desired.worker.web_port,
-        ),
-    };
-    let (kind, tcp, http) = match check.as_ref()? {
+    let spec = desired.role(role);
+    let (rpc, web) = (spec.rpc_port, spec.web_port);
+    let (kind, tcp, http) = match spec.health_check.as_ref()? {
         crate::desired::HealthCheck::Tcp => (
             HealthCheckType::Tcp,
             Some(serde_json::json!({ "port": rpc })),
@@ -643,7 +630,7 @@ pub(crate) mod tests {
     #[test]
     fn command_mode_is_a_command_task_without_executor() {
         let mut d = desired();
-        d.worker.command = Some("./bin/alluxio-start.sh worker NoMount".into());
+        d.worker.task.command = Some("./bin/alluxio-start.sh worker NoMount".into());
         let o = big_offer();
         let a = Address::Worker("a7.example".into());
         let t = task_info(&ctx(&d), &a, &worker_spec(), "w-1", &o).unwrap();
@@ -784,7 +771,7 @@ pub(crate) mod tests {
     fn secrets_are_only_in_the_site_properties_variable() {
         let mut d = desired();
         tarball(&mut d, true);
-        d.master.command = Some("echo started".into());
+        d.master.task.command = Some("echo started".into());
         for (address, spec) in [
             (Address::Master(0), master_spec()),
             (Address::Worker("a7.example".into()), worker_spec()),

@@ -240,7 +240,7 @@ mod tests {
             (
                 {
                     let mut d = desired();
-                    d.master.command = Some("sleep 60".into());
+                    d.master.task.command = Some("sleep 60".into());
                     d
                 },
                 Address::Master(0),

@@ -147,6 +147,16 @@ pub fn install_label(desired: &Desired) -> String {
     }
 }
 
+fn ports_text(ports: &[u16]) -> String {
+    ports
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The fields both roles have: the install, the user, the site properties
+/// in the role's scope, and the task's resources, ports and how it runs.
 fn common_fields(desired: &Desired, role: Role, hasher: &SecretHasher) -> RoleConfig {
     let mut fields = BTreeMap::new();
     fields.insert("install".to_string(), install_label(desired));
@@ -159,31 +169,22 @@ fn common_fields(desired: &Desired, role: Role, hasher: &SecretHasher) -> RoleCo
             fields.insert(format!("{PROPERTY}{key}"), value);
         }
     }
+    let spec = desired.role(role);
+    fields.insert("cpus".into(), fmt_num(spec.cpus));
+    fields.insert("mem".into(), spec.mem.to_string());
+    fields.insert("ports".into(), ports_text(&desired.ports(role)));
+    fields.insert("task name".into(), spec.task_name.clone());
+    if let Some(cmd) = &spec.command {
+        fields.insert("command".into(), cmd.clone());
+    }
+    if let Some(h) = &spec.health_check {
+        fields.insert("health check".into(), h.to_string());
+    }
     RoleConfig { fields }
 }
 
-fn ports_text(ports: &[u16]) -> String {
-    ports
-        .iter()
-        .map(u16::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 pub fn master_config(desired: &Desired, hasher: &SecretHasher) -> RoleConfig {
-    let mut c = common_fields(desired, Role::Master, hasher);
-    let m = &desired.master;
-    c.fields.insert("cpus".into(), fmt_num(m.cpus));
-    c.fields.insert("mem".into(), m.mem.to_string());
-    c.fields.insert("ports".into(), ports_text(&m.ports()));
-    c.fields.insert("task name".into(), m.task_name.clone());
-    if let Some(cmd) = &m.command {
-        c.fields.insert("command".into(), cmd.clone());
-    }
-    if let Some(h) = &m.health_check {
-        c.fields.insert("health check".into(), h.to_string());
-    }
-    c
+    common_fields(desired, Role::Master, hasher)
 }
 
 /// Workers also depend on where the masters run when ZooKeeper is off:
@@ -194,18 +195,8 @@ pub fn worker_config(
     master_hosts: &[String],
 ) -> RoleConfig {
     let mut c = common_fields(desired, Role::Worker, hasher);
-    let w = &desired.worker;
-    c.fields.insert("cpus".into(), fmt_num(w.cpus));
-    c.fields.insert("mem".into(), w.mem.to_string());
-    c.fields.insert("ramdisk".into(), w.ramdisk.to_string());
-    c.fields.insert("ports".into(), ports_text(&w.ports()));
-    c.fields.insert("task name".into(), w.task_name.clone());
-    if let Some(cmd) = &w.command {
-        c.fields.insert("command".into(), cmd.clone());
-    }
-    if let Some(h) = &w.health_check {
-        c.fields.insert("health check".into(), h.to_string());
-    }
+    c.fields
+        .insert("ramdisk".into(), desired.worker.ramdisk.to_string());
     if desired.zookeeper.is_none() {
         c.fields
             .insert("master hostname".into(), master_hosts.join(","));

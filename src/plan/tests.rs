@@ -15,6 +15,19 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+fn role_spec(rpc_port: u16, web_port: u16, task_name: &str) -> RoleSpec {
+    RoleSpec {
+        cpus: 1.0,
+        mem: ByteSize::from_mb(1024),
+        rpc_port,
+        web_port,
+        constraints: None,
+        task_name: task_name.into(),
+        command: None,
+        health_check: None,
+    }
+}
+
 pub(crate) fn desired() -> Desired {
     let mut site = SiteProperties::default();
     site.insert("alluxio.integration.mesos.alluxio.jar.url", "LOCAL");
@@ -41,29 +54,15 @@ pub(crate) fn desired() -> Desired {
         },
         master: MasterSpec {
             count: 1,
-            cpus: 1.0,
-            mem: ByteSize::from_mb(1024),
-            rpc_port: 19998,
-            web_port: 19999,
             hostname: None,
-            constraints: None,
-            task_name: "AlluxioMaster".into(),
-            command: None,
-            health_check: None,
+            task: role_spec(19998, 19999, "AlluxioMaster"),
         },
         worker: WorkerSpec {
             count: WorkerCount::All,
-            cpus: 1.0,
-            mem: ByteSize::from_mb(1024),
             ramdisk: ByteSize::from_mb(4096),
-            rpc_port: 29998,
             data_port: 29999,
-            web_port: 30000,
             max_unavailable: 1,
-            constraints: None,
-            task_name: "AlluxioWorker".into(),
-            command: None,
-            health_check: None,
+            task: role_spec(29998, 30000, "AlluxioWorker"),
         },
         zookeeper: None,
         site,
@@ -467,7 +466,7 @@ fn masters_labelled_with_the_count_in_their_configuration_are_kept() {
     // explained against the configuration the master was launched with.
     state.applied = Some(recorded);
     let mut bigger = d.clone();
-    bigger.master.mem = ByteSize::from_mb(2048);
+    bigger.master.task.mem = ByteSize::from_mb(2048);
     let plan = plan_of(&bigger, &live, Some(&state));
     assert_eq!(
         plan.changes[0].reasons,

@@ -277,7 +277,7 @@ fn the_same_value_in_both_files_is_fine() {
     let props = format!("{GOOD_PROPS}alluxio.integration.master.resource.mem=1GB\n");
     let c = case(&with_toml("[master]", "mem = \"1024MB\""), Some(&props));
     let l = load(&c).unwrap();
-    assert_eq!(l.desired.master.mem.to_string(), "1GB");
+    assert_eq!(l.desired.master.task.mem.to_string(), "1GB");
 }
 
 #[test]

@@ -52,7 +52,7 @@ fn ha_runs_three_masters_with_zookeeper() {
     );
     assert!(matches!(d.mesos.master, Some(MasterLocator::ZooKeeper(_))));
     assert!(matches!(d.install.jdk, JdkSource::Download { .. }));
-    assert!(d.master.constraints.is_some());
+    assert!(d.master.task.constraints.is_some());
     assert_eq!(d.worker.ramdisk.to_string(), "16GB");
 }
 

@@ -19,10 +19,11 @@ use crate::desired::kinds::{
 use crate::desired::locator::{parse_master_locator, MASTER_FORMS};
 use crate::desired::properties::{self, PropertyEntry};
 use crate::desired::secrets::{Secret, SecretKeys, SiteProperties};
-use crate::desired::settings::{self, Setting, SECRET_PROPERTY};
+use crate::desired::settings::{self, RoleSettings, Setting, SECRET_PROPERTY};
 use crate::desired::size::ByteSize;
 use crate::desired::{
-    AlluxioSource, Desired, Install, JdkSource, MasterSpec, MesosSettings, SourceFiles, WorkerSpec,
+    AlluxioSource, Desired, Install, JdkSource, MasterSpec, MesosSettings, RoleSpec, SourceFiles,
+    WorkerSpec,
 };
 use crate::limits::{size_text, ReadError};
 use std::collections::{BTreeMap, HashSet};

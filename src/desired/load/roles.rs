@@ -23,22 +23,42 @@ impl PortUse {
 }
 
 impl Context<'_> {
+    /// What both roles read: a task's resources, ports, name, command,
+    /// health check and constraints. None: an error was reported.
+    fn role_spec(&mut self, s: &RoleSettings) -> (Option<RoleSpec>, [PortUse; 2]) {
+        let cpus = self.setting_or_default(&s.cpus, &CPUS);
+        let mem = self.setting_or_default(&s.mem, &SIZE);
+        let rpc = self.setting_or_default(&s.rpc_port, &PORT);
+        let web = self.setting_or_default(&s.web_port, &PORT);
+        let name = self.setting_or_default(&s.name, &TEXT);
+        let command = self.read_toml(&s.command, &TEXT).map(|f| f.value);
+        let health_check = self
+            .read_toml(&s.health_check, &HEALTH_CHECK)
+            .map(|f| f.value);
+        let constraints = self.constraints(&s.constraints);
+        let mem_ok = self.nonzero_mem(&s.mem, &mem);
+        let ports = [
+            PortUse::new(&s.rpc_port, &rpc),
+            PortUse::new(&s.web_port, &web),
+        ];
+        let spec = constraints.filter(|_| mem_ok).map(|constraints| RoleSpec {
+            cpus: cpus.value,
+            mem: mem.value,
+            rpc_port: rpc.value,
+            web_port: web.value,
+            constraints,
+            task_name: name.value,
+            command,
+            health_check,
+        });
+        (spec, ports)
+    }
+
     pub(super) fn master(&mut self, zookeeper: bool) -> Option<(MasterSpec, Vec<PortUse>)> {
         let count = self.setting_or_default(&settings::MASTER_COUNT, &COUNT);
-        let cpus = self.setting_or_default(&settings::MASTER_CPUS, &CPUS);
-        let mem = self.setting_or_default(&settings::MASTER_MEM, &SIZE);
-        let rpc = self.setting_or_default(&settings::MASTER_RPC_PORT, &PORT);
-        let web = self.setting_or_default(&settings::MASTER_WEB_PORT, &PORT);
-        let name = self.setting_or_default(&settings::MASTER_NAME, &TEXT);
+        let (task, ports) = self.role_spec(&settings::MASTER);
         let hostname = self.read_toml(&settings::MASTER_HOSTNAME, &TEXT);
-        let command = self
-            .read_toml(&settings::MASTER_COMMAND, &TEXT)
-            .map(|f| f.value);
-        let health_check = self
-            .read_toml(&settings::MASTER_HEALTH_CHECK, &HEALTH_CHECK)
-            .map(|f| f.value);
-        let constraints = self.constraints(&settings::MASTER_CONSTRAINTS);
-        let mut ok = self.nonzero_mem(&settings::MASTER_MEM, &mem);
+        let mut ok = true;
         if count.value == 0 {
             ok = false;
             self.error(
@@ -65,43 +85,21 @@ impl Context<'_> {
                     .with_located(h.at.as_ref()),
             );
         }
-        let ports = vec![
-            PortUse::new(&settings::MASTER_RPC_PORT, &rpc),
-            PortUse::new(&settings::MASTER_WEB_PORT, &web),
-        ];
         let spec = MasterSpec {
             count: count.value,
-            cpus: cpus.value,
-            mem: mem.value,
-            rpc_port: rpc.value,
-            web_port: web.value,
             hostname: hostname.map(|h| h.value),
-            constraints: constraints?,
-            task_name: name.value,
-            command,
-            health_check,
+            task: task?,
         };
-        ok.then_some((spec, ports))
+        ok.then_some((spec, ports.into()))
     }
 
     pub(super) fn worker(&mut self) -> Option<(WorkerSpec, Vec<PortUse>)> {
         let count = self
             .setting_unless_failed(&settings::WORKER_COUNT, &WORKER_COUNT)?
             .value;
-        let cpus = self.setting_or_default(&settings::WORKER_CPUS, &CPUS);
-        let mem = self.setting_or_default(&settings::WORKER_MEM, &SIZE);
+        let (task, [rpc, web]) = self.role_spec(&settings::WORKER);
         let ramdisk = self.setting_or_default(&settings::WORKER_RAMDISK, &SIZE);
-        let rpc = self.setting_or_default(&settings::WORKER_RPC_PORT, &PORT);
         let data = self.setting_or_default(&settings::WORKER_DATA_PORT, &PORT);
-        let web = self.setting_or_default(&settings::WORKER_WEB_PORT, &PORT);
-        let name = self.setting_or_default(&settings::WORKER_NAME, &TEXT);
-        let command = self
-            .read_toml(&settings::WORKER_COMMAND, &TEXT)
-            .map(|f| f.value);
-        let health_check = self
-            .read_toml(&settings::WORKER_HEALTH_CHECK, &HEALTH_CHECK)
-            .map(|f| f.value);
-        let constraints = self.constraints(&settings::WORKER_CONSTRAINTS);
         let max_unavailable = self.setting_unless_failed(&settings::MAX_UNAVAILABLE, &COUNT);
         let max_unavailable = match max_unavailable {
             Some(m) if m.value == 0 => {
@@ -118,27 +116,15 @@ impl Context<'_> {
             Some(m) => Some(m.value),
             None => None,
         };
-        let mem_ok = self.nonzero_mem(&settings::WORKER_MEM, &mem);
-        let ports = vec![
-            PortUse::new(&settings::WORKER_RPC_PORT, &rpc),
-            PortUse::new(&settings::WORKER_DATA_PORT, &data),
-            PortUse::new(&settings::WORKER_WEB_PORT, &web),
-        ];
+        let ports = vec![rpc, PortUse::new(&settings::WORKER_DATA_PORT, &data), web];
         let spec = WorkerSpec {
             count,
-            cpus: cpus.value,
-            mem: mem.value,
             ramdisk: ramdisk.value,
-            rpc_port: rpc.value,
             data_port: data.value,
-            web_port: web.value,
             max_unavailable: max_unavailable?,
-            constraints: constraints?,
-            task_name: name.value,
-            command,
-            health_check,
+            task: task?,
         };
-        mem_ok.then_some((spec, ports))
+        Some((spec, ports))
     }
 
     /// A task needs some memory: Mesos refuses a task without it.

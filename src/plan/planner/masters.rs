@@ -10,7 +10,7 @@ impl Planner<'_> {
         let need = task_spec(self.desired, Role::Master, String::new()).demand();
         let rules = Eligibility {
             hostname: spec.hostname.as_deref(),
-            constraints: spec.constraints.as_ref(),
+            constraints: spec.task.constraints.as_ref(),
         };
         let count = spec.count;
 

@@ -117,14 +117,14 @@ pub fn make_plan(
             master_order,
             leader: None,
             workers_wait_for: desired.zookeeper.is_none().then_some(Address::Master(0)),
-            master_constraints: desired.master.constraints.clone(),
-            worker_constraints: desired.worker.constraints.clone(),
+            master_constraints: desired.master.task.constraints.clone(),
+            worker_constraints: desired.worker.task.constraints.clone(),
         },
         applied,
         launch_templates,
         master_ports: MasterPorts {
-            rpc: desired.master.rpc_port,
-            web: desired.master.web_port,
+            rpc: desired.master.task.rpc_port,
+            web: desired.master.task.web_port,
         },
     }
 }
@@ -453,27 +453,15 @@ impl<'a> Planner<'a> {
 /// What a task of `role` is launched with, as the deployment says.
 pub(crate) fn task_spec(d: &Desired, role: Role, config_hash: String) -> TaskSpec {
     // The default launcher starts the task under an executor of its own.
-    let executor = |command: &Option<String>| command.is_none().then_some(ExecutorShare::DEFAULT);
-    match role {
-        Role::Master => TaskSpec {
-            name: d.master.task_name.clone(),
-            cpus: d.master.cpus,
-            jvm_mem_mb: d.master.mem.as_mb(),
-            ramdisk_mb: 0.0,
-            ports: d.master.ports().to_vec(),
-            install: config::install_label(d),
-            config_hash,
-            executor: executor(&d.master.command),
-        },
-        Role::Worker => TaskSpec {
-            name: d.worker.task_name.clone(),
-            cpus: d.worker.cpus,
-            jvm_mem_mb: d.worker.mem.as_mb(),
-            ramdisk_mb: d.worker.ramdisk.as_mb(),
-            ports: d.worker.ports().to_vec(),
-            install: config::install_label(d),
-            config_hash,
-            executor: executor(&d.worker.command),
-        },
+    let spec = d.role(role);
+    TaskSpec {
+        name: spec.task_name.clone(),
+        cpus: spec.cpus,
+        jvm_mem_mb: spec.mem.as_mb(),
+        ramdisk_mb: d.ramdisk(role).as_mb(),
+        ports: d.ports(role),
+        install: config::install_label(d),
+        config_hash,
+        executor: spec.command.is_none().then_some(ExecutorShare::DEFAULT),
     }
 }

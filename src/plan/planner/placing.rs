@@ -136,11 +136,11 @@ impl Planner<'_> {
             ),
             format!(
                 "or move the ports into the range the agents offer (by default [31000-32000]) with alluxio.master.port ({}), alluxio.master.web.port ({}), alluxio.worker.port ({}), alluxio.worker.data.port ({}) and alluxio.worker.web.port ({}) in {}",
-                d.master.rpc_port,
-                d.master.web_port,
-                d.worker.rpc_port,
+                d.master.task.rpc_port,
+                d.master.task.web_port,
+                d.worker.task.rpc_port,
                 d.worker.data_port,
-                d.worker.web_port,
+                d.worker.task.web_port,
                 d.files.properties.display()
             ),
         ]

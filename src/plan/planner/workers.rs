@@ -9,7 +9,7 @@ impl Planner<'_> {
         let need = task_spec(self.desired, Role::Worker, String::new()).demand();
         let rules = Eligibility {
             hostname: None,
-            constraints: spec.constraints.as_ref(),
+            constraints: spec.task.constraints.as_ref(),
         };
         let agent_by_host: HashMap<String, String> = {
             // Prefer active agents when a hostname re-registered under a new ID.
