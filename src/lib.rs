@@ -20,3 +20,4 @@ pub mod plan_file;
 pub mod render;
 pub mod retry;
 pub mod state;
+pub mod timing;

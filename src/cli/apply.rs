@@ -128,7 +128,7 @@ fn execute(g: &Global, desired: &Desired, run: &RunArgs, mode: Mode) -> CliResul
     if g.verbose > 0 {
         eprintln!(
             "State: {location} (locked and read in {})",
-            crate::apply::engine::elapsed(opening)
+            crate::timing::elapsed(opening)
         );
     }
     let conn = Connection::open(g, &run.mesos, desired)?;

@@ -143,7 +143,7 @@ impl Connection {
             .map_err(|e| explain_live_error(e, desired))?;
         if verbose {
             // The source ends its line: scripts read what was used from it.
-            eprintln!("Fetch: {}", crate::apply::engine::elapsed(fetching));
+            eprintln!("Fetch: {}", crate::timing::elapsed(fetching));
             eprintln!("Read the live state from {}", cluster.source);
         }
         Ok(cluster)

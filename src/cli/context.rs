@@ -61,7 +61,7 @@ pub fn load_state(g: &Global, desired: &Desired) -> Result<Option<State>, CliErr
     if g.verbose > 0 {
         eprintln!(
             "State: {location} (read in {})",
-            crate::apply::engine::elapsed(reading)
+            crate::timing::elapsed(reading)
         );
     }
     Ok(state)
@@ -234,7 +234,7 @@ pub fn plan_for(
         eprintln!(
             "Plan: {} slot(s) planned in {}",
             plan.changes.len(),
-            crate::apply::engine::elapsed(planning)
+            crate::timing::elapsed(planning)
         );
     }
     Ok(plan)
