@@ -15,6 +15,7 @@ pub mod fit;
 pub mod launch;
 pub mod limits;
 pub mod live;
+pub mod mesos;
 pub mod plan;
 pub mod plan_file;
 pub mod render;

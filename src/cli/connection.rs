@@ -6,9 +6,9 @@
 
 use super::context::{http_client, master_locator, selector, tls_configured};
 use super::{CliError, Global, MesosArgs};
-use crate::apply::scheduler::ZkLeader;
 use crate::desired::{Desired, MasterLocator};
 use crate::live::{self, LiveCluster};
+use crate::mesos::ZkLeader;
 use crate::state::State;
 use mesos_sim::{ClusterSpec, Sim, SimConfig, SimHandle};
 use std::path::{Path, PathBuf};
@@ -51,26 +51,16 @@ impl Connection {
         let (masters, sim) = match master_locator(g, m, desired)? {
             MasterLocator::Http(urls) => (urls, None),
             MasterLocator::ZooKeeper(url) => {
-                let zk: mesos_zk::ZkUrl = url.parse().map_err(CliError::msg)?;
-                let leader = rt
-                    .block_on(mesos_zk::find_leader(&zk, ZK_TIMEOUT))
-                    .map_err(CliError::msg)?;
-                // MasterInfo carries no scheme: masters with TLS enabled
-                // (LIBPROCESS_SSL_ENABLED) are recognised by our TLS settings.
-                let https = tls_configured(m, desired);
-                let base = if https {
-                    leader.base_url.replacen("http://", "https://", 1)
-                } else {
-                    leader.base_url
-                };
-                if g.verbose > 0 {
-                    eprintln!("ZooKeeper {zk} names {} as the leading master", base);
-                }
-                zookeeper = Some(ZkLeader {
-                    url: zk,
-                    https,
+                let zk = ZkLeader {
+                    url: url.parse().map_err(CliError::msg)?,
+                    https: tls_configured(m, desired),
                     timeout: ZK_TIMEOUT,
-                });
+                };
+                let base = rt.block_on(zk.leader_base_url()).map_err(CliError::msg)?;
+                if g.verbose > 0 {
+                    eprintln!("ZooKeeper {} names {} as the leading master", zk.url, base);
+                }
+                zookeeper = Some(zk);
                 (vec![base], None)
             }
             MasterLocator::Local => {

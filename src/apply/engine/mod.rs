@@ -39,9 +39,9 @@ mod status;
 #[cfg(test)]
 mod tests;
 
-use super::scheduler::{SchedulerApi, SchedulerError, Subscription};
 use super::steps::{self, Launchable, NewTask, Phase, Step};
 use crate::launch::template;
+use crate::mesos::scheduler::{SchedulerApi, SchedulerError, Subscription};
 use crate::retry::backoff;
 use crate::timing::elapsed;
 
