@@ -4,7 +4,7 @@
 use super::connection::Connection;
 use super::{context, CliError, CliResult, Global};
 use crate::address::Address;
-use crate::live::sandbox;
+use crate::mesos::sandbox;
 use crate::state::{self, RecordedState};
 use std::io::Write;
 use std::time::Duration;

@@ -18,7 +18,6 @@ mod document;
 mod error;
 mod fetch;
 mod resources;
-pub mod sandbox;
 mod scan;
 mod values;
 
