@@ -30,7 +30,7 @@ pub struct Connection {
     /// How transient failures of Mesos requests are retried.
     pub retry: crate::retry::RetryPolicy,
     /// How long Mesos requests may take (`--http-timeout`).
-    pub limits: live::HttpLimits,
+    pub limits: crate::mesos::HttpLimits,
     sim: Option<SimHandle>,
 }
 
@@ -109,7 +109,7 @@ impl Connection {
                 deadline: m.retry_deadline,
                 ..Default::default()
             },
-            limits: live::HttpLimits::new(m.http_timeout),
+            limits: crate::mesos::HttpLimits::new(m.http_timeout),
             sim,
         })
     }
@@ -123,7 +123,7 @@ impl Connection {
         let fetching = std::time::Instant::now();
         let cluster = self
             .rt
-            .block_on(live::fetch_state_retrying(
+            .block_on(crate::mesos::fetch_state_retrying(
                 &self.masters,
                 &self.http,
                 &selector(desired, state),

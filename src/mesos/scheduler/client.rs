@@ -103,7 +103,7 @@ impl SchedulerClient {
             credentials,
             zookeeper: None,
             retry: RetryPolicy::default(),
-            headers_timeout: crate::live::DEFAULT_HTTP_TIMEOUT,
+            headers_timeout: crate::mesos::DEFAULT_HTTP_TIMEOUT,
         }
     }
 
