@@ -4,11 +4,10 @@
 //! check a saved plan against what they read), ask for confirmation, and
 //! drive the plan through the scheduler API.
 
-use super::connection::{base_url, Connection};
 use super::{color_enabled, context, CliResult, Global};
 use crate::apply::engine::{ApplyOptions, ApplyReport, Engine, StepOutcome, StepReport, ROLL_BACK};
 use crate::desired::Desired;
-use crate::mesos::SchedulerClient;
+use crate::mesos::{base_url, Connection, SchedulerClient};
 use crate::plan::{secret_hasher, Plan, PlanOptions};
 use crate::plan_file::PlanFile;
 use crate::render::{render, Format};
@@ -131,7 +130,7 @@ fn execute(g: &Global, desired: &Desired, run: &RunArgs, mode: Mode) -> CliResul
             crate::timing::elapsed(opening)
         );
     }
-    let conn = Connection::open(g, &run.mesos, desired)?;
+    let conn = context::connect(g, &run.mesos, desired)?;
     let result = execute_with(g, desired, run, mode, &mut store, &conn);
     conn.close();
     store.close()?;

@@ -55,6 +55,21 @@ pub struct FrameworkSelector {
     pub role: String,
 }
 
+impl FrameworkSelector {
+    /// The framework of `desired`: its ID as `state` recorded it, else its
+    /// `[mesos] framework_name`.
+    pub fn for_deployment(
+        desired: &crate::desired::Desired,
+        state: Option<&crate::state::State>,
+    ) -> Self {
+        FrameworkSelector {
+            id: state.and_then(|s| s.framework_id.clone()),
+            name: desired.mesos.framework_name.clone(),
+            role: desired.mesos.role.clone(),
+        }
+    }
+}
+
 /// Scalar and port resources of an agent or a task.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Resources {
