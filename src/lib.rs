@@ -2,8 +2,9 @@
 //!
 //! Data flows one way: the desired deployment ([`desired`]), the live cluster
 //! ([`live`]) and the state file ([`state`]) make a plan ([`plan`]), which is
-//! rendered ([`render`]) or applied ([`apply`]), producing a new state.
-//! The planner is pure; I/O lives at the edges.
+//! rendered ([`render`]), saved for review ([`plan_file`]) or applied
+//! ([`apply`]), producing a new state. The planner is pure; I/O lives at
+//! the edges.
 
 pub mod address;
 pub mod apply;
@@ -14,7 +15,10 @@ pub mod fit;
 pub mod launch;
 pub mod limits;
 pub mod live;
+pub mod mesos;
 pub mod plan;
+pub mod plan_file;
 pub mod render;
 pub mod retry;
 pub mod state;
+pub mod timing;

@@ -1,6 +1,7 @@
 //! apply turns a plan into Mesos calls: [`engine`] drives the plan's
-//! [`steps`] through a scheduler subscription ([`scheduler`]) and records
-//! them in the state; [`launch`] builds the `TaskInfo` of a master or worker
+//! [`steps`] through a scheduler subscription (the
+//! [`crate::mesos::scheduler::SchedulerApi`] trait) and records them in the
+//! state; [`launch`] builds the `TaskInfo` of a master or worker
 //! (resources carved from the offer by [`crate::fit`], site properties by
 //! [`properties_text`]); [`template`] keeps how each configuration was
 //! launched, for rollbacks; [`alluxio_leader`] asks ZooKeeper which Alluxio
@@ -9,5 +10,4 @@
 pub mod alluxio_leader;
 pub mod engine;
 pub mod progress;
-pub mod scheduler;
 mod steps;

@@ -4,13 +4,12 @@
 //! check a saved plan against what they read), ask for confirmation, and
 //! drive the plan through the scheduler API.
 
-use super::connection::{base_url, Connection};
 use super::{color_enabled, context, CliResult, Global};
 use crate::apply::engine::{ApplyOptions, ApplyReport, Engine, StepOutcome, StepReport, ROLL_BACK};
-use crate::apply::scheduler::SchedulerClient;
 use crate::desired::Desired;
-use crate::plan::file::PlanFile;
+use crate::mesos::{base_url, Connection, SchedulerClient};
 use crate::plan::{secret_hasher, Plan, PlanOptions};
+use crate::plan_file::PlanFile;
 use crate::render::{render, Format};
 use crate::state::StateStore;
 use std::path::PathBuf;
@@ -128,10 +127,10 @@ fn execute(g: &Global, desired: &Desired, run: &RunArgs, mode: Mode) -> CliResul
     if g.verbose > 0 {
         eprintln!(
             "State: {location} (locked and read in {})",
-            crate::apply::engine::elapsed(opening)
+            crate::timing::elapsed(opening)
         );
     }
-    let conn = Connection::open(g, &run.mesos, desired)?;
+    let conn = context::connect(g, &run.mesos, desired)?;
     let result = execute_with(g, desired, run, mode, &mut store, &conn);
     conn.close();
     store.close()?;
@@ -274,7 +273,7 @@ fn refuse_pre_v1_master(
     let Some(version) = live.version.as_deref() else {
         return Ok(());
     };
-    if crate::apply::scheduler::speaks_v1_scheduler_api(version) {
+    if crate::mesos::scheduler::speaks_v1_scheduler_api(version) {
         return Ok(());
     }
     let command = match mode {
@@ -284,7 +283,7 @@ fn refuse_pre_v1_master(
     Err(super::CliError::msg(format!(
         "the Mesos master at {} runs Mesos {version}: {command} speaks the v1 scheduler HTTP API, which needs Mesos {}.0 or later. Nothing was changed. `plan` (and show, output, state) still work against this master (state documents of Mesos 0.19 on); upgrade the masters to apply",
         base_url(&live.source),
-        crate::apply::scheduler::MIN_MESOS_MAJOR
+        crate::mesos::scheduler::MIN_MESOS_MAJOR
     )))
 }
 

@@ -1,10 +1,9 @@
 //! `alluxio-mesos logs ADDRESS [--stderr] [--follow]`: a task's sandbox
 //! `stdout` (or `stderr`), read through its Mesos agent.
 
-use super::connection::Connection;
 use super::{context, CliError, CliResult, Global};
 use crate::address::Address;
-use crate::live::sandbox;
+use crate::mesos::sandbox;
 use crate::state::{self, RecordedState};
 use std::io::Write;
 use std::time::Duration;
@@ -53,7 +52,7 @@ pub fn run(g: &Global, args: &LogsArgs) -> CliResult {
                 args.address
             ))
         })?;
-    let conn = Connection::open(g, &args.mesos, &desired)?;
+    let conn = context::connect(g, &args.mesos, &desired)?;
     let master = conn
         .masters
         .first()

@@ -3,7 +3,6 @@
 //! output; the work itself is done by the library modules.
 
 mod apply;
-mod connection;
 mod context;
 mod docs_cmd;
 pub mod exit;

@@ -2,8 +2,8 @@
 
 use super::{color_enabled, context, CliResult, FormatArg, Global};
 use crate::address::Address;
-use crate::plan::file::PlanFile;
 use crate::plan::{secret_hasher, PlanOptions};
+use crate::plan_file::PlanFile;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]

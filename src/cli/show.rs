@@ -1,7 +1,7 @@
 //! `alluxio-mesos show [PLANFILE]`: a saved plan in any format, or the state.
 
 use super::{color_enabled, context, CliError, CliResult, FormatArg, Global};
-use crate::plan::file::PlanFile;
+use crate::plan_file::PlanFile;
 use crate::render::Format;
 use crate::state::{self, RecordedState, State};
 use std::path::PathBuf;

@@ -101,7 +101,7 @@ pub enum LiveError {
 }
 
 fn leader_hint(leader: &str) -> String {
-    super::fetch::leader_url(leader, "http").unwrap_or_else(|| leader.to_string())
+    super::leader_url(leader, "http").unwrap_or_else(|| leader.to_string())
 }
 
 /// The first bytes of a body, for messages: at most 60 characters, on one

@@ -1,14 +1,12 @@
-//! The live cluster: a Mesos master's `/master/state` document (fetched or
-//! saved) reduced to what planning needs: agents with their free resources,
-//! and our framework's tasks.
+//! The live cluster: a Mesos master's `/master/state` document (fetched by
+//! [`crate::mesos`], or saved) reduced to what planning needs: agents with
+//! their free resources, and our framework's tasks.
 //!
 //! Interface types live in this file; reading documents of every Mesos
 //! version lives in the submodules:
 //! - `document`: a state document (any version, or a v1 `GET_STATE`
-//!   answer) into a [`LiveCluster`]; says how our framework is chosen and
-//!   how free resources are counted;
-//! - `fetch`: getting the document from the leading master (the narrower
-//!   endpoints when they do) or a file, as a stream;
+//!   answer, from a stream or a saved file) into a [`LiveCluster`]; says
+//!   how our framework is chosen and how free resources are counted;
 //! - `scan`: a forward-only JSON scanner that skips what is not needed;
 //! - `resources`, `values`: the many spellings of resources, IDs, numbers,
 //!   times, labels and attributes;
@@ -16,18 +14,13 @@
 
 mod document;
 mod error;
-mod fetch;
 mod resources;
-pub mod sandbox;
 mod scan;
 mod values;
 
-pub use document::{parse_state, read_state, read_state_parts};
+pub use document::{parse_state, read_state, read_state_file, read_state_parts};
 pub use error::LiveError;
-pub use fetch::{
-    fetch_state, fetch_state_retrying, fetch_state_within, leader_url, read_state_file, HttpLimits,
-    DEFAULT_HTTP_TIMEOUT, MAX_HOPS,
-};
+pub(crate) use error::{body_start, OFFLINE_HINT};
 
 use mesos_api::{PortRanges, TaskState};
 use std::collections::BTreeMap;
@@ -42,6 +35,17 @@ pub fn version_numbers(version: &str) -> Vec<u32> {
         .collect()
 }
 
+/// The HTTP URL of the master whose libprocess PID is `pid`
+/// (`master@10.0.0.5:5050` -> `http://10.0.0.5:5050`).
+pub fn leader_url(pid: &str, scheme: &str) -> Option<String> {
+    let addr = pid.trim().rsplit_once('@').map_or(pid.trim(), |(_, a)| a);
+    let (host, port) = addr.rsplit_once(':')?;
+    if host.is_empty() || port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(format!("{scheme}://{host}:{port}"))
+}
+
 /// Which framework is ours: by ID when the state file knows it, else by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameworkSelector {
@@ -49,6 +53,21 @@ pub struct FrameworkSelector {
     pub name: String,
     /// Our role: resources reserved for it count as free for us.
     pub role: String,
+}
+
+impl FrameworkSelector {
+    /// The framework of `desired`: its ID as `state` recorded it, else its
+    /// `[mesos] framework_name`.
+    pub fn for_deployment(
+        desired: &crate::desired::Desired,
+        state: Option<&crate::state::State>,
+    ) -> Self {
+        FrameworkSelector {
+            id: state.and_then(|s| s.framework_id.clone()),
+            name: desired.mesos.framework_name.clone(),
+            role: desired.mesos.role.clone(),
+        }
+    }
 }
 
 /// Scalar and port resources of an agent or a task.
@@ -112,4 +131,24 @@ pub struct LiveCluster {
     pub agents: Vec<Agent>,
     /// Our framework, if Mesos knows it.
     pub framework: Option<LiveFramework>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leader_url_turns_a_libprocess_pid_into_an_http_url() {
+        assert_eq!(
+            leader_url("master@10.0.0.5:5050", "http").as_deref(),
+            Some("http://10.0.0.5:5050")
+        );
+        assert_eq!(
+            leader_url("master@mesos-1.example.com:5050", "https").as_deref(),
+            Some("https://mesos-1.example.com:5050")
+        );
+        assert_eq!(leader_url("master@10.0.0.5", "http"), None);
+        assert_eq!(leader_url("", "http"), None);
+        assert_eq!(leader_url("master@:5050", "http"), None);
+    }
 }

@@ -3,7 +3,6 @@
 
 pub mod config;
 pub mod existing;
-pub mod file;
 pub mod model;
 pub mod placement;
 mod planner;

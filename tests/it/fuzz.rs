@@ -129,7 +129,7 @@ use alluxio_mesos::desired::constraint::parse_constraint;
 use alluxio_mesos::desired::properties;
 use alluxio_mesos::desired::size::ByteSize;
 use alluxio_mesos::live::{parse_state, FrameworkSelector};
-use alluxio_mesos::plan::file::PlanFile;
+use alluxio_mesos::plan_file::PlanFile;
 use alluxio_mesos::render::{render as render_plan, Format};
 use mesos_api::recordio::{self, Decoder};
 use mesos_api::scheduler::Event;

@@ -4,7 +4,8 @@
 
 use crate::support;
 
-use alluxio_mesos::live::{fetch_state, FrameworkSelector, LiveError};
+use alluxio_mesos::live::{FrameworkSelector, LiveError};
+use alluxio_mesos::mesos::fetch_state;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;

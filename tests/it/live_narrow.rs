@@ -5,7 +5,8 @@
 
 use crate::support;
 
-use alluxio_mesos::live::{fetch_state, FrameworkSelector};
+use alluxio_mesos::live::FrameworkSelector;
+use alluxio_mesos::mesos::fetch_state;
 use axum::extract::Query;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;

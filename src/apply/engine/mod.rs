@@ -39,10 +39,11 @@ mod status;
 #[cfg(test)]
 mod tests;
 
-use super::scheduler::{SchedulerApi, SchedulerError, Subscription};
 use super::steps::{self, Launchable, NewTask, Phase, Step};
 use crate::launch::template;
+use crate::mesos::scheduler::{SchedulerApi, SchedulerError, Subscription};
 use crate::retry::backoff;
+use crate::timing::elapsed;
 
 pub use super::steps::ROLL_BACK;
 use crate::address::{Address, Role};
@@ -584,15 +585,5 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
             }
         }
         Ok(())
-    }
-}
-
-/// Time since `since`, for `-v` lines: milliseconds below a second.
-pub fn elapsed(since: Instant) -> String {
-    let d = since.elapsed();
-    if d < Duration::from_secs(1) {
-        format!("{} ms", d.as_millis())
-    } else {
-        format!("{:.1} s", d.as_secs_f64())
     }
 }

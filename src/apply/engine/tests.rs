@@ -7,7 +7,7 @@
 //! a status saved before its acknowledgement.
 
 use super::*;
-use crate::apply::scheduler::StreamItem;
+use crate::mesos::scheduler::StreamItem;
 use crate::plan::tests::{agent, desired, live};
 use crate::plan::{make_plan, PlanOptions};
 use crate::state::StateError;

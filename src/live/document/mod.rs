@@ -73,6 +73,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::io::{self, Read};
+use std::path::Path;
 
 /// Reads a state document held in memory. `source` (URL or path) names it
 /// in messages and in [`LiveCluster::source`].
@@ -85,6 +86,22 @@ pub fn parse_state(
         path: source.to_string(),
         cause: e.to_string(),
     })
+}
+
+/// Reads a saved state document as a stream (a document of a big cluster
+/// is never held in memory); errors name the path (and line and column
+/// for bad JSON).
+pub fn read_state_file(
+    path: &Path,
+    selector: &FrameworkSelector,
+) -> Result<LiveCluster, LiveError> {
+    let shown = path.display().to_string();
+    let io_error = |e: std::io::Error| LiveError::ReadFile {
+        path: shown.clone(),
+        cause: e.to_string(),
+    };
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    read_state(file, selector, &shown, &io_error)
 }
 
 /// Reads a state document from a byte stream without holding it: memory

@@ -266,3 +266,19 @@ fn errors_inside_our_framework_count_lines_from_the_document_start() {
     let col: usize = e.split(':').nth(2).unwrap().parse().unwrap();
     assert!(col > 60, "column counts from the document start: {e}");
 }
+
+#[test]
+fn a_missing_file_is_named_in_the_error() {
+    let sel = FrameworkSelector {
+        id: None,
+        name: "alluxio".into(),
+        role: "*".into(),
+    };
+    let e = read_state_file(std::path::Path::new("no/such/state.json"), &sel)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("cannot read the Mesos state file no/such/state.json:"),
+        "{e}"
+    );
+}

@@ -1,5 +1,5 @@
-//! Getting a state document: over HTTP from a master (following the
-//! leader), or from a saved file.
+//! Getting a state document over HTTP from a master, following the
+//! leader.
 //!
 //! For each master URL: `GET {base}/master/state`, then, on 404, the older
 //! `/master/state.json` and `/state.json`. Redirects (a non-leading master
@@ -9,46 +9,19 @@
 //! most [`MAX_HOPS`] times in all. A client that follows redirects itself
 //! is fine too.
 
-use super::document::{read_state, read_state_parts};
-use super::error::{body_start, LiveError, OFFLINE_HINT};
-use super::{FrameworkSelector, LiveCluster};
+use super::HttpLimits;
+use crate::live::{
+    body_start, leader_url, read_state_parts, version_numbers, FrameworkSelector, LiveCluster,
+    LiveError, OFFLINE_HINT,
+};
 use futures_util::StreamExt;
 use reqwest::header::LOCATION;
 use reqwest::{StatusCode, Url};
-use std::path::Path;
-use std::time::Duration;
 
 /// Redirections plus leader changes followed for one master URL.
 pub const MAX_HOPS: usize = 5;
 
 const PATHS: [&str; 3] = ["/master/state", "/master/state.json", "/state.json"];
-
-/// The HTTP URL of the master whose libprocess PID is `pid`
-/// (`master@10.0.0.5:5050` -> `http://10.0.0.5:5050`).
-pub fn leader_url(pid: &str, scheme: &str) -> Option<String> {
-    let addr = pid.trim().rsplit_once('@').map_or(pid.trim(), |(_, a)| a);
-    let (host, port) = addr.rsplit_once(':')?;
-    if host.is_empty() || port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some(format!("{scheme}://{host}:{port}"))
-}
-
-/// Reads a saved state document as a stream (a document of a big cluster
-/// is never held in memory); errors name the path (and line and column
-/// for bad JSON).
-pub fn read_state_file(
-    path: &Path,
-    selector: &FrameworkSelector,
-) -> Result<LiveCluster, LiveError> {
-    let shown = path.display().to_string();
-    let io_error = |e: std::io::Error| LiveError::ReadFile {
-        path: shown.clone(),
-        cause: e.to_string(),
-    };
-    let file = std::fs::File::open(path).map_err(io_error)?;
-    read_state(file, selector, &shown, &io_error)
-}
 
 /// Reads the live cluster from the first of `base_urls` that answers with
 /// a leader's state document. URLs may omit `http://`; a password in one
@@ -237,40 +210,7 @@ async fn stream_state(
     }
 }
 
-/// How long reading the state may take, and how slow it may be.
-#[derive(Debug, Clone, Copy)]
-pub struct HttpLimits {
-    /// How long a request may wait for its answer's headers.
-    pub headers: Duration,
-    /// A body must bring at least `min_progress` bytes in every `window`
-    /// (or end): a huge document on a slow link passes, a master that
-    /// stalls, trickles a byte every few seconds, or promises 2 GB it never
-    /// sends, fails within one window.
-    pub window: Duration,
-    pub min_progress: usize,
-}
-
-/// The default of `--http-timeout`.
-pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(30);
-
-impl HttpLimits {
-    /// Both the headers' wait and the progress window set to `timeout`.
-    pub fn new(timeout: Duration) -> Self {
-        HttpLimits {
-            headers: timeout,
-            window: timeout,
-            min_progress: 64 * 1024,
-        }
-    }
-}
-
-impl Default for HttpLimits {
-    fn default() -> Self {
-        HttpLimits::new(DEFAULT_HTTP_TIMEOUT)
-    }
-}
-
-/// The progress watch of one body (see [`PROGRESS_WINDOW`]).
+/// The progress watch of one body (see [`HttpLimits`]).
 struct Progress {
     limits: HttpLimits,
     window_start: tokio::time::Instant,
@@ -472,7 +412,7 @@ async fn fetch_narrow(
         .await
         .ok()??;
     let version: serde_json::Value = resp.json().await.ok()?;
-    let numbers = super::version_numbers(version.get("version")?.as_str()?);
+    let numbers = version_numbers(version.get("version")?.as_str()?);
     let (major, minor) = (*numbers.first()?, *numbers.get(1)?);
     if (major, minor) < (1, 4) {
         return None;
@@ -551,21 +491,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn leader_url_turns_a_libprocess_pid_into_an_http_url() {
-        assert_eq!(
-            leader_url("master@10.0.0.5:5050", "http").as_deref(),
-            Some("http://10.0.0.5:5050")
-        );
-        assert_eq!(
-            leader_url("master@mesos-1.example.com:5050", "https").as_deref(),
-            Some("https://mesos-1.example.com:5050")
-        );
-        assert_eq!(leader_url("master@10.0.0.5", "http"), None);
-        assert_eq!(leader_url("", "http"), None);
-        assert_eq!(leader_url("master@:5050", "http"), None);
-    }
-
-    #[test]
     fn master_urls_without_a_scheme_get_http_and_lose_trailing_slashes() {
         assert_eq!(normalise("10.0.0.5:5050").unwrap(), "http://10.0.0.5:5050");
         assert_eq!(
@@ -604,21 +529,5 @@ mod tests {
         let stripped = without_hint(&a);
         assert!(!stripped.contains("--mesos-state"), "{stripped}");
         assert!(stripped.contains("Connection refused"), "{stripped}");
-    }
-
-    #[test]
-    fn a_missing_file_is_named_in_the_error() {
-        let sel = FrameworkSelector {
-            id: None,
-            name: "alluxio".into(),
-            role: "*".into(),
-        };
-        let e = read_state_file(Path::new("no/such/state.json"), &sel)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.starts_with("cannot read the Mesos state file no/such/state.json:"),
-            "{e}"
-        );
     }
 }

@@ -11,13 +11,16 @@
 //! (ID, hostname, active) and our framework's tasks (ID, state, agent). Free
 //! resources are left out on purpose: other frameworks change them every
 //! second, and apply places tasks on real offers anyway.
+//!
+//! This module reads and writes files, so it sits beside [`crate::plan`]
+//! rather than in it: the planner stays pure.
 
-use super::config;
-use super::model::Plan;
 use crate::desired::secrets::SecretHasher;
 use crate::desired::{Desired, MasterLocator};
 use crate::limits;
 use crate::live::LiveCluster;
+use crate::plan::config;
+use crate::plan::model::Plan;
 use crate::state::State;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
