@@ -25,6 +25,11 @@
 //! (100), `SCALE_BIG_WORKERS` (10000; 0 skips target 7). It exits with status 1 when
 //! a target is missed.
 
+#[path = "../tests/it/support/alluxio_workload.rs"]
+mod alluxio_workload;
+
+use alluxio_workload::ALLUXIO_AGENT_PORTS;
+
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
@@ -171,7 +176,8 @@ fn main() {
     let t = Instant::now();
     {
         let mut w = BufWriter::with_capacity(1 << 20, fs::File::create(&doc).unwrap());
-        mesos_sim::gen::write_state(&mut w, agents, tasks, 40, 0, seed).unwrap();
+        mesos_sim::gen::write_state(&mut w, agents, ALLUXIO_AGENT_PORTS, tasks, 40, None, seed)
+            .unwrap();
         w.flush().unwrap();
     }
     let size = fs::metadata(&doc).unwrap().len();
@@ -574,6 +580,7 @@ async fn apply_run(
         mesos_sim::gen::write_cluster(
             &mut w,
             workers,
+            ALLUXIO_AGENT_PORTS,
             seed,
             &format!("{}ms", alloc.as_millis()),
             &format!("{}ms", delay.as_millis()),

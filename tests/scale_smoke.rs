@@ -3,7 +3,11 @@
 //! back, and reading a state document holds only what the plan needs,
 //! whatever the document's size.
 
+#[path = "it/support/alluxio_workload.rs"]
+mod alluxio_workload;
+
 use alluxio_mesos::live::{parse_state, read_state, FrameworkSelector, LiveError};
+use alluxio_workload::{alluxio_workload, ALLUXIO_AGENT_PORTS};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -40,16 +44,27 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn ours() -> FrameworkSelector {
+    let alluxio = alluxio_workload(0);
     FrameworkSelector {
         id: None,
-        name: "alluxio".into(),
-        role: "alluxio".into(),
+        name: alluxio.framework,
+        role: alluxio.role,
     }
 }
 
-fn generate(agents: usize, tasks: usize, ours: usize, seed: u64) -> Vec<u8> {
+fn generate(agents: usize, tasks: usize, workers: usize, seed: u64) -> Vec<u8> {
+    let alluxio = alluxio_workload(workers);
     let mut out = Vec::new();
-    mesos_sim::gen::write_state(&mut out, agents, tasks, 7, ours, seed).unwrap();
+    mesos_sim::gen::write_state(
+        &mut out,
+        agents,
+        ALLUXIO_AGENT_PORTS,
+        tasks,
+        7,
+        Some(&alluxio),
+        seed,
+    )
+    .unwrap();
     out
 }
 
@@ -78,7 +93,7 @@ fn generated_cluster_files_load_in_the_emulator() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cluster.toml");
     let mut text = Vec::new();
-    mesos_sim::gen::write_cluster(&mut text, 20, 1, "1s", "250ms").unwrap();
+    mesos_sim::gen::write_cluster(&mut text, 20, ALLUXIO_AGENT_PORTS, 1, "1s", "250ms").unwrap();
     std::fs::write(&path, &text).unwrap();
     let spec = mesos_sim::ClusterSpec::load(&path).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(spec.agents.len(), 20);

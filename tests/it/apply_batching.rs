@@ -14,7 +14,7 @@ async fn thirty_workers_are_recorded_with_fewer_state_writes_than_tasks() {
     let dir = tempfile::tempdir().unwrap();
     let cluster_file = dir.path().join("cluster.toml");
     let mut f = std::fs::File::create(&cluster_file).unwrap();
-    mesos_sim::gen::write_cluster(&mut f, agents, 5, "100ms", "50ms").unwrap();
+    mesos_sim::gen::write_cluster(&mut f, agents, ALLUXIO_AGENT_PORTS, 5, "100ms", "50ms").unwrap();
     f.flush().unwrap();
     let cluster = mesos_sim::ClusterSpec::load(&cluster_file).expect("generated cluster file");
     let sim = mesos_sim::Sim::start(cluster, "127.0.0.1:0".parse().unwrap(), None)

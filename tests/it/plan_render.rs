@@ -20,8 +20,7 @@ const QUICKSTART: &str = "plans/quickstart/alluxio-mesos.toml";
 const SEED: u64 = 1;
 const AGENTS: usize = 10_000;
 const TASKS: usize = 100_000;
-/// What every generated agent offers, and what every third one offers instead.
-const ALLUXIO_PORTS: &str = "\"ports\":\"[31000-32000, 19998-19999, 29998-30000]\"";
+/// What every third generated agent offers instead of Alluxio's ports.
 const DEFAULT_PORTS: &str = "\"ports\":\"[31000-32000]\"";
 
 /// Runs the CLI in the repository, which must succeed.
@@ -54,7 +53,8 @@ fn large() -> &'static PathBuf {
         eprintln!("generating {AGENTS} agents, {TASKS} tasks, seed {SEED}");
         let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
         let mut doc = Vec::new();
-        mesos_sim::gen::write_state(&mut doc, AGENTS, TASKS, 40, 0, SEED).unwrap();
+        let ports = support::ALLUXIO_AGENT_PORTS;
+        mesos_sim::gen::write_state(&mut doc, AGENTS, ports, TASKS, 40, None, SEED).unwrap();
         let doc = without_alluxio_ports_on_every_third_agent(&String::from_utf8(doc).unwrap());
         let state = dir.path().join("state.json");
         std::fs::write(&state, doc).unwrap();
@@ -79,14 +79,15 @@ fn large() -> &'static PathBuf {
 
 /// Each agent lists its ports twice (resources, unreserved resources).
 fn without_alluxio_ports_on_every_third_agent(doc: &str) -> String {
+    let alluxio_ports = format!("\"ports\":\"{}\"", support::ALLUXIO_AGENT_PORTS);
     let mut out = String::with_capacity(doc.len());
-    for (i, piece) in doc.split(ALLUXIO_PORTS).enumerate() {
+    for (i, piece) in doc.split(&alluxio_ports).enumerate() {
         if i > 0 {
             let agent = (i - 1) / 2;
             out.push_str(if agent % 3 == 0 {
                 DEFAULT_PORTS
             } else {
-                ALLUXIO_PORTS
+                &alluxio_ports
             });
         }
         out.push_str(piece);

@@ -374,14 +374,14 @@ exec = true
 allocation_interval = "50ms"
 task_start_delay = "1s"
 [authentication]
-principals = [{ principal = "alluxio", secret = "s3cret" }]
+principals = [{ principal = "analytics", secret = "s3cret" }]
 [[agents]]
 hostname = "a1"
 cpus = 4
 mem = 8192
 ports = "[19998-19999, 31000-32000]"
 attributes = { rack = "r1", level = 3 }
-[agents.reserved.alluxio]
+[agents.reserved.analytics]
 cpus = 1
 "#,
         )
@@ -394,7 +394,7 @@ cpus = 1
             spec.agents[0].ports.to_string(),
             "[19998-19999, 31000-32000]"
         );
-        assert_eq!(spec.agents[0].reserved["alluxio"].cpus, 1.0);
+        assert_eq!(spec.agents[0].reserved["analytics"].cpus, 1.0);
         assert!(!format!("{:?}", spec.authentication).contains("s3cret"));
     }
 

@@ -45,8 +45,38 @@ impl Rng {
     }
 }
 
-const PORTS: &str = "[31000-32000, 19998-19999, 29998-30000]";
 const BASE_TIME: f64 = 1_732_060_800.0;
+
+/// The framework under test in a state document: who it is and the tasks
+/// it runs, as the tool that plans against the document expects them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workload {
+    pub framework: String,
+    pub role: String,
+    pub user: String,
+    pub tasks: Vec<TaskKind>,
+}
+
+/// One kind of task of the framework under test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskKind {
+    pub name: String,
+    /// Each task's ID is this prefix followed by a UUID.
+    pub id_prefix: String,
+    pub cpus: f64,
+    pub mem: f64,
+    /// The one port each task takes, also its health check's.
+    pub port: u16,
+    /// How many run: one on each of the first `count` agents.
+    pub count: usize,
+}
+
+/// `s` as it goes between the quotes of a JSON string; JSON's escapes are
+/// valid in a TOML basic string too.
+fn quoted_text(s: &str) -> String {
+    let quoted = serde_json::Value::from(s).to_string();
+    quoted[1..quoted.len() - 1].to_string()
+}
 
 struct Agent {
     id: String,
@@ -127,18 +157,21 @@ fn write_task(
     )
 }
 
-/// Writes a `/master/state` document of `n_agents` agents and `n_tasks`
+/// Writes a `/master/state` document of `n_agents` agents, each offering
+/// `agent_ports` (Mesos's string form, written as given), and `n_tasks`
 /// tasks (80% running) of `n_frameworks` other frameworks, plus, when
-/// `ours > 0`, a framework `alluxio` (role `alluxio`) running one worker
-/// on each of the first `ours` agents. Deterministic from `seed`.
+/// given, the framework under test running its tasks. Deterministic from
+/// `seed`.
 pub fn write_state(
     w: &mut dyn Write,
     n_agents: usize,
+    agent_ports: &str,
     n_tasks: usize,
     n_frameworks: usize,
-    ours: usize,
+    ours: Option<&Workload>,
     seed: u64,
 ) -> io::Result<()> {
+    let agent_ports = quoted_text(agent_ports);
     let mut rng = Rng(seed);
     let master_id = rng.uuid();
     let agents = agents(&mut rng, &master_id, n_agents.max(1));
@@ -162,7 +195,6 @@ pub fn write_state(
             used[a].1 += m;
         }
     }
-    let ours = ours.min(agents.len());
     write!(
         w,
         "{{\"version\":\"1.9.0\",\"git_sha\":\"de306b5786de3c221bae1457c6f2ccaeb38eef9f\",\"git_tag\":\"1.9.0\",\"build_date\":\"2019-08-26 22:31:32\",\"build_time\":1566858692.0,\"build_user\":\"jenkins\",\"start_time\":{BASE_TIME:.3},\"elected_time\":{:.3},\"id\":\"{master_id}\",\"pid\":\"master@10.0.0.5:5050\",\"hostname\":\"mesos-master-1.example.com\",\"activated_slaves\":{},\"deactivated_slaves\":0,\"unreachable_slaves\":0,\"leader\":\"master@10.0.0.5:5050\",\"leader_info\":{{\"id\":\"{master_id}\",\"pid\":\"master@10.0.0.5:5050\",\"port\":5050,\"hostname\":\"mesos-master-1.example.com\",\"address\":{{\"hostname\":\"mesos-master-1.example.com\",\"ip\":\"10.0.0.5\",\"port\":5050}}}},\"log_dir\":\"/var/log/mesos\",\"flags\":{{\"allocation_interval\":\"1secs\",\"max_completed_tasks_per_framework\":\"1000\",\"port\":\"5050\"}},\"slaves\":[",
@@ -174,9 +206,11 @@ pub fn write_state(
             w.write_all(b",")?;
         }
         let (mut uc, mut um) = used[i];
-        if i < ours {
-            uc += 4.0;
-            um += 2048.0 + 4096.0;
+        for kind in ours.iter().flat_map(|o| &o.tasks) {
+            if i < kind.count {
+                uc += kind.cpus;
+                um += kind.mem;
+            }
         }
         write!(
             w,
@@ -189,13 +223,13 @@ pub fn write_state(
             a.ip,
             BASE_TIME + i as f64 * 0.01
         )?;
-        write_resources(w, a.cpus, a.mem, a.disk, Some(PORTS))?;
+        write_resources(w, a.cpus, a.mem, a.disk, Some(&agent_ports))?;
         w.write_all(b",\"used_resources\":")?;
         write_resources(w, uc.min(a.cpus), um.min(a.mem), 0.0, None)?;
         w.write_all(b",\"offered_resources\":")?;
         write_resources(w, 0.0, 0.0, 0.0, None)?;
         w.write_all(b",\"reserved_resources\":{},\"unreserved_resources\":")?;
-        write_resources(w, a.cpus, a.mem, a.disk, Some(PORTS))?;
+        write_resources(w, a.cpus, a.mem, a.disk, Some(&agent_ports))?;
         w.write_all(b",\"active\":true,\"deactivated\":false,\"version\":\"1.9.0\",\"capabilities\":[\"MULTI_ROLE\",\"HIERARCHICAL_ROLE\",\"RESERVATION_REFINEMENT\"]}")?;
     }
     w.write_all(b"],\"frameworks\":[")?;
@@ -251,33 +285,8 @@ pub fn write_state(
         }
         w.write_all(b"\"unreachable_tasks\":[]}")?;
     }
-    if ours > 0 {
-        let fid = format!("{master_id}-alluxio");
-        write!(
-            w,
-            ",{{\"id\":\"{fid}\",\"name\":\"alluxio\",\"pid\":\"scheduler-{}@10.0.1.1:4000\",\"active\":false,\"connected\":false,\"role\":\"alluxio\",\"user\":\"alluxio\",\"failover_timeout\":2419200.0,\"checkpoint\":true,\"registered_time\":{BASE_TIME:.6},\"offers\":[],\"tasks\":[",
-            rng.uuid()
-        )?;
-        for (i, a) in agents.iter().take(ours).enumerate() {
-            if i > 0 {
-                w.write_all(b",")?;
-            }
-            let id = format!("alluxio-worker-{}", rng.uuid());
-            write_task(
-                w,
-                &mut rng,
-                &id,
-                "AlluxioWorker",
-                &fid,
-                a,
-                "TASK_RUNNING",
-                4.0,
-                6144.0,
-                29998,
-                "alluxio",
-            )?;
-        }
-        w.write_all(b"],\"completed_tasks\":[],\"unreachable_tasks\":[]}")?;
+    if let Some(ours) = ours {
+        write_our_framework(w, &mut rng, &master_id, &agents, ours)?;
     }
     w.write_all(
         b"],\"completed_frameworks\":[],\"orphan_tasks\":[],\"unregistered_frameworks\":[]}\n",
@@ -285,19 +294,68 @@ pub fn write_state(
     w.flush()
 }
 
-/// Writes an emulator cluster file of `n_agents` agents offering the
-/// default Alluxio ports, with the given timing. Deterministic from `seed`.
+/// The framework under test, after the others: inactive (its scheduler
+/// is not running), with its tasks running.
+fn write_our_framework(
+    w: &mut dyn Write,
+    rng: &mut Rng,
+    master_id: &str,
+    agents: &[Agent],
+    ours: &Workload,
+) -> io::Result<()> {
+    let name = quoted_text(&ours.framework);
+    let role = quoted_text(&ours.role);
+    let fid = format!("{master_id}-{name}");
+    write!(
+        w,
+        ",{{\"id\":\"{fid}\",\"name\":\"{name}\",\"pid\":\"scheduler-{}@10.0.1.1:4000\",\"active\":false,\"connected\":false,\"role\":\"{role}\",\"user\":\"{}\",\"failover_timeout\":2419200.0,\"checkpoint\":true,\"registered_time\":{BASE_TIME:.6},\"offers\":[],\"tasks\":[",
+        rng.uuid(),
+        quoted_text(&ours.user),
+    )?;
+    let mut first = true;
+    for kind in &ours.tasks {
+        let task_name = quoted_text(&kind.name);
+        let id_prefix = quoted_text(&kind.id_prefix);
+        for a in agents.iter().take(kind.count) {
+            if !first {
+                w.write_all(b",")?;
+            }
+            first = false;
+            let id = format!("{id_prefix}{}", rng.uuid());
+            write_task(
+                w,
+                rng,
+                &id,
+                &task_name,
+                &fid,
+                a,
+                "TASK_RUNNING",
+                kind.cpus,
+                kind.mem,
+                u64::from(kind.port),
+                &role,
+            )?;
+        }
+    }
+    w.write_all(b"],\"completed_tasks\":[],\"unreachable_tasks\":[]}")
+}
+
+/// Writes an emulator cluster file of `n_agents` agents, each offering
+/// `ports` (Mesos's string form), with the given timing. Deterministic
+/// from `seed`.
 pub fn write_cluster(
     w: &mut dyn Write,
     n_agents: usize,
+    ports: &str,
     seed: u64,
     allocation_interval: &str,
     task_start_delay: &str,
 ) -> io::Result<()> {
     let mut rng = Rng(seed);
+    let ports = quoted_text(ports);
     writeln!(
         w,
-        "# Generated by mesos-gen (seed {seed}): {n_agents} agents offering the default Alluxio ports."
+        "# Generated by mesos-gen (seed {seed}): {n_agents} agents offering ports {ports}."
     )?;
     writeln!(
         w,
@@ -308,7 +366,7 @@ pub fn write_cluster(
         let mem = [32768, 65536, 131072][rng.below(3) as usize];
         writeln!(
             w,
-            "[[agents]]\nhostname = \"agent{i:05}.example.com\"\ncpus = {cpus}\nmem = {mem}\ndisk = 409600\nports = \"{PORTS}\"\nattributes = {{ rack = \"r{}\" }}\n",
+            "[[agents]]\nhostname = \"agent{i:05}.example.com\"\ncpus = {cpus}\nmem = {mem}\ndisk = 409600\nports = \"{ports}\"\nattributes = {{ rack = \"r{}\" }}\n",
             i % 40
         )?;
     }

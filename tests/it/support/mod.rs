@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+pub mod alluxio_workload;
+pub use alluxio_workload::ALLUXIO_AGENT_PORTS;
+
 use mesos_sim::{ClusterSpec, Sim, SimConfig, SimHandle};
 use std::path::{Path, PathBuf};
 use std::process::Command;
