@@ -220,7 +220,8 @@ pub const USER: Setting = both(
 )
 .fallback(Derived(
     "`$USER`, then `$LOGNAME`, then the account name of the effective uid (as `id -un`)",
-));
+))
+.feeds("user");
 pub const FAILOVER_TIMEOUT: Setting = toml(
     "mesos",
     "failover_timeout",
@@ -769,8 +770,8 @@ mod tests {
                 s.name()
             );
             assert!(
-                matches!(s.scope, Scope::Master | Scope::Worker),
-                "{} feeds a field of one role, so its scope is that role",
+                matches!(s.scope, Scope::Master | Scope::Worker | Scope::Both),
+                "{} feeds a field of the tasks, so its scope is theirs",
                 s.name()
             );
         }
@@ -784,7 +785,7 @@ mod tests {
         );
         assert_eq!(
             fed_fields(Role::Master),
-            ["cpus", "mem", "ports", "task name"]
+            ["user", "cpus", "mem", "ports", "task name"]
         );
     }
 

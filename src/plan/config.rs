@@ -68,7 +68,19 @@ impl RoleConfig {
                 continue;
             }
             if let Some((_, props)) = derived.iter().find(|(f, _)| f == key) {
-                if let Some(lines) = explain_derived(props, old, new, names) {
+                // A property in neither configuration was written nowhere
+                // (the value came from elsewhere, e.g. $USER): the field
+                // names the change then.
+                let name = |p: &str| match names.get(p) {
+                    Some(written_as) => written_as.clone(),
+                    None if self.fields.contains_key(&format!("{PROPERTY}{p}"))
+                        || before.fields.contains_key(&format!("{PROPERTY}{p}")) =>
+                    {
+                        p.to_string()
+                    }
+                    None => key.clone(),
+                };
+                if let Some(lines) = explain_derived(props, old, new, &name) {
                     reasons.extend(lines);
                     continue;
                 }
@@ -90,13 +102,13 @@ impl RoleConfig {
 }
 
 /// One line per property of a derived field whose value changed, named as
-/// the user wrote it; None when the values do not split as the properties
-/// do (then the field explains itself).
+/// the user wrote it (`name`); None when the values do not split as the
+/// properties do (then the field explains itself).
 fn explain_derived(
     props: &[&str],
     old: Option<&String>,
     new: Option<&String>,
-    names: &BTreeMap<String, String>,
+    name: &dyn Fn(&str) -> String,
 ) -> Option<Vec<String>> {
     let split = |v: Option<&String>| -> Option<Vec<String>> {
         let v = v?;
@@ -113,10 +125,7 @@ fn explain_derived(
             .iter()
             .zip(old.iter().zip(&new))
             .filter(|(_, (o, n))| o != n)
-            .map(|(p, (o, n))| {
-                let name = names.get(*p).map_or(*p, String::as_str);
-                format!("{name}: {o} -> {n}")
-            })
+            .map(|(p, (o, n))| format!("{}: {o} -> {n}", name(p)))
             .collect(),
     )
 }
@@ -322,10 +331,7 @@ mod tests {
                 &BTreeMap::new(),
                 &SecretKeys::default()
             ),
-            [
-                "alluxio.integration.master.resource.mem: 1GB -> 2GB",
-                "s.token: <redacted> (changed)"
-            ]
+            ["mem: 1GB -> 2GB", "s.token: <redacted> (changed)"]
         );
         assert_ne!(after.hash(), before.hash());
         assert_eq!(after.hash().len(), 16);
@@ -361,6 +367,39 @@ mod tests {
                 "alluxio.worker.web.port: 30000 -> 30001",
                 "alluxio.worker.memory.size: 2GB -> 4GB"
             ]
+        );
+    }
+
+    #[test]
+    fn the_user_is_one_reason_named_as_written_or_as_the_field() {
+        let with = |user: &str, property: bool| {
+            let mut fields = map(&[("user", user)]);
+            if property {
+                fields.insert(
+                    "property alluxio.integration.mesos.user".into(),
+                    user.into(),
+                );
+            }
+            RoleConfig { fields }
+        };
+        let in_toml = map(&[("alluxio.integration.mesos.user", "mesos.user")]);
+        let none = BTreeMap::new();
+        let explain =
+            |before: &RoleConfig, after: &RoleConfig, names: &BTreeMap<String, String>| {
+                after.explain_changes(before, Role::Worker, names, &SecretKeys::default())
+            };
+        assert_eq!(
+            explain(&with("a", true), &with("b", true), &in_toml),
+            ["mesos.user: a -> b"]
+        );
+        assert_eq!(
+            explain(&with("a", true), &with("b", true), &none),
+            ["alluxio.integration.mesos.user: a -> b"]
+        );
+        // From $USER: written nowhere, so the field names it.
+        assert_eq!(
+            explain(&with("a", false), &with("b", false), &none),
+            ["user: a -> b"]
         );
     }
 }

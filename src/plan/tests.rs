@@ -468,11 +468,7 @@ fn masters_labelled_with_the_count_in_their_configuration_are_kept() {
     let mut bigger = d.clone();
     bigger.master.task.mem = ByteSize::from_mb(2048);
     let plan = plan_of(&bigger, &live, Some(&state));
-    assert_eq!(
-        plan.changes[0].reasons,
-        ["alluxio.integration.master.resource.mem: 1GB -> 2GB"],
-        "{plan:#?}"
-    );
+    assert_eq!(plan.changes[0].reasons, ["mem: 1GB -> 2GB"], "{plan:#?}");
 }
 
 #[test]
