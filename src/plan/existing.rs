@@ -45,7 +45,9 @@ pub struct Existing {
     pub unmanaged: Vec<(Option<Address>, ExistingTask)>,
 }
 
-struct Candidate {
+/// A task of ours, live or only recorded in the state, with the slot it
+/// claims (its label, else its record).
+struct ClaimedTask {
     address: Option<Address>,
     task: ExistingTask,
     state: Option<TaskState>,
@@ -107,7 +109,7 @@ pub fn collect(live: &LiveCluster, state: Option<&State>) -> Existing {
             .map(|h| h.to_string())
             .or_else(|| record.map(|r| r.hostname.clone()))
             .unwrap_or_else(|| task.agent_id.clone());
-        candidates.push(Candidate {
+        candidates.push(ClaimedTask {
             address,
             task: ExistingTask {
                 task_id: task.id.clone(),
@@ -152,7 +154,7 @@ pub fn collect(live: &LiveCluster, state: Option<&State>) -> Existing {
             RecordedState::Pending => "pending".to_string(),
             RecordedState::Mesos(s) => s.to_string(),
         };
-        candidates.push(Candidate {
+        candidates.push(ClaimedTask {
             address: Some(record.address.clone()),
             task: ExistingTask {
                 task_id: record.task_id.clone(),
@@ -178,7 +180,7 @@ pub fn collect(live: &LiveCluster, state: Option<&State>) -> Existing {
     let unmanaged: std::collections::HashSet<&str> = state
         .map(|s| s.unmanaged_task_ids.iter().map(String::as_str).collect())
         .unwrap_or_default();
-    let (let_go, candidates): (Vec<Candidate>, Vec<Candidate>) = candidates
+    let (let_go, candidates): (Vec<ClaimedTask>, Vec<ClaimedTask>) = candidates
         .into_iter()
         .partition(|c| unmanaged.contains(c.task.task_id.as_str()));
     existing.unmanaged = let_go
@@ -186,7 +188,7 @@ pub fn collect(live: &LiveCluster, state: Option<&State>) -> Existing {
         .filter(|c| c.state.is_some_and(TaskState::is_active))
         .map(|c| (c.address, c.task))
         .collect();
-    let mut by_address: BTreeMap<Address, Vec<Candidate>> = BTreeMap::new();
+    let mut by_address: BTreeMap<Address, Vec<ClaimedTask>> = BTreeMap::new();
     for c in candidates {
         match c.address.clone() {
             Some(a) => by_address.entry(a).or_default().push(c),
@@ -199,7 +201,7 @@ pub fn collect(live: &LiveCluster, state: Option<&State>) -> Existing {
     for (address, mut cands) in by_address {
         // Best first: running, then staging/starting, then newest, then task ID.
         cands.sort_by(|a, b| {
-            let rank = |c: &Candidate| match c.state {
+            let rank = |c: &ClaimedTask| match c.state {
                 Some(TaskState::Running) => 0,
                 Some(s) if s.is_active() => 1,
                 _ => 2,

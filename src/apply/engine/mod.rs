@@ -172,7 +172,7 @@ struct Batch {
 }
 
 /// Why a step's task cannot be launched with an offer.
-enum Unfit {
+enum NotLaunched {
     /// Not with this offer: wait for another.
     Shortfall(String),
     /// Not with any offer: the step fails.

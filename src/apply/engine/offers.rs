@@ -186,7 +186,7 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
         let built = self.task_info(sub, &what, &address, &task_id, offer, templated);
         let (info, template) = match built {
             Ok(built) => built,
-            Err(Unfit::Shortfall(short)) => {
+            Err(NotLaunched::Shortfall(short)) => {
                 if agent.id == planned.id {
                     step.last_shortfall = Some(short.clone());
                     self.progress.line(&format!(
@@ -196,7 +196,7 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
                 }
                 return None;
             }
-            Err(Unfit::Never(why)) => {
+            Err(NotLaunched::Never(why)) => {
                 step.phase = Phase::Failed(why);
                 return None;
             }
@@ -283,14 +283,14 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
         task_id: &str,
         offer: &Offer,
         templated: &mut HashSet<String>,
-    ) -> Result<(TaskInfo, Option<LaunchTemplate>), Unfit> {
+    ) -> Result<(TaskInfo, Option<LaunchTemplate>), NotLaunched> {
         let hasher = secret_hasher(self.desired, Some(self.store.state()));
         let never = |e: template::RestoreError| match e {
-            template::RestoreError::Shortfall(short) => Unfit::Shortfall(short.to_string()),
-            e if what.restored => Unfit::Never(format!(
+            template::RestoreError::Shortfall(short) => NotLaunched::Shortfall(short.to_string()),
+            e if what.restored => NotLaunched::Never(format!(
                 "cannot relaunch the last applied configuration: {e}"
             )),
-            e => Unfit::Never(format!("cannot launch the planned configuration: {e}")),
+            e => NotLaunched::Never(format!("cannot launch the planned configuration: {e}")),
         };
         let template = &what.template;
         let ctx = template::RestoreContext {

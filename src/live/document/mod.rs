@@ -253,7 +253,7 @@ enum LooseList {
 }
 
 /// A framework that may be ours: what ranks it, and its tasks and offers.
-struct Candidate {
+struct FrameworkCandidate {
     registered: bool,
     /// Listed by a v1 `GET_STATE` answer rather than the old endpoints.
     v1: bool,
@@ -281,7 +281,7 @@ struct Collected {
     v1_agents: Vec<PartialAgent>,
     /// Registered frameworks seen, ours or not.
     registered: usize,
-    candidates: Vec<Candidate>,
+    candidates: Vec<FrameworkCandidate>,
     /// Whether any key of a master state document was met (`{"foo":1}`
     /// is not an empty cluster).
     recognised: bool,

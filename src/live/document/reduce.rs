@@ -106,9 +106,9 @@ impl Collected {
 }
 
 /// The best of the frameworks the selector matched (see the module doc).
-pub(super) fn choose(candidates: Vec<Candidate>) -> Option<Candidate> {
+pub(super) fn choose(candidates: Vec<FrameworkCandidate>) -> Option<FrameworkCandidate> {
     candidates.into_iter().max_by(|a, b| {
-        let key = |c: &Candidate| {
+        let key = |c: &FrameworkCandidate| {
             (
                 c.registered,
                 c.registered && c.head.active.unwrap_or(true),

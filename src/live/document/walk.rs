@@ -218,7 +218,7 @@ impl<R: Read> Walk<'_, R> {
                 serde_json::from_slice(&text).map_err(|e| bad(self.source, &e, pos))?;
             offers = docs.unwrap_or_default();
         }
-        self.collected.candidates.push(Candidate {
+        self.collected.candidates.push(FrameworkCandidate {
             registered,
             v1,
             head,
