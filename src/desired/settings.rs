@@ -7,6 +7,12 @@
 //! a property's scope and the configuration field it feeds from here, and
 //! the key tables of `docs/deployment-file.md` are generated from
 //! [`SETTINGS`] (a test keeps the committed file current).
+//!
+//! A property that only needs its scope known (which tasks a change
+//! replaces) is one entry in [`SETTINGS`], e.g.
+//! `property("alluxio.foo.bar", Type::Text, "what it does").scope(Scope::Worker)`;
+//! then `UPDATE_DOCS=1 cargo test --lib settings` regenerates the docs.
+//! A setting the loader reads also gets a named constant, read in `load`.
 
 use crate::address::Role;
 

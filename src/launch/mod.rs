@@ -248,7 +248,7 @@ pub fn site_variables(exposed: &[(&str, &str)]) -> Vec<(&'static str, String)> {
     let mut vars = Vec::new();
     if let Some((_, ufs)) = exposed
         .iter()
-        .find(|(k, _)| *k == "alluxio.underfs.address")
+        .find(|(k, _)| Some(*k) == crate::desired::settings::UNDERFS_ADDRESS.property)
     {
         vars.push((UNDERFS_ADDRESS_ENV, ufs.to_string()));
     }
