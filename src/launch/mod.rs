@@ -1,5 +1,5 @@
 //! What a task is launched with. The planner builds each configuration's
-//! launch template ([`template`]: the `TaskInfo` without what each launch
+//! launch template ([`template()`]: the `TaskInfo` without what each launch
 //! sets, secrets as fingerprints) from the desired deployment, and the plan
 //! carries it; apply only restores templates on offers, so what a reviewer
 //! approves is what Mesos is sent, and a rollback launches the same way.

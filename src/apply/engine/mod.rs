@@ -80,7 +80,7 @@ pub struct ApplyOptions {
     /// dies at once (bad configuration) is caught and retried here.
     pub settle: Duration,
     /// When a replacement fails, put the last applied configuration back on
-    /// the slots this run replaced (see [`Engine::rollback_steps`]).
+    /// the slots this run replaced (see `Engine::rollback_steps`).
     pub rollback: bool,
     /// `-v`: the time of each phase (subscribing, each wave of steps).
     pub verbose: bool,

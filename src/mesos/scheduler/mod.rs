@@ -153,7 +153,7 @@ impl Subscription {
     }
 
     /// The next event, heartbeats included. Fails when the stream ends or
-    /// stays silent for [`MISSED_HEARTBEATS`] heartbeat intervals.
+    /// stays silent for `MISSED_HEARTBEATS` heartbeat intervals.
     pub async fn next_event(&mut self) -> Result<Event, SchedulerError> {
         loop {
             let wait = self.heartbeat * MISSED_HEARTBEATS;
@@ -165,7 +165,7 @@ impl Subscription {
 
     /// An event if one arrives within `wait`; `Ok(None)` when none did.
     /// Fails when the stream ends, or when it has been silent for
-    /// [`MISSED_HEARTBEATS`] heartbeat intervals since the last event, also
+    /// `MISSED_HEARTBEATS` heartbeat intervals since the last event, also
     /// when that silence is spread over many short waits (the engine polls
     /// every 250 ms).
     pub async fn next_event_within(
