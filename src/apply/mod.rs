@@ -4,10 +4,11 @@
 //! (resources carved from the offer by [`crate::fit`], site properties by
 //! [`properties_text`]); [`template`] keeps how each configuration was
 //! launched, for rollbacks; [`alluxio_leader`] asks ZooKeeper which Alluxio
-//! master leads, so it is replaced last; [`progress`] shows the run.
+//! master leads, so it is replaced last; [`summary`] counts what a run did
+//! (shown by [`crate::render::apply`]).
 
 pub mod alluxio_leader;
 pub mod engine;
-pub mod progress;
 pub mod scheduler;
 mod steps;
+pub mod summary;

@@ -12,6 +12,23 @@ pub const CHANGES: i32 = 2;
 /// Interrupted by Ctrl-C (as shells report SIGINT).
 pub const INTERRUPTED: i32 = 130;
 
+/// How an apply or destroy ended.
+pub enum RunEnd<'a> {
+    /// The plan was not approved: nothing was done.
+    Cancelled,
+    Ran(&'a crate::apply::summary::RunSummary),
+}
+
+/// The exit code of apply and destroy.
+pub fn of_run(end: RunEnd) -> i32 {
+    match end {
+        RunEnd::Cancelled => ERROR,
+        RunEnd::Ran(s) if s.interrupted => INTERRUPTED,
+        RunEnd::Ran(s) if s.complete() => OK,
+        RunEnd::Ran(_) => ERROR,
+    }
+}
+
 /// Every exit code with its meaning, in the order they are documented.
 pub const TABLE: [(i32, &str); 4] = [
     (
