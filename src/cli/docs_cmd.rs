@@ -37,7 +37,7 @@ pub fn completions(args: &CompletionsArgs) -> CliResult {
     };
     let mut cmd = super::command();
     clap_complete::generate(shell, &mut cmd, "alluxio-mesos", &mut std::io::stdout());
-    Ok(0)
+    Ok(super::exit::OK)
 }
 
 pub fn man(args: &ManArgs) -> CliResult {
@@ -58,5 +58,5 @@ pub fn man(args: &ManArgs) -> CliResult {
             .render(&mut std::io::stdout())
             .map_err(CliError::msg)?,
     }
-    Ok(0)
+    Ok(super::exit::OK)
 }

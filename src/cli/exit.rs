@@ -9,6 +9,9 @@ pub const OK: i32 = 0;
 pub const ERROR: i32 = 1;
 /// `plan --detailed-exitcode`: live differs from desired.
 pub const CHANGES: i32 = 2;
+/// A command line that does not parse: clap's code, the same number as
+/// [`CHANGES`] (documented on its row of the table).
+pub const USAGE: i32 = 2;
 /// Interrupted by Ctrl-C (as shells report SIGINT).
 pub const INTERRUPTED: i32 = 130;
 
@@ -41,7 +44,7 @@ pub const TABLE: [(i32, &str); 4] = [
     ),
     (
         CHANGES,
-        "`plan --detailed-exitcode`: live differs from desired (changes pending, unplaceable tasks included)",
+        "`plan --detailed-exitcode`: live differs from desired (changes pending, unplaceable tasks included); also a command line that does not parse (unknown option, missing value), before anything runs",
     ),
     (
         INTERRUPTED,

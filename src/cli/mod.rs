@@ -169,10 +169,12 @@ pub fn command() -> clap::Command {
 
 pub fn run() -> i32 {
     use clap::FromArgMatches;
-    let matches = command().get_matches();
-    let cli = match Cli::from_arg_matches(&matches) {
+    let parsed = command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => return not_parsed(&e),
     };
     let result = dispatch(&cli);
     match result {
@@ -185,6 +187,18 @@ pub fn run() -> i32 {
             eprintln!("Error: {m}");
             exit::ERROR
         }
+    }
+}
+
+/// When clap hands over no command: its message, or the help or version
+/// asked for, and the exit code.
+fn not_parsed(e: &clap::Error) -> i32 {
+    // Printing fails only on a closed stream, which nobody would read.
+    let _ = e.print();
+    if e.use_stderr() {
+        exit::USAGE
+    } else {
+        exit::OK
     }
 }
 
