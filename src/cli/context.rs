@@ -8,8 +8,7 @@ use crate::state::{self, State, StateLocation};
 use std::path::{Path, PathBuf};
 
 pub fn load_desired(g: &Global) -> Result<Desired, CliError> {
-    let loaded = desired::load_with_warnings(&g.config)
-        .map_err(|e| CliError::Diagnostic(miette::Report::new(e)))?;
+    let loaded = desired::load_with_warnings(&g.config).map_err(CliError::diagnostic)?;
     for w in loaded.warnings {
         eprintln!("{:?}", miette::Report::new(w));
     }
@@ -247,8 +246,8 @@ mod tests {
     #[test]
     fn an_endless_ca_file_fails_at_the_limit() {
         let msg = match read_ca("--ca-cert", Path::new("/dev/zero")) {
-            Err(CliError::Message(m)) => m,
-            other => panic!("{other:?}"),
+            Err(e) => e.report().to_string(),
+            Ok(certs) => panic!("{} certificates", certs.len()),
         };
         assert!(
             msg.contains("--ca-cert /dev/zero is larger than 1 MiB"),

@@ -54,9 +54,7 @@ pub fn man(args: &ManArgs) -> CliResult {
             })?;
             println!("Wrote the man pages into {}.", dir.display());
         }
-        None => clap_mangen::Man::new(cmd)
-            .render(&mut std::io::stdout())
-            .map_err(CliError::msg)?,
+        None => clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?,
     }
     Ok(super::exit::OK)
 }

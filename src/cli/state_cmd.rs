@@ -102,9 +102,7 @@ pub fn run(g: &Global, cmd: &StateCommand) -> CliResult {
         StateCommand::Pull => {
             let st = state::load_at(&location)?.ok_or_else(missing)?;
             use std::io::Write;
-            std::io::stdout()
-                .write_all(&state::render_state(&st))
-                .map_err(CliError::msg)?;
+            std::io::stdout().write_all(&state::render_state(&st))?;
         }
         StateCommand::Push {
             file,

@@ -8,9 +8,10 @@
 //!
 //! The rest: [`apply`] (progress and the run's last lines), [`state`]
 //! (`show` of the state and the `state` subcommands), [`outputs`]
-//! (`output`).
+//! (`output`), [`error`] (every error and warning).
 
 pub mod apply;
+pub mod error;
 pub mod group;
 pub mod html;
 pub mod json;
