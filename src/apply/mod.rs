@@ -1,13 +1,13 @@
-//! apply turns a plan into Mesos calls: [`engine`] drives the plan's
-//! [`steps`] through a scheduler subscription (the
+//! apply turns a plan into Mesos calls: [`engine`] drives the plan's steps
+//! through a scheduler subscription (the
 //! [`crate::mesos::scheduler::SchedulerApi`] trait) and records them in the
-//! state; [`launch`] builds the `TaskInfo` of a master or worker
-//! (resources carved from the offer by [`crate::fit`], site properties by
-//! [`properties_text`]); [`template`] keeps how each configuration was
-//! launched, for rollbacks; [`alluxio_leader`] asks ZooKeeper which Alluxio
-//! master leads, so it is replaced last; [`progress`] shows the run.
+//! state; [`crate::launch`] builds the `TaskInfo` of a master or worker
+//! (resources carved from the offer by [`crate::fit`]) and keeps how each
+//! configuration was launched, for rollbacks; [`alluxio_leader`] asks
+//! ZooKeeper which Alluxio master leads, so it is replaced last; [`summary`]
+//! counts what a run did (shown by [`crate::render::apply`]).
 
 pub mod alluxio_leader;
 pub mod engine;
-pub mod progress;
 mod steps;
+pub mod summary;

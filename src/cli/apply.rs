@@ -4,8 +4,9 @@
 //! check a saved plan against what they read), ask for confirmation, and
 //! drive the plan through the scheduler API.
 
-use super::{color_enabled, context, CliResult, Global};
-use crate::apply::engine::{ApplyOptions, ApplyReport, Engine, StepOutcome, StepReport, ROLL_BACK};
+use super::{color_enabled, context, exit, CliResult, Global};
+use crate::apply::engine::{ApplyOptions, Engine};
+use crate::apply::summary::RunSummary;
 use crate::desired::Desired;
 use crate::mesos::{base_url, Connection, SchedulerClient};
 use crate::plan::{secret_hasher, Plan, PlanOptions};
@@ -209,7 +210,7 @@ fn execute_with(
             &refusal,
         )? {
             println!("Cancelled; nothing was changed.");
-            return Ok(super::exit::ERROR);
+            return Ok(exit::of_run(exit::RunEnd::Cancelled));
         }
     }
 
@@ -239,7 +240,7 @@ fn execute_with(
         verbose: g.verbose > 0,
         ..defaults
     };
-    let mut progress = crate::apply::progress::for_stderr();
+    let mut progress = crate::render::apply::for_stderr();
     let report = conn.rt.block_on(async {
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -260,7 +261,9 @@ fn execute_with(
         };
         engine.run(&plan).await
     })?;
-    Ok(summarize(&report, &plan))
+    let summary = RunSummary::of(&report, &plan);
+    print!("{}", crate::render::apply::summary(&report, &summary));
+    Ok(exit::of_run(exit::RunEnd::Ran(&summary)))
 }
 
 /// apply and destroy speak the v1 scheduler HTTP API (Mesos 1.0 and
@@ -285,84 +288,4 @@ fn refuse_pre_v1_master(
         base_url(&live.source),
         crate::mesos::scheduler::MIN_MESOS_MAJOR
     )))
-}
-
-fn summarize(report: &ApplyReport, plan: &Plan) -> i32 {
-    if !report.steps.is_empty() {
-        println!();
-    }
-    for s in &report.steps {
-        match &s.outcome {
-            StepOutcome::Done(m) => println!("  done     {} ({}): {m}", s.address, s.action),
-            StepOutcome::Failed(m) => println!("  FAILED   {} ({}): {m}", s.address, s.action),
-            StepOutcome::NotStarted(m) => println!("  skipped  {} ({}): {m}", s.address, s.action),
-        }
-    }
-    let rollbacks: Vec<&StepReport> = report
-        .steps
-        .iter()
-        .filter(|s| s.action == ROLL_BACK)
-        .collect();
-    if !rollbacks.is_empty() {
-        let rolled_back = rollbacks
-            .iter()
-            .filter(|s| matches!(s.outcome, StepOutcome::Done(_)))
-            .count();
-        println!(
-            "Rolled back {rolled_back} of {} replaced task(s) to the last applied configuration.",
-            rollbacks.len()
-        );
-    }
-    for line in report.outputs.lines() {
-        println!("{line}");
-    }
-    let done = |action: &str| {
-        report
-            .steps
-            .iter()
-            .filter(|s| s.action == action && matches!(s.outcome, StepOutcome::Done(_)))
-            .count()
-    };
-    let counts = format!(
-        "{} launched, {} replaced, {} killed",
-        done("launch"),
-        done("replace"),
-        done("kill")
-    );
-    let mut shortfalls = Vec::new();
-    let failed = report
-        .steps
-        .iter()
-        .filter(|s| matches!(s.outcome, StepOutcome::Failed(_)))
-        .count();
-    let skipped = report
-        .steps
-        .iter()
-        .filter(|s| matches!(s.outcome, StepOutcome::NotStarted(_)))
-        .count();
-    let unplaceable = plan.summary().unplaceable;
-    if failed > 0 {
-        shortfalls.push(format!("{failed} failed"));
-    }
-    if skipped > 0 {
-        shortfalls.push(format!("{skipped} not started"));
-    }
-    if unplaceable > 0 {
-        shortfalls.push(format!("{unplaceable} could not be placed"));
-    }
-    let verb = if plan.destroy { "Destroy" } else { "Apply" };
-    println!();
-    if report.interrupted {
-        println!("Interrupted after {counts}: the state file records what was done; run plan to see what is left.");
-        super::exit::INTERRUPTED
-    } else if shortfalls.is_empty() {
-        println!("{verb} complete: {counts}.");
-        super::exit::OK
-    } else {
-        println!(
-            "{verb} incomplete: {counts}; {}. The state file records what was done; run plan to see what is left.",
-            shortfalls.join("; ")
-        );
-        super::exit::ERROR
-    }
 }

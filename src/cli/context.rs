@@ -10,8 +10,7 @@ use crate::state::{self, State, StateLocation};
 use std::path::{Path, PathBuf};
 
 pub fn load_desired(g: &Global) -> Result<Desired, CliError> {
-    let loaded = desired::load_with_warnings(&g.config)
-        .map_err(|e| CliError::Diagnostic(miette::Report::new(e)))?;
+    let loaded = desired::load_with_warnings(&g.config).map_err(CliError::diagnostic)?;
     for w in loaded.warnings {
         eprintln!("{:?}", miette::Report::new(w));
     }

@@ -37,7 +37,7 @@ pub fn completions(args: &CompletionsArgs) -> CliResult {
     };
     let mut cmd = super::command();
     clap_complete::generate(shell, &mut cmd, "alluxio-mesos", &mut std::io::stdout());
-    Ok(0)
+    Ok(super::exit::OK)
 }
 
 pub fn man(args: &ManArgs) -> CliResult {
@@ -54,9 +54,7 @@ pub fn man(args: &ManArgs) -> CliResult {
             })?;
             println!("Wrote the man pages into {}.", dir.display());
         }
-        None => clap_mangen::Man::new(cmd)
-            .render(&mut std::io::stdout())
-            .map_err(CliError::msg)?,
+        None => clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?,
     }
-    Ok(0)
+    Ok(super::exit::OK)
 }

@@ -9,8 +9,28 @@ pub const OK: i32 = 0;
 pub const ERROR: i32 = 1;
 /// `plan --detailed-exitcode`: live differs from desired.
 pub const CHANGES: i32 = 2;
+/// A command line that does not parse: clap's code, the same number as
+/// [`CHANGES`] (documented on its row of the table).
+pub const USAGE: i32 = 2;
 /// Interrupted by Ctrl-C (as shells report SIGINT).
 pub const INTERRUPTED: i32 = 130;
+
+/// How an apply or destroy ended.
+pub enum RunEnd<'a> {
+    /// The plan was not approved: nothing was done.
+    Cancelled,
+    Ran(&'a crate::apply::summary::RunSummary),
+}
+
+/// The exit code of apply and destroy.
+pub fn of_run(end: RunEnd) -> i32 {
+    match end {
+        RunEnd::Cancelled => ERROR,
+        RunEnd::Ran(s) if s.interrupted => INTERRUPTED,
+        RunEnd::Ran(s) if s.complete() => OK,
+        RunEnd::Ran(_) => ERROR,
+    }
+}
 
 /// Every exit code with its meaning, in the order they are documented.
 pub const TABLE: [(i32, &str); 4] = [
@@ -24,7 +44,7 @@ pub const TABLE: [(i32, &str); 4] = [
     ),
     (
         CHANGES,
-        "`plan --detailed-exitcode`: live differs from desired (changes pending, unplaceable tasks included)",
+        "`plan --detailed-exitcode`: live differs from desired (changes pending, unplaceable tasks included); also a command line that does not parse (unknown option, missing value), before anything runs",
     ),
     (
         INTERRUPTED,

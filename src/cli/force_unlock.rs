@@ -17,7 +17,7 @@ pub fn run(g: &Global, args: &ForceUnlockArgs) -> CliResult {
     let mut backend = state::open_backend(&location)?;
     let Some(holder) = backend.read_lock()? else {
         println!("{location} is not locked.");
-        return Ok(0);
+        return Ok(super::exit::OK);
     };
     println!("The state {location} is locked by {holder}.");
     let question = "Remove it? Only do so if that run is no longer running. Type 'yes': ";
@@ -29,5 +29,5 @@ pub fn run(g: &Global, args: &ForceUnlockArgs) -> CliResult {
     }
     backend.force_unlock_if(&holder)?;
     println!("Removed the lock.");
-    Ok(0)
+    Ok(super::exit::OK)
 }

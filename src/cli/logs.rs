@@ -1,10 +1,11 @@
 //! `alluxio-mesos logs ADDRESS [--stderr] [--follow]`: a task's sandbox
 //! `stdout` (or `stderr`), read through its Mesos agent.
 
-use super::{context, CliError, CliResult, Global};
+use super::{context, exit, CliError, CliResult, Global};
 use crate::address::Address;
 use crate::mesos::sandbox;
-use crate::state::{self, RecordedState};
+use crate::state;
+use crate::state::manage::ManageError;
 use std::io::Write;
 use std::time::Duration;
 
@@ -35,23 +36,8 @@ pub fn run(g: &Global, args: &LogsArgs) -> CliResult {
             "no state at {location}: nothing has been applied yet"
         ))
     })?;
-    // The running task of the address, else its most recent record.
-    let record = st
-        .tasks
-        .iter()
-        .filter(|t| t.address == args.address)
-        .max_by_key(|t| {
-            (
-                matches!(t.state, RecordedState::Mesos(s) if s.is_active()),
-                t.updated_at.clone(),
-            )
-        })
-        .ok_or_else(|| {
-            CliError::msg(format!(
-                "{} is not in the state; `alluxio-mesos state list` shows what is",
-                args.address
-            ))
-        })?;
+    let record = state::current_record(st.tasks.iter().filter(|t| t.address == args.address))
+        .ok_or_else(|| ManageError::NotInState(args.address.clone()))?;
     let conn = context::connect(g, &args.mesos, &desired)?;
     let master = conn
         .masters
@@ -78,5 +64,5 @@ pub fn run(g: &Global, args: &LogsArgs) -> CliResult {
     });
     conn.close();
     result?;
-    Ok(0)
+    Ok(exit::OK)
 }

@@ -114,23 +114,30 @@ pub enum Command {
     Man(docs_cmd::ManArgs),
 }
 
-/// A failure, printed once at the top: located diagnostics through miette,
-/// everything else as one `Error:` line (plus hints).
+/// A failure, printed once through miette (see `render::error`): an error
+/// keeps its `source()` chain, a diagnostic its snippets and help.
 #[derive(Debug)]
-pub enum CliError {
-    Diagnostic(miette::Report),
-    Message(String),
-}
+pub struct CliError(miette::Report);
 
 impl CliError {
+    /// A failure said in words, with no cause behind it.
     pub fn msg(m: impl std::fmt::Display) -> Self {
-        CliError::Message(m.to_string())
+        CliError(miette::Report::msg(m.to_string()))
+    }
+
+    /// A diagnostic, drawn with its snippets, help and related diagnostics.
+    pub fn diagnostic(d: impl miette::Diagnostic + Send + Sync + 'static) -> Self {
+        CliError(miette::Report::new(d))
+    }
+
+    pub fn report(&self) -> &miette::Report {
+        &self.0
     }
 }
 
 impl<E: std::error::Error + Send + Sync + 'static> From<E> for CliError {
     fn from(e: E) -> Self {
-        CliError::Message(e.to_string())
+        CliError(miette::Report::from_err(e))
     }
 }
 
@@ -152,10 +159,7 @@ pub fn confirm(question: &str, refusal_without_terminal: &str) -> Result<bool, C
     print!("{question}");
     std::io::stdout().flush().ok();
     let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(CliError::msg)?;
+    std::io::stdin().lock().read_line(&mut answer)?;
     Ok(answer.trim() == "yes")
 }
 
@@ -168,22 +172,32 @@ pub fn command() -> clap::Command {
 
 pub fn run() -> i32 {
     use clap::FromArgMatches;
-    let matches = command().get_matches();
-    let cli = match Cli::from_arg_matches(&matches) {
+    let parsed = command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => return not_parsed(&e),
     };
-    let result = dispatch(&cli);
-    match result {
+    crate::render::error::install(!cli.global.no_color);
+    match dispatch(&cli) {
         Ok(code) => code,
-        Err(CliError::Diagnostic(report)) => {
-            eprintln!("{report:?}");
+        Err(e) => {
+            eprintln!("{:?}", e.report());
             exit::ERROR
         }
-        Err(CliError::Message(m)) => {
-            eprintln!("Error: {m}");
-            exit::ERROR
-        }
+    }
+}
+
+/// When clap hands over no command: its message, or the help or version
+/// asked for, and the exit code.
+fn not_parsed(e: &clap::Error) -> i32 {
+    // Printing fails only on a closed stream, which nobody would read.
+    let _ = e.print();
+    if e.use_stderr() {
+        exit::USAGE
+    } else {
+        exit::OK
     }
 }
 

@@ -1,6 +1,7 @@
 //! `alluxio-mesos output [--json]`: where the deployment can be reached.
 
-use super::{context, CliError, CliResult, Global};
+use super::{context, exit, CliError, CliResult, Global};
+use crate::render::outputs as view;
 use crate::state;
 
 #[derive(Debug, clap::Args)]
@@ -20,17 +21,9 @@ pub fn run(g: &Global, args: &OutputArgs) -> CliResult {
         ))
     })?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&st.outputs).map_err(CliError::msg)?
-        );
-        return Ok(0);
+        print!("{}", view::json(&st.outputs));
+    } else {
+        print!("{}", view::text(&st.outputs));
     }
-    for line in st.outputs.lines() {
-        println!("{line}");
-    }
-    if st.outputs.master_rpc.is_empty() {
-        println!("No master is running.");
-    }
-    Ok(0)
+    Ok(exit::OK)
 }

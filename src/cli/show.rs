@@ -1,9 +1,9 @@
 //! `alluxio-mesos show [PLANFILE]`: a saved plan in any format, or the state.
 
-use super::{color_enabled, context, CliError, CliResult, FormatArg, Global};
+use super::{color_enabled, context, exit, CliError, CliResult, FormatArg, Global};
 use crate::plan_file::PlanFile;
-use crate::render::Format;
-use crate::state::{self, RecordedState, State};
+use crate::render::{state as view, Format};
+use crate::state;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -20,68 +20,23 @@ pub fn run(g: &Global, args: &ShowArgs) -> CliResult {
     if let Some(path) = &args.planfile {
         let pf = PlanFile::read(path)?;
         args.format.print_plan(&pf.plan, color_enabled(g))?;
-        return Ok(0);
+        return Ok(exit::OK);
     }
     let location = context::state_location(g)?;
     let Some(st) = state::load_at(&location)? else {
-        println!("No state at {location}: nothing has been applied yet.");
-        return Ok(0);
+        print!("{}", view::nothing_applied(&location));
+        return Ok(exit::OK);
     };
-    match args.format.format() {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&st).map_err(CliError::msg)?
-        ),
-        Format::Text => print!("{}", state_text(&st)),
-        Format::Markdown => print!("{}", state_markdown(&st)),
+    let shown = match args.format.format() {
+        Format::Json => view::json(&st),
+        Format::Text => view::text(&st),
+        Format::Markdown => view::markdown(&st),
         Format::Html => {
             return Err(CliError::msg(
                 "the HTML report is of plans: use `show PLANFILE --format html`, or `show --format text` for the state",
             ))
         }
-    }
-    Ok(0)
-}
-
-fn recorded(s: RecordedState) -> String {
-    match s {
-        RecordedState::Pending => "pending".into(),
-        RecordedState::Mesos(t) => t.to_string(),
-    }
-}
-
-pub fn state_text(st: &State) -> String {
-    let mut out = format!(
-        "Deployment {:?} (serial {}, framework {})\n",
-        st.deployment,
-        st.serial,
-        st.framework_id.as_deref().unwrap_or("not registered yet")
-    );
-    for t in &st.tasks {
-        out.push_str(&format!(
-            "  {:<28} {:<16} {} on {}\n",
-            t.address.to_string(),
-            recorded(t.state),
-            t.task_id,
-            t.hostname
-        ));
-    }
-    if st.tasks.is_empty() {
-        out.push_str("  no tasks\n");
-    }
-    out
-}
-
-fn state_markdown(st: &State) -> String {
-    let mut out = format!("### alluxio-mesos state of `{}` (serial {})\n\n| address | state | task | agent |\n|---|---|---|---|\n", st.deployment, st.serial);
-    for t in &st.tasks {
-        out.push_str(&format!(
-            "| `{}` | {} | `{}` | {} |\n",
-            t.address,
-            recorded(t.state),
-            t.task_id,
-            t.hostname
-        ));
-    }
-    out
+    };
+    print!("{shown}");
+    Ok(exit::OK)
 }

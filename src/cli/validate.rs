@@ -16,5 +16,5 @@ pub fn run(g: &Global) -> CliResult {
         d.master.count,
         d.files.properties.display()
     );
-    Ok(0)
+    Ok(super::exit::OK)
 }

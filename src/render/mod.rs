@@ -1,14 +1,23 @@
-//! Plan renderings: text for terminals, Markdown for pull-request comments,
-//! JSON for machines (a versioned contract, docs/plan-json.md), HTML for
-//! reviewers who would rather look (docs/plan-output.md). All are fed by
-//! the same plan; [`group`] holds what the three for people share.
-//! Rendering never changes a plan and never sees a secret value: plans
-//! hold none.
+//! Everything users see, one module per view; `cli` picks the view.
+//!
+//! Plans: text for terminals, Markdown for pull-request comments, JSON for
+//! machines (a versioned contract, docs/plan-json.md), HTML for reviewers
+//! who would rather look (docs/plan-output.md). All are fed by the same
+//! plan; [`group`] holds what the three for people share. Rendering never
+//! changes a plan and never sees a secret value: plans hold none.
+//!
+//! The rest: [`apply`] (progress and the run's last lines), [`state`]
+//! (`show` of the state and the `state` subcommands), [`outputs`]
+//! (`output`), [`error`] (every error and warning).
 
+pub mod apply;
+pub mod error;
 pub mod group;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod outputs;
+pub mod state;
 pub mod text;
 
 use crate::plan::{Action, Change, Plan};

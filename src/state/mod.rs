@@ -9,6 +9,7 @@ mod error;
 mod file;
 mod file_backend;
 mod lock;
+pub mod manage;
 mod store;
 mod zk;
 
@@ -147,6 +148,19 @@ pub struct TaskRecord {
     pub updated_at: String,
 }
 
+/// The record that stands for an address among its records: its running
+/// task, else its most recent record (an interrupted replacement leaves two).
+pub fn current_record<'a>(
+    records: impl IntoIterator<Item = &'a TaskRecord>,
+) -> Option<&'a TaskRecord> {
+    records.into_iter().max_by_key(|t| {
+        (
+            matches!(t.state, RecordedState::Mesos(s) if s.is_active()),
+            t.updated_at.clone(),
+        )
+    })
+}
+
 /// The configuration of the last successful apply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -196,17 +210,6 @@ pub struct Outputs {
     /// `http://host:19999` for every master.
     #[serde(default)]
     pub master_web: Vec<String>,
-}
-
-impl Outputs {
-    /// One line per master, as `apply` ends and `output` prints them.
-    pub fn lines(&self) -> Vec<String> {
-        self.master_rpc
-            .iter()
-            .zip(&self.master_web)
-            .map(|(rpc, web)| format!("Alluxio master: {rpc}  web UI: {web}"))
-            .collect()
-    }
 }
 
 impl State {

@@ -15,6 +15,7 @@ mod apply_leader;
 mod apply_sim;
 mod ci_recipe;
 mod cli_conventions;
+mod cli_output;
 mod desired_errors;
 mod desired_examples;
 mod fuzz;

@@ -103,6 +103,32 @@ pub fn run_cli(deployment: &Path, args: &[&str]) -> Cli {
     }
 }
 
+/// Runs the real binary in `dir` as a user types it there: the deployment
+/// file found by its default name, so messages name files as the user sees
+/// them. No terminal (standard input closed too, so miette draws at its
+/// fixed 80 columns), no colours, and nothing from the environment that
+/// would change the output: what snapshots of the output need.
+pub fn run_here(dir: &Path, args: &[&str]) -> Cli {
+    let out = Command::new(env!("CARGO_BIN_EXE_alluxio-mesos"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("ALLUXIO_MESOS_STATE")
+        .env_remove("ALLUXIO_MESOS_SECRET")
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("FORCE_HYPERLINK")
+        .env_remove("NO_GRAPHICS")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run alluxio-mesos");
+    Cli {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 /// [`run_cli`] off the async runtime's threads, which serve the emulator.
 pub async fn cli(d: &Deployment, args: &[&str]) -> Cli {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
