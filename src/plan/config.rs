@@ -225,17 +225,12 @@ pub fn applied_config(
     hasher: &SecretHasher,
     master_hosts: &[String],
 ) -> AppliedConfig {
-    let master = master_config(desired, hasher);
-    let worker = worker_config(desired, hasher, master_hosts);
     AppliedConfig {
         site_properties: stored_properties(desired, hasher),
-        launched: [
-            (master.hash(), master.fields.clone()),
-            (worker.hash(), worker.fields.clone()),
-        ]
-        .into(),
-        master: master.fields,
-        worker: worker.fields,
+        master: master_config(desired, hasher).fields,
+        worker: worker_config(desired, hasher, master_hosts).fields,
+        // The planner adds the tasks it keeps under older labels.
+        launched: BTreeMap::new(),
     }
 }
 

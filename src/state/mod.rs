@@ -174,9 +174,9 @@ pub struct AppliedConfig {
     #[serde(default)]
     pub worker: BTreeMap<String, String>,
     /// The configuration fields behind the hash label of each task left
-    /// running, by hash: a later change is explained against what a task
-    /// was launched with, even when it was kept through a change that
-    /// concerned none of its fields (a master count).
+    /// running under an older label than `master`'s or `worker`'s, by hash:
+    /// a task kept through a change that concerned none of its fields (a
+    /// master count) is explained later against what it was launched with.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub launched: BTreeMap<String, BTreeMap<String, String>>,
 }
