@@ -9,9 +9,6 @@ pub const OK: i32 = 0;
 pub const ERROR: i32 = 1;
 /// `plan --detailed-exitcode`: live differs from desired.
 pub const CHANGES: i32 = 2;
-/// A command line that does not parse: clap's code, the same number as
-/// [`CHANGES`] (documented on its row of the table).
-pub const USAGE: i32 = 2;
 /// Interrupted by Ctrl-C (as shells report SIGINT).
 pub const INTERRUPTED: i32 = 130;
 
@@ -40,11 +37,11 @@ pub const TABLE: [(i32, &str); 4] = [
     ),
     (
         ERROR,
-        "error; or `apply`/`destroy` ended with a desired task not running (unplaceable, failed, timed out) after doing all it could",
+        "error (a command line that does not parse included); or `apply`/`destroy` ended with a desired task not running (unplaceable, failed, timed out) after doing all it could",
     ),
     (
         CHANGES,
-        "`plan --detailed-exitcode`: live differs from desired (changes pending, unplaceable tasks included); also a command line that does not parse (unknown option, missing value), before anything runs",
+        "`plan --detailed-exitcode`: live differs from desired (changes pending, unplaceable tasks included), and nothing else",
     ),
     (
         INTERRUPTED,

@@ -190,12 +190,14 @@ pub fn run() -> i32 {
 }
 
 /// When clap hands over no command: its message, or the help or version
-/// asked for, and the exit code.
+/// asked for, and the exit code. A command line that does not parse is an
+/// error (1), not clap's 2: `plan --detailed-exitcode` gives 2 for changes
+/// only, so a mistyped CI command cannot pass for a plan with changes.
 fn not_parsed(e: &clap::Error) -> i32 {
     // Printing fails only on a closed stream, which nobody would read.
     let _ = e.print();
     if e.use_stderr() {
-        exit::USAGE
+        exit::ERROR
     } else {
         exit::OK
     }
