@@ -258,6 +258,7 @@ fn execute_with(
             reconciling: Default::default(),
             lost_agents: Default::default(),
             by_task: Default::default(),
+            declined_for_long: false,
         };
         engine.run(&plan).await
     })?;

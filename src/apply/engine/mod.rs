@@ -208,6 +208,10 @@ pub struct Engine<'a, M: SchedulerApi, S: StateSink> {
     /// The step of each task this drive kills or launches, so that a
     /// status update finds its step without a scan.
     pub by_task: HashMap<String, usize>,
+    /// Offers were declined with the long filter since the last REVIVE: a
+    /// step that needs an offer again (a retry) revives, instead of waiting
+    /// out the filter on every agent.
+    pub declined_for_long: bool,
 }
 
 /// The tasks of an explicit reconciliation that Mesos has not answered yet.
@@ -449,11 +453,12 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
                 let waiting_for_offers = steps
                     .iter()
                     .any(|s| matches!(s.phase, Phase::NeedOffer { .. }));
-                if waiting_for_offers && !revived {
+                if waiting_for_offers && (!revived || self.declined_for_long) {
                     self.client
                         .call(sub, &Call::revive(sub.framework_id.clone(), Vec::new()))
                         .await?;
                     revived = true;
+                    self.declined_for_long = false;
                 }
                 let in_flight = steps.iter().any(Step::in_flight);
                 let ended = steps.iter().all(Step::finished) || (interrupted && !in_flight);

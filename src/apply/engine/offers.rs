@@ -118,6 +118,7 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
                 )
             });
             let refuse = if waiting { 1.0 } else { 30.0 };
+            self.declined_for_long |= !waiting;
             let call = Call::decline(sub.framework_id.clone(), decline, Some(refuse));
             self.client.call(sub, &call).await?;
         }

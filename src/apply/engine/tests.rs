@@ -68,6 +68,11 @@ struct FakeInner {
     running: BTreeMap<String, String>,
     /// Streams to end right after this many ACCEPTs (a connection lost).
     drop_stream_after_accepts: Option<usize>,
+    /// Launches (counted from 1) that fail: TASK_FAILED instead of RUNNING,
+    /// sent after the offers that follow the ACCEPT, as an executor that
+    /// dies a moment after starting.
+    fail_launches: Vec<usize>,
+    launches: usize,
     accepts: usize,
 }
 
@@ -145,9 +150,15 @@ impl FakeMaster {
         match call.kind {
             CallType::Accept => {
                 let accept = call.accept.as_ref().expect("an ACCEPT has its payload");
+                let mut failed = Vec::new();
                 for op in &accept.operations {
                     for t in op.launch.iter().flat_map(|l| l.task_infos.iter()) {
                         let agent = t.agent_id.value.clone();
+                        inner.launches += 1;
+                        if inner.fail_launches.contains(&inner.launches) {
+                            failed.push((t.task_id.value.clone(), agent));
+                            continue;
+                        }
                         inner.running.insert(t.task_id.value.clone(), agent.clone());
                         Self::status(&mut inner, &t.task_id.value, &agent, "TASK_RUNNING", true);
                     }
@@ -159,6 +170,9 @@ impl FakeMaster {
                     }
                 }
                 self.reoffer(&mut inner);
+                for (task, agent) in failed {
+                    Self::status(&mut inner, &task, &agent, "TASK_FAILED", true);
+                }
             }
             CallType::Decline => {
                 // Declined "for a while": offered again only when the
@@ -168,6 +182,9 @@ impl FakeMaster {
                     self.reoffer(&mut inner);
                 }
             }
+            // REVIVE removes the framework's filters: the allocator offers
+            // every agent again.
+            CallType::Revive => self.reoffer(&mut inner),
             CallType::Kill => {
                 let k = call.kill.as_ref().unwrap();
                 let agent = inner.running.remove(&k.task_id.value).unwrap_or_default();
@@ -283,6 +300,7 @@ async fn apply(agents: u32, state: State, master: &FakeMaster) -> (ApplyReport, 
             reconciling: Default::default(),
             lost_agents: Default::default(),
             by_task: Default::default(),
+            declined_for_long: false,
         };
         tokio::time::timeout(Duration::from_secs(120), engine.run(&plan))
             .await
@@ -338,6 +356,50 @@ async fn every_launch_intent_is_saved_before_its_accept() {
         .filter(|t| t.state == RecordedState::Mesos(TaskState::Running))
         .count();
     assert_eq!(running, 4);
+}
+
+/// The offers that came while the last step was launching were declined
+/// for long; when its task then fails, the retry revives instead of waiting
+/// out that filter (and the offer timeout) with no offer at all.
+#[tokio::test]
+async fn a_retry_after_every_offer_was_declined_revives() {
+    let master = FakeMaster::new(Log::default(), 1);
+    // Launch 1 is the master, launch 2 the worker.
+    master.inner.lock().unwrap().fail_launches = vec![2];
+    let (report, _) = apply(1, State::empty("alluxio"), &master).await;
+    assert_eq!(report.steps.len(), 2);
+    let calls = master.calls();
+    let long_decline = calls
+        .iter()
+        .position(|c| {
+            c.kind == CallType::Decline
+                && c.decline
+                    .as_ref()
+                    .and_then(|d| d.filters.as_ref())
+                    .is_some_and(|f| f.refuse_seconds_or_default() >= 5.0)
+        })
+        .expect("the offer that came while the worker launched was declined for long");
+    // The calls in order, runs folded: "Decline x40".
+    let mut kinds: Vec<(CallType, usize)> = Vec::new();
+    for c in &calls {
+        match kinds.last_mut() {
+            Some((k, n)) if *k == c.kind => *n += 1,
+            _ => kinds.push((c.kind, 1)),
+        }
+    }
+    assert!(
+        calls[long_decline..]
+            .iter()
+            .any(|c| c.kind == CallType::Revive),
+        "no REVIVE after the long decline: {kinds:?}"
+    );
+    // Without the REVIVE the run only goes on once the silent stream is
+    // given up and subscribed again (or, on Mesos, once the filter ends).
+    assert_eq!(
+        master.inner.lock().unwrap().subscriptions,
+        1,
+        "the retry waited for a new subscription: {kinds:?}"
+    );
 }
 
 #[tokio::test]
