@@ -8,7 +8,7 @@ use super::{color_enabled, context, exit, CliResult, Global};
 use crate::apply::engine::{ApplyOptions, Engine};
 use crate::apply::summary::RunSummary;
 use crate::desired::Desired;
-use crate::mesos::{base_url, Connection, SchedulerClient};
+use crate::mesos::{base_url, Connection};
 use crate::plan::{secret_hasher, Plan, PlanOptions};
 use crate::plan_file::PlanFile;
 use crate::render::{render, Format};
@@ -218,16 +218,7 @@ fn execute_with(
     if g.verbose > 0 {
         eprintln!("Scheduler API: {leader}/api/v1/scheduler");
     }
-    let credentials = match (&desired.mesos.principal, &desired.mesos.secret) {
-        (Some(p), Some(s)) => Some((p.clone(), s.clone())),
-        _ => None,
-    };
-    let mut client = SchedulerClient::new(conn.http.clone(), &leader, credentials)
-        .with_retry(conn.retry.clone())
-        .with_headers_timeout(conn.limits.headers);
-    if let Some(zk) = &conn.zookeeper {
-        client = client.follow_zookeeper(zk.clone());
-    }
+    let client = conn.scheduler_client(&leader, desired);
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();
     let defaults = ApplyOptions::default();

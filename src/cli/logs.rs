@@ -31,11 +31,8 @@ pub struct LogsArgs {
 pub fn run(g: &Global, args: &LogsArgs) -> CliResult {
     let desired = context::load_desired(g)?;
     let location = context::state_location_for(g, &desired)?;
-    let st = state::load_for_at(&location, &desired.name)?.ok_or_else(|| {
-        CliError::msg(format!(
-            "no state at {location}: nothing has been applied yet"
-        ))
-    })?;
+    let st = state::load_for_at(&location, &desired.name)?
+        .ok_or_else(|| ManageError::NoState(location.to_string()))?;
     let record = state::current_record(st.tasks.iter().filter(|t| t.address == args.address))
         .ok_or_else(|| ManageError::NotInState(args.address.clone()))?;
     let conn = context::connect(g, &args.mesos, &desired)?;

@@ -77,11 +77,7 @@ pub enum StateCommand {
 
 pub fn run(g: &Global, cmd: &StateCommand) -> CliResult {
     let location = context::state_location(g)?;
-    let missing = || {
-        CliError::msg(format!(
-            "no state at {location}: nothing has been applied yet"
-        ))
-    };
+    let missing = || ManageError::NoState(location.to_string());
     match cmd {
         StateCommand::List => {
             let st = state::load_at(&location)?.ok_or_else(missing)?;

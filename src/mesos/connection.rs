@@ -56,6 +56,23 @@ fn runtime() -> Result<tokio::runtime::Runtime, MesosError> {
 }
 
 impl Connection {
+    /// A scheduler API client for the leading master at `leader`, with the
+    /// framework's credentials and this connection's retry, timeout and
+    /// ZooKeeper leader lookup.
+    pub fn scheduler_client(&self, leader: &str, desired: &Desired) -> super::SchedulerClient {
+        let credentials = match (&desired.mesos.principal, &desired.mesos.secret) {
+            (Some(p), Some(s)) => Some((p.clone(), s.clone())),
+            _ => None,
+        };
+        let client = super::SchedulerClient::new(self.http.clone(), leader, credentials)
+            .with_retry(self.retry.clone())
+            .with_headers_timeout(self.limits.headers);
+        match &self.zookeeper {
+            Some(zk) => client.follow_zookeeper(zk.clone()),
+            None => client,
+        }
+    }
+
     pub fn open(settings: &Settings, desired: &Desired) -> Result<Connection, MesosError> {
         let rt = runtime()?;
         let http = http::client(settings, desired)?;

@@ -8,6 +8,9 @@ use crate::live::LiveCluster;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManageError {
+    #[error("no state at {0}: nothing has been applied yet")]
+    NoState(String),
+
     #[error("{0} is not in the state; `alluxio-mesos state list` shows what is")]
     NotInState(Address),
 
