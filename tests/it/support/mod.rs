@@ -17,6 +17,17 @@ pub struct Cli {
     pub stderr: String,
 }
 
+impl From<std::process::Output> for Cli {
+    /// The exit code (-1 when killed by a signal) and the output as text.
+    fn from(out: std::process::Output) -> Cli {
+        Cli {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),
+            stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
+        }
+    }
+}
+
 impl Cli {
     pub fn ok(&self) -> &Self {
         assert_eq!(
@@ -80,11 +91,7 @@ pub fn run_in_repo(args: &[&str]) -> Cli {
         .args(args)
         .output()
         .expect("the CLI runs");
-    Cli {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
-    }
+    Cli::from(out)
 }
 
 /// Runs the real binary with `-c deployment` and the arguments.
@@ -96,11 +103,7 @@ pub fn run_cli(deployment: &Path, args: &[&str]) -> Cli {
         .env("NO_COLOR", "1")
         .output()
         .expect("run alluxio-mesos");
-    Cli {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Cli::from(out)
 }
 
 /// Runs the real binary in `dir` as a user types it there: the deployment
@@ -122,11 +125,7 @@ pub fn run_here(dir: &Path, args: &[&str]) -> Cli {
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run alluxio-mesos");
-    Cli {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Cli::from(out)
 }
 
 /// [`run_cli`] off the async runtime's threads, which serve the emulator.
