@@ -79,15 +79,47 @@ async fn killing_a_running_command_ends_it_as_killed() {
     let sim = start(&exec_cluster()).await;
     let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
     let offer = sub.offers().await.remove(0);
-    run(&mut sub, &offer, "long", CommandInfo::shell("sleep 30")).await;
+    // The command notes the SIGTERM it gets in its sandbox, then exits.
+    let cmd = "trap 'echo TERM > got-term; exit 0' TERM; echo started > ready; sleep 300 & wait";
+    run(&mut sub, &offer, "long", CommandInfo::shell(cmd)).await;
     sub.until_state("long", TaskState::Running).await;
-    let t0 = std::time::Instant::now();
+    let sandbox = sandbox_of(&sim, "long").await;
+    // The shell has set its trap once it says so.
+    wait_for_file(&sandbox.join("ready")).await;
     sub.call(&Call::kill(sub.framework_id.clone(), "long".into(), None))
         .await;
     let st = sub.until_terminal("long").await;
     assert_eq!(st.state, TaskState::Killed);
-    // SIGTERM reaches the command at once (no wait for the SIGKILL grace).
-    assert!(t0.elapsed() < Duration::from_secs(2));
+    // SIGTERM reached the command (not only the SIGKILL after the grace).
+    assert_eq!(
+        std::fs::read_to_string(sandbox.join("got-term")).unwrap(),
+        "TERM\n"
+    );
+}
+
+/// The sandbox directory of the task `task`, as the agent's state names it.
+async fn sandbox_of(sim: &mesos_sim::SimHandle, task: &str) -> std::path::PathBuf {
+    let state = get_json(&format!("{}/master/state", sim.url())).await;
+    let (agent_url, name) = agent_address(state["slaves"][0]["pid"].as_str().unwrap());
+    let ast = get_json(&format!("{agent_url}/{name}/state")).await;
+    let executors = ast["frameworks"][0]["executors"].as_array().unwrap();
+    let dir = executors
+        .iter()
+        .find(|e| e["tasks"][0]["id"] == task)
+        .and_then(|e| e["directory"].as_str())
+        .expect("the task's executor is listed");
+    dir.into()
+}
+
+/// Waits (bounded) until `file` exists.
+async fn wait_for_file(file: &std::path::Path) {
+    for _ in 0..600 {
+        if file.exists() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{} did not appear within a minute", file.display());
 }
 
 #[tokio::test]
