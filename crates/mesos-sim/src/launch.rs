@@ -213,6 +213,7 @@ pub fn accept(m: &mut Master, fid: &str, accept: Accept) {
                     timer: Some((Timer::Starting, Instant::now() + delay)),
                     process: None,
                     kill_requested: false,
+                    process_id: None,
                     container_id: crate::model::new_container_id(),
                 };
                 m.record(fid, &task, TaskState::Staging);

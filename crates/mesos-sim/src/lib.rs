@@ -30,6 +30,7 @@ pub mod operator_api;
 pub mod operator_events;
 pub mod overview_api;
 pub mod persist;
+pub mod process;
 pub mod read_api;
 pub mod routing;
 pub mod sandbox;
@@ -209,6 +210,7 @@ impl Sim {
             strict::CallAudit::new(cfg.strict_calls),
             agent_http::AgentServers::new(tls.clone(), stop_rx.clone()),
         );
+        process::recover(&app);
         agent_http::serve_new(&app);
         let clock = tokio::spawn(server::clock(app.clone()));
         let persister = tokio::spawn(server::persister(app.clone()));
@@ -396,17 +398,37 @@ impl SimHandle {
             // Dropping the session would remove the znode too, only later.
             let _ = r.close().await;
         }
+        // With a persist directory, tasks' processes run on, as executors
+        // outlive a stopped agent, for the next start to recover; without
+        // one, nothing may outlive the emulator.
+        let keep_processes = self.app.persist_file.is_some();
+        let mut ending = Vec::new();
         {
             let mut m = self.app.lock();
             m.drop_operator_streams();
             for fw in m.frameworks.values_mut() {
                 fw.connection = None;
                 for t in fw.tasks.values_mut() {
+                    if keep_processes {
+                        continue;
+                    }
                     if let Some(p) = t.process.take() {
                         let _ = p.send(());
+                        ending.extend(t.process_id);
                     }
                 }
             }
+        }
+        // The kills run on this runtime: wait for them (bounded), then make
+        // sure of the groups that are left.
+        let deadline = std::time::Instant::now() + process::GRACE + Duration::from_secs(1);
+        while ending.iter().any(process::ProcessId::is_running)
+            && std::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        for id in ending.iter().filter(|id| id.is_running()) {
+            process::signal_group(id.pid, "-KILL");
         }
         for t in self.tasks.drain(..) {
             t.abort();

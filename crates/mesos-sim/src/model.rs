@@ -227,6 +227,10 @@ pub struct Task {
     /// A kill was asked for; the process result becomes TASK_KILLED.
     #[serde(default)]
     pub kill_requested: bool,
+    /// Which process runs the task's command (exec mode): saved, so that
+    /// a restarted emulator recovers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process_id: Option<crate::process::ProcessId>,
     /// The ContainerID of the task's (emulated) executor container, which
     /// the agent puts in the `container_status` of its updates.
     #[serde(default = "new_container_id")]

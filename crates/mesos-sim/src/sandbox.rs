@@ -5,12 +5,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
 
 use mesos_api::{CommandInfo, Reason, Source, TaskState};
 
 use crate::app::SharedApp;
 use crate::lifecycle::Change;
+use crate::process::{terminate, ProcessId};
 
 /// Creates the sandbox with empty `stdout` and `stderr`.
 pub fn create(dir: &Path) -> std::io::Result<()> {
@@ -167,6 +167,7 @@ pub fn spawn(app: SharedApp, fid: String, tid: String) {
                 let _ = child.start_kill();
             }
             t.process = Some(kill_tx);
+            t.process_id = child.id().and_then(ProcessId::of);
             m.change_task(&fid, &tid, Change::executor(TaskState::Running));
             let health = m.health_timer(&fid, &tid, std::time::Instant::now());
             if let Some(t) = m
@@ -181,67 +182,74 @@ pub fn spawn(app: SharedApp, fid: String, tid: String) {
         let status = tokio::select! {
             s = child.wait() => s,
             _ = kill_rx.recv() => {
-                terminate(&mut child).await;
+                if let Some(pid) = child.id() {
+                    terminate(pid, || matches!(child.try_wait(), Ok(Some(_)))).await;
+                }
                 child.wait().await
             }
         };
-        let mut m = app.lock();
-        let killed = m
-            .frameworks
-            .get(&fid)
-            .and_then(|f| f.tasks.get(&tid))
-            .is_some_and(|t| t.kill_requested);
-        let (state, message) = match status {
-            _ if killed => (TaskState::Killed, "Command terminated".to_string()),
-            Ok(s) if s.success() => (TaskState::Finished, "Command exited with status 0".into()),
-            Ok(s) => (
-                TaskState::Failed,
-                match s.code() {
-                    Some(c) => format!("Command exited with status {c}"),
-                    None => "Command terminated by a signal".into(),
-                },
-            ),
-            Err(e) => (
-                TaskState::Failed,
-                format!("Failed to wait for the command: {e}"),
-            ),
-        };
-        if let Some(t) = m
-            .frameworks
-            .get_mut(&fid)
-            .and_then(|f| f.tasks.get_mut(&tid))
-        {
-            t.process = None;
-        }
-        m.change_task(
-            &fid,
-            &tid,
-            Change {
-                message: Some(&message),
-                ..Change::executor(state)
-            },
-        );
-        drop(m);
-        app.touch();
+        ended(&app, &fid, &tid, Exit::Status(status));
     });
 }
 
-/// SIGTERM to the process group, SIGKILL after a grace period.
-async fn terminate(child: &mut tokio::process::Child) {
-    if let Some(pid) = child.id() {
-        let _ = tokio::process::Command::new("kill")
-            .args(["-TERM", "--"])
-            .arg(format!("-{pid}"))
-            .status()
-            .await;
-        if tokio::time::timeout(Duration::from_secs(3), child.wait())
-            .await
-            .is_ok()
-        {
-            return;
+/// How a task's process ended.
+pub enum Exit {
+    /// Our child: its exit status.
+    Status(std::io::Result<std::process::ExitStatus>),
+    /// Recovered after a restart, so not our child: its status is unknown.
+    Unknown,
+    /// It ended while the emulator was stopped.
+    WhileStopped,
+}
+
+/// The task's state once its process has ended (TASK_KILLED when a kill
+/// was asked for).
+pub fn ended(app: &SharedApp, fid: &str, tid: &str, exit: Exit) {
+    let mut m = app.lock();
+    let killed = m
+        .frameworks
+        .get(fid)
+        .and_then(|f| f.tasks.get(tid))
+        .is_some_and(|t| t.kill_requested);
+    let (state, message) = match exit {
+        _ if killed => (TaskState::Killed, "Command terminated".to_string()),
+        Exit::Status(Ok(s)) if s.success() => {
+            (TaskState::Finished, "Command exited with status 0".into())
         }
+        Exit::Status(Ok(s)) => (
+            TaskState::Failed,
+            match s.code() {
+                Some(c) => format!("Command exited with status {c}"),
+                None => "Command terminated by a signal".into(),
+            },
+        ),
+        Exit::Status(Err(e)) => (
+            TaskState::Failed,
+            format!("Failed to wait for the command: {e}"),
+        ),
+        Exit::Unknown => (
+            TaskState::Failed,
+            "Command exited; its status is unknown to the restarted emulator".into(),
+        ),
+        Exit::WhileStopped => (
+            TaskState::Failed,
+            "Command exited while the emulator was stopped".into(),
+        ),
+    };
+    if let Some(t) = m.frameworks.get_mut(fid).and_then(|f| f.tasks.get_mut(tid)) {
+        t.process = None;
+        t.process_id = None;
     }
-    let _ = child.start_kill();
+    m.change_task(
+        fid,
+        tid,
+        Change {
+            message: Some(&message),
+            ..Change::executor(state)
+        },
+    );
+    drop(m);
+    app.touch();
 }
 
 fn command(
@@ -286,8 +294,10 @@ fn command(
             }
         }
     }
+    // Its own group, so that a kill reaches what it starts. Not killed on
+    // drop: a stopped emulator with a persist directory leaves it running
+    // for the next start to recover (see `process`).
     #[cfg(unix)]
     c.process_group(0);
-    c.kill_on_drop(true);
     c.spawn()
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use mesos_api::*;
+use mesos_sim::process::ProcessId;
 use mesos_sim::{ClusterSpec, Sim};
 
 fn exec_cluster() -> String {
@@ -202,6 +203,92 @@ async fn state_survives_a_restart_with_a_persist_dir() {
     if let Some(o) = o {
         assert_eq!(ResourceSummary::of(&o.resources).cpus, 3.0);
     }
+}
+
+/// A command that notes its SIGTERM and the pid of the `sleep` it starts
+/// (a grandchild of the emulator, in the command's process group).
+const NOTING_COMMAND: &str =
+    "trap 'echo TERM > got-term; exit 0' TERM; sleep 300 & echo $! > child-pid; wait";
+
+/// The process whose pid the command wrote to `child-pid` in `sandbox`.
+async fn noted_child(sandbox: &std::path::Path) -> ProcessId {
+    let file = sandbox.join("child-pid");
+    wait_for_file(&file).await;
+    let mut text = String::new();
+    for _ in 0..600 {
+        text = std::fs::read_to_string(&file).unwrap();
+        if text.ends_with('\n') {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pid = text.trim().parse().expect("a pid");
+    ProcessId::of(pid).expect("the child runs")
+}
+
+/// Waits (bounded) until `process` has ended.
+async fn until_ended(process: ProcessId) {
+    for _ in 0..600 {
+        if !process.is_running() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("process {} still runs after a minute", process.pid);
+}
+
+#[tokio::test]
+async fn stopping_an_emulator_without_a_persist_dir_ends_every_command() {
+    let sim = start(&exec_cluster()).await;
+    let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
+    let offer = sub.offers().await.remove(0);
+    run(&mut sub, &offer, "long", CommandInfo::shell(NOTING_COMMAND)).await;
+    sub.until_state("long", TaskState::Running).await;
+    let child = noted_child(&sandbox_of(&sim, "long").await).await;
+    drop(sub);
+    sim.shutdown().await;
+    until_ended(child).await;
+}
+
+/// As an agent recovers its executors: with a persist directory a command
+/// runs on while the emulator is stopped, and the next start can kill it.
+#[tokio::test]
+async fn a_command_outlives_a_restart_with_a_persist_dir_and_is_killed_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let start_here = || async {
+        Sim::start(
+            ClusterSpec::parse(&exec_cluster()).unwrap(),
+            "127.0.0.1:0".parse().unwrap(),
+            Some(dir.path().to_path_buf()),
+        )
+        .await
+        .unwrap()
+    };
+    let sim = start_here().await;
+    let (mut sub, _) = Subscription::open(&sim.url(), framework("f")).await;
+    let offer = sub.offers().await.remove(0);
+    run(&mut sub, &offer, "long", CommandInfo::shell(NOTING_COMMAND)).await;
+    sub.until_state("long", TaskState::Running).await;
+    let sandbox = sandbox_of(&sim, "long").await;
+    let child = noted_child(&sandbox).await;
+    let fid = sub.framework_id.clone();
+    drop(sub);
+    sim.shutdown().await;
+    assert!(child.is_running(), "the command ended with the emulator");
+
+    let sim = start_here().await;
+    let mut info = framework("f");
+    info.id = Some(fid.clone());
+    let (mut sub, _) = Subscription::open(&sim.url(), info).await;
+    sub.call(&Call::kill(fid, "long".into(), None)).await;
+    let st = sub.until_terminal("long").await;
+    assert_eq!(st.state, TaskState::Killed);
+    until_ended(child).await;
+    assert_eq!(
+        std::fs::read_to_string(sandbox.join("got-term")).unwrap(),
+        "TERM\n"
+    );
+    sim.shutdown().await;
 }
 
 #[tokio::test]
