@@ -59,14 +59,12 @@ pub fn run(g: &Global, args: &PlanArgs) -> CliResult {
         .write(out)?;
     }
     args.format.print_plan(&plan, color_enabled(g))?;
-    if let Some(out) = &args.out {
-        if args.format.format() == crate::render::Format::Text {
-            println!(
-                "\nSaved the plan to {}. Apply exactly this plan with: alluxio-mesos apply {}",
-                out.display(),
-                out.display()
-            );
-        }
+    if let Some(note) = args
+        .out
+        .as_deref()
+        .and_then(|out| crate::render::saved_plan_note(args.format.format(), out))
+    {
+        print!("{note}");
     }
     Ok(if args.detailed_exitcode && plan.differs() {
         super::exit::CHANGES

@@ -65,6 +65,22 @@ pub fn render(plan: &Plan, format: Format, opts: &Options) -> String {
     }
 }
 
+/// What follows a plan saved with `plan -o FILE`: the command that applies
+/// exactly it. Text and Markdown only (the PR comment names it too); JSON
+/// and HTML are documents of their own.
+pub fn saved_plan_note(format: Format, file: &std::path::Path) -> Option<String> {
+    let file = file.display();
+    match format {
+        Format::Text => Some(format!(
+            "\nSaved the plan to {file}. Apply exactly this plan with: alluxio-mesos apply {file}\n"
+        )),
+        Format::Markdown => Some(format!(
+            "\nSaved as `{file}`: `alluxio-mesos apply {file}` applies exactly this plan, and refuses it once the deployment, the cluster or the state has changed.\n"
+        )),
+        Format::Json | Format::Html => None,
+    }
+}
+
 /// The closing line of text and Markdown renderings.
 pub fn summary_line(plan: &Plan) -> String {
     if !plan.has_changes() && plan.placement_failures.iter().all(|f| f.unplaced == 0) {

@@ -87,6 +87,10 @@ async fn docs_ci_recipe_runs_in_order() {
         if command.contains("--format markdown") {
             let md = std::fs::read_to_string(checkout.path().join("plan.md")).unwrap();
             assert!(md.contains("launch"), "{md}");
+            assert!(
+                md.contains("`alluxio-mesos apply plan.json` applies exactly this plan"),
+                "{md}"
+            );
             assert!(checkout.path().join("plan.json").exists());
         }
     }
