@@ -51,10 +51,7 @@ impl RoleConfig {
         names: &BTreeMap<String, String>,
         secrets: &SecretKeys,
     ) -> Vec<String> {
-        let derived: Vec<(&str, Vec<&str>)> = settings::fed_fields(role)
-            .into_iter()
-            .map(|field| (field, settings::properties_feeding(role, field)))
-            .collect();
+        let derived = settings::fed_fields(role);
         let covered = |key: &str| {
             key.strip_prefix(PROPERTY)
                 .is_some_and(|p| derived.iter().any(|(_, props)| props.contains(&p)))
