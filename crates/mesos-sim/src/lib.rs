@@ -428,7 +428,7 @@ impl SimHandle {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         for id in ending.iter().filter(|id| id.is_running()) {
-            process::signal_group(id.pid, "-KILL");
+            process::signal_group(id.pid, process::Signal::Kill);
         }
         for t in self.tasks.drain(..) {
             t.abort();

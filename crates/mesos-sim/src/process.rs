@@ -45,13 +45,33 @@ fn stat(pid: u32) -> Option<(char, u64)> {
     Some((state, start))
 }
 
-/// Sends `signal` (`-TERM`, `-KILL`) to the process group led by `pgid`:
-/// a task's command runs as the leader of its own group.
-pub fn signal_group(pgid: u32, signal: &str) {
-    let _ = std::process::Command::new("kill")
-        .args([signal, "--"])
-        .arg(format!("-{pgid}"))
-        .status();
+/// A signal to send to a task's process group.
+#[derive(Debug, Clone, Copy)]
+pub enum Signal {
+    Term,
+    Kill,
+}
+
+/// Sends `signal` to the process group led by `pgid`: a task's command
+/// runs as the leader of its own group. A system call, not a `kill`
+/// process, as it is sent from the async runtime's threads.
+pub fn signal_group(pgid: u32, signal: Signal) {
+    #[cfg(unix)]
+    {
+        let signal = match signal {
+            Signal::Term => libc::SIGTERM,
+            Signal::Kill => libc::SIGKILL,
+        };
+        if let Ok(pgid) = libc::pid_t::try_from(pgid) {
+            // SAFETY: killpg(3) only sends a signal; a group that is gone
+            // answers ESRCH, which leaves nothing to do.
+            unsafe {
+                libc::killpg(pgid, signal);
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (pgid, signal);
 }
 
 /// How long a command has between SIGTERM and SIGKILL.
@@ -60,7 +80,7 @@ pub const GRACE: Duration = Duration::from_secs(3);
 /// SIGTERM to the group, then SIGKILL once `ended` has not come true
 /// within the grace period.
 pub async fn terminate(pgid: u32, mut ended: impl FnMut() -> bool) {
-    signal_group(pgid, "-TERM");
+    signal_group(pgid, Signal::Term);
     let step = Duration::from_millis(50);
     let mut waited = Duration::ZERO;
     while waited < GRACE {
@@ -70,7 +90,7 @@ pub async fn terminate(pgid: u32, mut ended: impl FnMut() -> bool) {
         tokio::time::sleep(step).await;
         waited += step;
     }
-    signal_group(pgid, "-KILL");
+    signal_group(pgid, Signal::Kill);
 }
 
 /// Takes over the processes of the tasks a saved state says were running:
