@@ -11,12 +11,12 @@ pub(super) fn decode_properties(bytes: Vec<u8>) -> String {
         .unwrap_or_else(|e| e.into_bytes().into_iter().map(char::from).collect())
 }
 
-/// The property key alluxio-mesos reads that `key` is one or two edits
-/// away from (a typo, a transposition), if any.
-pub(super) fn near_miss(key: &str) -> Option<&'static str> {
-    settings::known_properties()
-        .into_iter()
-        .map(|c| (strsim::osa_distance(key, c), c))
+/// The key of `known` (the property keys alluxio-mesos reads) that `key`
+/// is one or two edits away from (a typo, a transposition), if any.
+pub(super) fn near_miss(key: &str, known: &[&'static str]) -> Option<&'static str> {
+    known
+        .iter()
+        .map(|c| (strsim::osa_distance(key, c), *c))
         .filter(|(d, _)| (1..=2).contains(d))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
@@ -183,7 +183,7 @@ impl Context<'_> {
                 // Any other Alluxio key may be meant for Alluxio itself; only
                 // a near miss of a key this tool reads (a typo or two) is
                 // worth a word, since the tool then silently uses a default.
-                if let Some(c) = near_miss(k) {
+                if let Some(c) = near_miss(k, &known) {
                     warnings.push(
                         Problem::warning(
                             "desired::misspelt_property",
