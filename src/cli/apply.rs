@@ -125,6 +125,9 @@ fn execute(g: &Global, desired: &Desired, run: &RunArgs, mode: Mode) -> CliResul
     };
     let opening = std::time::Instant::now();
     let mut store = StateStore::open_at(&location, &desired.name, operation, run.lock_timeout)?;
+    if let Some(dead) = store.took_over() {
+        eprintln!("{}", crate::render::state::took_over_lock(&location, dead));
+    }
     if g.verbose > 0 {
         eprintln!(
             "State: {location} (locked and read in {})",

@@ -163,6 +163,13 @@ pub fn migrated(deployment: &str, from: &StateLocation, to: &StateLocation, seri
     )
 }
 
+/// apply and destroy, when the previous run died holding the lock.
+pub fn took_over_lock(location: &StateLocation, dead: &state::LockHolder) -> String {
+    format!(
+        "Note: took over the lock of {location} from {dead}, which ended without releasing it; this run reconciles what it left in flight."
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,15 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// A lock just taken.
+#[derive(Debug, Clone)]
+pub struct LockTaken {
+    pub info: LockInfo,
+    /// The holder of a lock that this run took over because that holder
+    /// had died without releasing it.
+    pub took_over: Option<LockHolder>,
+}
+
 /// What a write compares against: the file's serial (file backend) or the
 /// znode version (ZooKeeper). Opaque outside the backend that gave it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,13 +94,16 @@ pub trait StateBackend: Send + fmt::Debug {
         expected: Option<Revision>,
     ) -> Result<Revision, StateError>;
 
-    /// Takes the lock for `operation`, waiting up to `timeout`.
-    fn lock(&mut self, operation: &str, timeout: Duration) -> Result<LockInfo, StateError>;
+    /// Takes the lock for `operation`, waiting up to `timeout`. A lock
+    /// whose holder is known to have died is taken over without waiting
+    /// for the operator (the file's kernel lock ended with its holder) or
+    /// after its session expires (ZooKeeper).
+    fn lock(&mut self, operation: &str, timeout: Duration) -> Result<LockTaken, StateError>;
 
     /// Releases the lock if this backend still holds it.
     fn unlock(&mut self) -> Result<(), StateError>;
 
-    /// Who holds the lock, if anyone.
+    /// Who holds the lock, if anyone (a leftover that no run holds is none).
     fn read_lock(&self) -> Result<Option<LockHolder>, StateError>;
 
     /// Removes the lock only if `expected` still holds it.

@@ -185,7 +185,7 @@ fn version_fix(found: u64, supported: u32) -> &'static str {
 
 fn locked_fix(stale: bool) -> &'static str {
     if stale {
-        "That process no longer runs on this host, so the lock is stale: run `alluxio-mesos force-unlock` to remove it"
+        "That process no longer runs on this host, yet its lock is still held (by a process it left behind, or on a filesystem that keeps locks of dead processes): if no run is going on, run `alluxio-mesos force-unlock`"
     } else {
         "Wait for that run to finish or raise --lock-timeout; if it is known to be dead, run `alluxio-mesos force-unlock`"
     }

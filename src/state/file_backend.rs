@@ -1,10 +1,10 @@
 //! The default backend: the state file, its `.backup` and its `.lock`
 //! beside it (see `file` and `lock` for the crash-safe write and the lock).
 
-use super::backend::{Revision, StateBackend};
+use super::backend::{LockTaken, Revision, StateBackend};
 use super::error::{backup_path, StateError};
 use super::file::{self, load, write_atomic};
-use super::lock::{self, Lock, LockHolder, LockInfo};
+use super::lock::{self, Lock, LockHolder};
 use super::State;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -77,12 +77,15 @@ impl StateBackend for FileBackend {
         Ok(Revision(state.serial as i64))
     }
 
-    fn lock(&mut self, operation: &str, timeout: Duration) -> Result<LockInfo, StateError> {
+    fn lock(&mut self, operation: &str, timeout: Duration) -> Result<LockTaken, StateError> {
         let lock = Lock::acquire(&self.path, operation, timeout)?;
-        let info = lock.info().clone();
+        let taken = LockTaken {
+            info: lock.info().clone(),
+            took_over: lock.took_over().cloned(),
+        };
         self.lock = Some(lock);
         file::remove_leftover_temps(&self.path);
-        Ok(info)
+        Ok(taken)
     }
 
     fn unlock(&mut self) -> Result<(), StateError> {
@@ -93,7 +96,7 @@ impl StateBackend for FileBackend {
     }
 
     fn read_lock(&self) -> Result<Option<LockHolder>, StateError> {
-        lock::read_lock(&self.path)
+        lock::holder(&self.path)
     }
 
     fn force_unlock_if(&mut self, expected: &LockHolder) -> Result<(), StateError> {

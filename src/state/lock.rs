@@ -1,17 +1,29 @@
 //! The lock file `<state>.lock` that guards apply and destroy.
 //!
-//! It is created with `O_EXCL` (`create_new`), so of two runs exactly one
-//! gets it, and holds JSON naming the holder (pid, host, time, operation) so
-//! that a waiting run can say who holds it. A lock whose process is gone is
-//! only reported as stale, never removed implicitly: the operator removes it
-//! with `force-unlock` after checking.
+//! The lock is the kernel's: the holder keeps an exclusive `flock` on the
+//! lock file for as long as it runs, so the kernel releases it the instant
+//! the holder dies, however it dies (SIGKILL, a crash, a reboot). A run
+//! killed in the middle leaves nothing that blocks the next run; the next
+//! run takes the lock over and says whose it was. The file's JSON only
+//! names the holder (pid, host, time, operation), for the messages of a run
+//! that has to wait.
+//!
+//! `force-unlock` stays for the cases the kernel cannot settle: a holder
+//! that still runs but is known to be stuck, and lock files on shared
+//! filesystems whose lock manager is unreliable. It removes the file, so
+//! the next run locks a new one.
+//!
+//! Releases before this one took the lock by creating the file with
+//! `O_EXCL` and held no kernel lock. A lock file that does not say it is
+//! kernel-held (no `kernel_lock`) and names a process of this host that
+//! still runs is therefore respected as held: an older release is at work.
 
 use super::error::{lock_path, StateError};
 use crate::limits::ReadError;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
+use std::fs::{self, File, OpenOptions};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -33,6 +45,10 @@ pub struct LockInfo {
     /// The account that ran it (locks written before this field have none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// The holder keeps a kernel lock on the file, which ends with it: an
+    /// unheld file with this set is a leftover, not a lock.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub kernel_lock: bool,
 }
 
 impl LockInfo {
@@ -48,7 +64,14 @@ impl LockInfo {
                 .ok()
                 .filter(|u| !u.is_empty())
                 .or_else(crate::desired::effective_user_name),
+            kernel_lock: false,
         }
+    }
+
+    /// Written by a release that held no kernel lock, for a process of this
+    /// host that still runs: that release is at work, so the lock is held.
+    fn held_by_older_release(&self) -> bool {
+        !self.kernel_lock && self.host == this_host() && pid_alive(self.pid)
     }
 }
 
@@ -93,6 +116,11 @@ impl LockHolder {
 pub struct Lock {
     state_path: PathBuf,
     info: LockInfo,
+    /// The open lock file: its kernel lock lasts as long as it is open.
+    file: File,
+    /// What the file named when this run took it over: a run that ended
+    /// without releasing the lock (killed, crashed).
+    took_over: Option<LockHolder>,
     released: bool,
 }
 
@@ -105,7 +133,10 @@ impl Lock {
         timeout: Duration,
     ) -> Result<Lock, StateError> {
         let lock_file = lock_path(state_path);
-        let info = LockInfo::for_this_process(operation);
+        let info = LockInfo {
+            kernel_lock: true,
+            ..LockInfo::for_this_process(operation)
+        };
         let mut body = serde_json::to_vec_pretty(&info).expect("LockInfo serializes");
         body.push(b'\n');
         let lock_err = |step, source| StateError::Lock {
@@ -115,30 +146,47 @@ impl Lock {
         };
         let start = Instant::now();
         loop {
-            match OpenOptions::new()
+            let file = OpenOptions::new()
+                .read(true)
                 .write(true)
-                .create_new(true)
+                .create(true)
+                .truncate(false)
                 .open(&lock_file)
-            {
-                Ok(mut file) => {
-                    if let Err(e) = file.write_all(&body).and_then(|()| file.sync_all()) {
-                        // A half-written lock names no one; it is ours to remove.
-                        let _ = fs::remove_file(&lock_file);
-                        return Err(lock_err("writing the holder", e));
-                    }
+                .map_err(|e| lock_err("opening it", e))?;
+            if try_lock_exclusive(&file).map_err(|e| lock_err("locking it", e))? {
+                // Its previous holder removed it between our open and lock:
+                // this file is no longer the lock, the one at the path is.
+                if !names_file(&lock_file, &file).map_err(|e| lock_err("checking it", e))? {
+                    continue;
+                }
+                // Empty: created just now (by this run, or by one that
+                // died before writing its name), so there is no one to name.
+                let empty = file
+                    .metadata()
+                    .map_err(|e| lock_err("checking it", e))?
+                    .len()
+                    == 0;
+                let previous = if empty { None } else { read_lock(state_path)? };
+                let older_release_at_work = matches!(
+                    &previous,
+                    Some(LockHolder::Known(p)) if p.held_by_older_release()
+                );
+                if !older_release_at_work {
+                    write_holder(&file, &body).map_err(|e| lock_err("writing the holder", e))?;
                     return Ok(Lock {
                         state_path: state_path.to_path_buf(),
                         info,
+                        file,
+                        took_over: previous,
                         released: false,
                     });
                 }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(lock_err("creating it", e)),
             }
+            drop(file);
             let waited = start.elapsed();
             if waited >= timeout {
                 // The holder may have released it just now.
-                let Some(holder) = read_lock(state_path)? else {
+                let Some(holder) = holder(state_path)? else {
                     continue;
                 };
                 return Err(StateError::Locked {
@@ -156,30 +204,33 @@ impl Lock {
         &self.info
     }
 
+    /// The holder named by a lock file that this run found unheld and took
+    /// over: a run that ended without releasing it.
+    pub fn took_over(&self) -> Option<&LockHolder> {
+        self.took_over.as_ref()
+    }
+
     /// Releases the lock, reporting a failure to remove the lock file.
     pub fn release(mut self) -> Result<(), StateError> {
         self.released = true;
         self.remove_if_ours()
     }
 
+    /// Removes the lock file while still holding its kernel lock, so a run
+    /// that opened it meanwhile sees, once it gets the lock, that the path
+    /// no longer names it. Closing the file then ends the kernel lock.
     fn remove_if_ours(&self) -> Result<(), StateError> {
-        match read_lock(&self.state_path)? {
-            Some(LockHolder::Known(i)) if i.id == self.info.id => {
-                fs::remove_file(lock_path(&self.state_path)).or_else(|e| {
-                    if e.kind() == io::ErrorKind::NotFound {
-                        Ok(())
-                    } else {
-                        Err(StateError::Lock {
-                            path: self.state_path.clone(),
-                            step: "removing it",
-                            source: e,
-                        })
-                    }
-                })
-            }
-            // Force-unlocked (and perhaps taken by another run): not ours.
-            _ => Ok(()),
+        let lock_file = lock_path(&self.state_path);
+        let ours = names_file(&lock_file, &self.file).map_err(|e| StateError::Lock {
+            path: self.state_path.clone(),
+            step: "checking it",
+            source: e,
+        })?;
+        // Force-unlocked (and perhaps taken by another run): not ours.
+        if !ours {
+            return Ok(());
         }
+        remove_lock_file(&self.state_path)
     }
 }
 
@@ -191,7 +242,77 @@ impl Drop for Lock {
     }
 }
 
-/// Who holds the lock of the state file `state_path`, if anyone.
+/// Tries to take the exclusive kernel lock of `file` without waiting:
+/// false when another open file holds it.
+fn try_lock_exclusive(file: &File) -> io::Result<bool> {
+    flock(file, libc::LOCK_EX | libc::LOCK_NB)
+}
+
+/// Whether any process holds the kernel lock of the lock file at `path`:
+/// probed with a shared lock that is given back at once.
+fn kernel_lock_held(path: &Path) -> io::Result<bool> {
+    match File::open(path) {
+        Ok(file) => Ok(!flock(&file, libc::LOCK_SH | libc::LOCK_NB)?),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// `flock(2)`: Ok(false) when it would block.
+fn flock(file: &File, operation: libc::c_int) -> io::Result<bool> {
+    use std::os::unix::io::AsRawFd;
+    loop {
+        // SAFETY: the descriptor is open for the duration of the call.
+        if unsafe { libc::flock(file.as_raw_fd(), operation) } == 0 {
+            return Ok(true);
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EWOULDBLOCK) => return Ok(false),
+            Some(libc::EINTR) => continue,
+            _ => return Err(e),
+        }
+    }
+}
+
+/// Whether `path` still names the open `file` (same device and inode).
+fn names_file(path: &Path, file: &File) -> io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let open = file.metadata()?;
+    match fs::metadata(path) {
+        Ok(named) => Ok(named.dev() == open.dev() && named.ino() == open.ino()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Replaces the file's content with `body`: written first, then cut to its
+/// length, so a reader never sees an empty lock.
+fn write_holder(file: &File, body: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    file.write_all_at(body, 0)?;
+    file.set_len(body.len() as u64)?;
+    file.sync_all()
+}
+
+/// Who holds the lock of the state file `state_path`, if anyone: the
+/// holder its file names, while a run holds its kernel lock (or an older
+/// release holds it, see the module doc). A file no one holds is a leftover
+/// that the next run takes over, so it is not a lock.
+pub fn holder(state_path: &Path) -> Result<Option<LockHolder>, StateError> {
+    let Some(named) = read_lock(state_path)? else {
+        return Ok(None);
+    };
+    let held = kernel_lock_held(&lock_path(state_path)).map_err(|e| StateError::Lock {
+        path: state_path.to_path_buf(),
+        step: "probing it",
+        source: e,
+    })?;
+    let older_release = matches!(&named, LockHolder::Known(i) if i.held_by_older_release());
+    Ok((held || older_release).then_some(named))
+}
+
+/// What the lock file of `state_path` names, held or not.
 pub fn read_lock(state_path: &Path) -> Result<Option<LockHolder>, StateError> {
     let bytes = match crate::limits::read(&lock_path(state_path), crate::limits::LOCK_FILE) {
         Ok(b) => b,
@@ -225,14 +346,15 @@ pub fn read_lock(state_path: &Path) -> Result<Option<LockHolder>, StateError> {
     }))
 }
 
-/// Removes the lock of `state_path` whoever holds it, returning the holder
-/// it named (`None`: there was no lock). The caller confirms first.
+/// Removes the lock file of `state_path` whoever holds it, returning the
+/// holder it named (`None`: there was no lock file). The caller confirms
+/// first.
 pub fn force_unlock(state_path: &Path) -> Result<Option<LockHolder>, StateError> {
-    let holder = read_lock(state_path)?;
-    if holder.is_some() {
+    let named = read_lock(state_path)?;
+    if named.is_some() {
         remove_lock_file(state_path)?;
     }
-    Ok(holder)
+    Ok(named)
 }
 
 /// Removes the lock of `state_path` only if it is still held by `expected`
@@ -335,6 +457,7 @@ mod tests {
             created_at: "2026-01-01T00:00:00Z".into(),
             operation: "apply".into(),
             user: None,
+            kernel_lock: false,
         };
         let mut bytes = serde_json::to_vec(&info).unwrap();
         bytes.resize(crate::limits::LOCK_FILE as usize + 1, b' ');
@@ -369,6 +492,7 @@ mod tests {
             created_at: "2026-01-01T00:00:00Z".into(),
             operation: "apply".into(),
             user: None,
+            kernel_lock: false,
         };
         assert!(LockHolder::Known(info.clone()).is_stale());
         let elsewhere = LockInfo {

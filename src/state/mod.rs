@@ -13,10 +13,10 @@ pub mod manage;
 mod store;
 mod zk;
 
-pub use backend::{open_backend, Revision, StateBackend, StateLocation};
+pub use backend::{open_backend, LockTaken, Revision, StateBackend, StateLocation};
 pub use error::{backup_path, lock_path, StateError};
 pub use file::{load, load_for, parse};
-pub use lock::{force_unlock, force_unlock_if, read_lock, LockHolder, LockInfo};
+pub use lock::{force_unlock, force_unlock_if, holder, read_lock, LockHolder, LockInfo};
 pub use store::{StateSink, StateStore};
 pub use zk::ZkBackend;
 

@@ -5,10 +5,10 @@
 //! the lock held a mismatch only happens after a force-unlock, and then
 //! writing would lose the other run's records.
 
-use super::backend::{open_backend, Revision, StateBackend, StateLocation};
+use super::backend::{open_backend, LockTaken, Revision, StateBackend, StateLocation};
 use super::error::StateError;
 use super::file::{parse, render};
-use super::lock::LockInfo;
+use super::lock::{LockHolder, LockInfo};
 use super::{State, FORMAT_VERSION};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -23,6 +23,7 @@ pub struct StateStore {
     /// while nothing is stored.
     stored: Option<Revision>,
     lock: LockInfo,
+    took_over: Option<LockHolder>,
 }
 
 /// Where apply records what it does: the state store (its file or its
@@ -73,7 +74,10 @@ impl StateStore {
     ) -> Result<StateStore, StateError> {
         let mut backend = open_backend(location)?;
         // On error the backend is dropped, and the lock released, on the way out.
-        let lock = backend.lock(operation, lock_timeout)?;
+        let LockTaken {
+            info: lock,
+            took_over,
+        } = backend.lock(operation, lock_timeout)?;
         let path = PathBuf::from(backend.location());
         let loaded = backend.read()?;
         if let Some((s, _)) = &loaded {
@@ -89,6 +93,7 @@ impl StateStore {
             state,
             stored,
             lock,
+            took_over,
         })
     }
 
@@ -108,6 +113,13 @@ impl StateStore {
 
     pub fn lock_info(&self) -> &LockInfo {
         &self.lock
+    }
+
+    /// The holder of a lock this run took over because it had died without
+    /// releasing it (killed or crashed): what it left in flight is
+    /// recovered by this run.
+    pub fn took_over(&self) -> Option<&LockHolder> {
+        self.took_over.as_ref()
     }
 
     /// Writes `new` as the next version of the state, with serial one above

@@ -9,7 +9,7 @@
 //! store from inside its own runtime), so the session lives on a runtime of
 //! its own and each call waits for its answer on a channel.
 
-use super::backend::{Revision, StateBackend};
+use super::backend::{LockTaken, Revision, StateBackend};
 use super::error::StateError;
 use super::file::parse;
 use super::lock::{LockHolder, LockInfo};
@@ -26,6 +26,10 @@ pub const STATE_ZNODE: &str = "state";
 const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 /// How often a waiting run looks at the lock again.
 const LOCK_POLL: Duration = Duration::from_millis(200);
+/// How long a run waits for the lock znode of a holder that died on this
+/// host: its session's expiry (10 s asked, at most what the server grants)
+/// with room to spare.
+const DEAD_HOLDER_SESSION_WAIT: Duration = Duration::from_secs(30);
 
 pub struct ZkBackend {
     rt: Option<tokio::runtime::Runtime>,
@@ -164,27 +168,41 @@ impl StateBackend for ZkBackend {
         }
     }
 
-    fn lock(&mut self, operation: &str, timeout: Duration) -> Result<LockInfo, StateError> {
+    fn lock(&mut self, operation: &str, timeout: Duration) -> Result<LockTaken, StateError> {
         let info = LockInfo::for_this_process(operation);
         let body = serde_json::to_vec_pretty(&info).expect("LockInfo serializes");
         let start = Instant::now();
+        let mut dead_holder = None;
         loop {
             let data = body.clone();
             match self.run(move |s| async move { s.try_lock(&data).await })? {
                 LockAttempt::Acquired => {
                     self.held = Some(body);
-                    return Ok(info);
+                    return Ok(LockTaken {
+                        info,
+                        took_over: dead_holder,
+                    });
                 }
                 LockAttempt::HeldBy(data) => {
+                    let holder = self.holder(&data);
+                    // A holder of this host that no longer runs: its znode
+                    // goes when its session expires, so wait for that
+                    // rather than send the operator to force-unlock.
+                    let patience = if holder.is_stale() {
+                        timeout.max(DEAD_HOLDER_SESSION_WAIT)
+                    } else {
+                        timeout
+                    };
                     let waited = start.elapsed();
-                    if waited >= timeout {
+                    if waited >= patience {
                         return Err(StateError::RemoteLocked {
                             location: self.location(),
-                            holder: Box::new(self.holder(&data)),
+                            holder: Box::new(holder),
                             waited: Duration::from_secs(waited.as_secs()),
                         });
                     }
-                    std::thread::sleep(LOCK_POLL.min(timeout - waited));
+                    dead_holder = holder.is_stale().then_some(holder);
+                    std::thread::sleep(LOCK_POLL.min(patience - waited));
                 }
             }
         }

@@ -3,8 +3,8 @@
 
 use alluxio_mesos::address::{Address, Role};
 use alluxio_mesos::state::{
-    backup_path, force_unlock, force_unlock_if, load, load_for, lock_path, read_lock, LockHolder,
-    RecordedState, State, StateError, StateStore, TaskRecord, TaskResources,
+    backup_path, force_unlock, force_unlock_if, holder as holder_of, load, load_for, lock_path,
+    read_lock, LockHolder, RecordedState, State, StateError, StateStore, TaskRecord, TaskResources,
 };
 use mesos_api::TaskState;
 use std::fs;
@@ -327,67 +327,139 @@ fn dropping_the_store_releases_the_lock() {
     assert!(!lock_path(&path).exists());
 }
 
-#[test]
-fn a_stale_lock_is_reported_but_kept_until_force_unlock() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = state_path(&dir);
-    // Take the lock in a process that then exits without releasing it.
+/// A process that holds the kernel lock of `path`'s lock file, as a run
+/// does, with the holder JSON naming it; it holds until killed.
+fn foreign_holder(path: &std::path::Path) -> std::process::Child {
+    use std::io::BufRead;
     let mut child = std::process::Command::new("sh")
         .arg("-c")
-        .arg("exit 0")
+        // flock(1) from util-linux: lock fd 9, say so, then wait to be killed.
+        .arg("exec 9<>\"$1\" && flock -x 9 && echo locked && exec sleep 600")
+        .arg("sh")
+        .arg(lock_path(path))
+        .stdout(std::process::Stdio::piped())
         .spawn()
+        .expect("run sh and flock(1)");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
         .unwrap();
-    let dead_pid = child.id();
-    child.wait().unwrap();
-    let host = {
-        let live = open(&path);
-        let host = live.lock_info().host.clone();
-        drop(live);
-        host
-    };
+    assert_eq!(line.trim(), "locked", "the holder did not take the lock");
     let lock = serde_json::json!({
-        "id": "crashed-run",
-        "pid": dead_pid,
-        "host": host,
+        "id": "killed-run",
+        "pid": child.id(),
+        "host": alluxio_mesos::state::LockInfo::for_this_process("x").host,
         "created_at": "2026-11-25T00:00:00Z",
         "operation": "apply",
+        "kernel_lock": true,
     });
-    fs::write(lock_path(&path), serde_json::to_vec(&lock).unwrap()).unwrap();
-
-    let err = StateStore::open(&path, DEPLOYMENT, "apply", SHORT).unwrap_err();
-    let msg = err.to_string();
-    assert!(
-        matches!(err, StateError::Locked { stale: true, .. }),
-        "{msg}"
-    );
-    assert!(
-        msg.contains("stale") && msg.contains("force-unlock"),
-        "{msg}"
-    );
-    assert!(
-        lock_path(&path).exists(),
-        "a stale lock is not removed implicitly"
-    );
-
-    let removed = force_unlock(&path).unwrap();
-    let Some(LockHolder::Known(info)) = removed else {
-        panic!("expected the crashed holder, got {removed:?}");
-    };
-    assert_eq!(info.pid, dead_pid);
-    assert_eq!(force_unlock(&path).unwrap(), None, "nothing left to remove");
-    open(&path);
+    fs::write(lock_path(path), serde_json::to_vec(&lock).unwrap()).unwrap();
+    child
 }
 
 #[test]
-fn force_unlock_removes_an_unreadable_lock() {
+fn a_lock_held_by_a_running_process_names_it_and_a_killed_holder_is_taken_over() {
     let dir = tempfile::tempdir().unwrap();
     let path = state_path(&dir);
-    fs::write(lock_path(&path), b"").unwrap();
+    let mut holder = foreign_holder(&path);
     let err = StateStore::open(&path, DEPLOYMENT, "apply", SHORT).unwrap_err();
-    assert!(err.to_string().contains("unreadable"), "{err}");
+    let msg = err.to_string();
+    assert!(
+        matches!(err, StateError::Locked { stale: false, .. }),
+        "{msg}"
+    );
+    assert!(msg.contains(&format!("pid {}", holder.id())), "{msg}");
+    assert!(
+        read_lock(&path).unwrap().is_some() && holder_of(&path).unwrap().is_some(),
+        "a held lock is reported"
+    );
+
+    // SIGKILL: the kernel ends its lock; the file stays behind.
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    assert!(lock_path(&path).exists());
+    assert_eq!(
+        holder_of(&path).unwrap(),
+        None,
+        "a leftover no one holds is no lock"
+    );
+    let store = StateStore::open(&path, DEPLOYMENT, "apply", SHORT).unwrap();
+    let Some(LockHolder::Known(dead)) = store.took_over() else {
+        panic!("expected the killed holder, got {:?}", store.took_over());
+    };
+    assert_eq!(dead.pid, holder.id());
+    assert_eq!(
+        read_lock(&path).unwrap(),
+        Some(LockHolder::Known(store.lock_info().clone()))
+    );
+    store.close().unwrap();
+    assert!(!lock_path(&path).exists());
+}
+
+#[test]
+fn a_lock_file_of_an_older_release_is_held_while_its_process_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = state_path(&dir);
+    // Older releases took the lock by creating the file, with no kernel lock.
+    let mut alive = std::process::Command::new("sleep")
+        .arg("600")
+        .spawn()
+        .unwrap();
+    let older = |pid: u32| {
+        serde_json::json!({
+            "id": "older-release",
+            "pid": pid,
+            "host": alluxio_mesos::state::LockInfo::for_this_process("x").host,
+            "created_at": "2026-11-25T00:00:00Z",
+            "operation": "apply",
+        })
+    };
+    fs::write(
+        lock_path(&path),
+        serde_json::to_vec(&older(alive.id())).unwrap(),
+    )
+    .unwrap();
+    let err = StateStore::open(&path, DEPLOYMENT, "apply", SHORT).unwrap_err();
+    assert!(matches!(err, StateError::Locked { .. }), "{err}");
+    alive.kill().unwrap();
+    alive.wait().unwrap();
+    let store = StateStore::open(&path, DEPLOYMENT, "apply", SHORT).unwrap();
+    assert!(store.took_over().is_some());
+}
+
+#[test]
+fn an_unreadable_lock_file_that_no_one_holds_is_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = state_path(&dir);
+    fs::write(lock_path(&path), b"{\"pid\": 12").unwrap();
+    let store = StateStore::open(&path, DEPLOYMENT, "apply", SHORT).unwrap();
+    assert!(
+        matches!(store.took_over(), Some(LockHolder::Unreadable { .. })),
+        "{:?}",
+        store.took_over()
+    );
+    store.close().unwrap();
+    // An empty one names no one: a run that died before writing its name.
+    fs::write(lock_path(&path), b"").unwrap();
+    let store = StateStore::open(&path, DEPLOYMENT, "apply", SHORT).unwrap();
+    assert_eq!(store.took_over(), None);
+}
+
+#[test]
+fn force_unlock_removes_a_held_lock_and_the_next_run_locks_a_new_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = state_path(&dir);
+    let mut holder = foreign_holder(&path);
     let removed = force_unlock(&path).unwrap();
-    assert!(matches!(removed, Some(LockHolder::Unreadable { .. })));
-    open(&path);
+    let Some(LockHolder::Known(info)) = removed else {
+        panic!("expected the holder, got {removed:?}");
+    };
+    assert_eq!(info.pid, holder.id());
+    assert_eq!(force_unlock(&path).unwrap(), None, "nothing left to remove");
+    let store = open(&path);
+    assert_eq!(store.took_over(), None);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
 }
 
 #[test]
