@@ -117,6 +117,9 @@ pub struct LiveFramework {
     pub id: String,
     pub name: String,
     pub active: bool,
+    /// Found only among the master's completed frameworks: Mesos removed
+    /// it (failover timeout expired, or torn down) and refuses its ID.
+    pub removed: bool,
     /// Running, completed and unreachable tasks together, sorted by task ID.
     pub tasks: Vec<LiveTask>,
 }

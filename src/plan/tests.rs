@@ -103,6 +103,7 @@ pub(crate) fn live(agents: Vec<Agent>, tasks: Vec<LiveTask>) -> LiveCluster {
             id: "F1".into(),
             name: "alluxio".into(),
             active: false,
+            removed: false,
             tasks,
         }),
     }

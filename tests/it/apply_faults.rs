@@ -63,8 +63,9 @@ enum CrashPhase {
     Destroy,
 }
 
-/// Kills a run of `phase` with SIGKILL after `kill_after`, removes its
-/// stale lock, reruns the same command and returns every broken invariant.
+/// Kills a run of `phase` with SIGKILL after `kill_after`, reruns the same
+/// command as it is (no force-unlock: the killed run's lock must not block
+/// it) and returns every broken invariant.
 async fn crash_once(phase: CrashPhase, kill_after: Duration) -> Vec<String> {
     let sim = start_sim_from(&cluster_text(3, "250ms", false)).await;
     let d = Deployment::new(&sim.url(), "", SITE);
@@ -88,7 +89,6 @@ async fn crash_once(phase: CrashPhase, kill_after: Duration) -> Vec<String> {
 
     let mut broken = Vec::new();
     let before = d.state_file().exists().then(|| d.state());
-    cli(&d, &["force-unlock", "--yes"]).await;
     let rerun = cli(&d, command).await;
     if rerun.code != 0 {
         broken.push(format!(
@@ -111,6 +111,7 @@ async fn crash_once(phase: CrashPhase, kill_after: Duration) -> Vec<String> {
         .as_array()
         .map(|t| t.iter().filter_map(|t| t["task_id"].as_str()).collect())
         .unwrap_or_default();
+    let mut live_ids = Vec::new();
     for f in live["frameworks"].as_array().into_iter().flatten() {
         for t in f["tasks"].as_array().into_iter().flatten() {
             let id = t["id"].as_str().unwrap_or_default();
@@ -121,6 +122,12 @@ async fn crash_once(phase: CrashPhase, kill_after: Duration) -> Vec<String> {
             if !known.contains(&id) {
                 broken.push(format!("task {id} ({st}) is not in the state file"));
             }
+            live_ids.push(id.to_string());
+        }
+    }
+    for id in &known {
+        if !live_ids.iter().any(|l| l == id) {
+            broken.push(format!("the state records task {id}, which is not live"));
         }
     }
     if let Some(before) = &before {

@@ -153,6 +153,12 @@ pub enum ApplyError {
     StreamClosedAfterSubscribed { url: String, times: u32 },
 }
 
+/// Whether an ERROR on SUBSCRIBE says the framework was removed: Mesos's
+/// words (master.cpp) when the ID belongs to a completed framework.
+fn is_framework_removed(message: &str) -> bool {
+    message.contains("Framework has been removed")
+}
+
 /// Subscriptions in a row whose stream is gone before the first call is
 /// answered, before apply stops: a fault this regular will not heal.
 const MAX_CLOSED_AFTER_SUBSCRIBED: u32 = 3;
@@ -259,9 +265,30 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
     }
 
     /// Subscribes (re-using the framework ID), records the ID, reconciles.
+    /// A framework that Mesos removed is registered anew, once.
     async fn subscribe(&mut self) -> Result<Subscription, ApplyError> {
         let sub = match self.client.subscribe(self.framework_info()).await {
             Ok(s) => s,
+            Err(SchedulerError::Subscription(m)) if is_framework_removed(&m) => {
+                let Some(removed) = self.store.state().framework_id.clone() else {
+                    return Err(ApplyError::Refused(m));
+                };
+                self.progress.line(&format!(
+                    "Mesos removed framework {removed} ({m}): no scheduler subscribed within its failover_timeout of {}, or it was torn down, and its tasks were killed; registering a new framework",
+                    humantime::format_duration(self.desired.mesos.failover_timeout)
+                ));
+                // Its tasks are gone with it: forget the ID and every record
+                // under it, so nothing is reconciled or killed in its name.
+                self.store.update(|s| {
+                    s.framework_id = None;
+                    s.tasks.clear();
+                })?;
+                match self.client.subscribe(self.framework_info()).await {
+                    Ok(s) => s,
+                    Err(SchedulerError::Subscription(m)) => return Err(ApplyError::Refused(m)),
+                    Err(e) => return Err(e.into()),
+                }
+            }
             Err(SchedulerError::Subscription(m)) => return Err(ApplyError::Refused(m)),
             Err(e) => return Err(e.into()),
         };

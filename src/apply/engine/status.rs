@@ -166,7 +166,11 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
 
     pub(super) fn on_status(&mut self, steps: &mut [Step], status: &TaskStatus) {
         let id = status.task_id.value.as_str();
-        self.reconciling.waiting.remove(id);
+        // A task that a run which died was killing: wait for its end, so
+        // that the state does not keep it as if it still ran.
+        if status.state != TaskState::Killing {
+            self.reconciling.waiting.remove(id);
+        }
         let Some(&i) = self.by_task.get(id) else {
             return;
         };

@@ -76,6 +76,7 @@ impl Collected {
                     id,
                     name,
                     active,
+                    removed: !c.registered,
                     tasks: tasks_of(docs),
                 })
             }

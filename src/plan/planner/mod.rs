@@ -218,10 +218,17 @@ fn warnings(
             t.task_id, t.agent.hostname, t.task_id
         ));
     }
-    if let (Some(id), None) = (state.and_then(|s| s.framework_id.as_ref()), &live.framework) {
-        w.push(format!(
-            "framework {id} from the state file is not registered with Mesos: its tasks ended when it was torn down"
-        ));
+    if let Some(id) = state.and_then(|s| s.framework_id.as_ref()) {
+        match &live.framework {
+            Some(f) if f.removed => w.push(format!(
+                "framework {id} from the state was removed by Mesos (the master lists it among its completed frameworks) and its tasks were killed: Mesos removes a framework when no scheduler subscribes within its failover_timeout ({}; apply is its only scheduler, so no apply or destroy came in that time) or when someone tears it down. apply will register a new framework and launch what this plan shows",
+                humantime::format_duration(desired.mesos.failover_timeout)
+            )),
+            Some(_) => {}
+            None => w.push(format!(
+                "framework {id} from the state is not known to the master: it was removed long ago (a master keeps a bounded list of completed frameworks, and a new leader starts without it) or this is another cluster; its tasks ended with it. apply registers again with this ID, or as a new framework if Mesos refuses it"
+            )),
+        }
     }
     let sensitive: Vec<&str> = desired
         .site
