@@ -437,39 +437,6 @@ async fn a_tight_agent_is_refused_alike_by_plan_and_apply_with_truthful_exit_cod
     sim.shutdown().await;
 }
 
-/// A no-change apply re-subscribes with the stored framework ID, which
-/// resets Mesos's failover timer: applies more often than the timeout keep
-/// every task, over a span longer than the timeout.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_change_applies_keep_the_framework_alive_past_its_failover_timeout() {
-    let sim = start_sim_from(&cluster_text(2, "50ms", false)).await;
-    let d = Deployment::new(&sim.url(), "failover_timeout = \"8s\"\n", SITE);
-    cli(&d, &["apply", "--auto-approve", "--settle-time", "0s"])
-        .await
-        .ok();
-    let started = std::time::Instant::now();
-    let mut applies = 0;
-    // The span, not any single step, is what must exceed the timeout.
-    while started.elapsed() < std::time::Duration::from_secs(12) {
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        let r = cli(&d, &["apply", "--auto-approve"]).await;
-        r.ok();
-        assert!(
-            r.stdout
-                .contains("Apply complete: 0 launched, 0 replaced, 0 killed."),
-            "{}",
-            r.stdout
-        );
-        applies += 1;
-    }
-    assert!(applies >= 2);
-    let by_address = live_tasks_by_address(&sim.state_json());
-    assert_eq!(by_address.len(), 3, "{by_address:#?}");
-    let plan = cli(&d, &["plan", "--detailed-exitcode"]).await;
-    assert_eq!(plan.code, 0, "{}", plan.stdout);
-    sim.shutdown().await;
-}
-
 /// `state rm` lets a task go for good (plans show it as unmanaged instead
 /// of adopting it again from its labels); `state import` takes it back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

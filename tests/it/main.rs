@@ -26,8 +26,15 @@ mod plan_cli;
 mod plan_render;
 mod proto_strict;
 mod real_cluster;
+mod scenarios;
 mod state_store;
 mod state_zk;
+
+/// The scenarios of `scenarios` on the emulator (`tests/real_mesos` runs
+/// them on real Mesos).
+mod on_sim {
+    crate::scenarios::scenario_tests!(crate::support::cluster::Backend::Sim);
+}
 
 /// A file in this directory that is not declared above would never run.
 #[test]

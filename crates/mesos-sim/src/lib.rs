@@ -457,6 +457,19 @@ impl SimHandle {
 
 impl Drop for SimHandle {
     fn drop(&mut self) {
+        // Dropped without `shutdown` (a test that panicked): the commands
+        // still running get SIGKILL now, as nothing may outlive an emulator
+        // without a persist directory.
+        if self.app.persist_file.is_none() {
+            let m = self.app.lock();
+            for fw in m.frameworks.values() {
+                for id in fw.tasks.values().filter_map(|t| t.process_id.as_ref()) {
+                    if id.is_running() {
+                        process::signal_group(id.pid, process::Signal::Kill);
+                    }
+                }
+            }
+        }
         for t in self.tasks.drain(..) {
             t.abort();
         }

@@ -5,6 +5,8 @@
 #![allow(dead_code)]
 
 pub mod alluxio_workload;
+pub mod cluster;
+#[allow(unused_imports)]
 pub use alluxio_workload::ALLUXIO_AGENT_PORTS;
 
 use mesos_sim::{ClusterSpec, Sim, SimConfig, SimHandle};
@@ -48,9 +50,20 @@ pub const SITE: &str = "alluxio.integration.mesos.alluxio.jar.url=LOCAL\nalluxio
 
 impl Deployment {
     pub fn new(master_url: &str, extra_toml: &str, site: &str) -> Deployment {
+        Self::with_user(master_url, "user = \"alluxio\"\n", extra_toml, site)
+    }
+
+    /// A deployment whose tasks run as the account that runs the tests (no
+    /// `[mesos] user`): what real Mesos needs, whose agents refuse a user
+    /// they do not have.
+    pub fn of_this_account(master_url: &str, extra_toml: &str, site: &str) -> Deployment {
+        Self::with_user(master_url, "", extra_toml, site)
+    }
+
+    fn with_user(master_url: &str, user_line: &str, extra_toml: &str, site: &str) -> Deployment {
         let dir = tempfile::tempdir().expect("temp dir");
         let toml = format!(
-            "name = \"alluxio\"\n[mesos]\nmaster = \"{master_url}\"\nuser = \"alluxio\"\n{extra_toml}\n"
+            "name = \"alluxio\"\n[mesos]\nmaster = \"{master_url}\"\n{user_line}{extra_toml}\n"
         );
         std::fs::write(dir.path().join("alluxio-mesos.toml"), toml).unwrap();
         std::fs::write(dir.path().join("alluxio-site.properties"), site).unwrap();
