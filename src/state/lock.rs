@@ -9,9 +9,11 @@
 //! that has to wait.
 //!
 //! `force-unlock` stays for the cases the kernel cannot settle: a holder
-//! that still runs but is known to be stuck, and lock files on shared
-//! filesystems whose lock manager is unreliable. It removes the file, so
-//! the next run locks a new one.
+//! that still runs but is known to be stuck, and a lock file that names
+//! another host. On a shared filesystem this host's kernel cannot tell
+//! whether that host's run still goes on (some filesystems keep locks per
+//! host), so such a lock is respected until it is released or removed.
+//! `force-unlock` removes the file, so the next run locks a new one.
 //!
 //! Releases before this one took the lock by creating the file with
 //! `O_EXCL` and held no kernel lock. A lock file that does not say it is
@@ -68,10 +70,15 @@ impl LockInfo {
         }
     }
 
-    /// Written by a release that held no kernel lock, for a process of this
-    /// host that still runs: that release is at work, so the lock is held.
-    fn held_by_older_release(&self) -> bool {
-        !self.kernel_lock && self.host == this_host() && pid_alive(self.pid)
+    /// Held whatever the kernel says here: by a run on another host (its
+    /// kernel lock need not reach this one: a shared filesystem may keep
+    /// locks per host), or by a release that held no kernel lock and whose
+    /// process still runs on this host.
+    fn held_without_kernel_lock(&self) -> bool {
+        if self.host != this_host() {
+            return true;
+        }
+        !self.kernel_lock && pid_alive(self.pid)
     }
 }
 
@@ -167,11 +174,11 @@ impl Lock {
                     .len()
                     == 0;
                 let previous = if empty { None } else { read_lock(state_path)? };
-                let older_release_at_work = matches!(
+                let held_elsewhere = matches!(
                     &previous,
-                    Some(LockHolder::Known(p)) if p.held_by_older_release()
+                    Some(LockHolder::Known(p)) if p.held_without_kernel_lock()
                 );
-                if !older_release_at_work {
+                if !held_elsewhere {
                     write_holder(&file, &body).map_err(|e| lock_err("writing the holder", e))?;
                     return Ok(Lock {
                         state_path: state_path.to_path_buf(),
@@ -296,9 +303,10 @@ fn write_holder(file: &File, body: &[u8]) -> io::Result<()> {
 }
 
 /// Who holds the lock of the state file `state_path`, if anyone: the
-/// holder its file names, while a run holds its kernel lock (or an older
-/// release holds it, see the module doc). A file no one holds is a leftover
-/// that the next run takes over, so it is not a lock.
+/// holder its file names, while a run holds its kernel lock, or when it
+/// names another host or an older release at work (see the module doc). A
+/// file no one holds is a leftover that the next run takes over, so it is
+/// not a lock.
 pub fn holder(state_path: &Path) -> Result<Option<LockHolder>, StateError> {
     let Some(named) = read_lock(state_path)? else {
         return Ok(None);
@@ -308,8 +316,8 @@ pub fn holder(state_path: &Path) -> Result<Option<LockHolder>, StateError> {
         step: "probing it",
         source: e,
     })?;
-    let older_release = matches!(&named, LockHolder::Known(i) if i.held_by_older_release());
-    Ok((held || older_release).then_some(named))
+    let held_elsewhere = matches!(&named, LockHolder::Known(i) if i.held_without_kernel_lock());
+    Ok((held || held_elsewhere).then_some(named))
 }
 
 /// What the lock file of `state_path` names, held or not.

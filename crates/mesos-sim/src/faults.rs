@@ -75,6 +75,7 @@ impl Master {
         match self.agents.get_mut(agent_id) {
             Some(a) => {
                 a.removed = false;
+                a.removed_time = None;
                 a.registered_time = now_secs();
                 self.dirty = true;
                 self.publish_agent_added(agent_id);

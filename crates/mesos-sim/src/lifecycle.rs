@@ -63,6 +63,13 @@ fn status_for(task: &Task, change: &Change<'_>, agent_ip: std::net::Ipv4Addr) ->
         st.container_status = Some(container_status(task, agent_ip));
     }
     st.timestamp = Some(now_secs());
+    // The master marks the tasks of an agent it removes unreachable, and
+    // says since when, whether the framework is partition-aware or not.
+    if change.reason == Some(Reason::ReasonAgentRemoved) {
+        st.unreachable_time = Some(mesos_api::TimeInfo {
+            nanoseconds: (now_secs() * 1e9) as i64,
+        });
+    }
     if change.acknowledged {
         st.uuid = Some(mesos_api::uuid_to_base64(&uuid::Uuid::new_v4()));
     }
@@ -123,7 +130,15 @@ impl Master {
             task.pending.push_back(pu);
         } else {
             fw.send(&Event::update(status));
-            if change.state.is_terminal() {
+            if change.state.is_terminal() && change.reason == Some(Reason::ReasonAgentRemoved) {
+                // Real masters keep the task of a removed agent among the
+                // framework's unreachable tasks, as TASK_LOST for a
+                // framework that is not partition-aware (seen on 1.7.3
+                // and 1.11.0).
+                if let Some(t) = fw.tasks.remove(task_id) {
+                    fw.unreachable_tasks.insert(task_id.to_string(), t);
+                }
+            } else if change.state.is_terminal() {
                 if let Some(t) = fw.unreachable_tasks.remove(task_id) {
                     fw.tasks.insert(task_id.to_string(), t);
                 }
@@ -300,16 +315,17 @@ impl Master {
         let killing_state = fw
             .info
             .has_capability(mesos_api::CapabilityType::TaskKillingState);
+        // An unreachable task is unknown here too (`Framework::getTask`
+        // looks at the running tasks only): the answer is its
+        // reconciliation, TASK_LOST or TASK_UNREACHABLE.
         let Some(task) = fw.tasks.get_mut(task_id) else {
-            if !fw.unreachable_tasks.contains_key(task_id) {
-                self.reconcile(
-                    fid,
-                    &[ReconcileTask {
-                        task_id: task_id.into(),
-                        agent_id: agent_id.cloned(),
-                    }],
-                );
-            }
+            self.reconcile(
+                fid,
+                &[ReconcileTask {
+                    task_id: task_id.into(),
+                    agent_id: agent_id.cloned(),
+                }],
+            );
             return;
         };
         if task.state.is_terminal() || task.kill_requested {
@@ -382,30 +398,34 @@ impl Master {
                 .find_map(|s| s.container_status.clone());
             st
         };
+        // As `Master::reconcile`: the framework's unreachable tasks are not
+        // among the tasks it knows; they are answered by their agent's fate.
         if tasks.is_empty() {
-            for t in fw.tasks.values().chain(fw.unreachable_tasks.values()) {
+            for t in fw.tasks.values() {
                 updates.push(latest(t));
             }
         } else {
             for rt in tasks {
-                let known = fw
-                    .tasks
-                    .get(&rt.task_id.value)
-                    .or_else(|| fw.unreachable_tasks.get(&rt.task_id.value));
-                if let Some(t) = known {
+                if let Some(t) = fw.tasks.get(&rt.task_id.value) {
                     updates.push(latest(t));
                     continue;
                 }
                 let agent = rt.agent_id.as_ref().and_then(|a| self.agents.get(&a.value));
+                let mut unreachable_time = None;
                 let (state, message) = match agent {
                     Some(a) if !a.removed => (
                         TaskState::Gone,
                         "Reconciliation: Task is unknown to the agent",
                     ),
-                    Some(_) => (
-                        TaskState::Unreachable,
-                        "Reconciliation: Task is unreachable",
-                    ),
+                    Some(a) => {
+                        unreachable_time = a.removed_time.map(|t| mesos_api::TimeInfo {
+                            nanoseconds: (t * 1e9) as i64,
+                        });
+                        (
+                            TaskState::Unreachable,
+                            "Reconciliation: Task is unreachable",
+                        )
+                    }
                     None => (TaskState::Unknown, "Reconciliation: Task is unknown"),
                 };
                 let mut st = TaskStatus::new(
@@ -417,6 +437,7 @@ impl Master {
                 st.message = Some(message.to_string());
                 st.agent_id = rt.agent_id.clone();
                 st.timestamp = Some(now_secs());
+                st.unreachable_time = unreachable_time;
                 updates.push(st);
             }
         }
@@ -491,6 +512,7 @@ impl Master {
             return true;
         }
         agent.removed = true;
+        agent.removed_time = Some(now_secs());
         let offers: Vec<_> = self
             .offers
             .values()
@@ -532,24 +554,19 @@ impl Master {
                     state,
                     source: Source::SourceMaster,
                     reason: Some(Reason::ReasonAgentRemoved),
-                    message: Some("Agent removed"),
+                    // The master's words when an agent stops answering its
+                    // pings, the way a host that dies is noticed.
+                    message: Some("health check timed out"),
                     acknowledged: false,
                     healthy: None,
                 },
             );
-            if aware {
-                if let Some(t) = self
-                    .frameworks
-                    .get_mut(&fid)
-                    .and_then(|f| f.unreachable_tasks.get_mut(&tid))
-                {
-                    t.held.clear();
-                    if let Some(st) = t.statuses.last_mut() {
-                        st.unreachable_time = Some(mesos_api::TimeInfo {
-                            nanoseconds: (now_secs() * 1e9) as i64,
-                        });
-                    }
-                }
+            if let Some(t) = self
+                .frameworks
+                .get_mut(&fid)
+                .and_then(|f| f.unreachable_tasks.get_mut(&tid))
+            {
+                t.held.clear();
             }
         }
         // After the tasks' updates, every connected framework is told the

@@ -129,6 +129,10 @@ pub struct Agent {
     pub active: bool,
     /// Removed agents stay known (their ID is "gone") but offer nothing.
     pub removed: bool,
+    /// When it was removed (marked unreachable), in seconds since the
+    /// epoch: what reconciliation reports as `unreachable_time`.
+    #[serde(default)]
+    pub removed_time: Option<f64>,
     pub registered_time: f64,
     /// The agent number in its pid `slave(N)@...`.
     pub index: usize,
@@ -177,6 +181,7 @@ impl Agent {
             attributes,
             active: spec.active,
             removed: false,
+            removed_time: None,
             registered_time: now_secs(),
             index,
         }

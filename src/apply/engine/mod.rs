@@ -55,7 +55,7 @@ use crate::state::{LaunchTemplate, Outputs, RecordedState, State, StateSink, Tas
 use mesos_api::scheduler::{Call, Event, EventType, ReconcileTask};
 use mesos_api::v1::{
     AgentId, Capability, CapabilityType, Filters, FrameworkId, FrameworkInfo, Labels, Offer,
-    Operation, TaskId, TaskInfo, TaskStatus,
+    Operation, Reason, TaskId, TaskInfo, TaskStatus,
 };
 use mesos_api::TaskState;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -209,8 +209,8 @@ pub struct Engine<'a, M: SchedulerApi, S: StateSink> {
     /// What Mesos has yet to answer to this subscription's explicit
     /// reconciliation, and until when apply waits for it.
     pub reconciling: Reconciling,
-    /// Agents Mesos reported removed (FAILURE events) during this run.
-    pub lost_agents: HashSet<String>,
+    /// Agents Mesos reported removed during this run, and when.
+    pub lost_agents: HashMap<String, Instant>,
     /// The step of each task this drive kills or launches, so that a
     /// status update finds its step without a scan.
     pub by_task: HashMap<String, usize>,

@@ -151,7 +151,7 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
                 return false;
             };
             let planned_lost =
-                matches!(&s.launch, Some((a, _)) if self.lost_agents.contains(&a.id));
+                matches!(&s.launch, Some((a, _)) if self.lost_agents.contains_key(&a.id));
             s.may_move
                 && not_before <= now
                 && (planned_lost || now.duration_since(since) > self.opts.offer_timeout)
@@ -203,7 +203,7 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
             }
         };
         if agent.id != planned.id {
-            let why = if self.lost_agents.contains(&planned.id) {
+            let why = if self.lost_agents.contains_key(&planned.id) {
                 format!("{} was removed from Mesos", planned.hostname)
             } else {
                 format!(

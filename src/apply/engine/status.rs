@@ -16,15 +16,34 @@ pub(super) fn describe(status: &TaskStatus) -> String {
     s
 }
 
+/// How long a movable step whose agent was removed waits for room on
+/// another agent before it ends as not started: a REVIVE and a few
+/// allocation rounds (Mesos allocates every second by default).
+pub const LOST_AGENT_MOVE_WINDOW: Duration = Duration::from_secs(10);
+
+/// A task that ended because Mesos removed its agent (the master's words
+/// when it marks an agent unreachable or gone).
+fn ends_with_its_agent(status: &TaskStatus) -> bool {
+    matches!(
+        status.reason,
+        Some(Reason::ReasonAgentRemoved | Reason::ReasonAgentRemovedByOperator)
+    )
+}
+
 impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
-    /// Mesos reported an agent removed: a step planned there that may move
-    /// takes the next fitting offer elsewhere at once (see
-    /// [`Self::movable_step`]); one that may not is given up now rather than
-    /// after the offer timeout.
+    /// Mesos reported an agent removed (a FAILURE event, or a task ended
+    /// with `REASON_AGENT_REMOVED`): losing an agent is not a failed
+    /// configuration. A step planned there that may move takes the next
+    /// fitting offer elsewhere, within [`LOST_AGENT_MOVE_WINDOW`] (see
+    /// [`Self::movable_step`] and [`Self::check_timeouts`]); one that may
+    /// not ends now as not started, whatever it was doing, and nothing is
+    /// rolled back for it.
     pub(super) fn on_agent_lost(&mut self, steps: &mut [Step], agent_id: &str) {
-        if !self.lost_agents.insert(agent_id.to_string()) {
+        if self.lost_agents.contains_key(agent_id) {
             return;
         }
+        self.lost_agents
+            .insert(agent_id.to_string(), Instant::now());
         let mut host = agent_id.to_string();
         for s in steps.iter_mut() {
             let Some((planned, _)) = &s.launch else {
@@ -34,19 +53,25 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
                 continue;
             }
             host = planned.hostname.clone();
-            if !s.may_move && matches!(s.phase, Phase::Waiting | Phase::NeedOffer { .. }) {
+            if !s.may_move && !s.finished() {
                 s.phase = Phase::Halted(format!(
                     "not started: its agent {host} was removed from Mesos; run plan again to place it elsewhere"
                 ));
             }
         }
         self.progress.line(&format!(
-            "Mesos reports agent {host} removed (FAILURE event)"
+            "Mesos reports agent {host} removed; what was planned there is not started unless it may move to another agent"
         ));
     }
 
     pub(super) fn check_timeouts(&mut self, steps: &mut [Step]) {
         let now = Instant::now();
+        let lost = &self.lost_agents;
+        let lost_for = |s: &Step| {
+            s.launch
+                .as_ref()
+                .and_then(|(a, _)| lost.get(&a.id).copied())
+        };
         for s in steps.iter_mut() {
             let failed = match &s.phase {
                 Phase::Killing { task_id, since }
@@ -56,6 +81,24 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
                         "task {task_id} did not end within {}s of the kill",
                         self.opts.kill_timeout.as_secs()
                     ))
+                }
+                Phase::NeedOffer { .. }
+                    if s.may_move
+                        && lost_for(s)
+                            .is_some_and(|t| now.duration_since(t) > LOST_AGENT_MOVE_WINDOW) =>
+                {
+                    let host = s
+                        .launch
+                        .as_ref()
+                        .map(|(a, _)| a.hostname.clone())
+                        .unwrap_or_default();
+                    let why = format!(
+                        "not started: its agent {host} was removed from Mesos and no other eligible agent had room within {}s; run plan again to place it",
+                        LOST_AGENT_MOVE_WINDOW.as_secs()
+                    );
+                    self.progress.line(&format!("{}: {why}", s.address));
+                    s.phase = Phase::Halted(why);
+                    None
                 }
                 Phase::NeedOffer { since, .. }
                     if now.duration_since(*since) > self.opts.offer_timeout && !s.may_move =>
@@ -120,6 +163,11 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
                     return Ok(());
                 };
                 let status = update.status;
+                if status.state.is_terminal() && ends_with_its_agent(&status) {
+                    if let Some(agent) = &status.agent_id {
+                        self.on_agent_lost(steps, &agent.value);
+                    }
+                }
                 // Acknowledged once saved (see the module doc): unacknowledged
                 // updates are resent.
                 if let Some(ack) = Call::acknowledge(sub.framework_id.clone(), &status) {

@@ -13,9 +13,13 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+mod crash;
+mod faults;
 mod lifecycle;
 mod rollout;
 
+pub use crash::*;
+pub use faults::*;
 pub use lifecycle::*;
 pub use rollout::*;
 
@@ -65,6 +69,25 @@ macro_rules! scenario_tests {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn a_rolling_replacement_keeps_max_unavailable_2() {
             $crate::scenarios::rolling_replacement($backend, 2).await
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn an_agent_lost_mid_apply_ends_its_step_as_not_started() {
+            $crate::scenarios::agent_lost_mid_apply($backend).await
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_run_killed_at_any_instant_is_followed_by_a_converging_run() {
+            let (seed, kills) = $crate::scenarios::crash_loop_settings(6);
+            $crate::scenarios::crash_loop($backend, seed, kills).await
+        }
+
+        /// The long loop, on demand: `-- --ignored a_long_crash_loop`.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        #[ignore]
+        async fn a_long_crash_loop_converges_after_every_kill() {
+            let (seed, kills) = $crate::scenarios::crash_loop_settings(30);
+            $crate::scenarios::crash_loop($backend, seed, kills).await
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
