@@ -22,6 +22,21 @@ pub enum LiveError {
     )]
     NoLeader { origin: String },
 
+    /// The document came from a master elected so recently that agents
+    /// it recovered from its registry have not registered with it again
+    /// (seen right after a leader failover on real Mesos 1.7.3 and 1.11.0).
+    #[error(
+        "{origin} comes from a Mesos master that was just elected and still waits for {agents} agent(s) to register again (`recovered_slaves`): their tasks are not in it yet, and a plan from it would launch what already runs; ask again in a few seconds (a master waits up to its --agent_reregister_timeout, 10 minutes by default)"
+    )]
+    Recovering { origin: String, agents: usize },
+
+    /// The leading master has not recovered its registry yet: its state
+    /// documents look like an empty cluster.
+    #[error(
+        "{origin} comes from a Mesos master that has not finished its recovery (its v1 API answers 503 Master has not finished recovery): it shows no agents and no frameworks until it has read its registry, which needs a quorum of the masters' replicated log; ask again once a quorum of masters runs"
+    )]
+    NotRecovered { origin: String },
+
     /// Valid JSON that is no master state at all.
     #[error(
         "{origin} is not a Mesos master state document: it has none of `slaves` (or `agents`), \
@@ -128,6 +143,8 @@ impl LiveError {
         matches!(
             self,
             LiveError::Unreachable { .. }
+                | LiveError::Recovering { .. }
+                | LiveError::NotRecovered { .. }
                 | LiveError::NoMaster {
                     retryable: true,
                     ..

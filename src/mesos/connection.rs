@@ -102,6 +102,7 @@ impl Connection {
             .rt
             .block_on(super::fetch_state_retrying(
                 &self.masters,
+                self.zookeeper.as_ref(),
                 &self.http,
                 &FrameworkSelector::for_deployment(desired, state),
                 &self.limits,

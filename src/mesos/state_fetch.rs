@@ -64,17 +64,35 @@ pub async fn fetch_state_within(
 }
 
 /// [`fetch_state`], asked again while no master can be reached or they
-/// answer 503 (see [`crate::retry`]).
+/// answer 503 (see [`crate::retry`]). With `zookeeper`, every attempt
+/// after the first asks ZooKeeper for the leader again: a leader that was
+/// just killed stays named there until its session expires, and the next
+/// one is named once elected (seen on real Mesos 1.7.3 and 1.11.0).
 pub async fn fetch_state_retrying(
     base_urls: &[String],
+    zookeeper: Option<&super::discovery::ZkLeader>,
     client: &reqwest::Client,
     selector: &FrameworkSelector,
     limits: &HttpLimits,
     retry: &crate::retry::RetryPolicy,
 ) -> Result<LiveCluster, LiveError> {
+    let attempts = std::cell::Cell::new(0u32);
     retry
         .run("reading the Mesos state", LiveError::is_retryable, || {
-            fetch_state_within(base_urls, client, selector, limits)
+            let attempt = attempts.get();
+            attempts.set(attempt + 1);
+            async move {
+                let mut urls = base_urls.to_vec();
+                if let (Some(zk), true) = (zookeeper, attempt > 0) {
+                    // No leader named (an election is on): the known
+                    // masters are tried, and the retry asks again.
+                    if let Ok(leader) = zk.leader_base_url().await {
+                        urls.retain(|u| *u != leader);
+                        urls.insert(0, leader);
+                    }
+                }
+                fetch_state_within(&urls, client, selector, limits).await
+            }
         })
         .await
 }
@@ -117,12 +135,67 @@ async fn fetch_from(
     limits: &HttpLimits,
 ) -> Result<LiveCluster, LiveError> {
     let mut base = normalise(base)?;
-    if let Some(cluster) = fetch_narrow(&base, client, selector, limits).await {
+    let cluster = fetch_leaders_document(&mut base, client, selector, limits).await?;
+    if cluster.agents.is_empty() && cluster.framework.is_none() {
+        check_recovered(&base, client, limits, &cluster.source).await?;
+    }
+    Ok(cluster)
+}
+
+/// A master that was just elected recovers its registry before it knows
+/// any agent or framework, and meanwhile serves `/master/state` (and the
+/// narrow endpoints) as an empty cluster, 200 OK; only its v1 APIs say
+/// `503 Master has not finished recovery` (seen on real Mesos 1.7.3 and
+/// 1.11.0, for as long as a leader lacks a quorum of its replicated log).
+/// So a document without agents or our framework is believed only once
+/// the v1 operator API answers: an empty cluster is never planned from
+/// while the master is still recovering. Masters without the v1 API
+/// (before 1.0), or that refuse the call, are taken at their word.
+async fn check_recovered(
+    base: &str,
+    client: &reqwest::Client,
+    limits: &HttpLimits,
+    source: &str,
+) -> Result<(), LiveError> {
+    let url = format!("{}/api/v1", base.trim_end_matches('/'));
+    let probe = client
+        .post(&url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(reqwest::header::ACCEPT, "application/json")
+        .body(r#"{"type":"GET_HEALTH"}"#)
+        .timeout(limits.headers)
+        .send()
+        .await;
+    let Ok(resp) = probe else {
+        return Ok(());
+    };
+    if resp.status() != reqwest::StatusCode::SERVICE_UNAVAILABLE {
+        return Ok(());
+    }
+    let text = resp.text().await.unwrap_or_default();
+    if text.contains("has not finished recovery") {
+        return Err(LiveError::NotRecovered {
+            origin: source.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// The leading master's state document, through the narrow endpoints when
+/// they serve, following redirections and leader hints from `base` (left
+/// at the master that answered).
+async fn fetch_leaders_document(
+    base: &mut String,
+    client: &reqwest::Client,
+    selector: &FrameworkSelector,
+    limits: &HttpLimits,
+) -> Result<LiveCluster, LiveError> {
+    if let Some(cluster) = fetch_narrow(base, client, selector, limits).await {
         return Ok(cluster);
     }
     let mut hops = 0;
     loop {
-        let (url, resp) = fetch_document(&base, client, &mut hops, limits).await?;
+        let (url, resp) = fetch_document(base, client, &mut hops, limits).await?;
         match stream_state(vec![resp], selector, redact(url.as_str()), limits).await {
             Err(LiveError::NotLeader { leader }) => {
                 let scheme = url.scheme().to_string();
@@ -132,12 +205,12 @@ async fn fetch_from(
                 hops += 1;
                 if hops > MAX_HOPS {
                     return Err(LiveError::TooManyHops {
-                        url: redact(&base),
+                        url: redact(base),
                         hops: MAX_HOPS,
                         last: redact(&next),
                     });
                 }
-                base = next;
+                *base = next;
             }
             other => return other,
         }

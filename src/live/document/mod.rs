@@ -281,6 +281,10 @@ struct Collected {
     v1_agents: Vec<PartialAgent>,
     /// Registered frameworks seen, ours or not.
     registered: usize,
+    /// Agents a newly elected master recovered from its registry that have
+    /// not registered with it again (`recovered_slaves`, v1
+    /// `recovered_agents`): their tasks are missing from the document.
+    recovering_agents: usize,
     candidates: Vec<FrameworkCandidate>,
     /// Whether any key of a master state document was met (`{"foo":1}`
     /// is not an empty cluster).

@@ -18,6 +18,7 @@ impl Collected {
             agents,
             v1_agents,
             registered,
+            recovering_agents,
             mut candidates,
             others: _,
             mut loose,
@@ -29,6 +30,12 @@ impl Collected {
                     leader: leader.clone(),
                 });
             }
+        }
+        if recovering_agents > 0 {
+            return Err(LiveError::Recovering {
+                origin: source.to_string(),
+                agents: recovering_agents,
+            });
         }
         let agent_count = agents.len() + v1_agents.len();
         if pid.is_some() && leader.is_none() && agent_count == 0 && registered == 0 {

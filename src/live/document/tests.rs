@@ -231,6 +231,29 @@ fn a_document_without_any_leader_is_refused() {
 }
 
 #[test]
+fn a_just_elected_leader_still_waiting_for_agents_is_retried_not_planned_from() {
+    // A new leader lists the agents of its registry that have not
+    // registered with it again; their tasks are not in the document.
+    let old = err(
+        r#"{"pid":"master@10.0.0.5:5050","leader":"master@10.0.0.5:5050","slaves":[],
+            "recovered_slaves":[{"id":"S1","hostname":"a1"},{"id":"S2","hostname":"a2"}],"frameworks":[]}"#,
+    );
+    let v1 = err(
+        r#"{"type":"GET_STATE","get_state":{"get_agents":{"recovered_agents":[{"id":{"value":"S1"},"hostname":"a1"}]}}}"#,
+    );
+    for (e, n) in [(old, 2), (v1, 1)] {
+        assert!(
+            matches!(e, LiveError::Recovering { agents, .. } if agents == n),
+            "{e}"
+        );
+        assert!(e.is_retryable());
+        assert!(e.to_string().contains("register again"), "{e}");
+    }
+    // Once they are back the list is empty, and the document is used.
+    parse(r#"{"pid":"m@h:5050","leader":"m@h:5050","slaves":[],"recovered_slaves":[]}"#);
+}
+
+#[test]
 fn the_leaders_own_document_is_accepted() {
     let c = parse(
         r#"{"pid":"master@10.0.0.5:5050","leader":"master@10.0.0.5:5050","version":"1.9.0"}"#,

@@ -78,12 +78,14 @@ impl<R: Read> Walk<'_, R> {
                 Ok(())
             }
             "slaves" | "agents" => w.list(|w| w.agent(false)),
+            "recovered_slaves" => w.list(|w| w.recovering_agent()),
             "frameworks" => w.list(|w| w.framework(true, false)),
             "completed_frameworks" => w.list(|w| w.framework(false, false)),
             "orphan_tasks" => w.list(|w| w.loose_task(LooseList::Orphan)),
             "get_state" => w.object(|w, key| match key {
                 "get_agents" => w.object(|w, key| match key {
                     "agents" => w.list(|w| w.agent(true)),
+                    "recovered_agents" => w.list(|w| w.recovering_agent()),
                     _ => Ok(w.sc.skip_value()?),
                 }),
                 "get_frameworks" => w.object(|w, key| match key {
@@ -105,6 +107,12 @@ impl<R: Read> Walk<'_, R> {
             }),
             _ => Ok(w.sc.skip_value()?),
         }
+    }
+
+    pub(super) fn recovering_agent(&mut self) -> Result<(), Failure> {
+        self.sc.skip_value()?;
+        self.collected.recovering_agents += 1;
+        Ok(())
     }
 
     pub(super) fn agent(&mut self, v1: bool) -> Result<(), Failure> {
