@@ -264,35 +264,6 @@ fn assert_rolled_back(r: &Cli, n: usize) {
     assert!(r.stdout.contains(&line), "{}", r.stdout);
 }
 
-/// The configuration hashes of the emulator's live tasks, by address.
-fn config_hashes(state: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
-    let mut out = std::collections::BTreeMap::new();
-    for t in state["frameworks"][0]["tasks"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        if t["state"] != "TASK_RUNNING" {
-            continue;
-        }
-        let label = |key: &str| {
-            t["labels"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|l| l["key"] == key)
-                .and_then(|l| l["value"].as_str())
-                .unwrap_or_default()
-                .to_string()
-        };
-        out.insert(
-            label("alluxio-mesos.address"),
-            label("alluxio-mesos.config-hash"),
-        );
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_master_failover_during_apply_is_survived() {
     // What a scheduler sees of a leader change: its stream drops, calls get

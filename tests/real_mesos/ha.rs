@@ -226,11 +226,13 @@ async fn with_leader_killed(
     run.await.unwrap()
 }
 
-pub async fn leader_failover_mid_apply_and_plan(version: &'static str) {
+/// An HA cluster of three agents with 1 master and 3 workers running
+/// `command`, applied through ZooKeeper.
+async fn deployed(version: &'static str, command: &str) -> (HaCluster, Deployment) {
     let c = tokio::task::spawn_blocking(move || HaCluster::start(version, &ClusterDesc::agents(3)))
         .await
         .unwrap();
-    let d = deployment(&c, "exec sleep 600");
+    let d = deployment(&c, command);
     let first = apply(&d).await;
     assert_eq!(
         first.code,
@@ -240,6 +242,11 @@ pub async fn leader_failover_mid_apply_and_plan(version: &'static str) {
         first.stderr,
         c.log_tail()
     );
+    (c, d)
+}
+
+pub async fn leader_failover_mid_apply_and_plan(version: &'static str) {
+    let (c, d) = deployed(version, "exec sleep 600").await;
     let framework = d.state()["framework_id"].as_str().unwrap().to_string();
     let old: Vec<String> = live(&c).await.into_values().flatten().collect();
 
@@ -281,21 +288,9 @@ pub async fn leader_failover_mid_apply_and_plan(version: &'static str) {
 }
 
 pub async fn leader_failover_mid_destroy(version: &'static str) {
-    let c = tokio::task::spawn_blocking(move || HaCluster::start(version, &ClusterDesc::agents(3)))
-        .await
-        .unwrap();
     // Tasks that ignore SIGTERM: each stays TASK_KILLING until the
     // executor's grace period ends, so the leader dies mid-destroy.
-    let d = deployment(&c, "trap '' TERM; exec sleep 600");
-    let first = apply(&d).await;
-    assert_eq!(
-        first.code,
-        0,
-        "{}\n{}\n{}",
-        first.stdout,
-        first.stderr,
-        c.log_tail()
-    );
+    let (c, d) = deployed(version, "trap '' TERM; exec sleep 600").await;
     let r = with_leader_killed(&c, &d, &["destroy", "--auto-approve"], |s| {
         live_tasks(s)
             .iter()

@@ -12,8 +12,22 @@ pub(super) fn describe(status: &TaskStatus) -> String {
     }
     if let Some(m) = status.message.as_deref().filter(|m| !m.is_empty()) {
         s.push_str(&format!(": {m}"));
+        if let Some(hint) = hint_for(m) {
+            s.push_str(&format!(" ({hint})"));
+        }
     }
     s
+}
+
+/// What to do about a failure whose cause is in the deployment, in the
+/// agent's words. A real agent chowns each sandbox to the task's user, even
+/// with `--switch_user=false`, and fails the launch when its host has no
+/// such account.
+fn hint_for(message: &str) -> Option<String> {
+    let user = message.split("No such user '").nth(1)?.split('\'').next()?;
+    Some(format!(
+        "the agent's host has no account {user}: set [mesos] user to an account every agent has"
+    ))
 }
 
 /// How long a movable step whose agent was removed waits for room on
@@ -305,5 +319,20 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
                 _ => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod hint_tests {
+    use super::hint_for;
+
+    #[test]
+    fn a_missing_user_is_named_with_the_setting_that_fixes_it() {
+        let m = "Failed to launch container: Failed to chown '/w/stdout' to user 'alluxio' : No such user 'alluxio'";
+        assert_eq!(
+            hint_for(m).unwrap(),
+            "the agent's host has no account alluxio: set [mesos] user to an account every agent has"
+        );
+        assert_eq!(hint_for("Command exited with status 3"), None);
     }
 }

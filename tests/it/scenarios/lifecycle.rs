@@ -256,3 +256,46 @@ pub async fn authentication(backend: Backend) {
     assert_converged(&cluster, &d, 2).await;
     cluster.shutdown().await;
 }
+
+/// Command tasks filling an agent exactly: the master counts a command
+/// task's resources only (the command executor's 0.1 cpus and 32 MB are
+/// added by the agent and not counted against the offer), so the plan's
+/// fit and Mesos's agree to the thousandth of a cpu: 1 + 1 cpus fill an
+/// agent of 2, and a worker of 1 cpu does not fit an agent of 0.999.
+pub async fn tight_fit(backend: Backend) {
+    let mut desc = ClusterDesc::agents(2);
+    desc.agents[0].cpus = 2.0;
+    desc.agents[0].mem_mb = 3072.0;
+    desc.agents[1].cpus = 0.999;
+    desc.agents[1].mem_mb = 4096.0;
+    let cluster = TestCluster::start(backend, &desc).await;
+    let d = sleepers(&cluster, "", "");
+    let plan = cli(&d, &["plan", "--detailed-exitcode"]).await;
+    expect_code(&cluster, &plan, 2, "plan --detailed-exitcode");
+    assert!(plan.stdout.contains("0.999"), "{}", plan.stdout);
+    let r = apply(&d).await;
+    expect_code(&cluster, &r, 1, "apply");
+    assert!(
+        r.stdout
+            .contains("Apply incomplete: 2 launched, 0 replaced, 0 killed; 1 could not be placed."),
+        "{}",
+        r.stdout
+    );
+    let state = cluster.state().await;
+    let full = state["slaves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["hostname"] == "agent1.example")
+        .expect("agent1 in /master/state");
+    assert_eq!(
+        (
+            full["used_resources"]["cpus"].as_f64(),
+            full["used_resources"]["mem"].as_f64()
+        ),
+        (Some(2.0), Some(3072.0)),
+        "{}: the master counts the tasks alone: {full:#}",
+        cluster.backend
+    );
+    cluster.shutdown().await;
+}

@@ -37,6 +37,11 @@ macro_rules! scenario_tests {
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn command_tasks_fill_an_agent_exactly_as_the_plan_says() {
+            $crate::scenarios::tight_fit($backend).await
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn no_change_applies_keep_every_task_past_the_failover_timeout() {
             $crate::scenarios::keep_alive($backend).await
         }

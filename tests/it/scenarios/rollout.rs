@@ -2,6 +2,7 @@
 //! runs, and the rollback of a replacement that fails.
 
 use super::*;
+use crate::support::config_hashes;
 
 /// Four workers replaced with `max_unavailable`: the master never reports
 /// fewer than `4 - max_unavailable` of them running, and every worker ends
@@ -76,31 +77,4 @@ pub async fn failed_replacement_rolls_back(backend: Backend) {
     assert_eq!(live.len(), 3, "{live:?}");
     assert!(live.values().all(|t| t.len() == 1), "{live:?}");
     cluster.shutdown().await;
-}
-
-/// The configuration hash label of each live task of ours, by address.
-fn config_hashes(state: &Value) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for f in state["frameworks"].as_array().into_iter().flatten() {
-        for t in f["tasks"].as_array().into_iter().flatten() {
-            if is_terminal(t["state"].as_str().unwrap_or_default()) {
-                continue;
-            }
-            let label = |key: &str| {
-                t["labels"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|l| l["key"] == key)
-                    .and_then(|l| l["value"].as_str())
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            out.insert(
-                label("alluxio-mesos.address"),
-                label("alluxio-mesos.config-hash"),
-            );
-        }
-    }
-    out
 }

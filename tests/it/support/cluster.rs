@@ -439,14 +439,8 @@ pub fn live_tasks(state: &Value) -> Vec<(String, String, String, String)> {
     let mut out = Vec::new();
     for f in state["frameworks"].as_array().into_iter().flatten() {
         for t in f["tasks"].as_array().into_iter().flatten() {
-            let address = t["labels"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|l| l["key"] == "alluxio-mesos.address")
-                .and_then(|l| l["value"].as_str())
-                .unwrap_or("(no address)")
-                .to_string();
+            let address = super::task_label(t, "alluxio-mesos.address")
+                .unwrap_or_else(|| "(no address)".to_string());
             out.push((
                 t["id"].as_str().unwrap_or_default().to_string(),
                 address,

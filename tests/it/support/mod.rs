@@ -220,17 +220,40 @@ pub fn live_tasks_by_address(
             if !matches!(st, "TASK_STAGING" | "TASK_STARTING" | "TASK_RUNNING") {
                 continue;
             }
-            let address = t["labels"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|l| l["key"] == "alluxio-mesos.address")
-                .and_then(|l| l["value"].as_str())
-                .unwrap_or("(no address)")
-                .to_string();
+            let address = task_label(t, "alluxio-mesos.address")
+                .unwrap_or_else(|| "(no address)".to_string());
             out.entry(address)
                 .or_default()
                 .push(t["id"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    out
+}
+
+/// The value of label `key` of a task of a master's state document.
+pub fn task_label(task: &serde_json::Value, key: &str) -> Option<String> {
+    task["labels"]
+        .as_array()?
+        .iter()
+        .find(|l| l["key"] == key)
+        .and_then(|l| l["value"].as_str())
+        .map(str::to_string)
+}
+
+/// The configuration hash label of each task of ours that is not
+/// terminal, by address, from a master's state document.
+pub fn config_hashes(state: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for f in state["frameworks"].as_array().into_iter().flatten() {
+        for t in f["tasks"].as_array().into_iter().flatten() {
+            let st = t["state"].as_str().unwrap_or_default();
+            if !matches!(st, "TASK_STAGING" | "TASK_STARTING" | "TASK_RUNNING") {
+                continue;
+            }
+            out.insert(
+                task_label(t, "alluxio-mesos.address").unwrap_or_default(),
+                task_label(t, "alluxio-mesos.config-hash").unwrap_or_default(),
+            );
         }
     }
     out
