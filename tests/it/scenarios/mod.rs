@@ -82,6 +82,11 @@ macro_rules! scenario_tests {
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_master_whose_agent_is_lost_mid_apply_moves_to_another() {
+            $crate::scenarios::master_moves_off_a_lost_agent($backend).await
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn a_run_killed_at_any_instant_is_followed_by_a_converging_run() {
             let (seed, kills) = $crate::scenarios::crash_loop_settings(6);
             $crate::scenarios::crash_loop($backend, seed, kills).await
