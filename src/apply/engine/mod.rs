@@ -159,6 +159,16 @@ fn is_framework_removed(message: &str) -> bool {
     message.contains("Framework has been removed")
 }
 
+/// A call's error that means the subscription is gone (the master died,
+/// restarts or lost its leadership): the drive subscribes again rather
+/// than fail. Anything else ends the run.
+fn stream_lost(e: ApplyError) -> Result<SchedulerError, ApplyError> {
+    match e {
+        ApplyError::Scheduler(s) if s.is_transient() => Ok(s),
+        other => Err(other),
+    }
+}
+
 /// Subscriptions in a row whose stream is gone before the first call is
 /// answered, before apply stops: a fault this regular will not heal.
 const MAX_CLOSED_AFTER_SUBSCRIBED: u32 = 3;
@@ -423,6 +433,9 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
         let mut interrupted = false;
         let mut last_done = usize::MAX;
         let mut batch = Batch::default();
+        // A call that failed because the master is gone: handled as a
+        // broken event stream, at the next turn of the loop.
+        let mut broken: Option<SchedulerError> = None;
         // Offers from agents whose steps cannot start yet (workers while
         // the masters start): kept rather than declined, so the workers
         // launch the moment they may instead of an allocation later.
@@ -461,42 +474,50 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
                             .all(|s| matches!(s.phase, Phase::Settling { .. } | Phase::Done(_)))
                     });
                     for i in steps::startable(steps, rollout.max_unavailable, workers_may_launch) {
-                        self.start(sub, &mut steps[i]).await?;
+                        if let Err(e) = self.start(sub, &mut steps[i]).await {
+                            broken = Some(stream_lost(e)?);
+                            break;
+                        }
                         if let Phase::Killing { task_id, .. } = &steps[i].phase {
                             self.by_task.insert(task_id.clone(), i);
                         }
                     }
                 }
-                if !held.is_empty()
+                if broken.is_none()
+                    && !held.is_empty()
                     && (interrupted
                         || steps
                             .iter()
                             .any(|s| matches!(s.phase, Phase::NeedOffer { .. })))
                 {
                     let offers = std::mem::take(&mut held);
-                    self.on_offers(sub, steps, offers, &mut held, interrupted)
-                        .await?;
+                    if let Err(e) = self
+                        .on_offers(sub, steps, offers, &mut held, interrupted)
+                        .await
+                    {
+                        broken = Some(stream_lost(e)?);
+                    }
                 }
                 let waiting_for_offers = steps
                     .iter()
                     .any(|s| matches!(s.phase, Phase::NeedOffer { .. }));
-                if waiting_for_offers && (!revived || self.declined_for_long) {
-                    self.client
-                        .call(sub, &Call::revive(sub.framework_id.clone(), Vec::new()))
-                        .await?;
-                    revived = true;
-                    self.declined_for_long = false;
+                if broken.is_none() && waiting_for_offers && (!revived || self.declined_for_long) {
+                    let revive = Call::revive(sub.framework_id.clone(), Vec::new());
+                    match self.client.call(sub, &revive).await {
+                        Ok(()) => {
+                            revived = true;
+                            self.declined_for_long = false;
+                        }
+                        Err(e) => broken = Some(stream_lost(e.into())?),
+                    }
                 }
                 let in_flight = steps.iter().any(Step::in_flight);
                 let ended = steps.iter().all(Step::finished) || (interrupted && !in_flight);
-                if ended && (interrupted || self.reconciling.done()) {
-                    self.flush(sub, &mut batch).await?;
-                    if !held.is_empty() {
-                        let ids = held.drain(..).map(|o| o.id).collect();
-                        let call = Call::decline(sub.framework_id.clone(), ids, Some(30.0));
-                        self.client.call(sub, &call).await?;
+                if broken.is_none() && ended && (interrupted || self.reconciling.done()) {
+                    match self.finish_stream(sub, &mut batch, &mut held).await {
+                        Ok(()) => break,
+                        Err(e) => broken = Some(stream_lost(e)?),
                     }
-                    break;
                 }
                 if interrupted && in_flight {
                     // Give in-flight steps a bounded time to report, then stop.
@@ -516,7 +537,13 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
             } else {
                 Duration::ZERO
             };
-            let event = match sub.next_event_within(wait).await {
+            // A call that found the master gone ends the subscription as a
+            // broken stream does: both go to whichever master leads now.
+            let next = match broken.take() {
+                Some(e) => Err(e),
+                None => sub.next_event_within(wait).await,
+            };
+            let event = match next {
                 Ok(e) => e,
                 Err(e) if e.is_transient() && reconnects < self.opts.max_reconnects => {
                     // Save what came; the acknowledgements are lost with the
@@ -535,23 +562,76 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
                     *sub = self.resubscribe().await?;
                     revived = false;
                     burst = 0;
+                    if let Err(e) = self.kill_again(sub, steps).await {
+                        broken = Some(stream_lost(e)?);
+                    }
                     continue;
                 }
                 Err(e) => return Err(e.into()),
             };
             let Some(event) = event else {
-                self.flush(sub, &mut batch).await?;
+                if let Err(e) = self.flush(sub, &mut batch).await {
+                    broken = Some(stream_lost(e)?);
+                }
                 burst = 0;
                 continue;
             };
-            self.handle(sub, steps, event, &mut batch, &mut held, interrupted)
-                .await?;
+            let handled = self
+                .handle(sub, steps, event, &mut batch, &mut held, interrupted)
+                .await;
+            if let Err(e) = handled {
+                broken = Some(stream_lost(e)?);
+                burst = 0;
+                continue;
+            }
             burst = (burst + 1) % MAX_BURST;
             if batch.statuses.len() >= BATCH_LIMIT {
-                self.flush(sub, &mut batch).await?;
+                if let Err(e) = self.flush(sub, &mut batch).await {
+                    broken = Some(stream_lost(e)?);
+                    burst = 0;
+                }
             }
         }
         Ok(interrupted)
+    }
+
+    /// The last calls of a drive: what is unsaved is saved and
+    /// acknowledged, and offers still held are declined.
+    async fn finish_stream(
+        &mut self,
+        sub: &Subscription,
+        batch: &mut Batch,
+        held: &mut Vec<Offer>,
+    ) -> Result<(), ApplyError> {
+        self.flush(sub, batch).await?;
+        if !held.is_empty() {
+            let ids = held.drain(..).map(|o| o.id).collect();
+            let call = Call::decline(sub.framework_id.clone(), ids, Some(30.0));
+            self.client.call(sub, &call).await?;
+        }
+        Ok(())
+    }
+
+    /// After a new subscription, the KILL of every task still being killed
+    /// is sent again: one sent to a master that died may never have
+    /// reached the agent (a KILL is not kept across a failover; Mesos
+    /// accepts it twice).
+    async fn kill_again(&mut self, sub: &Subscription, steps: &[Step]) -> Result<(), ApplyError> {
+        let kills: Vec<Call> = steps
+            .iter()
+            .filter_map(|s| match (&s.phase, &s.old) {
+                (Phase::Killing { task_id, .. }, Some(old)) => Some(Call::kill(
+                    sub.framework_id.clone(),
+                    TaskId::new(task_id.clone()),
+                    Some(AgentId::new(old.agent.id.clone())),
+                )),
+                _ => None,
+            })
+            .collect();
+        if !kills.is_empty() {
+            self.client.call_all(sub, &kills).await?;
+        }
+        Ok(())
     }
 
     /// Subscribes, asking again with backoff while the failure is transient.

@@ -161,8 +161,17 @@ impl SchedulerClient {
         stream_id: Option<&str>,
     ) -> Result<reqwest::Response, SchedulerError> {
         // A launch is never sent twice: whether the master took it is
-        // only known after reconciling, which the next run does.
-        let retryable = |e: &SchedulerError| e.is_retryable() && call.kind != CallType::Accept;
+        // only known after reconciling, which the next run does. With
+        // masters in ZooKeeper, a call of a subscription whose master
+        // refuses connections is not asked again there: that master died,
+        // its subscription with it, and the engine subscribes to the next
+        // leader instead of waiting out the retry deadline.
+        let follows_leader = stream_id.is_some() && self.zookeeper.is_some();
+        let retryable = |e: &SchedulerError| {
+            e.is_retryable()
+                && call.kind != CallType::Accept
+                && !(follows_leader && matches!(e, SchedulerError::Unreachable { .. }))
+        };
         self.retry
             .run(&call_name(call), retryable, || {
                 self.post_once(call, stream_id)
