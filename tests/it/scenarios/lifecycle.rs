@@ -9,12 +9,12 @@ pub async fn deploys_and_converges(backend: Backend) {
     let cluster = TestCluster::start(backend, &ClusterDesc::agents(3)).await;
     let d = sleepers(&cluster, "", "");
     let r = apply(&d).await;
-    expect_code(&cluster, &r, 0, "apply");
-    assert!(
-        r.stdout
-            .contains("Apply complete: 4 launched, 0 replaced, 0 killed."),
-        "{}",
-        r.stdout
+    expect_said(
+        &cluster,
+        &r,
+        0,
+        "apply",
+        "Apply complete: 4 launched, 0 replaced, 0 killed.",
     );
     assert_converged(&cluster, &d, 4).await;
 
@@ -78,12 +78,12 @@ pub async fn unplaceable(backend: Backend) {
         plan.stdout
     );
     let r = apply(&d).await;
-    expect_code(&cluster, &r, 1, "apply");
-    assert!(
-        r.stdout
-            .contains("Apply incomplete: 2 launched, 0 replaced, 0 killed; 1 could not be placed."),
-        "{}",
-        r.stdout
+    expect_said(
+        &cluster,
+        &r,
+        1,
+        "apply",
+        "Apply incomplete: 2 launched, 0 replaced, 0 killed; 1 could not be placed.",
     );
     assert_eq!(live_by_address(&cluster).await.len(), 2);
     cluster.shutdown().await;
@@ -101,12 +101,12 @@ pub async fn keep_alive(backend: Backend) {
     while started.elapsed() < Duration::from_secs(20) {
         tokio::time::sleep(Duration::from_secs(2)).await;
         let r = apply(&d).await;
-        expect_code(&cluster, &r, 0, "a no-change apply");
-        assert!(
-            r.stdout
-                .contains("Apply complete: 0 launched, 0 replaced, 0 killed."),
-            "{}",
-            r.stdout
+        expect_said(
+            &cluster,
+            &r,
+            0,
+            "a no-change apply",
+            "Apply complete: 0 launched, 0 replaced, 0 killed.",
         );
     }
     assert_eq!(live_by_address(&cluster).await, before, "a task was lost");
@@ -176,12 +176,12 @@ pub async fn destroy_and_teardown(backend: Backend) {
     expect_code(&cluster, &apply(&d).await, 0, "apply");
     let id = d.state()["framework_id"].as_str().unwrap().to_string();
     let r = cli(&d, &["destroy", "--auto-approve"]).await;
-    expect_code(&cluster, &r, 0, "destroy");
-    assert!(
-        r.stdout
-            .contains("Destroy complete: 0 launched, 0 replaced, 3 killed."),
-        "{}",
-        r.stdout
+    expect_said(
+        &cluster,
+        &r,
+        0,
+        "destroy",
+        "Destroy complete: 0 launched, 0 replaced, 3 killed.",
     );
     assert!(live_by_address(&cluster).await.is_empty());
     assert!(d.state()["tasks"].as_array().unwrap().is_empty());
@@ -274,12 +274,12 @@ pub async fn tight_fit(backend: Backend) {
     expect_code(&cluster, &plan, 2, "plan --detailed-exitcode");
     assert!(plan.stdout.contains("0.999"), "{}", plan.stdout);
     let r = apply(&d).await;
-    expect_code(&cluster, &r, 1, "apply");
-    assert!(
-        r.stdout
-            .contains("Apply incomplete: 2 launched, 0 replaced, 0 killed; 1 could not be placed."),
-        "{}",
-        r.stdout
+    expect_said(
+        &cluster,
+        &r,
+        1,
+        "apply",
+        "Apply incomplete: 2 launched, 0 replaced, 0 killed; 1 could not be placed.",
     );
     let state = cluster.state().await;
     let full = state["slaves"]

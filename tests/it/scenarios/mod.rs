@@ -143,6 +143,17 @@ pub fn expect_code(cluster: &TestCluster, r: &Cli, code: i32, what: &str) {
     );
 }
 
+/// [`expect_code`], and the run's output has `line` (its last line).
+pub fn expect_said(cluster: &TestCluster, r: &Cli, code: i32, what: &str, line: &str) {
+    expect_code(cluster, r, code, what);
+    assert!(
+        r.stdout.contains(line),
+        "{}: {what} did not say {line:?}:\n{}",
+        cluster.backend,
+        r.stdout
+    );
+}
+
 /// Non-terminal tasks of ours by address, from the master.
 pub async fn live_by_address(cluster: &TestCluster) -> BTreeMap<String, Vec<String>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();

@@ -20,12 +20,12 @@ pub async fn rolling_replacement(backend: Backend, max_unavailable: usize) {
     // A server-side property: every worker (and the master) is replaced.
     d.set_site(&SITE.replace("/tmp/underfs", "/tmp/underfs-2"));
     let (fewest, r) = fewest_running_during(&cluster, 4, apply(&d)).await;
-    expect_code(&cluster, &r, 0, "the rolling replacement");
-    assert!(
-        r.stdout
-            .contains("Apply complete: 0 launched, 5 replaced, 0 killed."),
-        "{}",
-        r.stdout
+    expect_said(
+        &cluster,
+        &r,
+        0,
+        "the rolling replacement",
+        "Apply complete: 0 launched, 5 replaced, 0 killed.",
     );
     assert!(
         fewest >= 4 - max_unavailable,
