@@ -20,6 +20,7 @@ pub const VERSIONS: [&str; 2] = ["1.11.0", "1.7.3"];
 macro_rules! real_tests {
     ($version:expr) => {
         crate::scenarios::scenario_tests!(crate::support::cluster::Backend::Real($version));
+        crate::scenarios::default_launch_tests!(crate::support::cluster::Backend::Real($version));
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn a_leader_failover_mid_apply_and_mid_plan_is_survived() {

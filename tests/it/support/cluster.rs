@@ -53,6 +53,11 @@ pub struct ClusterDesc {
     pub agents: Vec<AgentDesc>,
     /// `(principal, secret)`: the master requires framework authentication.
     pub credentials: Option<(String, String)>,
+    /// Real Mesos: every agent in a process of its own on its own port, as
+    /// in production (the harness's `start-split`). HTTP executors need it:
+    /// with agents sharing one process, `/api/v1/executor` reaches one
+    /// agent only.
+    pub split: bool,
 }
 
 /// The ports an agent must offer for a master and a worker with Alluxio's
@@ -76,7 +81,26 @@ impl ClusterDesc {
                 })
                 .collect(),
             credentials: None,
+            split: false,
         }
+    }
+
+    /// `n` agents, each in a process of its own ([`ClusterDesc::split`]),
+    /// whose hostnames are loopback addresses of their own
+    /// (`127.0.<net>.11`, `.12`, ...): processes that serve on their host's
+    /// address, as Alluxio does, then bind distinct addresses although the
+    /// agents share one machine. `net` differs between the clusters of one
+    /// test run, so that tests running side by side never share an address.
+    pub fn on_loopback(n: usize) -> ClusterDesc {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let net = 20 + (std::process::id() + NEXT.fetch_add(1, Ordering::Relaxed)) % 200;
+        let mut desc = ClusterDesc::agents(n);
+        for (i, a) in desc.agents.iter_mut().enumerate() {
+            a.hostname = format!("127.0.{net}.{}", 11 + i);
+        }
+        desc.split = true;
+        desc
     }
 
     /// The emulator's cluster file: exec mode (task commands run for
@@ -184,9 +208,10 @@ impl RealMesos {
         // A port found free can be taken before the harness binds it: try
         // a few.
         let mut last = String::new();
+        let start = if desc.split { "start-split" } else { "start" };
         for _ in 0..5 {
             let port = free_port();
-            let out = Command::new(harness.join("start"))
+            let out = Command::new(harness.join(start))
                 .args(["-v", version, "-p", &port.to_string(), "-w", "90"])
                 .arg("-d")
                 .arg(run_dir.path().join("run"))
@@ -224,11 +249,44 @@ impl RealMesos {
         self.run_dir.path().join("run")
     }
 
-    /// The glog output of the master and its agents, for failure messages.
+    /// The glog output of the master and its agents (of the master alone
+    /// for a split cluster), for failure messages.
     pub fn log_tail(&self, lines: usize) -> String {
-        let log = std::fs::read_to_string(self.run().join("cluster.log")).unwrap_or_default();
+        let log = std::fs::read_to_string(self.run().join("cluster.log"))
+            .or_else(|_| std::fs::read_to_string(self.run().join("master/master.log")))
+            .unwrap_or_default();
         let all: Vec<&str> = log.lines().collect();
         all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
+    /// Stops one agent process of a split cluster, with its tasks.
+    async fn stop_split_agent(&self, name: &str) {
+        let dir = self.run().join("agents").join(name);
+        tokio::task::spawn_blocking(move || stop_run_dir(&dir))
+            .await
+            .expect("harness thread");
+    }
+
+    /// Restarts one agent process of a split cluster; it recovers its
+    /// checkpoint.
+    async fn restart_split_agent(&self, name: &str) {
+        let (harness, run, name) = (real_mesos_dir(), self.run(), name.to_string());
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new(harness.join("start-split"))
+                .arg("-d")
+                .arg(&run)
+                .args(["-r", &name])
+                .output()
+                .expect("run the harness's start-split -r")
+        })
+        .await
+        .expect("harness thread");
+        assert!(
+            out.status.success(),
+            "start-split -r failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     pub fn stop(&mut self) {
@@ -329,6 +387,14 @@ impl TestCluster {
         }
     }
 
+    /// A real cluster's run dir: its processes, sandboxes and logs.
+    pub fn run_dir(&self) -> Option<PathBuf> {
+        match &self.running {
+            Running::Sim(_) => None,
+            Running::Real(r) => Some(r.run()),
+        }
+    }
+
     pub fn sim(&self) -> Option<&SimHandle> {
         match &self.running {
             Running::Sim(s) => Some(s),
@@ -359,6 +425,7 @@ impl TestCluster {
                 let host = self.hostname_of(name);
                 assert!(s.remove_agent(&host), "no agent {host}");
             }
+            Running::Real(r) if self.desc.split => r.stop_split_agent(name).await,
             Running::Real(_) => self.control("stop_agent", name).await,
         }
     }
@@ -371,6 +438,7 @@ impl TestCluster {
                 let host = self.hostname_of(name);
                 assert!(s.restore_agent(&host), "no agent {host}");
             }
+            Running::Real(r) if self.desc.split => r.restart_split_agent(name).await,
             Running::Real(_) => self.control("start_agent", name).await,
         }
     }

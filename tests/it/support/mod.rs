@@ -6,6 +6,7 @@
 
 pub mod alluxio_workload;
 pub mod cluster;
+pub mod stand_in;
 #[allow(unused_imports)]
 pub use alluxio_workload::ALLUXIO_AGENT_PORTS;
 
