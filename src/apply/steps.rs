@@ -37,6 +37,14 @@ pub(super) enum Phase {
         agent: AgentRef,
         since: Instant,
     },
+    /// Settled, and waiting since `since` for Alluxio to say it serves
+    /// (`ready = "alluxio"`); `last_seen` is what Alluxio said last.
+    Serving {
+        task_id: String,
+        agent: AgentRef,
+        since: Instant,
+        last_seen: String,
+    },
     Done(String),
     Failed(String),
     /// Never started, and why (a rolling replacement halted).
@@ -60,6 +68,8 @@ pub(super) struct NewTask {
     pub(super) agent: AgentRef,
     /// Mesos reported it terminal.
     pub(super) ended: bool,
+    /// When its first status was sent (Unix ms, the agent's clock).
+    pub(super) first_status_ms: Option<i64>,
 }
 
 pub(super) struct Step {
@@ -530,6 +540,7 @@ mod tests {
                 task_id: format!("new-{i}"),
                 agent: agent(&format!("w{}", i + 1)),
                 ended: i == 2,
+                first_status_ms: None,
             });
         }
         steps[0].phase = Phase::Done("running".into());

@@ -81,7 +81,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> CliResult {
         }
         None => None,
     };
-    let desired = context::load_desired(&g)?;
+    let desired = context::load_desired_for(&g, &args.run.mesos)?;
     execute(
         &g,
         &desired,
@@ -95,7 +95,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> CliResult {
 }
 
 pub fn destroy(g: &Global, args: &DestroyArgs) -> CliResult {
-    let desired = context::load_desired(g)?;
+    let desired = context::load_desired_for(g, &args.run.mesos)?;
     execute(
         g,
         &desired,

@@ -17,6 +17,21 @@ pub fn load_desired(g: &Global) -> Result<Desired, CliError> {
     Ok(loaded.desired)
 }
 
+/// The deployment as the commands that plan see it: on the embedded
+/// emulator (`--mesos local` or `master = "local"`), which runs no Alluxio,
+/// a task is started when Mesos runs it unless the file says `ready`.
+pub fn load_desired_for(g: &Global, m: &MesosArgs) -> Result<Desired, CliError> {
+    let mut desired = load_desired(g)?;
+    let embedded = match &m.mesos {
+        Some(url) => url.trim() == "local",
+        None => matches!(desired.mesos.master, Some(desired::MasterLocator::Local)),
+    };
+    if embedded {
+        desired.ask_mesos_unless_set();
+    }
+    Ok(desired)
+}
+
 /// `alluxio-mesos.state.json` beside the deployment file.
 fn default_state_file(g: &Global) -> PathBuf {
     let dir = g

@@ -32,7 +32,7 @@ pub struct PlanArgs {
 }
 
 pub fn run(g: &Global, args: &PlanArgs) -> CliResult {
-    let desired = context::load_desired(g)?;
+    let desired = context::load_desired_for(g, &args.mesos)?;
     let state = context::load_state(g, &desired)?;
     let live = context::acquire_live(
         g,

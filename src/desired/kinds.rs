@@ -88,6 +88,22 @@ pub const HEALTH_CHECK: Kind<super::HealthCheck> = Kind {
     help: "write `health_check = { tcp = true }` or `health_check = { http = \"/\" }`",
 };
 
+/// `"alluxio"` or `"mesos"`: when apply counts a task as started.
+pub const READY_WHEN: Kind<super::ReadyWhen> = Kind {
+    expected: "\"alluxio\" or \"mesos\"",
+    from_toml: |v| match v {
+        toml::Value::String(s) => (READY_WHEN.from_text)(s).map_err(Unfit::Bad),
+        _ => Err(Unfit::Type),
+    },
+    from_text: |s| match s.trim() {
+        "alluxio" => Ok(super::ReadyWhen::Alluxio),
+        "mesos" => Ok(super::ReadyWhen::Mesos),
+        other => Err(format!("{} is neither \"alluxio\" nor \"mesos\"", quoted(other))),
+    },
+    show: |w| w.to_string(),
+    help: "write ready = \"alluxio\" (Alluxio's REST API says it serves) or ready = \"mesos\" (TASK_RUNNING)",
+};
+
 /// Property-key patterns (`*` for any run of characters), TOML only.
 pub const KEY_PATTERNS: Kind<Vec<String>> = Kind {
     expected: "an array of property keys",

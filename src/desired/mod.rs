@@ -134,6 +134,64 @@ pub struct RoleSpec {
     pub command: Option<String>,
     /// Passed to Mesos as the task's health check; apply waits for healthy.
     pub health_check: Option<HealthCheck>,
+    /// When apply counts a launched task as started.
+    pub ready: Ready,
+    /// The deployment file says `ready` (else it is the default).
+    pub ready_set: bool,
+}
+
+/// When apply counts a launched task as started: Mesos says TASK_RUNNING
+/// (and healthy, with a health check), or Alluxio itself says it serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Ready {
+    pub when: ReadyWhen,
+    /// How long Alluxio may take to serve once Mesos runs the task.
+    #[serde(rename = "timeout_s", with = "crate::timing::seconds")]
+    pub timeout: std::time::Duration,
+}
+
+impl Default for Ready {
+    /// What plan files of earlier releases meant: Mesos's word.
+    fn default() -> Ready {
+        Ready {
+            when: ReadyWhen::Mesos,
+            timeout: std::time::Duration::from_secs(300),
+        }
+    }
+}
+
+impl Ready {
+    /// The default launch runs Alluxio, so Alluxio is asked; an operator's
+    /// `command` may run anything, so Mesos's word is taken.
+    pub fn default_for(command: Option<&str>, timeout: std::time::Duration) -> Ready {
+        let when = if command.is_some() {
+            ReadyWhen::Mesos
+        } else {
+            ReadyWhen::Alluxio
+        };
+        Ready { when, timeout }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadyWhen {
+    /// TASK_RUNNING for the settle time (and healthy, with a health check).
+    #[default]
+    Mesos,
+    /// That, and then Alluxio's REST API: a master answers
+    /// `GET /api/v1/master/info` on its web port; the leading master lists
+    /// a worker among its `workers`.
+    Alluxio,
+}
+
+impl std::fmt::Display for ReadyWhen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ReadyWhen::Mesos => "mesos",
+            ReadyWhen::Alluxio => "alluxio",
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -197,6 +255,17 @@ impl WorkerSpec {
 }
 
 impl Desired {
+    /// On the embedded emulator (`master = "local"`), whose tasks run no
+    /// Alluxio, a task counts as started when Mesos runs it, unless the
+    /// deployment file says `ready`.
+    pub fn ask_mesos_unless_set(&mut self) {
+        for spec in [&mut self.master.task, &mut self.worker.task] {
+            if !spec.ready_set {
+                spec.ready.when = ReadyWhen::Mesos;
+            }
+        }
+    }
+
     /// What a task of `role` has in common with the other role's.
     pub fn role(&self, role: Role) -> &RoleSpec {
         match role {

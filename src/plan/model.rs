@@ -7,6 +7,7 @@
 
 use crate::address::{Address, Role};
 use crate::desired::constraint::Constraint;
+use crate::desired::{Ready, ReadyWhen};
 use crate::fit::{Demand, ExecutorShare};
 use crate::state::LaunchTemplate;
 use mesos_api::TaskState;
@@ -70,6 +71,12 @@ pub struct Rollout {
     /// its planned agent.
     pub master_constraints: Option<Constraint>,
     pub worker_constraints: Option<Constraint>,
+    /// When apply counts a launched master, and worker, as started. Plan
+    /// files of earlier releases lack it: Mesos's word, as they promised.
+    #[serde(default)]
+    pub master_ready: Ready,
+    #[serde(default)]
+    pub worker_ready: Ready,
 }
 
 impl Rollout {
@@ -96,8 +103,42 @@ impl Rollout {
             None => "new workers all at once, beside the masters".to_string(),
         };
         format!(
-            "kills first; {masters}{leader}; {fresh}; running workers replaced {} at a time once the masters are done",
-            self.max_unavailable.max(1)
+            "kills first; {masters}{leader}; {fresh}; running workers replaced {} at a time once the masters are done{}",
+            self.max_unavailable.max(1),
+            self.readiness()
+        )
+    }
+
+    /// When a task of `role` counts as started.
+    pub fn ready(&self, role: Role) -> Ready {
+        match role {
+            Role::Master => self.master_ready,
+            Role::Worker => self.worker_ready,
+        }
+    }
+
+    /// When a task counts as started, where Alluxio is asked ("" when Mesos's
+    /// TASK_RUNNING is enough for both roles, as it always was).
+    fn readiness(&self) -> String {
+        let part = |role: &str, ready: &Ready, alluxio: &str| match ready.when {
+            ReadyWhen::Mesos => format!("{role} once Mesos runs them"),
+            ReadyWhen::Alluxio => format!(
+                "{role} once {alluxio} (within {})",
+                humantime::format_duration(ready.timeout)
+            ),
+        };
+        if self.master_ready.when == ReadyWhen::Mesos && self.worker_ready.when == ReadyWhen::Mesos
+        {
+            return String::new();
+        }
+        format!(
+            "; started means: {}, {}",
+            part("masters", &self.master_ready, "Alluxio's REST API answers"),
+            part(
+                "workers",
+                &self.worker_ready,
+                "the leading master lists them"
+            )
         )
     }
 }

@@ -63,3 +63,53 @@ fn custom_ports_puts_all_five_ports_in_the_default_offer_range() {
         assert!((31000..=32000).contains(&p), "port {p}");
     }
 }
+
+/// `ready`: Alluxio is asked for the default launch, Mesos for a `command`;
+/// what the file says wins; the embedded emulator, which runs no Alluxio,
+/// asks Mesos unless the file says otherwise.
+#[test]
+fn readiness_defaults_follow_what_the_task_runs() {
+    use alluxio_mesos::desired::ReadyWhen;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let load = |toml: &str| {
+        let path = dir.path().join("alluxio-mesos.toml");
+        std::fs::write(&path, format!("name = \"a\"\n[mesos]\nmaster = \"http://m:5050\"\nuser = \"u\"\n[alluxio]\njar_url = \"LOCAL\"\nhome = \"/opt/alluxio\"\n{toml}")).unwrap();
+        std::fs::write(dir.path().join("alluxio-site.properties"), "").unwrap();
+        match load_with_env(&path, &|_| None) {
+            Ok(l) => l.desired,
+            Err(e) => panic!("{:?}", miette::Report::new(e)),
+        }
+    };
+    let d = load("[worker]\ncommand = \"exec sleep 1\"\n");
+    assert_eq!(d.master.task.ready.when, ReadyWhen::Alluxio);
+    assert_eq!(d.master.task.ready.timeout, Duration::from_secs(300));
+    assert_eq!(d.worker.task.ready.when, ReadyWhen::Mesos);
+
+    let mut d = load("[master]\nready = \"mesos\"\n[worker]\nready = \"alluxio\"\nready_timeout = \"90s\"\ncommand = \"exec sleep 1\"\n");
+    assert_eq!(d.master.task.ready.when, ReadyWhen::Mesos);
+    assert_eq!(d.worker.task.ready.when, ReadyWhen::Alluxio);
+    assert_eq!(d.worker.task.ready.timeout, Duration::from_secs(90));
+    d.ask_mesos_unless_set();
+    assert_eq!(
+        d.worker.task.ready.when,
+        ReadyWhen::Alluxio,
+        "what the file says is kept"
+    );
+
+    let mut d = load("");
+    d.ask_mesos_unless_set();
+    assert_eq!(d.master.task.ready.when, ReadyWhen::Mesos);
+    assert_eq!(d.worker.task.ready.when, ReadyWhen::Mesos);
+
+    let path = dir.path().join("alluxio-mesos.toml");
+    std::fs::write(&path, "name = \"a\"\n[mesos]\nmaster = \"http://m:5050\"\nuser = \"u\"\n[alluxio]\njar_url = \"LOCAL\"\nhome = \"/opt/alluxio\"\n[master]\nready = \"soon\"\n").unwrap();
+    let Err(e) = load_with_env(&path, &|_| None) else {
+        panic!("a bad ready is an error");
+    };
+    let text = format!("{:?}", miette::Report::new(e));
+    assert!(
+        text.contains("\"soon\" is neither \"alluxio\" nor \"mesos\""),
+        "{text}"
+    );
+}

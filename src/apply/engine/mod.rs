@@ -34,11 +34,13 @@
 //! workers launch as soon as they may instead of an allocation later.
 
 mod offers;
+mod ready;
 mod record;
 mod status;
 #[cfg(test)]
 mod tests;
 
+use super::alluxio_ready;
 use super::steps::{self, Launchable, NewTask, Phase, Step};
 use crate::launch::template;
 use crate::mesos::scheduler::{SchedulerApi, SchedulerError, Subscription};
@@ -48,7 +50,7 @@ use crate::timing::elapsed;
 pub use super::steps::ROLL_BACK;
 use crate::address::{Address, Role};
 use crate::desired::constraint::Constraint;
-use crate::desired::Desired;
+use crate::desired::{Desired, ReadyWhen};
 use crate::plan::model::{AgentRef, Plan, Rollout};
 use crate::plan::secret_hasher;
 use crate::state::{LaunchTemplate, Outputs, RecordedState, State, StateSink, TaskRecord};
@@ -445,6 +447,7 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
         let started = Instant::now();
         // Waves: kills, masters, workers; each reported once when its steps end.
         let mut wave_reported = [false; 3];
+        let mut alluxio = alluxio_ready::Probe::default();
 
         loop {
             // One pass over the steps per burst of events (not per event):
@@ -471,7 +474,12 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
                         steps
                             .iter()
                             .filter(|s| s.group() == 1 && s.address == *m)
-                            .all(|s| matches!(s.phase, Phase::Settling { .. } | Phase::Done(_)))
+                            .all(|s| {
+                                matches!(
+                                    s.phase,
+                                    Phase::Settling { .. } | Phase::Serving { .. } | Phase::Done(_)
+                                )
+                            })
                     });
                     for i in steps::startable(steps, rollout.max_unavailable, workers_may_launch) {
                         if let Err(e) = self.start(sub, &mut steps[i]).await {
@@ -528,7 +536,8 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
                         s.phase = Phase::Failed("interrupted before an offer came".into());
                     }
                 }
-                self.check_timeouts(steps);
+                self.check_alluxio(steps, &mut alluxio);
+                self.check_timeouts(steps, rollout);
             }
             // Within a burst, or with statuses unsaved, only take events
             // already waiting.

@@ -257,6 +257,7 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
             task_id: task_id.clone(),
             agent: agent.clone(),
             ended: false,
+            first_status_ms: None,
         });
         step.phase = Phase::Launching {
             task_id,

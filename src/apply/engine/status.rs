@@ -78,7 +78,7 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
         ));
     }
 
-    pub(super) fn check_timeouts(&mut self, steps: &mut [Step]) {
+    pub(super) fn check_timeouts(&mut self, steps: &mut [Step], rollout: &Rollout) {
         let now = Instant::now();
         let lost = &self.lost_agents;
         let lost_for = |s: &Step| {
@@ -150,8 +150,41 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
                     agent,
                     since,
                 } if now.duration_since(*since) >= self.opts.settle => {
-                    s.phase = Phase::Done(format!("task {task_id} running on {}", agent.hostname));
+                    let ready = rollout.ready(s.address.role());
+                    s.phase = match ready.when {
+                        ReadyWhen::Mesos => {
+                            Phase::Done(format!("task {task_id} running on {}", agent.hostname))
+                        }
+                        ReadyWhen::Alluxio => {
+                            self.progress.line(&format!(
+                                "{}: running on {}, waiting for Alluxio to say it serves",
+                                s.address, agent.hostname
+                            ));
+                            Phase::Serving {
+                                task_id: task_id.clone(),
+                                agent: agent.clone(),
+                                since: now,
+                                last_seen: "nothing asked yet".into(),
+                            }
+                        }
+                    };
                     None
+                }
+                Phase::Serving {
+                    since, last_seen, ..
+                } if now.duration_since(*since) > rollout.ready(s.address.role()).timeout => {
+                    let what = match s.address.role() {
+                        crate::address::Role::Master => {
+                            "its web port to answer Alluxio's GET /api/v1/master/info"
+                        }
+                        crate::address::Role::Worker => {
+                            "an Alluxio master to list it among its workers"
+                        }
+                    };
+                    Some(format!(
+                        "Mesos runs it, but Alluxio did not serve within {}: waited for {what}; last seen: {last_seen}",
+                        humantime::format_duration(rollout.ready(s.address.role()).timeout)
+                    ))
                 }
                 _ => None,
             };
@@ -240,6 +273,9 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
             let s = &mut steps[i];
             if let Some(new) = s.new_task.as_mut().filter(|n| n.task_id == id) {
                 new.ended |= status.state.is_terminal();
+                if new.first_status_ms.is_none() {
+                    new.first_status_ms = status.timestamp.map(|t| (t * 1000.0) as i64);
+                }
             }
             match &s.phase {
                 Phase::Killing { task_id, .. } if task_id == id && status.state.is_terminal() => {
@@ -258,6 +294,7 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
                 }
                 Phase::Launching { task_id, agent, .. }
                 | Phase::Settling { task_id, agent, .. }
+                | Phase::Serving { task_id, agent, .. }
                     if task_id == id =>
                 {
                     let launching = matches!(s.phase, Phase::Launching { .. });

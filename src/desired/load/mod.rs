@@ -13,8 +13,8 @@ use crate::desired::constraint::{parse_constraint, Constraint};
 use crate::desired::deployment_file::{self, DeploymentFile, TomlEntry};
 use crate::desired::diagnostic::{DesiredError, Label, Problem, SourceFile};
 use crate::desired::kinds::{
-    type_name, Kind, Unfit, BOOL, COUNT, CPUS, DURATION, HEALTH_CHECK, KEY_PATTERNS, PORT, SIZE,
-    TEXT, WORKER_COUNT,
+    type_name, Kind, Unfit, BOOL, COUNT, CPUS, DURATION, HEALTH_CHECK, KEY_PATTERNS, PORT,
+    READY_WHEN, SIZE, TEXT, WORKER_COUNT,
 };
 use crate::desired::locator::{parse_master_locator, MASTER_FORMS};
 use crate::desired::properties::{self, PropertyEntry};

@@ -2,6 +2,7 @@
 //! against each other.
 
 use super::*;
+use crate::desired::Ready;
 
 /// One of the five ports, and where it was set.
 pub(super) struct PortUse {
@@ -35,6 +36,8 @@ impl Context<'_> {
         let health_check = self
             .read_toml(&s.health_check, &HEALTH_CHECK)
             .map(|f| f.value);
+        let ready_when = self.read_toml(&s.ready, &READY_WHEN).map(|f| f.value);
+        let ready_timeout = self.setting_or_default(&s.ready_timeout, &DURATION);
         let constraints = self.constraints(&s.constraints);
         let mem_ok = self.nonzero_mem(&s.mem, &mem);
         let ports = [
@@ -48,6 +51,14 @@ impl Context<'_> {
             web_port: web.value,
             constraints,
             task_name: name.value,
+            ready: match ready_when {
+                Some(when) => Ready {
+                    when,
+                    timeout: ready_timeout.value,
+                },
+                None => Ready::default_for(command.as_deref(), ready_timeout.value),
+            },
+            ready_set: ready_when.is_some(),
             command,
             health_check,
         });

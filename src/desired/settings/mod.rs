@@ -54,6 +54,7 @@ pub enum Type {
     Bool,
     Duration,
     HealthCheck,
+    ReadyWhen,
 }
 
 impl Type {
@@ -69,6 +70,7 @@ impl Type {
             Type::Bool => "boolean",
             Type::Duration => "duration",
             Type::HealthCheck => "table",
+            Type::ReadyWhen => "`\"alluxio\"` or `\"mesos\"`",
         }
     }
 }
@@ -133,6 +135,8 @@ pub struct RoleSettings {
     pub name: Setting,
     pub command: Setting,
     pub health_check: Setting,
+    pub ready: Setting,
+    pub ready_timeout: Setting,
     pub constraints: Setting,
 }
 
@@ -305,6 +309,7 @@ mod tests {
             Type::Port => ok((PORT.from_text)(text)),
             Type::Bool => ok((BOOL.from_text)(text)),
             Type::Duration => ok((DURATION.from_text)(text)),
+            Type::ReadyWhen => ok((crate::desired::kinds::READY_WHEN.from_text)(text)),
             Type::HealthCheck | Type::KeyPatterns => Err("no text form".into()),
         }
     }

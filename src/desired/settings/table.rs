@@ -172,6 +172,19 @@ pub const MASTER_COMMAND: Setting = toml(
     "run this command (Mesos command executor) instead of the Alluxio scripts",
 );
 pub const MASTER_HEALTH_CHECK: Setting = toml("master", "health_check", Type::HealthCheck, "`{ tcp = true }` (TCP on the RPC port) or `{ http = \"/path\" }` (HTTP on the web port): passed to Mesos as the task's health check; apply waits until Mesos reports the task healthy. TOML only");
+pub const MASTER_READY: Setting = toml(
+    "master",
+    "ready",
+    Type::ReadyWhen,
+    "when apply counts a launched master as started: `alluxio` once its web port answers Alluxio's `GET /api/v1/master/info` (or, for a standby, once another master does), `mesos` once Mesos reports it TASK_RUNNING (and healthy, with a health check) for the settle time. Default: `alluxio` for the default launch, `mesos` with `command`. Changing it replaces nothing",
+);
+pub const MASTER_READY_TIMEOUT: Setting = toml(
+    "master",
+    "ready_timeout",
+    Type::Duration,
+    "with `ready = \"alluxio\"`: how long Alluxio may take to serve once Mesos runs the task (raise it for a master with a large journal to replay)",
+)
+.value("5m");
 
 pub const WORKER_COUNT: Setting = toml(
     "worker",
@@ -265,6 +278,19 @@ pub const WORKER_HEALTH_CHECK: Setting = toml(
     Type::HealthCheck,
     "as for the master",
 );
+pub const WORKER_READY: Setting = toml(
+    "worker",
+    "ready",
+    Type::ReadyWhen,
+    "as for the master; `alluxio`: once the leading master lists the worker (its host and RPC port) among its `workers`, registered after this launch",
+);
+pub const WORKER_READY_TIMEOUT: Setting = toml(
+    "worker",
+    "ready_timeout",
+    Type::Duration,
+    "as for the master",
+)
+.value("5m");
 
 pub const ZOOKEEPER_ENABLED: Setting = property(
     "alluxio.zookeeper.enabled",
@@ -299,6 +325,8 @@ pub const MASTER: RoleSettings = RoleSettings {
     name: MASTER_NAME,
     command: MASTER_COMMAND,
     health_check: MASTER_HEALTH_CHECK,
+    ready: MASTER_READY,
+    ready_timeout: MASTER_READY_TIMEOUT,
     constraints: MASTER_CONSTRAINTS,
 };
 
@@ -310,6 +338,8 @@ pub const WORKER: RoleSettings = RoleSettings {
     name: WORKER_NAME,
     command: WORKER_COMMAND,
     health_check: WORKER_HEALTH_CHECK,
+    ready: WORKER_READY,
+    ready_timeout: WORKER_READY_TIMEOUT,
     constraints: WORKER_CONSTRAINTS,
 };
 
@@ -341,6 +371,8 @@ pub const SETTINGS: &[Setting] = &[
     MASTER_CONSTRAINTS,
     MASTER_COMMAND,
     MASTER_HEALTH_CHECK,
+    MASTER_READY,
+    MASTER_READY_TIMEOUT,
     WORKER_COUNT,
     WORKER_CPUS,
     WORKER_MEM,
@@ -353,6 +385,8 @@ pub const SETTINGS: &[Setting] = &[
     WORKER_CONSTRAINTS,
     WORKER_COMMAND,
     WORKER_HEALTH_CHECK,
+    WORKER_READY,
+    WORKER_READY_TIMEOUT,
     STATE_URL,
     ZOOKEEPER_ENABLED,
     ZOOKEEPER_ADDRESS,

@@ -119,6 +119,8 @@ pub fn make_plan(
             workers_wait_for: desired.zookeeper.is_none().then_some(Address::Master(0)),
             master_constraints: desired.master.task.constraints.clone(),
             worker_constraints: desired.worker.task.constraints.clone(),
+            master_ready: desired.master.task.ready,
+            worker_ready: desired.worker.task.ready,
         },
         applied,
         launch_templates,

@@ -49,7 +49,7 @@ pub async fn default_launch_local(backend: Backend) {
         "[alluxio]\njar_url = \"LOCAL\"\nhome = \"{}\"\n",
         stand_in.home().display()
     );
-    let d = Deployment::of_this_account(&cluster.url(), &install, STAND_IN_SITE);
+    let d = Deployment::asking_alluxio(&cluster.url(), &install, STAND_IN_SITE);
     let r = apply(&d).await;
     expect_said(
         &cluster,
@@ -57,6 +57,26 @@ pub async fn default_launch_local(backend: Backend) {
         0,
         "apply",
         "Apply complete: 3 launched, 0 replaced, 0 killed.",
+    );
+    // By default apply waits until Alluxio itself says each task serves.
+    assert!(
+        r.stdout
+            .contains("started means: masters once Alluxio's REST API answers"),
+        "{}: the plan says when a task counts as started:\n{}",
+        cluster.backend,
+        r.stdout
+    );
+    assert_eq!(
+        r.stderr.matches("Alluxio master serving at").count(),
+        1,
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        r.stderr.matches("listed by the Alluxio master at").count(),
+        2,
+        "{}",
+        r.stderr
     );
     assert_converged(&cluster, &d, 3).await;
     alluxio_serves(&cluster, &d).await;
@@ -131,7 +151,7 @@ pub async fn default_launch_fetched(backend: Backend) {
          [worker]\nhealth_check = {{ tcp = true }}\n",
         url = files.url
     );
-    let d = Deployment::of_this_account(&cluster.url(), &install, STAND_IN_SITE);
+    let d = Deployment::asking_alluxio(&cluster.url(), &install, STAND_IN_SITE);
     let r = apply(&d).await;
     expect_said(
         &cluster,
@@ -336,4 +356,36 @@ async fn alluxio_serves(cluster: &TestCluster, d: &Deployment) {
             .expect("worker info is JSON");
         expect_properties(address, &worker["configuration"]);
     }
+}
+
+/// `ready = "alluxio"` on a task that runs no Alluxio: apply waits
+/// `ready_timeout`, then fails the step with what it waited for and what it
+/// saw last, and exits 1.
+pub async fn alluxio_readiness_times_out(backend: Backend) {
+    let cluster = TestCluster::start(backend, &ClusterDesc::agents(1)).await;
+    let d = Deployment::of_this_account(
+        &cluster.url(),
+        "[master]\ncommand = \"exec sleep 600\"\nready = \"alluxio\"\nready_timeout = \"3s\"\n\
+         [worker]\ncommand = \"exec sleep 600\"\n",
+        SITE,
+    );
+    let r = apply(&d).await;
+    expect_code(&cluster, &r, 1, "apply");
+    assert!(
+        r.stdout.contains("started means: masters once Alluxio's REST API answers (within 3s), workers once Mesos runs them"),
+        "{}: the plan says when a task counts as started:\n{}",
+        cluster.backend,
+        r.stdout
+    );
+    let host = &cluster.desc.agents[0].hostname;
+    let why = format!(
+        "Mesos runs it, but Alluxio did not serve within 3s: waited for its web port to answer Alluxio's GET /api/v1/master/info; last seen: http://{host}:19999/api/v1/master/info: "
+    );
+    assert!(
+        r.stdout.contains(&why),
+        "{}: the failure names what was waited for and what was seen:\n{}",
+        cluster.backend,
+        r.stdout
+    );
+    cluster.shutdown().await;
 }

@@ -68,6 +68,11 @@ macro_rules! scenario_tests {
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_task_that_never_serves_alluxio_fails_after_its_ready_timeout() {
+            $crate::scenarios::alluxio_readiness_times_out($backend).await
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn framework_authentication_takes_the_right_secret_only() {
             $crate::scenarios::authentication($backend).await
         }

@@ -62,10 +62,23 @@ impl Deployment {
     }
 
     fn with_user(master_url: &str, user_line: &str, extra_toml: &str, site: &str) -> Deployment {
-        let dir = tempfile::tempdir().expect("temp dir");
         let toml = format!(
             "name = \"alluxio\"\n[mesos]\nmaster = \"{master_url}\"\n{user_line}{extra_toml}\n"
         );
+        Self::from_toml(&asking_mesos(&toml), site)
+    }
+
+    /// A deployment that keeps the default of `ready` (Alluxio is asked
+    /// whether the default launch serves): for clusters that run a real or
+    /// stand-in Alluxio.
+    pub fn asking_alluxio(master_url: &str, extra_toml: &str, site: &str) -> Deployment {
+        let toml =
+            format!("name = \"alluxio\"\n[mesos]\nmaster = \"{master_url}\"\n{extra_toml}\n");
+        Self::from_toml(&toml, site)
+    }
+
+    fn from_toml(toml: &str, site: &str) -> Deployment {
+        let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("alluxio-mesos.toml"), toml).unwrap();
         std::fs::write(dir.path().join("alluxio-site.properties"), site).unwrap();
         Deployment { dir }
@@ -97,6 +110,36 @@ impl Deployment {
 /// Runs the real binary from the repository's root, with a state location
 /// that holds nothing, so that no state of a previous local run leaks into
 /// plans of the repository's example and fixture files.
+/// `toml` with `ready = "mesos"` for each role that does not say `ready`:
+/// the emulator's tasks run no Alluxio to ask whether it serves. The line
+/// goes at the end of the role's table (or a new table at the end), so the
+/// lines a test's diagnostics point at do not move. Text that is not valid
+/// TOML is left as it is (tests of bad deployment files).
+fn asking_mesos(toml: &str) -> String {
+    let Ok(doc) = toml.parse::<toml::Table>() else {
+        return toml.to_string();
+    };
+    let mut lines: Vec<String> = toml.lines().map(str::to_string).collect();
+    for role in ["master", "worker"] {
+        let line = "ready = \"mesos\"".to_string();
+        match doc.get(role) {
+            Some(t) if t.get("ready").is_some() => {}
+            None => lines.extend([format!("[{role}]"), line]),
+            Some(_) => {
+                let header = format!("[{role}]");
+                let Some(h) = lines.iter().position(|l| l.trim() == header) else {
+                    continue; // an inline table: left as it is
+                };
+                let end = (h + 1..lines.len())
+                    .find(|&i| lines[i].trim_start().starts_with('['))
+                    .unwrap_or(lines.len());
+                lines.insert(end, line);
+            }
+        }
+    }
+    lines.join("\n") + "\n"
+}
+
 pub fn run_in_repo(args: &[&str]) -> Cli {
     let out = Command::new(env!("CARGO_BIN_EXE_alluxio-mesos"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
