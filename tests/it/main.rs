@@ -34,6 +34,7 @@ mod state_zk;
 /// them on real Mesos).
 mod on_sim {
     crate::scenarios::scenario_tests!(crate::support::cluster::Backend::Sim);
+    crate::scenarios::default_launch_tests!(crate::support::cluster::Backend::Sim);
 }
 
 /// A file in this directory that is not declared above would never run.

@@ -70,6 +70,11 @@ pub struct Timing {
     /// First resend of an unacknowledged status update; doubles up to 10 minutes (Mesos: 10s).
     #[serde(default = "d_retry", deserialize_with = "de_duration")]
     pub status_update_retry: Duration,
+    /// Exec mode: how long a custom executor has to subscribe before its
+    /// tasks fail with REASON_EXECUTOR_REGISTRATION_TIMEOUT (the agent's
+    /// `--executor_registration_timeout`, 1mins).
+    #[serde(default = "d_registration", deserialize_with = "de_duration")]
+    pub executor_registration_timeout: Duration,
 }
 
 fn d_alloc() -> Duration {
@@ -84,6 +89,9 @@ fn d_heartbeat() -> Duration {
 fn d_retry() -> Duration {
     Duration::from_secs(10)
 }
+fn d_registration() -> Duration {
+    Duration::from_secs(60)
+}
 
 impl Default for Timing {
     fn default() -> Self {
@@ -93,6 +101,7 @@ impl Default for Timing {
             heartbeat_interval: d_heartbeat(),
             offer_timeout: Duration::ZERO,
             status_update_retry: d_retry(),
+            executor_registration_timeout: d_registration(),
         }
     }
 }

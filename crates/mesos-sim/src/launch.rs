@@ -215,6 +215,8 @@ pub fn accept(m: &mut Master, fid: &str, accept: Accept) {
                     kill_requested: false,
                     process_id: None,
                     container_id: crate::model::new_container_id(),
+                    executor_stream: None,
+                    delivered: false,
                 };
                 m.record(fid, &task, TaskState::Staging);
                 m.publish_task_added(&task);

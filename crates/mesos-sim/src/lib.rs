@@ -20,6 +20,7 @@ pub mod agent_v1;
 mod allocator;
 pub mod app;
 pub mod cluster;
+pub mod executor_api;
 pub mod faults;
 pub mod gen;
 pub mod launch;

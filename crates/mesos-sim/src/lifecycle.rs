@@ -26,6 +26,9 @@ pub struct Change<'a> {
     pub acknowledged: bool,
     /// The health check's verdict, on the updates that carry one.
     pub healthy: Option<bool>,
+    /// The UUID a custom executor gave its update (the agent forwards it
+    /// unchanged, and the acknowledgement names it); None: a new one.
+    pub uuid: Option<String>,
 }
 
 impl Change<'_> {
@@ -37,6 +40,7 @@ impl Change<'_> {
             message: None,
             acknowledged: true,
             healthy: None,
+            uuid: None,
         }
     }
 }
@@ -71,7 +75,12 @@ fn status_for(task: &Task, change: &Change<'_>, agent_ip: std::net::Ipv4Addr) ->
         });
     }
     if change.acknowledged {
-        st.uuid = Some(mesos_api::uuid_to_base64(&uuid::Uuid::new_v4()));
+        st.uuid = Some(
+            change
+                .uuid
+                .clone()
+                .unwrap_or_else(|| mesos_api::uuid_to_base64(&uuid::Uuid::new_v4())),
+        );
     }
     st
 }
@@ -104,8 +113,12 @@ impl Master {
         if change.state.is_terminal() {
             task.held.clear();
             task.timer = None;
-            if let Some(p) = task.process.take() {
-                let _ = p.send(());
+            // A custom executor ends itself once it has told the agent;
+            // a command's process is ended here.
+            if task.executor_stream.is_none() {
+                if let Some(p) = task.process.take() {
+                    let _ = p.send(());
+                }
             }
         }
         let now = Instant::now();
@@ -182,7 +195,17 @@ impl Master {
         else {
             return;
         };
-        // The agent drops the acknowledged update and every older one.
+        // The agent drops the acknowledged update and every older one, and
+        // tells a custom executor.
+        if let Some(stream) = &task.executor_stream {
+            crate::executor_api::send(
+                stream,
+                &serde_json::json!({
+                    "type": "ACKNOWLEDGED",
+                    "acknowledged": {"task_id": task.info.task_id, "uuid": uuid},
+                }),
+            );
+        }
         task.pending.drain(..=pos);
         if let Some(next) = task.pending.front_mut() {
             next.next_send = Some(Instant::now());
@@ -261,7 +284,12 @@ impl Master {
         for (fid, tid, timer) in due {
             let next = match timer {
                 Timer::Starting => {
-                    self.change_task(&fid, &tid, Change::executor(TaskState::Starting));
+                    // A custom executor says TASK_STARTING itself, if at all.
+                    let custom =
+                        self.frameworks[&fid].tasks[&tid].has_custom_executor(self.spec.exec);
+                    if !custom {
+                        self.change_task(&fid, &tid, Change::executor(TaskState::Starting));
+                    }
                     if self.spec.exec {
                         to_spawn.push((fid.clone(), tid.clone()));
                         None
@@ -289,6 +317,27 @@ impl Master {
                 }
                 Timer::Killed => {
                     self.change_task(&fid, &tid, Change::executor(TaskState::Killed));
+                    None
+                }
+                Timer::ExecutorRegistration => {
+                    let timeout = self.spec.timing.executor_registration_timeout;
+                    let message = format!(
+                        "Executor did not register within {}",
+                        crate::executor_api::mesos_duration(timeout)
+                    );
+                    self.change_task(
+                        &fid,
+                        &tid,
+                        Change {
+                            state: TaskState::Failed,
+                            source: Source::SourceAgent,
+                            reason: Some(Reason::ReasonExecutorRegistrationTimeout),
+                            message: Some(&message),
+                            acknowledged: true,
+                            healthy: None,
+                            uuid: None,
+                        },
+                    );
                     None
                 }
             };
@@ -332,6 +381,14 @@ impl Master {
             return;
         }
         task.kill_requested = true;
+        // A subscribed custom executor is asked; it reports what follows.
+        if let Some(stream) = &task.executor_stream {
+            crate::executor_api::send(
+                stream,
+                &serde_json::json!({"type": "KILL", "kill": {"task_id": task.info.task_id}}),
+            );
+            return;
+        }
         let staging = task.state == TaskState::Staging;
         let process = task.process.clone();
         let delay = self.spec.timing.task_start_delay;
@@ -346,6 +403,7 @@ impl Master {
                     message: Some("Task killed before delivery to the executor"),
                     acknowledged: true,
                     healthy: None,
+                    uuid: None,
                 },
             );
             return;
@@ -559,6 +617,7 @@ impl Master {
                     message: Some("health check timed out"),
                     acknowledged: false,
                     healthy: None,
+                    uuid: None,
                 },
             );
             if let Some(t) = self

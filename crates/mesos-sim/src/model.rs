@@ -206,6 +206,8 @@ pub enum Timer {
     /// The first health check result of a task that has one.
     Healthy,
     Killed,
+    /// Exec mode: the custom executor has not subscribed in time.
+    ExecutorRegistration,
 }
 
 /// A task the master knows.
@@ -240,6 +242,13 @@ pub struct Task {
     /// the agent puts in the `container_status` of its updates.
     #[serde(default = "new_container_id")]
     pub container_id: String,
+    /// Exec mode, a task with an ExecutorInfo: the subscription of its
+    /// executor (v1 executor API), once it subscribed.
+    #[serde(skip)]
+    pub executor_stream: Option<UnboundedSender<Bytes>>,
+    /// The executor was sent this task's LAUNCH.
+    #[serde(skip)]
+    pub delivered: bool,
 }
 
 /// A fresh ContainerID: the Mesos containerizer uses a UUID.
@@ -250,6 +259,12 @@ pub fn new_container_id() -> String {
 impl Task {
     pub fn id(&self) -> &str {
         &self.info.task_id.value
+    }
+
+    /// Exec mode runs this task's ExecutorInfo as a real custom executor,
+    /// which speaks the v1 executor API to its agent.
+    pub fn has_custom_executor(&self, exec: bool) -> bool {
+        exec && self.info.executor.is_some()
     }
 
     pub fn executor_id(&self) -> String {

@@ -36,6 +36,7 @@ pub const MASTER_ENDPOINTS: &[&str] = &[
 /// An emulated agent's endpoints (`/slave(N)/...`).
 pub const AGENT_ENDPOINTS: &[&str] = &[
     "api/v1",
+    "api/v1/executor",
     "health",
     "monitor/statistics",
     "monitor/statistics.json",

@@ -3,7 +3,7 @@
 //! environment, `file://` URIs copied and archives extracted, as the Mesos
 //! fetcher does). The task's state then follows the process.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 
 use mesos_api::{CommandInfo, Reason, Source, TaskState};
@@ -36,27 +36,38 @@ fn note(dir: &Path, line: &str) {
     }
 }
 
-/// Copies one URI into the sandbox, extracting archives unless told not to.
-fn fetch(uri: &mesos_api::CommandUri, dir: &Path) -> Result<(), String> {
+/// Copies one URI into the sandbox (a local file, `file://`, or `http(s)://`
+/// downloaded as the Mesos fetcher does), extracting archives unless told
+/// not to.
+async fn fetch(uri: &mesos_api::CommandUri, dir: &Path) -> Result<(), String> {
+    let remote = uri.value.starts_with("http://") || uri.value.starts_with("https://");
     let src = uri
         .value
         .strip_prefix("file://")
         .unwrap_or(&uri.value)
         .to_string();
-    if src.contains("://") {
+    if !remote && src.contains("://") {
         return Err(format!(
-            "mesos-sim fetches only local files and file:// URIs, not {:?}",
+            "mesos-sim fetches only local files, file:// and http(s):// URIs, not {:?}",
             uri.value
         ));
     }
-    let src = PathBuf::from(src);
+    let path_part = src.split(['?', '#']).next().unwrap_or_default();
     let name = uri
         .output_file
         .clone()
-        .or_else(|| src.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .or_else(|| {
+            Path::new(path_part)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
         .ok_or_else(|| format!("URI {:?} names no file", uri.value))?;
     let dest = dir.join(&name);
-    std::fs::copy(&src, &dest).map_err(|e| format!("Failed to fetch '{}': {e}", uri.value))?;
+    if remote {
+        download(&uri.value, &dest).await?;
+    } else {
+        std::fs::copy(&src, &dest).map_err(|e| format!("Failed to fetch '{}': {e}", uri.value))?;
+    }
     let archive = [".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz", ".txz"]
         .iter()
         .any(|s| name.ends_with(s));
@@ -83,6 +94,30 @@ fn fetch(uri: &mesos_api::CommandUri, dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// `net::download` of the fetcher: the body into `dest`, and the fetcher's
+/// words for an HTTP status other than 200.
+async fn download(url: &str, dest: &Path) -> Result<(), String> {
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let failed = |e: &dyn std::fmt::Display| format!("Failed to fetch '{url}': {e}");
+    let response = reqwest::get(url).await.map_err(|e| failed(&e))?;
+    if response.status() != reqwest::StatusCode::OK {
+        return Err(failed(&format!(
+            "Error downloading resource, received HTTP return code {}",
+            response.status().as_u16()
+        )));
+    }
+    let mut file = tokio::fs::File::create(dest)
+        .await
+        .map_err(|e| failed(&e))?;
+    let mut body = response.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| failed(&e))?;
+        file.write_all(&chunk).await.map_err(|e| failed(&e))?;
+    }
+    file.flush().await.map_err(|e| failed(&e))
+}
+
 fn fail(app: &SharedApp, fid: &str, tid: &str, message: &str) {
     let mut m = app.lock();
     m.change_task(
@@ -95,6 +130,7 @@ fn fail(app: &SharedApp, fid: &str, tid: &str, message: &str) {
             message: Some(message),
             acknowledged: true,
             healthy: None,
+            uuid: None,
         },
     );
     drop(m);
@@ -118,10 +154,11 @@ pub fn spawn(app: SharedApp, fid: String, tid: String) {
                             .unwrap_or_default(),
                         t.sandbox.clone(),
                         t.agent_id.clone(),
+                        crate::executor_api::environment(&m, t),
                     )
                 })
         };
-        let Some((cmd, dir, agent_id)) = found else {
+        let Some((cmd, dir, agent_id, executor_env)) = found else {
             return;
         };
         if let Err(e) = create(&dir) {
@@ -129,7 +166,7 @@ pub fn spawn(app: SharedApp, fid: String, tid: String) {
             return;
         }
         for uri in &cmd.uris {
-            if let Err(e) = fetch(uri, &dir) {
+            if let Err(e) = fetch(uri, &dir).await {
                 note(&dir, &e);
                 fail(
                     &app,
@@ -140,7 +177,7 @@ pub fn spawn(app: SharedApp, fid: String, tid: String) {
                 return;
             }
         }
-        let mut child = match command(&cmd, &dir, &fid, &tid, &agent_id) {
+        let mut child = match command(&cmd, &dir, &fid, &tid, &agent_id, &executor_env) {
             Ok(c) => c,
             Err(e) => {
                 fail(
@@ -155,6 +192,7 @@ pub fn spawn(app: SharedApp, fid: String, tid: String) {
         let (kill_tx, mut kill_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
         {
             let mut m = app.lock();
+            let registration = m.spec.timing.executor_registration_timeout;
             let Some(t) = m
                 .frameworks
                 .get_mut(&fid)
@@ -168,14 +206,23 @@ pub fn spawn(app: SharedApp, fid: String, tid: String) {
             }
             t.process = Some(kill_tx);
             t.process_id = child.id().and_then(ProcessId::of);
-            m.change_task(&fid, &tid, Change::executor(TaskState::Running));
-            let health = m.health_timer(&fid, &tid, std::time::Instant::now());
-            if let Some(t) = m
-                .frameworks
-                .get_mut(&fid)
-                .and_then(|f| f.tasks.get_mut(&tid))
-            {
-                t.timer = health;
+            if executor_env.is_empty() {
+                m.change_task(&fid, &tid, Change::executor(TaskState::Running));
+                let health = m.health_timer(&fid, &tid, std::time::Instant::now());
+                if let Some(t) = m
+                    .frameworks
+                    .get_mut(&fid)
+                    .and_then(|f| f.tasks.get_mut(&tid))
+                {
+                    t.timer = health;
+                }
+            } else {
+                // A custom executor reports its task's states itself, once
+                // it has subscribed in time.
+                t.timer = Some((
+                    crate::model::Timer::ExecutorRegistration,
+                    std::time::Instant::now() + registration,
+                ));
             }
         }
         app.touch();
@@ -206,11 +253,28 @@ pub enum Exit {
 /// was asked for).
 pub fn ended(app: &SharedApp, fid: &str, tid: &str, exit: Exit) {
     let mut m = app.lock();
-    let killed = m
-        .frameworks
-        .get(fid)
-        .and_then(|f| f.tasks.get(tid))
-        .is_some_and(|t| t.kill_requested);
+    let task = m.frameworks.get(fid).and_then(|f| f.tasks.get(tid));
+    let killed = task.is_some_and(|t| t.kill_requested);
+    // A custom executor that ends before its task, unasked: the agent
+    // fails the task.
+    if !killed && task.is_some_and(|t| t.has_custom_executor(m.spec.exec)) {
+        m.change_task(
+            fid,
+            tid,
+            Change {
+                state: TaskState::Failed,
+                source: mesos_api::Source::SourceAgent,
+                reason: Some(mesos_api::Reason::ReasonExecutorTerminated),
+                message: Some("Executor terminated"),
+                acknowledged: true,
+                healthy: None,
+                uuid: None,
+            },
+        );
+        drop(m);
+        app.touch();
+        return;
+    }
     let (state, message) = match exit {
         _ if killed => (TaskState::Killed, "Command terminated".to_string()),
         Exit::Status(Ok(s)) if s.success() => {
@@ -258,6 +322,7 @@ fn command(
     fid: &str,
     tid: &str,
     agent_id: &str,
+    executor_env: &[(&'static str, String)],
 ) -> std::io::Result<tokio::process::Child> {
     let value = cmd.value.clone().unwrap_or_default();
     let mut c = if cmd.shell.unwrap_or(true) {
@@ -287,6 +352,9 @@ fn command(
                 .append(true)
                 .open(dir.join("stderr"))?,
         );
+    for (k, v) in executor_env {
+        c.env(k, v);
+    }
     if let Some(env) = &cmd.environment {
         for v in &env.variables {
             if let Some(val) = &v.value {

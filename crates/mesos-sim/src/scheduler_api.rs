@@ -372,6 +372,7 @@ fn dispatch(m: &mut Master, fid: &str, call: Call) {
                         message: Some("Executor shut down"),
                         acknowledged: true,
                         healthy: None,
+                        uuid: None,
                     },
                 );
             }

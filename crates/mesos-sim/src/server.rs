@@ -80,6 +80,7 @@ pub fn agent_routes(app: SharedApp) -> Router {
         )
         .route("/:agent/health", get(read_api::health))
         .route("/:agent/api/v1", any(agent_v1::handle))
+        .route("/:agent/api/v1/executor", post(crate::executor_api::handle))
         .route("/files/browse", get(agent_api::browse))
         .route("/files/browse.json", get(agent_api::browse))
         .route("/files/read", get(agent_api::read))

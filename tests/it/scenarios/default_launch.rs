@@ -10,7 +10,7 @@
 //! Alluxio does, can share this machine.
 
 use super::*;
-use crate::support::stand_in::{processes_mentioning, FileServer, StandIn, JDK_PATH};
+use crate::support::stand_in::{processes_with_env, FileServer, StandIn, JDK_PATH};
 use std::path::Path;
 
 /// Instantiates the default-launch scenarios on `$backend`.
@@ -24,6 +24,11 @@ macro_rules! default_launch_tests {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn the_default_launch_fetches_alluxio_and_a_jdk_and_waits_for_health() {
             $crate::scenarios::default_launch_fetched($backend).await
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn an_executor_that_never_subscribes_fails_its_launch() {
+            $crate::scenarios::an_executor_that_never_subscribes_fails_its_launch($backend).await
         }
     };
 }
@@ -96,7 +101,7 @@ pub async fn default_launch_local(backend: Backend) {
         );
     }
 
-    let before = stand_in_pids(&[stand_in.dir.path()]);
+    let before = stand_in_pids(&d);
     assert_eq!(
         before.len(),
         6,
@@ -120,7 +125,7 @@ pub async fn default_launch_local(backend: Backend) {
     .await;
     alluxio_serves(&cluster, &d).await;
 
-    let after = stand_in_pids(&[stand_in.dir.path()]);
+    let after = stand_in_pids(&d);
     let r = cli(&d, &["destroy", "--auto-approve"]).await;
     expect_said(
         &cluster,
@@ -206,8 +211,7 @@ pub async fn default_launch_fetched(backend: Backend) {
         stderr.stdout
     );
 
-    let run = cluster.run_dir().expect("a real cluster's run dir");
-    let before = stand_in_pids(&[&run]);
+    let before = stand_in_pids(&d);
     assert_eq!(
         before.len(),
         6,
@@ -230,17 +234,18 @@ pub async fn default_launch_fetched(backend: Backend) {
     cluster.shutdown().await;
 }
 
-/// Stand-in executors and processes whose command line or environment
-/// points into one of `dirs`.
-fn stand_in_pids(dirs: &[&Path]) -> Vec<(u32, String)> {
-    let mut found: Vec<(u32, String)> = dirs
-        .iter()
-        .flat_map(|d| processes_mentioning(d))
+/// The stand-in executors and processes of this deployment's framework
+/// (their environment names it: the agent gives it to the executor, which
+/// passes its environment on).
+fn stand_in_pids(d: &Deployment) -> Vec<(u32, String)> {
+    let fid = d.state()["framework_id"]
+        .as_str()
+        .expect("a framework ID in the state")
+        .to_string();
+    processes_with_env("MESOS_FRAMEWORK_ID", &fid)
+        .into_iter()
         .filter(|(_, cmd)| cmd.contains("alluxio-stand-in"))
-        .collect();
-    found.sort();
-    found.dedup();
-    found
+        .collect()
 }
 
 /// Waits (bounded) until none of `pids` runs.
@@ -387,5 +392,59 @@ pub async fn alluxio_readiness_times_out(backend: Backend) {
         cluster.backend,
         r.stdout
     );
+    cluster.shutdown().await;
+}
+
+/// An `alluxio.home` whose Mesos scripts start no executor (plain shell, as
+/// a tried deployment had): the agent gives up on the executor after its
+/// registration timeout, each attempt fails with Mesos's reason and words,
+/// apply exits 1, and the agent leaves no process of it behind.
+pub async fn an_executor_that_never_subscribes_fails_its_launch(backend: Backend) {
+    let home = tempfile::tempdir().expect("temp dir");
+    let bin = home.path().join("integration/mesos/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for role in ["master", "worker"] {
+        let script = bin.join(format!("alluxio-{role}-mesos.sh"));
+        std::fs::write(&script, "#!/bin/sh\nexec sleep 600\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut desc = ClusterDesc::agents(1);
+    desc.executor_registration_timeout = Some(Duration::from_secs(3));
+    let cluster = TestCluster::start(backend, &desc).await;
+    let d = Deployment::asking_alluxio(
+        &cluster.url(),
+        &format!(
+            "[alluxio]\njar_url = \"LOCAL\"\nhome = \"{}\"\n",
+            home.path().display()
+        ),
+        STAND_IN_SITE,
+    );
+    let r = apply(&d).await;
+    expect_code(&cluster, &r, 1, "apply");
+    let why = "TASK_FAILED (REASON_EXECUTOR_REGISTRATION_TIMEOUT): Executor did not register within 3secs (after 3 attempts)";
+    assert!(
+        r.stdout.contains(why),
+        "{}: the failure is Mesos's own:\n{}",
+        cluster.backend,
+        r.stdout
+    );
+    let fid = d.state()["framework_id"]
+        .as_str()
+        .expect("a framework ID")
+        .to_string();
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = processes_with_env("MESOS_FRAMEWORK_ID", &fid);
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "{}: the executors that never subscribed still run 30 s later: {left:?}",
+            cluster.backend
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     cluster.shutdown().await;
 }

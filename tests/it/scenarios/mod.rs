@@ -14,16 +14,12 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 mod crash;
-// Instantiated on real Mesos only until mesos-sim's agents serve the
-// executor API that the stand-in's executor speaks.
-#[allow(unused_macros, unused_imports, dead_code)]
 mod default_launch;
 mod faults;
 mod lifecycle;
 mod rollout;
 
 pub use crash::*;
-#[allow(unused_imports)]
 pub use default_launch::*;
 pub use faults::*;
 pub use lifecycle::*;

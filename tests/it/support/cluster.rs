@@ -58,6 +58,9 @@ pub struct ClusterDesc {
     /// with agents sharing one process, `/api/v1/executor` reaches one
     /// agent only.
     pub split: bool,
+    /// How long a custom executor has to subscribe (the agents'
+    /// `--executor_registration_timeout`; None: Mesos's 1 minute).
+    pub executor_registration_timeout: Option<Duration>,
 }
 
 /// The ports an agent must offer for a master and a worker with Alluxio's
@@ -82,6 +85,7 @@ impl ClusterDesc {
                 .collect(),
             credentials: None,
             split: false,
+            executor_registration_timeout: None,
         }
     }
 
@@ -109,6 +113,12 @@ impl ClusterDesc {
         let mut s = String::from(
             "exec = true\n[timing]\nallocation_interval = \"100ms\"\ntask_start_delay = \"50ms\"\nheartbeat_interval = \"1s\"\n",
         );
+        if let Some(t) = self.executor_registration_timeout {
+            s.push_str(&format!(
+                "executor_registration_timeout = \"{}ms\"\n",
+                t.as_millis()
+            ));
+        }
         if let Some((principal, secret)) = &self.credentials {
             s.push_str(&format!(
                 "[[authentication.principals]]\nprincipal = \"{principal}\"\nsecret = \"{secret}\"\n"
@@ -143,7 +153,7 @@ impl ClusterDesc {
             "agents": self.agents.iter().map(|a| {
                 let attributes: Vec<String> =
                     a.attributes.iter().map(|(k, v)| format!("{k}:{v}")).collect();
-                json!({
+                let mut agent = json!({
                     "name": a.name,
                     "hostname": a.hostname,
                     "attributes": attributes.join(";"),
@@ -151,7 +161,11 @@ impl ClusterDesc {
                         "cpus:{};mem:{};disk:{};ports:{}",
                         a.cpus, a.mem_mb, a.disk_mb, a.ports
                     ),
-                })
+                });
+                if let Some(t) = self.executor_registration_timeout {
+                    agent["executor_registration_timeout"] = json!(format!("{}ms", t.as_millis()));
+                }
+                agent
             }).collect::<Vec<_>>(),
         })
     }

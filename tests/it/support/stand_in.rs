@@ -104,11 +104,10 @@ impl FileServer {
     }
 }
 
-/// Processes of this machine whose command line or environment mentions
-/// `needle` (a directory of one test): `(pid, command line)`.
-pub fn processes_mentioning(needle: &Path) -> Vec<(u32, String)> {
-    let needle = needle.to_string_lossy().into_owned();
-    let me = std::process::id();
+/// Processes of this machine whose environment has `key=value`:
+/// `(pid, command line)`.
+pub fn processes_with_env(key: &str, value: &str) -> Vec<(u32, String)> {
+    let wanted = format!("{key}={value}");
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Some(pid) = entry
@@ -118,15 +117,13 @@ pub fn processes_mentioning(needle: &Path) -> Vec<(u32, String)> {
         else {
             continue;
         };
-        if pid == me {
-            continue;
-        }
         let read = |f: &str| std::fs::read(entry.path().join(f)).unwrap_or_default();
-        let cmdline = String::from_utf8_lossy(&read("cmdline")).replace('\0', " ");
-        let environ = String::from_utf8_lossy(&read("environ")).into_owned();
-        if cmdline.contains(&needle) || environ.contains(&needle) {
+        let environ = read("environ");
+        if environ.split(|b| *b == 0).any(|v| v == wanted.as_bytes()) {
+            let cmdline = String::from_utf8_lossy(&read("cmdline")).replace('\0', " ");
             found.push((pid, cmdline.trim().to_string()));
         }
     }
+    found.sort();
     found
 }
