@@ -53,39 +53,84 @@ pub const TEXT: Kind<String> = Kind {
     help: "write a non-empty quoted string",
 };
 
-/// `{ tcp = true }` or `{ http = "/path" }` (TOML only: no property key).
+/// `{ tcp = true }` or `{ http = "/path" }`, with optional timing keys
+/// (TOML only: no property key).
 pub const HEALTH_CHECK: Kind<super::HealthCheck> = Kind {
     expected: "a table: { tcp = true } or { http = \"/path\" }",
     from_toml: |v| {
         let toml::Value::Table(t) = v else {
             return Err(Unfit::Type);
         };
-        let keys: Vec<&str> = t.keys().map(String::as_str).collect();
-        match (keys.as_slice(), t.get("tcp"), t.get("http")) {
-            (["tcp"], Some(toml::Value::Boolean(true)), _) => Ok(super::HealthCheck::Tcp),
-            (["http"], _, Some(toml::Value::String(p))) if p.starts_with('/') => {
-                Ok(super::HealthCheck::Http { path: p.clone() })
+        let probe = match (t.get("tcp"), t.get("http")) {
+            (Some(toml::Value::Boolean(true)), None) => super::HealthProbe::Tcp,
+            (None, Some(toml::Value::String(p))) if p.starts_with('/') => {
+                super::HealthProbe::Http { path: p.clone() }
             }
-            (["http"], _, Some(_)) => Err(Unfit::Bad(
-                "the http path must be a string starting with /".into(),
-            )),
-            _ => Err(Unfit::Bad(format!(
-                "expected exactly one of `tcp = true` or `http = \"/path\"`, found keys {}",
-                short(&format!("{keys:?}"))
-            ))),
+            (None, Some(_)) => {
+                return Err(Unfit::Bad(
+                    "the http path must be a string starting with /".into(),
+                ))
+            }
+            _ => {
+                let keys: Vec<&str> = t.keys().map(String::as_str).collect();
+                return Err(Unfit::Bad(format!(
+                    "expected exactly one of `tcp = true` or `http = \"/path\"`, found keys {}",
+                    short(&format!("{keys:?}"))
+                )));
+            }
+        };
+        let mut timing = super::HealthTiming::default();
+        for (key, value) in t.iter().filter(|(k, _)| !matches!(k.as_str(), "tcp" | "http")) {
+            let duration = || match value {
+                toml::Value::String(s) => humantime::parse_duration(s.trim())
+                    .map_err(|e| Unfit::Bad(format!("`{key}`: {}", not_a_duration(s, e)))),
+                _ => Err(Unfit::Bad(format!("`{key}` must be a quoted duration such as \"10s\""))),
+            };
+            match key.as_str() {
+                "delay" => timing.delay = duration()?,
+                "interval" => timing.interval = duration()?,
+                "timeout" => timing.timeout = duration()?,
+                "grace_period" => timing.grace_period = duration()?,
+                "consecutive_failures" => match value {
+                    toml::Value::Integer(n) if *n >= 1 && *n <= i64::from(u32::MAX) => {
+                        timing.consecutive_failures = *n as u32
+                    }
+                    _ => {
+                        return Err(Unfit::Bad(
+                            "`consecutive_failures` must be a whole number, at least 1".into(),
+                        ))
+                    }
+                },
+                other => {
+                    return Err(Unfit::Bad(format!(
+                        "unknown key {}: a health check has `tcp` or `http`, and `delay`, `interval`, `timeout`, `grace_period`, `consecutive_failures`",
+                        quoted(other)
+                    )))
+                }
+            }
         }
+        if timing.interval.is_zero() || timing.timeout.is_zero() {
+            return Err(Unfit::Bad("`interval` and `timeout` must be more than 0s".into()));
+        }
+        Ok(super::HealthCheck { probe, timing })
     },
-    from_text: |s| match s.trim() {
-        "tcp" => Ok(super::HealthCheck::Tcp),
-        other => match other.strip_prefix("http ") {
-            Some(p) if p.starts_with('/') => Ok(super::HealthCheck::Http {
-                path: p.to_string(),
-            }),
-            _ => Err(format!("{} is not `tcp` or `http /path`", quoted(other))),
-        },
+    from_text: |s| {
+        let probe = match s.trim() {
+            "tcp" => super::HealthProbe::Tcp,
+            other => match other.strip_prefix("http ") {
+                Some(p) if p.starts_with('/') => super::HealthProbe::Http {
+                    path: p.to_string(),
+                },
+                _ => return Err(format!("{} is not `tcp` or `http /path`", quoted(other))),
+            },
+        };
+        Ok(super::HealthCheck {
+            probe,
+            timing: super::HealthTiming::default(),
+        })
     },
     show: |h| h.to_string(),
-    help: "write `health_check = { tcp = true }` or `health_check = { http = \"/\" }`",
+    help: "write `health_check = { tcp = true }` or `health_check = { http = \"/\" }`, with optional `delay`, `interval`, `timeout`, `grace_period` (durations) and `consecutive_failures`",
 };
 
 /// `"alluxio"` or `"mesos"`: when apply counts a task as started.

@@ -203,19 +203,72 @@ pub struct MasterSpec {
 }
 
 /// `health_check = { tcp = true }` (the RPC port accepts connections) or
-/// `health_check = { http = "/path" }` (the web port answers 2xx/3xx).
+/// `health_check = { http = "/path" }` (the web port answers 2xx/3xx), with
+/// optional timing keys (see [`HealthTiming`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HealthCheck {
+pub struct HealthCheck {
+    pub probe: HealthProbe,
+    pub timing: HealthTiming,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HealthProbe {
     Tcp,
     Http { path: String },
 }
 
-impl std::fmt::Display for HealthCheck {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            HealthCheck::Tcp => f.write_str("tcp"),
-            HealthCheck::Http { path } => write!(f, "http {path}"),
+/// When Mesos checks, and how many failures kill the task. Defaults suit a
+/// JVM that takes a while to start: failures in the first minute do not
+/// count until a check has passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HealthTiming {
+    /// Before the first check (`delay_seconds`).
+    pub delay: std::time::Duration,
+    /// Between checks (`interval_seconds`).
+    pub interval: std::time::Duration,
+    /// One check's bound (`timeout_seconds`).
+    pub timeout: std::time::Duration,
+    /// Failures in a row that kill the task (`consecutive_failures`).
+    pub consecutive_failures: u32,
+    /// Failures before the first success within it do not count
+    /// (`grace_period_seconds`).
+    pub grace_period: std::time::Duration,
+}
+
+impl Default for HealthTiming {
+    fn default() -> Self {
+        use std::time::Duration;
+        HealthTiming {
+            delay: Duration::from_secs(15),
+            interval: Duration::from_secs(10),
+            timeout: Duration::from_secs(5),
+            consecutive_failures: 3,
+            grace_period: Duration::from_secs(60),
         }
+    }
+}
+
+impl std::fmt::Display for HealthCheck {
+    /// `tcp`, `http /path`; the timing too when it is not the default.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.probe {
+            HealthProbe::Tcp => f.write_str("tcp")?,
+            HealthProbe::Http { path } => write!(f, "http {path}")?,
+        }
+        let t = &self.timing;
+        if *t != HealthTiming::default() {
+            let d = |d: &std::time::Duration| humantime::format_duration(*d).to_string();
+            write!(
+                f,
+                " (delay {}, every {}, timeout {}, {} failures, grace {})",
+                d(&t.delay),
+                d(&t.interval),
+                d(&t.timeout),
+                t.consecutive_failures,
+                d(&t.grace_period)
+            )?;
+        }
+        Ok(())
     }
 }
 

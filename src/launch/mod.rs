@@ -260,30 +260,32 @@ pub fn site_variables(exposed: &[(&str, &str)]) -> Vec<(&'static str, String)> {
 }
 
 /// The configured health check as Mesos runs it: TCP on the RPC port, or
-/// HTTP on the web port. Alluxio's JVMs take a while to start, hence the
-/// grace period (failures inside it do not count).
+/// HTTP on the web port, with the deployment's timing (by default a long
+/// grace period: Alluxio's JVMs take a while to start).
 fn health_check(desired: &Desired, role: Role) -> Option<HealthCheck> {
     let spec = desired.role(role);
     let (rpc, web) = (spec.rpc_port, spec.web_port);
-    let (kind, tcp, http) = match spec.health_check.as_ref()? {
-        crate::desired::HealthCheck::Tcp => (
+    let check = spec.health_check.as_ref()?;
+    let (kind, tcp, http) = match &check.probe {
+        crate::desired::HealthProbe::Tcp => (
             HealthCheckType::Tcp,
             Some(serde_json::json!({ "port": rpc })),
             None,
         ),
-        crate::desired::HealthCheck::Http { path } => (
+        crate::desired::HealthProbe::Http { path } => (
             HealthCheckType::Http,
             None,
             Some(serde_json::json!({ "port": web, "path": path, "scheme": "http" })),
         ),
     };
+    let t = &check.timing;
     Some(HealthCheck {
         kind: Some(kind),
-        delay_seconds: Some(15.0),
-        interval_seconds: Some(10.0),
-        timeout_seconds: Some(5.0),
-        consecutive_failures: Some(3),
-        grace_period_seconds: Some(60.0),
+        delay_seconds: Some(t.delay.as_secs_f64()),
+        interval_seconds: Some(t.interval.as_secs_f64()),
+        timeout_seconds: Some(t.timeout.as_secs_f64()),
+        consecutive_failures: Some(t.consecutive_failures),
+        grace_period_seconds: Some(t.grace_period.as_secs_f64()),
         http,
         tcp,
         command: None,

@@ -2,6 +2,7 @@
 //! serves (`ready = "alluxio"`, see [`crate::apply::alluxio_ready`]).
 
 use super::*;
+use crate::address::Role;
 use alluxio_ready::{master_info_url, master_verdict, worker_verdict, Probe, Verdict};
 use std::collections::BTreeSet;
 
@@ -25,6 +26,21 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
             if let Some(url) = own_master_url(&steps[i]) {
                 urls.insert(url);
             }
+        }
+        if urls.is_empty() {
+            // Only workers wait, and no master runs or starts to list them.
+            let masters_starting = steps
+                .iter()
+                .any(|s| s.address.role() == Role::Master && s.launch.is_some() && !s.finished());
+            if !masters_starting {
+                for i in waiting {
+                    let why = "Mesos runs it, but no Alluxio master runs to say whether it serves (see the masters' steps)";
+                    self.progress
+                        .line(&format!("{}: failed: {why}", steps[i].address));
+                    steps[i].phase = Phase::Failed(why.into());
+                }
+            }
+            return;
         }
         if !probe.poll(urls.into_iter().collect()) {
             return;
@@ -76,7 +92,7 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
 /// A waiting master's own information URL: its agent's host, and the web
 /// port it was launched with.
 fn own_master_url(s: &Step) -> Option<String> {
-    if s.address.role() != crate::address::Role::Master {
+    if s.address.role() != Role::Master {
         return None;
     }
     let Phase::Serving { agent, .. } = &s.phase else {

@@ -171,7 +171,7 @@ pub const MASTER_COMMAND: Setting = toml(
     Type::Text,
     "run this command (Mesos command executor) instead of the Alluxio scripts",
 );
-pub const MASTER_HEALTH_CHECK: Setting = toml("master", "health_check", Type::HealthCheck, "`{ tcp = true }` (TCP on the RPC port) or `{ http = \"/path\" }` (HTTP on the web port): passed to Mesos as the task's health check; apply waits until Mesos reports the task healthy. TOML only");
+pub const MASTER_HEALTH_CHECK: Setting = toml("master", "health_check", Type::HealthCheck, "`{ tcp = true }` (TCP on the RPC port) or `{ http = \"/path\" }` (HTTP on the web port), with optional `delay` (15s), `interval` (10s), `timeout` (5s), `grace_period` (60s) and `consecutive_failures` (3): passed to Mesos as the task's health check; apply waits until Mesos reports the task healthy, and Mesos kills a task whose checks keep failing. With the default launch the executor runs the checks, and Alluxio 1.x's own executors run none (the plan warns). TOML only");
 pub const MASTER_READY: Setting = toml(
     "master",
     "ready",

@@ -244,6 +244,16 @@ fn warnings(
             sensitive.join(", ")
         ));
     }
+    // Mesos leaves a custom executor's health checks to the executor, and
+    // Alluxio 1.x's Mesos executors (driver API) run none.
+    for role in [Role::Master, Role::Worker] {
+        let spec = desired.role(role);
+        if spec.health_check.is_some() && spec.command.is_none() && !opts.destroy {
+            w.push(format!(
+                "[{role}] health_check with the default launch: Mesos leaves the checks of a custom executor to the executor, and Alluxio 1.x's own Mesos executors run none, so apply would wait for a verdict that never comes; with such an Alluxio, drop the health check (`ready = \"alluxio\"`, the default, waits until Alluxio serves)"
+            ));
+        }
+    }
     if !opts.targets.is_empty() {
         w.push("planned with --target: changes to other addresses are not shown and will not be applied".into());
     }

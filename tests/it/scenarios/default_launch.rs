@@ -27,6 +27,11 @@ macro_rules! default_launch_tests {
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_failing_health_check_kills_the_task_and_fails_the_apply() {
+            $crate::scenarios::a_failing_health_check_fails_the_launch($backend).await
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn an_executor_that_never_subscribes_fails_its_launch() {
             $crate::scenarios::an_executor_that_never_subscribes_fails_its_launch($backend).await
         }
@@ -152,8 +157,8 @@ pub async fn default_launch_fetched(backend: Backend) {
     let cluster = TestCluster::start(backend, &ClusterDesc::on_loopback(2)).await;
     let install = format!(
         "[alluxio]\njar_url = \"{url}/alluxio.tar.gz\"\njdk_url = \"{url}/jdk.tar.gz\"\njdk_path = \"{JDK_PATH}\"\n\
-         [master]\nhealth_check = {{ http = \"/api/v1/master/info\" }}\n\
-         [worker]\nhealth_check = {{ tcp = true }}\n",
+         [master]\nhealth_check = {{ http = \"/api/v1/master/info\", delay = \"1s\", interval = \"2s\" }}\n\
+         [worker]\nhealth_check = {{ tcp = true, delay = \"1s\", interval = \"2s\" }}\n",
         url = files.url
     );
     let d = Deployment::asking_alluxio(&cluster.url(), &install, STAND_IN_SITE);
@@ -446,5 +451,59 @@ pub async fn an_executor_that_never_subscribes_fails_its_launch(backend: Backend
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    cluster.shutdown().await;
+}
+
+/// A master whose HTTP health check asks a path its web port does not
+/// serve: the executor reports it unhealthy, then kills it after
+/// `consecutive_failures`; apply retries, then fails the step and exits 1.
+/// The master's record of the task says `healthy: false`.
+pub async fn a_failing_health_check_fails_the_launch(backend: Backend) {
+    let stand_in = StandIn::install();
+    let cluster = TestCluster::start(backend, &ClusterDesc::on_loopback(1)).await;
+    let install = format!(
+        "[alluxio]\njar_url = \"LOCAL\"\nhome = \"{}\"\n\
+         [master]\nhealth_check = {{ http = \"/no/such/path\", delay = \"1s\", interval = \"1s\", grace_period = \"2s\", consecutive_failures = 2 }}\n",
+        stand_in.home().display()
+    );
+    let d = Deployment::asking_alluxio(&cluster.url(), &install, STAND_IN_SITE);
+    let r = apply(&d).await;
+    expect_code(&cluster, &r, 1, "apply");
+    assert!(
+        r.stdout.contains("health_check with the default launch"),
+        "{}: the plan warns that Alluxio's own executors run no checks:\n{}",
+        cluster.backend,
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("FAILED   master[0] (launch)") && r.stdout.contains("TASK_KILLED"),
+        "{}: the master's launch fails with the kill the failing checks caused:\n{}",
+        cluster.backend,
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("waiting for its health check"),
+        "{}: apply waited for the verdict:\n{}",
+        cluster.backend,
+        r.stderr
+    );
+    let state = cluster.state().await;
+    let unhealthy = state["frameworks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|f| f["completed_tasks"].as_array().into_iter().flatten())
+        .filter(|t| t["name"] == "AlluxioMaster")
+        .filter(|t| {
+            t["statuses"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|s| s["healthy"] == false))
+        })
+        .count();
+    assert_eq!(
+        unhealthy, 3,
+        "{}: each of the 3 attempts was reported unhealthy before its kill",
+        cluster.backend
+    );
     cluster.shutdown().await;
 }
