@@ -8,12 +8,10 @@ use axum::body::Bytes;
 use axum::extract::{Extension, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
-use mesos_api::AgentId;
 use serde_json::{json, Value};
 
 use crate::agent_api::AgentScope;
 use crate::app::{accepts_json, json, text, SharedApp};
-use crate::model::resources_of;
 
 /// `agent::Call::Type` in `include/mesos/v1/agent/agent.proto`.
 const AGENT_CALL_TYPES: &[&str] = &[
@@ -121,18 +119,7 @@ pub async fn handle(
         "GET_VERSION" => {
             json!({"version_info": {"version": m.spec.master.version, "build_user": "mesos-sim"}})
         }
-        "GET_AGENT" => {
-            let mut info = json!({
-                "hostname": a.hostname,
-                "id": AgentId::new(a.id.clone()),
-                "port": a.port,
-                "resources": resources_of(&a.total),
-            });
-            if !a.attributes.is_empty() {
-                info["attributes"] = json!(a.attributes);
-            }
-            json!({ "agent_info": info })
-        }
+        "GET_AGENT" => json!({ "agent_info": a.v1_info() }),
         other => {
             return text(
                 StatusCode::NOT_IMPLEMENTED,

@@ -24,14 +24,14 @@ use axum::body::Bytes;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use mesos_api::{AgentId, Reason, Source, TaskState};
+use mesos_api::{Reason, Source, TaskState};
 use serde_json::{json, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::agent_api::AgentScope;
 use crate::app::{text, SharedApp};
 use crate::lifecycle::Change;
-use crate::model::{resources_of, Master, Task};
+use crate::model::{Master, Task};
 
 /// Writes one event on an executor's stream (a closed stream is ignored:
 /// the executor's exit is noticed from its process).
@@ -144,15 +144,7 @@ fn subscribe(app: &SharedApp, agent_id: &str, fid: &str, eid: &str) -> Response 
     let Some(agent) = m.agents.get(agent_id) else {
         return bad("Unknown agent");
     };
-    let mut agent_info = json!({
-        "hostname": agent.hostname,
-        "id": AgentId::new(agent.id.clone()),
-        "port": agent.port,
-        "resources": resources_of(&agent.total),
-    });
-    if !agent.attributes.is_empty() {
-        agent_info["attributes"] = json!(agent.attributes);
-    }
+    let agent_info = agent.v1_info();
     let fw = &m.frameworks[fid];
     let first = &fw.tasks[&ids[0]];
     let mut executor_info = serde_json::to_value(&first.info.executor).unwrap_or(Value::Null);

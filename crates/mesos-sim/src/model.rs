@@ -139,6 +139,19 @@ pub struct Agent {
 }
 
 impl Agent {
+    /// Its v1 `AgentInfo`, as GET_AGENT and an executor's SUBSCRIBED carry it.
+    pub fn v1_info(&self) -> serde_json::Value {
+        let mut info = serde_json::json!({
+            "hostname": self.hostname,
+            "id": AgentId::new(self.id.clone()),
+            "port": self.port,
+            "resources": resources_of(&self.total),
+        });
+        if !self.attributes.is_empty() {
+            info["attributes"] = serde_json::json!(self.attributes);
+        }
+        info
+    }
     pub fn from_spec(spec: &AgentSpec, id: String, index: usize) -> Agent {
         let mut total = RolePools::new();
         total.insert(

@@ -130,21 +130,7 @@ pub async fn default_launch_local(backend: Backend) {
     .await;
     alluxio_serves(&cluster, &d).await;
 
-    let after = stand_in_pids(&d);
-    let r = cli(&d, &["destroy", "--auto-approve"]).await;
-    expect_said(
-        &cluster,
-        &r,
-        0,
-        "destroy",
-        "Destroy complete: 0 launched, 0 replaced, 3 killed.",
-    );
-    wait_until_gone(
-        &cluster,
-        &after,
-        "the destroyed tasks' executors and processes",
-    )
-    .await;
+    destroy_leaving_no_process(&cluster, &d).await;
     cluster.shutdown().await;
 }
 
@@ -216,26 +202,7 @@ pub async fn default_launch_fetched(backend: Backend) {
         stderr.stdout
     );
 
-    let before = stand_in_pids(&d);
-    assert_eq!(
-        before.len(),
-        6,
-        "an executor and a process per task: {before:?}"
-    );
-    let r = cli(&d, &["destroy", "--auto-approve"]).await;
-    expect_said(
-        &cluster,
-        &r,
-        0,
-        "destroy",
-        "Destroy complete: 0 launched, 0 replaced, 3 killed.",
-    );
-    wait_until_gone(
-        &cluster,
-        &before,
-        "the destroyed tasks' executors and processes",
-    )
-    .await;
+    destroy_leaving_no_process(&cluster, &d).await;
     cluster.shutdown().await;
 }
 
@@ -251,6 +218,31 @@ fn stand_in_pids(d: &Deployment) -> Vec<(u32, String)> {
         .into_iter()
         .filter(|(_, cmd)| cmd.contains("alluxio-stand-in"))
         .collect()
+}
+
+/// Destroys the deployment of 3 tasks; then none of their executors and
+/// processes (an executor and a process each) is left on the machine.
+async fn destroy_leaving_no_process(cluster: &TestCluster, d: &Deployment) {
+    let before = stand_in_pids(d);
+    assert_eq!(
+        before.len(),
+        6,
+        "an executor and a process per task: {before:?}"
+    );
+    let r = cli(d, &["destroy", "--auto-approve"]).await;
+    expect_said(
+        cluster,
+        &r,
+        0,
+        "destroy",
+        "Destroy complete: 0 launched, 0 replaced, 3 killed.",
+    );
+    wait_until_gone(
+        cluster,
+        &before,
+        "the destroyed tasks' executors and processes",
+    )
+    .await;
 }
 
 /// Waits (bounded) until none of `pids` runs.
