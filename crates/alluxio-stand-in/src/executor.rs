@@ -646,20 +646,7 @@ fn signal_group(pgid: i32, signal: i32) {
 
 /// The command executor's words for how a process ended (`WSTRINGIFY`).
 fn command_message(status: ExitStatus) -> String {
-    if let Some(code) = status.code() {
-        return format!("Command exited with status {code}");
-    }
-    let signal = status.signal().unwrap_or(0);
-    // SAFETY: strsignal returns a pointer to a static or thread-local string.
-    let name = unsafe {
-        let p = libc::strsignal(signal);
-        if p.is_null() {
-            format!("Unknown signal {signal}")
-        } else {
-            std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
-        }
-    };
-    format!("Command terminated with signal {name}")
+    mesos_api::command_status::command_status_message(status.code(), status.signal())
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! scheduler event stream, and value types such as port ranges.
 //! It does no I/O and knows nothing about Alluxio.
 
+pub mod command_status;
 pub mod proto_schema;
 pub mod ranges;
 pub mod recordio;

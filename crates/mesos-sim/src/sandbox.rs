@@ -275,18 +275,18 @@ pub fn ended(app: &SharedApp, fid: &str, tid: &str, exit: Exit) {
         app.touch();
         return;
     }
+    let words = |s: &std::process::ExitStatus| {
+        #[cfg(unix)]
+        let signal = std::os::unix::process::ExitStatusExt::signal(s);
+        #[cfg(not(unix))]
+        let signal = None;
+        mesos_api::command_status::command_status_message(s.code(), signal)
+    };
     let (state, message) = match exit {
+        Exit::Status(Ok(s)) if killed => (TaskState::Killed, words(&s)),
         _ if killed => (TaskState::Killed, "Command terminated".to_string()),
-        Exit::Status(Ok(s)) if s.success() => {
-            (TaskState::Finished, "Command exited with status 0".into())
-        }
-        Exit::Status(Ok(s)) => (
-            TaskState::Failed,
-            match s.code() {
-                Some(c) => format!("Command exited with status {c}"),
-                None => "Command terminated by a signal".into(),
-            },
-        ),
+        Exit::Status(Ok(s)) if s.success() => (TaskState::Finished, words(&s)),
+        Exit::Status(Ok(s)) => (TaskState::Failed, words(&s)),
         Exit::Status(Err(e)) => (
             TaskState::Failed,
             format!("Failed to wait for the command: {e}"),
