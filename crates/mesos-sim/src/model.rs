@@ -139,13 +139,24 @@ pub struct Agent {
 }
 
 impl Agent {
-    /// Its v1 `AgentInfo`, as GET_AGENT and an executor's SUBSCRIBED carry it.
+    /// Its v1 `AgentInfo`, as GET_AGENTS, GET_AGENT and an executor's
+    /// SUBSCRIBED carry it: checkpointing on (agents' default), and its
+    /// resources without the deprecated `role` (which real masters write in
+    /// `total_resources` but not here).
     pub fn v1_info(&self) -> serde_json::Value {
+        let mut resources = serde_json::to_value(resources_of(&self.total))
+            .unwrap_or_else(|_| serde_json::json!([]));
+        for r in resources.as_array_mut().into_iter().flatten() {
+            if let Some(o) = r.as_object_mut() {
+                o.remove("role");
+            }
+        }
         let mut info = serde_json::json!({
             "hostname": self.hostname,
             "id": AgentId::new(self.id.clone()),
             "port": self.port,
-            "resources": resources_of(&self.total),
+            "resources": resources,
+            "checkpoint": true,
         });
         if !self.attributes.is_empty() {
             info["attributes"] = serde_json::json!(self.attributes);
@@ -527,9 +538,9 @@ impl Master {
         }
     }
 
-    /// Whether this master is older than 1.8.0, the release that removed
-    /// the `.json` endpoint aliases. An unreadable version counts as new.
-    pub fn serves_json_aliases(&self) -> bool {
+    /// Whether the emulated version is `major.minor` or later. An
+    /// unreadable version counts as the newest.
+    pub fn version_at_least(&self, major: u32, minor: u32) -> bool {
         let mut parts = self
             .spec
             .master
@@ -537,9 +548,22 @@ impl Master {
             .split('.')
             .map(|p| p.parse::<u32>());
         match (parts.next(), parts.next()) {
-            (Some(Ok(major)), Some(Ok(minor))) => (major, minor) < (1, 8),
-            _ => false,
+            (Some(Ok(ma)), Some(Ok(mi))) => (ma, mi) >= (major, minor),
+            _ => true,
         }
+    }
+
+    /// Whether this master is older than 1.8.0, the release that removed
+    /// the `.json` endpoint aliases.
+    pub fn serves_json_aliases(&self) -> bool {
+        !self.version_at_least(1, 8)
+    }
+
+    /// The v1 operator API writes empty lists as `[]` and agents'
+    /// `agent_info.checkpoint`: seen on 1.11.0; 1.7.3 and 1.9.0 leave both
+    /// out (1.10 is not checked: emulated as 1.9).
+    pub fn writes_empty_v1_lists(&self) -> bool {
+        self.version_at_least(1, 11)
     }
 
     /// `master@ip:port`.
@@ -567,9 +591,49 @@ impl Master {
         })
     }
 
+    /// The master's capabilities as `/master/state` lists them (seen on
+    /// 1.7.3, 1.9.0 and 1.11.0).
+    pub fn master_capabilities(&self) -> &'static [&'static str] {
+        if self.version_at_least(1, 9) {
+            &["AGENT_UPDATE", "AGENT_DRAINING", "QUOTA_V2"]
+        } else {
+            &["AGENT_UPDATE"]
+        }
+    }
+
+    /// An agent's capabilities as the master lists them (the agents'
+    /// defaults of each version: seen on 1.7.3, 1.9.0 and 1.11.0).
+    pub fn agent_capabilities(&self) -> &'static [&'static str] {
+        const ALL: [&str; 8] = [
+            "MULTI_ROLE",
+            "HIERARCHICAL_ROLE",
+            "RESERVATION_REFINEMENT",
+            "RESOURCE_PROVIDER",
+            "RESIZE_VOLUME",
+            "AGENT_OPERATION_FEEDBACK",
+            "AGENT_DRAINING",
+            "TASK_RESOURCE_LIMITS",
+        ];
+        if self.version_at_least(1, 11) {
+            &ALL
+        } else if self.version_at_least(1, 9) {
+            &ALL[..7]
+        } else {
+            &ALL[..5]
+        }
+    }
+
     pub fn master_info(&self) -> mesos_api::MasterInfo {
         mesos_api::MasterInfo {
-            capabilities: vec![serde_json::json!({"type": "AGENT_UPDATE"})],
+            // In v1 JSON a capability the v1 enum lacks (QUOTA_V2) is `{}`.
+            capabilities: self
+                .master_capabilities()
+                .iter()
+                .map(|c| match *c {
+                    "QUOTA_V2" => serde_json::json!({}),
+                    c => serde_json::json!({ "type": c }),
+                })
+                .collect(),
             ..mesos_api::MasterInfo::new(
                 self.id.clone(),
                 self.ip,

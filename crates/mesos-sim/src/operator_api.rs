@@ -117,14 +117,23 @@ fn get_tasks(m: &Master) -> Value {
         unreachable.extend(f.unreachable_tasks.values().map(v1_task));
         completed.extend(f.completed_tasks.iter().map(v1_task));
     }
+    lists(
+        m,
+        [
+            ("tasks", tasks),
+            ("unreachable_tasks", unreachable),
+            ("completed_tasks", completed),
+        ],
+    )
+}
+
+/// An object of lists, empty ones as `[]` or left out as the emulated
+/// version does (see [`Master::writes_empty_v1_lists`]).
+fn lists<const N: usize>(m: &Master, lists: [(&str, Vec<Value>); N]) -> Value {
     let mut v = json!({});
-    for (k, list) in [
-        ("tasks", tasks),
-        ("unreachable_tasks", unreachable),
-        ("completed_tasks", completed),
-    ] {
-        if !list.is_empty() {
-            v[k] = Value::Array(list);
+    for (key, list) in lists {
+        if !list.is_empty() || m.writes_empty_v1_lists() {
+            v[key] = Value::Array(list);
         }
     }
     v
@@ -132,28 +141,39 @@ fn get_tasks(m: &Master) -> Value {
 
 /// An agent in the v1 `GetAgents.Agent` shape.
 pub fn v1_agent(m: &Master, holdings: &crate::model::Holdings, a: &crate::model::Agent) -> Value {
-    let total = resources_of(&a.total);
-    let mut attrs = json!({
-        "hostname": a.hostname,
-        "id": AgentId::new(a.id.clone()),
-        "port": a.port,
-        "resources": total,
-    });
-    if !a.attributes.is_empty() {
-        attrs["attributes"] = json!(a.attributes);
+    let mut info = a.v1_info();
+    if !m.writes_empty_v1_lists() {
+        info.as_object_mut().map(|o| o.remove("checkpoint"));
     }
-    json!({
-        "agent_info": attrs,
+    let mut v = json!({
+        "agent_info": info,
         "active": a.active,
-        "deactivated": !a.active,
         "pid": m.agent_pid(a),
         "version": m.spec.master.version,
         "registered_time": nanos(a.registered_time),
-        "total_resources": total,
-        "allocated_resources": resources_of(&holdings.used_on(&a.id)),
-        "offered_resources": resources_of(&holdings.offered_on(&a.id)),
-        "capabilities": [{"type": "MULTI_ROLE"}, {"type": "HIERARCHICAL_ROLE"}, {"type": "RESERVATION_REFINEMENT"}],
-    })
+        "total_resources": resources_of(&a.total),
+        "capabilities": m.agent_capabilities().iter().map(|c| json!({"type": c})).collect::<Vec<_>>(),
+    });
+    // Since 1.9 (1.7.3 has no such field).
+    if m.version_at_least(1, 9) {
+        v["deactivated"] = json!(!a.active);
+    }
+    // Left out when empty, as real masters do.
+    for (key, held) in [
+        (
+            "allocated_resources",
+            resources_of(&holdings.used_on(&a.id)),
+        ),
+        (
+            "offered_resources",
+            resources_of(&holdings.offered_on(&a.id)),
+        ),
+    ] {
+        if !held.is_empty() {
+            v[key] = json!(held);
+        }
+    }
+    v
 }
 
 fn get_agents(m: &Master) -> Value {
@@ -164,11 +184,8 @@ fn get_agents(m: &Master) -> Value {
         .filter(|a| !a.removed)
         .map(|a| v1_agent(m, &holdings, a))
         .collect();
-    let mut v = json!({});
-    if !agents.is_empty() {
-        v["agents"] = Value::Array(agents);
-    }
-    v
+    // The emulator recovers no registry: no agent is ever "recovered".
+    lists(m, [("agents", agents), ("recovered_agents", Vec::new())])
 }
 
 /// A framework's `FrameworkInfo` as the master keeps it: with its ID and
@@ -224,20 +241,13 @@ fn get_frameworks(m: &Master) -> Value {
         let _ = pools_total(&used);
         v
     };
-    let mut v = json!({});
     let fws: Vec<Value> = m.frameworks.values().map(|f| one(f, true)).collect();
     let done: Vec<Value> = m
         .removed_frameworks
         .values()
         .map(|f| one(f, false))
         .collect();
-    if !fws.is_empty() {
-        v["frameworks"] = Value::Array(fws);
-    }
-    if !done.is_empty() {
-        v["completed_frameworks"] = Value::Array(done);
-    }
-    v
+    lists(m, [("frameworks", fws), ("completed_frameworks", done)])
 }
 
 /// Calls `validation::master::call::validate` refuses without their
@@ -332,11 +342,7 @@ fn get_executors(m: &Master) -> Value {
             }
         }
     }
-    if seen.is_empty() {
-        json!({})
-    } else {
-        json!({ "executors": seen.into_values().collect::<Vec<_>>() })
-    }
+    lists(m, [("executors", seen.into_values().collect())])
 }
 
 /// GET_STATE (also the snapshot in the event stream's SUBSCRIBED).
@@ -350,7 +356,7 @@ pub fn get_state(m: &Master) -> Value {
 }
 
 fn version_info(m: &Master) -> Value {
-    json!({"version_info": {"version": m.spec.master.version, "build_user": "mesos-sim"}})
+    json!({ "version_info": crate::read_api::build_info(m) })
 }
 
 /// The operator endpoint.
@@ -421,7 +427,9 @@ pub async fn handle(
         // The emulator carries out no offer operations but LAUNCH, sets no
         // weights or quotas and schedules no maintenance: all empty, as a
         // master with none of them answers.
-        "GET_OPERATIONS" | "GET_WEIGHTS" => json!({}),
+        "GET_OPERATIONS" => json!({}),
+        // A master with no weights leaves the payload out.
+        "GET_WEIGHTS" => return json(&json!({ "type": kind })),
         "GET_QUOTA" | "GET_MAINTENANCE_STATUS" => json!({"status": {}}),
         "GET_STATE" => get_state(&m),
         other => {

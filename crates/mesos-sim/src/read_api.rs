@@ -264,7 +264,7 @@ pub fn agent_json(m: &Master, holdings: &Holdings, a: &Agent) -> Value {
     let used = holdings.used_on(&a.id);
     let offered = holdings.offered_on(&a.id);
     let unreserved = a.total.get("*").cloned().unwrap_or_default();
-    json!({
+    let mut v = json!({
         "id": a.id,
         "pid": m.agent_pid(a),
         "hostname": a.hostname,
@@ -277,14 +277,30 @@ pub fn agent_json(m: &Master, holdings: &Holdings, a: &Agent) -> Value {
         "unreserved_resources": resource_map(&unreserved),
         "attributes": attributes_map(a),
         "active": a.active,
-        "deactivated": !a.active,
         "version": m.spec.master.version,
-        "capabilities": ["MULTI_ROLE", "HIERARCHICAL_ROLE", "RESERVATION_REFINEMENT"],
-    })
+        "capabilities": m.agent_capabilities(),
+    });
+    // Since 1.9 (1.7.3 has no such field).
+    if m.version_at_least(1, 9) {
+        v["deactivated"] = json!(!a.active);
+    }
+    v
 }
 
 fn visible_agents(m: &Master) -> impl Iterator<Item = &Agent> {
     m.agents.values().filter(|a| !a.removed)
+}
+
+/// `leader_info` in `/master/state`: the leader's ID, pid, hostname and
+/// port only (seen on 1.7.3, 1.9.0 and 1.11.0), where GET_MASTER has the
+/// whole MasterInfo.
+fn leader_info(m: &Master) -> Value {
+    json!({
+        "id": m.id,
+        "pid": m.pid(),
+        "hostname": m.hostname,
+        "port": m.port,
+    })
 }
 
 /// The `/master/state` document.
@@ -293,6 +309,7 @@ pub fn state_json(m: &Master) -> Value {
     json!({
         "version": version,
         "git_sha": "",
+        "git_tag": version,
         "build_date": "",
         "build_time": 0.0,
         "build_user": "mesos-sim",
@@ -301,12 +318,12 @@ pub fn state_json(m: &Master) -> Value {
         "id": m.id,
         "pid": m.pid(),
         "hostname": m.hostname,
-        "capabilities": ["AGENT_UPDATE", "AGENT_DRAINING", "QUOTA_V2"],
+        "capabilities": m.master_capabilities(),
         "activated_slaves": visible_agents(m).filter(|a| a.active).count() as f64,
         "deactivated_slaves": visible_agents(m).filter(|a| !a.active).count() as f64,
         "unreachable_slaves": m.agents.values().filter(|a| a.removed).count() as f64,
         "leader": m.pid(),
-        "leader_info": m.master_info(),
+        "leader_info": leader_info(m),
         "flags": crate::overview_api::flags(m),
         "slaves": agents_json(m),
         "recovered_slaves": [],
@@ -448,14 +465,21 @@ pub async fn health() -> Response {
     StatusCode::OK.into_response()
 }
 
-/// `/version`.
-pub async fn version(State(app): State<SharedApp>) -> Response {
-    let m = app.lock();
-    json(&json!({
+/// The build a master reports (`/version`, GET_VERSION's `version_info`);
+/// the emulator's own: the emulated version as its tag, no commit, no
+/// build time.
+pub fn build_info(m: &Master) -> Value {
+    json!({
         "version": m.spec.master.version,
         "build_date": "",
         "build_time": 0.0,
         "build_user": "mesos-sim",
         "git_sha": "",
-    }))
+        "git_tag": m.spec.master.version,
+    })
+}
+
+/// `/version`.
+pub async fn version(State(app): State<SharedApp>) -> Response {
+    json(&build_info(&app.lock()))
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{any, get, post};
 use axum::Router;
 use mesos_api::Event;
@@ -151,7 +151,8 @@ async fn realm_guard(State(app): State<SharedApp>, req: Request, next: Next) -> 
 /// no such endpoint. Every canonical path ending in `.json` is one.
 async fn json_alias_guard(State(app): State<SharedApp>, req: Request, next: Next) -> Response {
     if req.uri().path().ends_with(".json") && !app.lock().serves_json_aliases() {
-        return StatusCode::NOT_FOUND.into_response();
+        // libprocess's answer for a path no process serves.
+        return crate::app::text(StatusCode::NOT_FOUND, "404 Not Found.");
     }
     next.run(req).await
 }

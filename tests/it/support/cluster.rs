@@ -61,6 +61,9 @@ pub struct ClusterDesc {
     /// How long a custom executor has to subscribe (the agents'
     /// `--executor_registration_timeout`; None: Mesos's 1 minute).
     pub executor_registration_timeout: Option<Duration>,
+    /// The Mesos version the emulator claims and behaves as (None: its
+    /// default, 1.11.0). Real clusters run the version they are started with.
+    pub sim_version: Option<&'static str>,
 }
 
 /// The ports an agent must offer for a master and a worker with Alluxio's
@@ -86,6 +89,7 @@ impl ClusterDesc {
             credentials: None,
             split: false,
             executor_registration_timeout: None,
+            sim_version: None,
         }
     }
 
@@ -123,6 +127,9 @@ impl ClusterDesc {
             s.push_str(&format!(
                 "[[authentication.principals]]\nprincipal = \"{principal}\"\nsecret = \"{secret}\"\n"
             ));
+        }
+        if let Some(v) = self.sim_version {
+            s.push_str(&format!("[master]\nversion = \"{v}\"\n"));
         }
         for a in &self.agents {
             s.push_str(&format!(
