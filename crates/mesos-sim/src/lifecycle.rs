@@ -316,7 +316,15 @@ impl Master {
                     None
                 }
                 Timer::Killed => {
-                    self.change_task(&fid, &tid, Change::executor(TaskState::Killed));
+                    // What the command executor says of a command it killed.
+                    self.change_task(
+                        &fid,
+                        &tid,
+                        Change {
+                            message: Some("Command terminated with signal Terminated"),
+                            ..Change::executor(TaskState::Killed)
+                        },
+                    );
                     None
                 }
                 Timer::ExecutorRegistration => {

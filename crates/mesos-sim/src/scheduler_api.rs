@@ -12,10 +12,9 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use mesos_api::scheduler::{CallType, Subscribe};
-use mesos_api::{Call, Event, Reason, Source, TaskState};
+use mesos_api::{Call, Event};
 
 use crate::app::{accepts_json, authenticate, json_body, text, App, Auth, SharedApp};
-use crate::lifecycle::Change;
 use crate::model::{now_secs, Connection, Framework, Master};
 
 const STREAM_ID: &str = "Mesos-Stream-Id";
@@ -361,20 +360,26 @@ fn dispatch(m: &mut Master, fid: &str, call: Call) {
                         .collect()
                 })
                 .unwrap_or_default();
+            // The agent tells the executor to shut down: a custom one gets
+            // SHUTDOWN and reports its tasks itself; the command executor
+            // kills its command, as for a KILL (real 1.11.0: TASK_KILLED from
+            // SOURCE_EXECUTOR, no reason, "Command terminated with signal
+            // Terminated").
+            let mut told = false;
             for tid in ids {
-                m.change_task(
-                    fid,
-                    &tid,
-                    Change {
-                        state: TaskState::Killed,
-                        source: Source::SourceAgent,
-                        reason: Some(Reason::ReasonExecutorTerminated),
-                        message: Some("Executor shut down"),
-                        acknowledged: true,
-                        healthy: None,
-                        uuid: None,
-                    },
-                );
+                let stream = m.frameworks[fid].tasks[&tid].executor_stream.clone();
+                match stream {
+                    Some(stream) => {
+                        if !told {
+                            crate::executor_api::send(
+                                &stream,
+                                &serde_json::json!({"type": "SHUTDOWN"}),
+                            );
+                            told = true;
+                        }
+                    }
+                    None => m.kill_task(fid, &tid, Some(&s.agent_id)),
+                }
             }
         }
         CallType::Acknowledge => {

@@ -657,9 +657,15 @@ async fn shutdown_kills_the_executors_tasks() {
         ))
         .await;
     assert_eq!(s, StatusCode::ACCEPTED);
+    // As the command executor answers a SHUTDOWN on real 1.11.0.
     let st = sub.update().await;
     assert_eq!(st.state, TaskState::Killed);
-    assert_eq!(st.reason, Some(Reason::ReasonExecutorTerminated));
+    assert_eq!(st.source, Some(mesos_api::Source::SourceExecutor));
+    assert_eq!(st.reason, None);
+    assert_eq!(
+        st.message.as_deref(),
+        Some("Command terminated with signal Terminated")
+    );
 }
 
 #[tokio::test]
