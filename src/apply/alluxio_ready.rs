@@ -18,7 +18,7 @@
 //! task of its own, so that status updates keep flowing while it waits.
 
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
@@ -81,33 +81,81 @@ pub fn master_verdict(answers: &BTreeMap<String, Answer>, own_url: &str) -> Verd
     }
 }
 
+/// The workers the masters of one round list, by host and RPC port, and
+/// each master's answer: built once a round, so that judging N waiting
+/// workers costs N lookups rather than N scans of N-long lists.
+pub struct WorkerIndex<'a> {
+    /// Each master asked (by URL, in order): how many workers it lists, or
+    /// why it did not answer.
+    masters: Vec<(&'a str, Result<usize, &'a str>)>,
+    /// `(host, rpcPort)` -> the masters' entries for it, in their order.
+    by_address: HashMap<(&'a str, u64), Vec<(&'a str, &'a Value)>>,
+}
+
+impl<'a> WorkerIndex<'a> {
+    pub fn of(answers: &'a BTreeMap<String, Answer>) -> WorkerIndex<'a> {
+        let mut index = WorkerIndex {
+            masters: Vec::new(),
+            by_address: HashMap::new(),
+        };
+        for (url, answer) in answers {
+            let info = match answer {
+                Ok(info) => info,
+                Err(why) => {
+                    index.masters.push((url, Err(why)));
+                    continue;
+                }
+            };
+            let workers = info["workers"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            index.masters.push((url, Ok(workers.len())));
+            for w in workers {
+                let (Some(host), Some(port)) = (
+                    w["address"]["host"].as_str(),
+                    w["address"]["rpcPort"].as_u64(),
+                ) else {
+                    continue;
+                };
+                index
+                    .by_address
+                    .entry((host, port))
+                    .or_default()
+                    .push((url, w));
+            }
+        }
+        index
+    }
+}
+
 /// Whether the worker on `host` with `rpc_port`, whose task's first status
 /// came at `first_status_ms` (Unix ms), is listed by a master that answers.
 pub fn worker_verdict(
-    answers: &BTreeMap<String, Answer>,
+    index: &WorkerIndex<'_>,
     host: &str,
     rpc_port: u16,
     first_status_ms: Option<i64>,
 ) -> Verdict {
+    let listed = index
+        .by_address
+        .get(&(host, u64::from(rpc_port)))
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let mut seen = Vec::new();
-    for (url, answer) in answers {
-        let info = match answer {
-            Ok(info) => info,
+    for (url, answer) in &index.masters {
+        let count = match answer {
+            Ok(count) => count,
             Err(why) => {
                 seen.push(format!("{url}: {why}"));
                 continue;
             }
         };
-        let listed = info["workers"].as_array().into_iter().flatten().find(|w| {
-            w["address"]["host"] == host
-                && w["address"]["rpcPort"].as_u64() == Some(u64::from(rpc_port))
-        });
-        match listed {
+        match listed.iter().find(|(by, _)| by == url) {
             None => seen.push(format!(
-                "{url} lists {} worker(s), not {host}:{rpc_port}",
-                info["workers"].as_array().map_or(0, Vec::len)
+                "{url} lists {count} worker(s), not {host}:{rpc_port}"
             )),
-            Some(w) => {
+            Some((_, w)) => {
                 let started = w["startTimeMs"].as_i64().unwrap_or(0);
                 match first_status_ms {
                     Some(first) if started < first - START_SLACK_MS => seen.push(format!(
@@ -278,20 +326,20 @@ mod tests {
     fn a_worker_serves_once_a_master_lists_it_started_after_its_task() {
         let a = answers(&[(M0, Ok(json!({"workers": [worker("w1", 29998, 10_000)]})))]);
         assert!(matches!(
-            worker_verdict(&a, "w1", 29998, Some(9_000)),
+            worker_verdict(&WorkerIndex::of(&a), "w1", 29998, Some(9_000)),
             Verdict::Serves(_)
         ));
         assert!(matches!(
-            worker_verdict(&a, "w1", 29998, None),
+            worker_verdict(&WorkerIndex::of(&a), "w1", 29998, None),
             Verdict::Serves(_)
         ));
         // Another port, another host: not this worker.
         assert!(matches!(
-            worker_verdict(&a, "w1", 30998, Some(9_000)),
+            worker_verdict(&WorkerIndex::of(&a), "w1", 30998, Some(9_000)),
             Verdict::NotYet(_)
         ));
         assert!(matches!(
-            worker_verdict(&a, "w2", 29998, Some(9_000)),
+            worker_verdict(&WorkerIndex::of(&a), "w2", 29998, Some(9_000)),
             Verdict::NotYet(_)
         ));
     }
@@ -299,7 +347,8 @@ mod tests {
     #[test]
     fn the_worker_it_replaced_does_not_count() {
         let a = answers(&[(M0, Ok(json!({"workers": [worker("w1", 29998, 1_000)]})))]);
-        let Verdict::NotYet(why) = worker_verdict(&a, "w1", 29998, Some(60_000)) else {
+        let Verdict::NotYet(why) = worker_verdict(&WorkerIndex::of(&a), "w1", 29998, Some(60_000))
+        else {
             panic!("the old worker counted");
         };
         assert!(why.contains("the worker it replaced"), "{why}");

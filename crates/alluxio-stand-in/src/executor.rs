@@ -121,7 +121,8 @@ enum Note {
 struct Task {
     info: Value,
     pgid: i32,
-    running: bool,
+    /// The address its process serves on (its health checks go there).
+    host: String,
     killing: bool,
     killed_by_health_check: bool,
     /// Why the executor ended it itself, for the terminal update.
@@ -349,21 +350,20 @@ impl Executor {
     async fn launch(&mut self, info: Value) {
         let id = info["task_id"]["value"].as_str().unwrap_or("").to_string();
         self.unacknowledged_tasks.insert(id.clone(), info.clone());
+        let mut task = Task {
+            info,
+            pgid: 0,
+            host: String::new(),
+            killing: false,
+            killed_by_health_check: false,
+            failure: None,
+            terminal_sent: false,
+            health: None,
+        };
         match self.start_process(&id) {
-            Ok(pgid) => {
-                self.tasks.insert(
-                    id.clone(),
-                    Task {
-                        info,
-                        pgid,
-                        running: false,
-                        killing: false,
-                        killed_by_health_check: false,
-                        failure: None,
-                        terminal_sent: false,
-                        health: None,
-                    },
-                );
+            Ok((pgid, host)) => {
+                (task.pgid, task.host) = (pgid, host);
+                self.tasks.insert(id.clone(), task);
                 self.update(&id, "TASK_STARTING", None, None).await;
             }
             Err(e) => {
@@ -372,19 +372,8 @@ impl Executor {
                     self.role.as_str()
                 );
                 eprintln!("stand-in executor: {message}");
-                self.tasks.insert(
-                    id.clone(),
-                    Task {
-                        info,
-                        pgid: 0,
-                        running: false,
-                        killing: false,
-                        killed_by_health_check: false,
-                        failure: None,
-                        terminal_sent: true,
-                        health: None,
-                    },
-                );
+                task.terminal_sent = true;
+                self.tasks.insert(id.clone(), task);
                 self.update(&id, "TASK_FAILED", Some(message), None).await;
                 self.last_terminal_at = Some(Instant::now());
             }
@@ -393,7 +382,8 @@ impl Executor {
 
     /// Starts the stand-in process of this role, in a process group of its
     /// own that the kernel kills when the executor dies, and watches it.
-    fn start_process(&mut self, id: &str) -> Result<i32> {
+    /// Returns its process group and the host it serves on.
+    fn start_process(&mut self, id: &str) -> Result<(i32, String)> {
         let hostname = self
             .agent_hostname
             .clone()
@@ -445,7 +435,7 @@ impl Executor {
                 format!("nothing listened on the RPC port {rpc} within {LISTEN_TIMEOUT:?}"),
             ));
         });
-        Ok(pid)
+        Ok((pid, host))
     }
 
     async fn on_note(&mut self, note: Note) {
@@ -457,12 +447,8 @@ impl Executor {
                 if task.killing || task.terminal_sent {
                     return;
                 }
-                task.running = true;
                 if let Some(check) = task.info.get("health_check").cloned() {
-                    let hostname = self.agent_hostname.clone().unwrap_or_default();
-                    let host = Site::load()
-                        .map(|s| s.own_hostname(self.role, &hostname))
-                        .unwrap_or(hostname);
+                    let host = task.host.clone();
                     let notes = self.notes_tx.clone();
                     let task_id = id.clone();
                     let handle = tokio::spawn(async move {

@@ -116,6 +116,11 @@ pub async fn handle(
     response
 }
 
+/// Whether `task` runs on `agent_id` under custom executor `eid`.
+fn runs_under(task: &Task, agent_id: &str, eid: &str) -> bool {
+    task.agent_id == agent_id && task.info.executor.is_some() && task.executor_id() == eid
+}
+
 /// The IDs of `fid`'s tasks on `agent_id` that run under executor `eid`.
 fn tasks_of(m: &Master, agent_id: &str, fid: &str, eid: &str) -> Vec<String> {
     m.frameworks
@@ -123,9 +128,7 @@ fn tasks_of(m: &Master, agent_id: &str, fid: &str, eid: &str) -> Vec<String> {
         .map(|f| {
             f.tasks
                 .values()
-                .filter(|t| {
-                    t.agent_id == agent_id && t.executor_id() == eid && t.info.executor.is_some()
-                })
+                .filter(|t| runs_under(t, agent_id, eid))
                 .map(|t| t.id().to_string())
                 .collect()
         })
@@ -205,7 +208,12 @@ fn update(app: &SharedApp, agent_id: &str, fid: &str, eid: &str, status: &Value)
     let reason: Option<Reason> = serde_json::from_value(status["reason"].clone()).ok();
     let message = status["message"].as_str().map(str::to_string);
     let mut m = app.lock();
-    if !tasks_of(&m, agent_id, fid, eid).contains(&tid) {
+    let of_this_executor = m
+        .frameworks
+        .get(fid)
+        .and_then(|f| f.tasks.get(&tid))
+        .is_some_and(|t| runs_under(t, agent_id, eid));
+    if !of_this_executor {
         return bad(format!("Task {tid} is not a task of executor '{eid}'"));
     }
     m.change_task(

@@ -154,11 +154,12 @@ pub fn spawn(app: SharedApp, fid: String, tid: String) {
                             .unwrap_or_default(),
                         t.sandbox.clone(),
                         t.agent_id.clone(),
+                        t.has_custom_executor(m.spec.exec),
                         crate::executor_api::environment(&m, t),
                     )
                 })
         };
-        let Some((cmd, dir, agent_id, executor_env)) = found else {
+        let Some((cmd, dir, agent_id, custom_executor, executor_env)) = found else {
             return;
         };
         if let Err(e) = create(&dir) {
@@ -206,7 +207,7 @@ pub fn spawn(app: SharedApp, fid: String, tid: String) {
             }
             t.process = Some(kill_tx);
             t.process_id = child.id().and_then(ProcessId::of);
-            if executor_env.is_empty() {
+            if !custom_executor {
                 m.change_task(&fid, &tid, Change::executor(TaskState::Running));
                 let health = m.health_timer(&fid, &tid, std::time::Instant::now());
                 if let Some(t) = m

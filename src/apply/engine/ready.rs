@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::address::Role;
-use alluxio_ready::{master_info_url, master_verdict, worker_verdict, Probe, Verdict};
+use alluxio_ready::{master_info_url, master_verdict, worker_verdict, Probe, Verdict, WorkerIndex};
 use std::collections::BTreeSet;
 
 impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
@@ -48,6 +48,7 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
         let Some(asked_at) = probe.asked_at else {
             return;
         };
+        let workers = WorkerIndex::of(&probe.answers);
         for i in waiting {
             let s = &mut steps[i];
             let own = own_master_url(s);
@@ -72,7 +73,7 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
                         .and_then(|(_, l)| l.template.ports.first().copied())
                         .unwrap_or_default();
                     let first = s.new_task.as_ref().and_then(|n| n.first_status_ms);
-                    worker_verdict(&probe.answers, &agent.hostname, rpc, first)
+                    worker_verdict(&workers, &agent.hostname, rpc, first)
                 }
             };
             match verdict {

@@ -247,12 +247,24 @@ async fn destroy_leaving_no_process(cluster: &TestCluster, d: &Deployment) {
 
 /// Waits (bounded) until none of `pids` runs.
 async fn wait_until_gone(cluster: &TestCluster, pids: &[(u32, String)], what: &str) {
+    wait_until_none(cluster, what, || {
+        pids.iter()
+            .filter(|(pid, _)| Path::new(&format!("/proc/{pid}")).exists())
+            .cloned()
+            .collect()
+    })
+    .await
+}
+
+/// Waits (bounded: 30 s) until `running` lists no process.
+async fn wait_until_none(
+    cluster: &TestCluster,
+    what: &str,
+    running: impl Fn() -> Vec<(u32, String)>,
+) {
     let until = Instant::now() + Duration::from_secs(30);
     loop {
-        let left: Vec<&(u32, String)> = pids
-            .iter()
-            .filter(|(pid, _)| Path::new(&format!("/proc/{pid}")).exists())
-            .collect();
+        let left = running();
         if left.is_empty() {
             return;
         }
@@ -430,19 +442,10 @@ pub async fn an_executor_that_never_subscribes_fails_its_launch(backend: Backend
         .as_str()
         .expect("a framework ID")
         .to_string();
-    let until = Instant::now() + Duration::from_secs(30);
-    loop {
-        let left = processes_with_env("MESOS_FRAMEWORK_ID", &fid);
-        if left.is_empty() {
-            break;
-        }
-        assert!(
-            Instant::now() < until,
-            "{}: the executors that never subscribed still run 30 s later: {left:?}",
-            cluster.backend
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_until_none(&cluster, "the executors that never subscribed", || {
+        processes_with_env("MESOS_FRAMEWORK_ID", &fid)
+    })
+    .await;
     cluster.shutdown().await;
 }
 

@@ -62,9 +62,7 @@ impl Deployment {
     }
 
     fn with_user(master_url: &str, user_line: &str, extra_toml: &str, site: &str) -> Deployment {
-        let toml = format!(
-            "name = \"alluxio\"\n[mesos]\nmaster = \"{master_url}\"\n{user_line}{extra_toml}\n"
-        );
+        let toml = deployment_text(master_url, user_line, extra_toml);
         Self::from_toml(&asking_mesos(&toml), site)
     }
 
@@ -72,9 +70,7 @@ impl Deployment {
     /// whether the default launch serves): for clusters that run a real or
     /// stand-in Alluxio.
     pub fn asking_alluxio(master_url: &str, extra_toml: &str, site: &str) -> Deployment {
-        let toml =
-            format!("name = \"alluxio\"\n[mesos]\nmaster = \"{master_url}\"\n{extra_toml}\n");
-        Self::from_toml(&toml, site)
+        Self::from_toml(&deployment_text(master_url, "", extra_toml), site)
     }
 
     fn from_toml(toml: &str, site: &str) -> Deployment {
@@ -110,6 +106,11 @@ impl Deployment {
 /// Runs the real binary from the repository's root, with a state location
 /// that holds nothing, so that no state of a previous local run leaks into
 /// plans of the repository's example and fixture files.
+/// The deployment file of the tests: named `alluxio`, on `master_url`.
+fn deployment_text(master_url: &str, user_line: &str, extra_toml: &str) -> String {
+    format!("name = \"alluxio\"\n[mesos]\nmaster = \"{master_url}\"\n{user_line}{extra_toml}\n")
+}
+
 /// `toml` with `ready = "mesos"` for each role that does not say `ready`:
 /// the emulator's tasks run no Alluxio to ask whether it serves. The line
 /// goes at the end of the role's table (or a new table at the end), so the
