@@ -1,38 +1,86 @@
 //! Differential conformance: the same scripted sessions against real Apache
 //! Mesos and against mesos-sim, started from one cluster description; every
 //! answer compared (status, the headers clients read, JSON keys, types,
-//! enum values and array lengths). A difference is either fixed in the
-//! emulator or listed, with its reason, in the "Conformance deviations"
-//! table of `crates/mesos-sim/README.md`; the suite fails on any other.
+//! enum values, array lengths and error texts), and the steps the
+//! emulator's clocks stand for timed on both. A difference is either fixed
+//! in the emulator or listed, with its reason, in the "Conformance
+//! deviations" table of `crates/mesos-sim/README.md`; the suite fails on
+//! any other.
 //!
 //! `scripts/conformance [VERSION]` runs it and ends with, per version,
 //! `conformance VERSION: N fields compared, M listed deviations, K unlisted`.
-//! Needs the real-Mesos harness (see `docs/testing.md`).
+//! Needs the real-Mesos harness (see `docs/testing.md`). With
+//! `CONFORMANCE_RECORD_DIR` set, each backend's exchanges are written there
+//! (`VERSION-real.json`, `VERSION-sim.json`) to be read side by side.
 
 #[path = "../it/support/mod.rs"]
 mod support;
 
 mod compare;
 mod deviations;
+mod scheduler;
+mod scheduler_session;
 mod sessions;
+mod timing;
 
+use sessions::Record;
 use support::cluster::{Backend, ClusterDesc, TestCluster};
+
+/// Every session, in order, on one backend.
+async fn record(cluster: &TestCluster) -> Record {
+    let mut rec = Record::default();
+    for request in sessions::idle_reads() {
+        let answer = sessions::ask(cluster, &request).await;
+        rec.add(request.name(), answer);
+    }
+    let scheduler = scheduler_session::run(cluster).await;
+    rec.exchanges.extend(scheduler.exchanges);
+    rec.timings.extend(scheduler.timings);
+    rec
+}
 
 async fn conformance(version: &'static str) {
     let mut desc = ClusterDesc::agents(2);
     desc.split = true;
     desc.sim_version = Some(version);
-    let real = TestCluster::start(Backend::Real(version), &desc).await;
-    let sim = TestCluster::start(Backend::Sim, &desc).await;
+    desc.sim_as_shipped = true;
+    let (real, sim) = tokio::join!(
+        TestCluster::start(Backend::Real(version), &desc),
+        TestCluster::start(Backend::Sim, &desc)
+    );
+    let (r, s) = tokio::join!(record(&real), record(&sim));
+    real.shutdown().await;
+    sim.shutdown().await;
+
+    if let Some(dir) = std::env::var_os("CONFORMANCE_RECORD_DIR") {
+        r.save(&std::path::Path::new(&dir).join(format!("{version}-real.json")));
+        s.save(&std::path::Path::new(&dir).join(format!("{version}-sim.json")));
+    }
     let listed = deviations::read();
     let mut compared = 0;
     let mut differences = Vec::new();
-    for request in sessions::idle_reads() {
-        let name = request.name();
-        let r = sessions::ask(&real, &request).await;
-        let s = sessions::ask(&sim, &request).await;
-        compared += compare::compare(&name, &r, &s, &mut differences);
+    for (name, answer) in &r.exchanges {
+        match s.exchanges.iter().find(|(n, _)| n == name) {
+            Some((_, other)) => compared += compare::compare(name, answer, other, &mut differences),
+            None => differences.push(compare::Difference {
+                exchange: name.clone(),
+                path: "exchange".into(),
+                what: "missing in mesos-sim".into(),
+            }),
+        }
     }
+    for (name, _) in &s.exchanges {
+        if !r.exchanges.iter().any(|(n, _)| n == name) {
+            differences.push(compare::Difference {
+                exchange: name.clone(),
+                path: "exchange".into(),
+                what: "only in mesos-sim".into(),
+            });
+        }
+    }
+    compared += r.timings.len();
+    differences.extend(timing::compare(version, &r.timings, &s.timings));
+
     let (known, unlisted): (Vec<_>, Vec<_>) = differences
         .iter()
         .partition(|d| deviations::listing(&listed, d).is_some());
@@ -49,8 +97,6 @@ async fn conformance(version: &'static str) {
         known.len(),
         unlisted.len()
     );
-    real.shutdown().await;
-    sim.shutdown().await;
     assert!(
         unlisted.is_empty(),
         "{} differences between real Mesos {version} and mesos-sim are neither fixed nor listed in crates/mesos-sim/README.md (see above)",

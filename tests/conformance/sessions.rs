@@ -3,6 +3,7 @@
 //! named requests; the answers are compared one by one.
 
 use crate::compare::Answer;
+use crate::scheduler;
 use crate::support::cluster::TestCluster;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -56,11 +57,7 @@ pub fn idle_reads() -> Vec<Request> {
 
 /// Sends `request` to the cluster's master and records the answer.
 pub async fn ask(cluster: &TestCluster, request: &Request) -> Answer {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = scheduler::http();
     let base = cluster.url();
     let sent = match request {
         Request::Get(path) => client.get(format!("{base}{path}")),
@@ -74,35 +71,71 @@ pub async fn ask(cluster: &TestCluster, request: &Request) -> Answer {
         .send()
         .await
         .unwrap_or_else(|e| panic!("{}: {}: {e}", cluster.backend, request.name()));
-    let status = response.status().as_u16();
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let mut headers = Vec::new();
-    if let Some(ct) = header("Content-Type") {
-        headers.push(("Content-Type".to_string(), ct));
-    }
-    // Present or not: their values are IDs and addresses.
-    for name in ["Mesos-Stream-Id", "Location"] {
-        if header(name).is_some() {
-            headers.push((name.to_string(), "(present)".to_string()));
+    scheduler::answer_of(response).await
+}
+
+/// The exchanges of one backend's sessions, by name, with the values that
+/// differ between any two clusters (IDs the session learnt) replaced by
+/// names, so that texts can be compared verbatim.
+#[derive(Default)]
+pub struct Record {
+    pub exchanges: Vec<(String, Answer)>,
+    names: Vec<(String, String)>,
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+impl Record {
+    /// From now on `value` reads `name` in every recorded string.
+    pub fn name(&mut self, value: &str, name: &str) {
+        if !value.is_empty() && !self.names.iter().any(|(v, _)| v == value) {
+            self.names.push((value.to_string(), name.to_string()));
+            // Longest first: an ID that contains another is replaced whole.
+            self.names.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
         }
     }
-    let bytes = response.bytes().await.unwrap_or_default();
-    let body = serde_json::from_slice(&bytes).ok();
-    let text = match &body {
-        Some(_) => None,
-        None if bytes.is_empty() => None,
-        None => Some(String::from_utf8_lossy(&bytes).into_owned()),
-    };
-    Answer {
-        status,
-        headers,
-        body,
-        text,
+
+    pub fn add(&mut self, exchange: impl Into<String>, mut answer: Answer) {
+        if let Some(text) = &answer.text {
+            answer.text = Some(self.normalise(text));
+        }
+        if let Some(body) = &mut answer.body {
+            self.normalise_json(body);
+        }
+        self.exchanges.push((exchange.into(), answer));
+    }
+
+    /// Writes the exchanges (normalised) as JSON, for reading.
+    pub fn save(&self, path: &std::path::Path) {
+        let exchanges: Vec<Value> = self
+            .exchanges
+            .iter()
+            .map(|(name, a)| {
+                json!({"exchange": name, "status": a.status, "headers": a.headers,
+                       "body": a.body, "text": a.text})
+            })
+            .collect();
+        let text = serde_json::to_string_pretty(&exchanges).unwrap();
+        std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+
+    pub fn time(&mut self, what: &'static str, took: Duration) {
+        self.timings.push((what, took));
+    }
+
+    fn normalise(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (value, name) in &self.names {
+            out = out.replace(value.as_str(), name);
+        }
+        out
+    }
+
+    fn normalise_json(&self, value: &mut Value) {
+        match value {
+            Value::String(s) => *s = self.normalise(s),
+            Value::Array(items) => items.iter_mut().for_each(|v| self.normalise_json(v)),
+            Value::Object(map) => map.values_mut().for_each(|v| self.normalise_json(v)),
+            _ => {}
+        }
     }
 }

@@ -90,14 +90,9 @@ pub async fn handle(
             format!("Expecting 'Accept' to allow {MEDIA_TYPES}"),
         );
     }
-    let call: Value = match serde_json::from_slice(&body) {
+    let call: Value = match crate::app::parse_json(&body) {
         Ok(v) => v,
-        Err(e) => {
-            return text(
-                StatusCode::BAD_REQUEST,
-                format!("Failed to parse body into JSON: {e}"),
-            )
-        }
+        Err(e) => return text(StatusCode::BAD_REQUEST, e),
     };
     // `type` is an optional enum: stout drops a value it does not know.
     let Some(kind) = call

@@ -88,10 +88,8 @@ impl Master {
                         pools,
                         created: now,
                     };
-                    let refinement = self.frameworks[fid]
-                        .info
-                        .has_capability(mesos_api::CapabilityType::ReservationRefinement);
-                    let offer = rec.to_offer(self, &self.agents[&aid], refinement);
+                    let info = &self.frameworks[fid].info;
+                    let offer = rec.to_offer(self, &self.agents[&aid], Some(info));
                     self.offers.insert(id, rec);
                     batches.entry(fid.clone()).or_default().push(offer);
                 }
@@ -134,6 +132,8 @@ impl Master {
         } else {
             mesos_api::Filters::DEFAULT_REFUSE_SECONDS
         };
+        // As the allocator: a filter lasts at least one allocation interval.
+        let secs = secs.max(self.spec.timing.allocation_interval.as_secs_f64());
         if let Some(fw) = self.frameworks.get_mut(fid) {
             fw.filters.push(OfferFilter {
                 agent_id: agent_id.to_string(),

@@ -134,10 +134,27 @@ pub fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<serde_json::Value, 
             "Expecting 'Content-Type' of application/json or application/x-protobuf",
         ));
     }
+    parse_json(body).map_err(|e| text(StatusCode::BAD_REQUEST, e))
+}
+
+/// A request body as JSON, or Mesos's error when it is not: stout parses
+/// with picojson, whose error names the line and quotes the rest of it
+/// from the character it stumbled on (nothing at the end of the body).
+pub fn parse_json(body: &[u8]) -> Result<serde_json::Value, String> {
     serde_json::from_slice(body).map_err(|e| {
-        text(
-            StatusCode::BAD_REQUEST,
-            format!("Failed to parse body into JSON: {e}"),
+        let line = body
+            .split(|b| *b == b'\n')
+            .nth(e.line().saturating_sub(1))
+            .unwrap_or_default();
+        let near = if e.is_eof() {
+            ""
+        } else {
+            let from = e.column().saturating_sub(1).min(line.len());
+            std::str::from_utf8(&line[from..]).unwrap_or_default()
+        };
+        format!(
+            "Failed to parse body into JSON: syntax error at line {} near: {near}",
+            e.line()
         )
     })
 }

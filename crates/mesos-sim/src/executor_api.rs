@@ -91,9 +91,9 @@ pub async fn handle(
     Extension(agent): Extension<AgentScope>,
     body: Bytes,
 ) -> Response {
-    let call: Value = match serde_json::from_slice(&body) {
+    let call: Value = match crate::app::parse_json(&body) {
         Ok(v) => v,
-        Err(e) => return bad(format!("Failed to parse body into JSON: {e}")),
+        Err(e) => return bad(e),
     };
     let fid = call["framework_id"]["value"]
         .as_str()

@@ -21,6 +21,7 @@ fn validate_task(
     task: &TaskInfo,
     seen: &BTreeSet<String>,
     available: &RolePools,
+    allocated_to: &str,
 ) -> Result<RolePools, String> {
     let id = &task.task_id.value;
     if id.is_empty() {
@@ -81,40 +82,51 @@ fn validate_task(
     }
     let need = pools_of(&all);
     if !pools_contain(available, &need) {
+        let describe = |pools, ports_first| describe(pools, allocated_to, ports_first);
         return Err(format!(
-            "Task uses more resources {} than available {}",
-            describe(&need),
-            describe(available)
+            "Total resources {} required by task and its executor is more than available {}",
+            describe(&need, false),
+            describe(available, m.offers_non_scalars_first())
         ));
     }
     Ok(need)
 }
 
-fn describe(p: &RolePools) -> String {
-    let mut parts = Vec::new();
+/// Resources as Mesos prints them: `cpus(allocated: ROLE):1`, with
+/// `(reservations: [(STATIC,ROLE)])` after reserved ones; the ports first
+/// when the offer lists them first.
+fn describe(p: &RolePools, allocated_to: &str, ports_first: bool) -> String {
+    let mut scalars = Vec::new();
+    let mut ports = Vec::new();
     for (role, s) in p {
         let r = if role == "*" {
-            String::new()
+            format!("(allocated: {allocated_to})")
         } else {
-            format!("(reservations: [(STATIC,{role})])")
+            format!("(allocated: {allocated_to})(reservations: [(STATIC,{role})])")
         };
         if s.cpus > 0.0 {
-            parts.push(format!("cpus{r}:{}", s.cpus));
+            scalars.push(format!("cpus{r}:{}", s.cpus));
         }
         if s.mem > 0.0 {
-            parts.push(format!("mem{r}:{}", s.mem));
+            scalars.push(format!("mem{r}:{}", s.mem));
         }
         if s.disk > 0.0 {
-            parts.push(format!("disk{r}:{}", s.disk));
+            scalars.push(format!("disk{r}:{}", s.disk));
         }
         if !s.ports.is_empty() {
-            parts.push(format!("ports{r}:{}", s.ports));
+            let text = format!("ports{r}:{}", s.ports);
+            if ports_first {
+                ports.push(text);
+            } else {
+                scalars.push(text);
+            }
         }
     }
-    if parts.is_empty() {
+    ports.append(&mut scalars);
+    if ports.is_empty() {
         "{}".into()
     } else {
-        parts.join("; ")
+        ports.join("; ")
     }
 }
 
@@ -167,15 +179,17 @@ pub fn accept(m: &mut Master, fid: &str, accept: Accept) {
     }
     let mut available = RolePools::new();
     let mut agent_id = String::new();
+    let mut allocated_to = String::new();
     for oid in &accept.offer_ids {
         let o = m.offers.remove(&oid.value).expect("validated");
         crate::model::pools_add(&mut available, &o.pools);
         agent_id = o.agent_id;
+        allocated_to = o.role;
     }
     let mut seen = BTreeSet::new();
     let delay = m.spec.timing.task_start_delay;
     for t in launches {
-        match validate_task(m, fid, &agent_id, &t, &seen, &available) {
+        match validate_task(m, fid, &agent_id, &t, &seen, &available, &allocated_to) {
             Err(e) => {
                 let st = master_status(&t, TaskState::Error, Reason::ReasonTaskInvalid, e);
                 m.frameworks[fid].send(&Event::update(st));

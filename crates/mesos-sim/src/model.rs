@@ -397,19 +397,33 @@ pub struct OfferRec {
 }
 
 impl OfferRec {
-    /// The offer as sent to a framework; `refinement` says whether it has
-    /// the RESERVATION_REFINEMENT capability.
-    pub fn to_offer(&self, master: &Master, agent: &Agent, refinement: bool) -> mesos_api::Offer {
-        let format = if refinement {
+    /// The offer as sent to `framework` (None: as the master itself lists
+    /// it, in the operator API). Resources are in the format its
+    /// RESERVATION_REFINEMENT capability asks for; only a MULTI_ROLE
+    /// framework is told the role of an allocation (real masters strip
+    /// `allocation_info` from offers to the others).
+    pub fn to_offer(
+        &self,
+        master: &Master,
+        agent: &Agent,
+        framework: Option<&FrameworkInfo>,
+    ) -> mesos_api::Offer {
+        let has = |c| framework.is_none_or(|f| f.has_capability(c));
+        let format = if has(mesos_api::CapabilityType::ReservationRefinement) {
             ResourceFormat::PostRefinement
         } else {
             ResourceFormat::PreRefinement
         };
-        let mut resources = resources_in(&self.pools, format);
-        for r in &mut resources {
-            r.allocation_info = Some(mesos_api::AllocationInfo {
+        let allocation_info =
+            has(mesos_api::CapabilityType::MultiRole).then(|| mesos_api::AllocationInfo {
                 role: Some(self.role.clone()),
             });
+        let mut resources = resources_in(&self.pools, format);
+        for r in &mut resources {
+            r.allocation_info = allocation_info.clone();
+        }
+        if master.offers_non_scalars_first() {
+            resources.sort_by_key(|r| r.kind == mesos_api::ValueType::Scalar);
         }
         mesos_api::Offer {
             id: OfferId::new(self.id.clone()),
@@ -422,9 +436,7 @@ impl OfferRec {
             attributes: agent.attributes.clone(),
             executor_ids: Vec::new(),
             unavailability: None,
-            allocation_info: Some(mesos_api::AllocationInfo {
-                role: Some(self.role.clone()),
-            }),
+            allocation_info,
         }
     }
 }
@@ -479,6 +491,9 @@ pub struct Master {
     pub leader_url: Option<String>,
     pub faults: Faults,
     pub last_allocation: Instant,
+    /// An event after which a real master allocates at once, besides its
+    /// periodic batch (a framework subscribing, REVIVE); the next tick does.
+    pub allocate_soon: bool,
     pub sandbox_root: PathBuf,
     /// Something persistent changed since the last save.
     pub dirty: bool,
@@ -531,6 +546,7 @@ impl Master {
             leader_url: None,
             faults: Faults::default(),
             last_allocation: Instant::now(),
+            allocate_soon: false,
             sandbox_root,
             dirty: false,
             unserved_listeners: Vec::new(),
@@ -564,6 +580,13 @@ impl Master {
     /// out (1.10 is not checked: emulated as 1.9).
     pub fn writes_empty_v1_lists(&self) -> bool {
         self.version_at_least(1, 11)
+    }
+
+    /// Offers (and the master's texts about them) list ranges and sets
+    /// before scalars: seen on 1.9.0 and 1.11.0 (`ports` first); 1.7.3
+    /// keeps the agent's order.
+    pub fn offers_non_scalars_first(&self) -> bool {
+        self.version_at_least(1, 9)
     }
 
     /// `master@ip:port`.

@@ -227,7 +227,7 @@ fn get_frameworks(m: &Master) -> Value {
             .filter_map(|o| {
                 m.agents
                     .get(&o.agent_id)
-                    .map(|a| json!(o.to_offer(m, a, true)))
+                    .map(|a| json!(o.to_offer(m, a, None)))
             })
             .collect();
         if !offers.is_empty() {

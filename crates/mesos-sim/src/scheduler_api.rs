@@ -296,6 +296,7 @@ fn register(m: &mut Master, sub: Subscribe, conn: Connection) {
         m.disconnect(&fid);
     } else {
         m.resend_all_pending(&fid);
+        m.allocate_soon = true;
     }
     m.dirty = true;
 }
@@ -331,6 +332,7 @@ fn dispatch(m: &mut Master, fid: &str, call: Call) {
                     }
                 }
             }
+            m.allocate_soon = true;
             m.dirty = true;
         }
         CallType::Suppress => {

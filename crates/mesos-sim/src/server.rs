@@ -221,8 +221,13 @@ pub fn tick(app: &SharedApp, now: Instant) -> Vec<(String, String)> {
     let spawn = m.run_task_timers(now);
     m.resend_updates(now);
     m.expire_offers(now);
-    if now.duration_since(m.last_allocation) >= m.spec.timing.allocation_interval {
+    // The periodic batch; an event-driven allocation leaves its phase be.
+    let batch = now.duration_since(m.last_allocation) >= m.spec.timing.allocation_interval;
+    if batch {
         m.last_allocation = now;
+    }
+    if batch || m.allocate_soon {
+        m.allocate_soon = false;
         m.allocate(now);
     }
     if m.dirty {
