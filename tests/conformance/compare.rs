@@ -141,9 +141,11 @@ fn walk(path: &str, real: &Value, sim: &Value, diff: &mut impl FnMut(&str, Strin
         (Value::String(r), Value::String(s)) if is_enum(r) && is_enum(s) && r != s => {
             diff(path, format!("value: real {r}, mesos-sim {s}"));
         }
-        // Mesos's texts (error and status messages), with the IDs the
-        // session learnt already replaced by names.
-        (Value::String(r), Value::String(s)) if path.ends_with(".message") && r != s => {
+        // Mesos's texts (error and status messages, and the errors clients
+        // report), with the IDs the session learnt already replaced by names.
+        (Value::String(r), Value::String(s))
+            if (path.ends_with(".message") || path.ends_with(".error")) && r != s =>
+        {
             diff(path, format!("text: real {r:?}, mesos-sim {s:?}"));
         }
         _ => {}

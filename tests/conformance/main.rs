@@ -16,8 +16,10 @@
 #[path = "../it/support/mod.rs"]
 mod support;
 
+mod clients;
 mod compare;
 mod deviations;
+mod operator_session;
 mod scheduler;
 mod scheduler_session;
 mod sessions;
@@ -29,13 +31,19 @@ use support::cluster::{Backend, ClusterDesc, TestCluster};
 /// Every session, in order, on one backend.
 async fn record(cluster: &TestCluster) -> Record {
     let mut rec = Record::default();
+    let mut hosts: Vec<&String> = cluster.desc.agents.iter().map(|a| &a.hostname).collect();
+    hosts.sort();
+    for (i, h) in hosts.iter().enumerate() {
+        rec.name(h, &format!("<host-{}>", i + 1));
+    }
     for request in sessions::idle_reads() {
         let answer = sessions::ask(cluster, &request).await;
         rec.add(request.name(), answer);
     }
-    let scheduler = scheduler_session::run(cluster).await;
-    rec.exchanges.extend(scheduler.exchanges);
-    rec.timings.extend(scheduler.timings);
+    scheduler_session::run(cluster, &mut rec).await;
+    operator_session::run(cluster, &mut rec).await;
+    clients::run(cluster, &mut rec).await;
+    operator_session::agent_goes_away(cluster, &mut rec).await;
     rec
 }
 

@@ -22,6 +22,16 @@ pub fn http() -> reqwest::Client {
         .unwrap()
 }
 
+/// A client for event streams: no bound on the whole exchange (a stream
+/// lasts the session), each read is bounded by its caller's deadline.
+pub fn stream_http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 /// An answer's status, the headers clients read and its body.
 pub async fn answer_of(response: reqwest::Response) -> Answer {
     let head = head_of(&response);
@@ -74,15 +84,61 @@ pub fn observed(body: Value) -> Answer {
     }
 }
 
+/// A RecordIO stream of JSON events (scheduler or operator API).
+pub struct Events {
+    pub url: String,
+    body: Body,
+    decoder: Decoder,
+    pub ended: bool,
+}
+
+impl Events {
+    pub fn new(url: &str, response: reqwest::Response) -> Events {
+        Events {
+            url: url.to_string(),
+            body: Box::pin(response.bytes_stream()),
+            decoder: Decoder::new(),
+            ended: false,
+        }
+    }
+
+    /// The events of the next chunk (none, or several); None when the
+    /// stream ended or `deadline` passed.
+    pub async fn next_chunk(&mut self, deadline: Instant) -> Option<Vec<Value>> {
+        if self.ended {
+            return None;
+        }
+        let chunk = match tokio::time::timeout_at(deadline, self.body.next()).await {
+            Err(_) => return None,
+            Ok(None) | Ok(Some(Err(_))) => {
+                self.ended = true;
+                return None;
+            }
+            Ok(Some(Ok(chunk))) => chunk,
+        };
+        let records = self
+            .decoder
+            .feed(&chunk)
+            .unwrap_or_else(|e| panic!("{}: the event stream: {e}", self.url));
+        Some(
+            records
+                .iter()
+                .map(|r| {
+                    serde_json::from_slice(r)
+                        .unwrap_or_else(|e| panic!("{}: an event is not JSON: {e}", self.url))
+                })
+                .collect(),
+        )
+    }
+}
+
 /// A subscribed scheduler.
 pub struct Scheduler {
     url: String,
     http: reqwest::Client,
     pub framework_id: String,
     pub stream_id: String,
-    body: Body,
-    decoder: Decoder,
-    ended: bool,
+    events: Events,
     /// Offers not yet taken, in arrival order, with their agent's hostname.
     offers: Vec<(String, Value)>,
     updates: VecDeque<(Instant, Value)>,
@@ -95,8 +151,7 @@ impl Scheduler {
     /// Sends a SUBSCRIBE call; the answer (status and headers) and, when it
     /// opened a stream, the scheduler reading it.
     pub async fn subscribe(master: &str, call: &Value) -> (Answer, Option<Scheduler>) {
-        let http = http();
-        let response = http
+        let response = stream_http()
             .post(format!("{master}/api/v1/scheduler"))
             .header("Content-Type", "application/json")
             .header("Accept", "application/json")
@@ -116,12 +171,10 @@ impl Scheduler {
             .to_string();
         let scheduler = Scheduler {
             url: master.to_string(),
-            http,
+            http: http(),
             framework_id: String::new(),
             stream_id,
-            body: Box::pin(response.bytes_stream()),
-            decoder: Decoder::new(),
-            ended: false,
+            events: Events::new(master, response),
             offers: Vec::new(),
             updates: VecDeque::new(),
             others: VecDeque::new(),
@@ -157,24 +210,10 @@ impl Scheduler {
     /// Reads events until one more lands in a queue; false when the stream
     /// ended or `deadline` passed.
     async fn pump(&mut self, deadline: Instant) -> bool {
-        if self.ended {
+        let Some(events) = self.events.next_chunk(deadline).await else {
             return false;
-        }
-        let chunk = match tokio::time::timeout_at(deadline, self.body.next()).await {
-            Err(_) => return false,
-            Ok(None) | Ok(Some(Err(_))) => {
-                self.ended = true;
-                return false;
-            }
-            Ok(Some(Ok(chunk))) => chunk,
         };
-        let records = self
-            .decoder
-            .feed(&chunk)
-            .unwrap_or_else(|e| panic!("{}: the event stream: {e}", self.url));
-        for record in records {
-            let event: Value = serde_json::from_slice(&record)
-                .unwrap_or_else(|e| panic!("{}: an event is not JSON: {e}", self.url));
+        for event in events {
             self.sort(event);
         }
         true
@@ -264,7 +303,7 @@ impl Scheduler {
                     .collect();
                 panic!(
                     "{}: no offer of {missing:?} within {timeout:?} (stream ended: {})",
-                    self.url, self.ended
+                    self.url, self.events.ended
                 );
             }
         }
@@ -303,7 +342,7 @@ impl Scheduler {
                 seen.push(e["type"].as_str().unwrap_or("?").to_string());
             }
             if !self.pump(deadline).await {
-                return (self.ended, seen);
+                return (self.events.ended, seen);
             }
         }
     }

@@ -21,7 +21,7 @@ const MAY_COME: Duration = Duration::from_secs(3);
 /// An ID that no cluster has.
 const NO_SUCH: &str = "conformance-no-such-id";
 
-fn user() -> String {
+pub fn user() -> String {
     let out = std::process::Command::new("id")
         .arg("-un")
         .output()
@@ -213,8 +213,8 @@ fn terminal(state: &str) -> bool {
     )
 }
 
-/// Runs the session on `cluster`; its record.
-pub async fn run(cluster: &TestCluster) -> Record {
+/// Runs the session on `cluster`, adding to `record`.
+pub async fn run(cluster: &TestCluster, record: &mut Record) {
     let master = cluster.url();
     let mut hosts: Vec<String> = cluster
         .desc
@@ -223,10 +223,7 @@ pub async fn run(cluster: &TestCluster) -> Record {
         .map(|a| a.hostname.clone())
         .collect();
     hosts.sort();
-    let mut rec = Record::default();
-    for (i, h) in hosts.iter().enumerate() {
-        rec.name(h, &format!("<host-{}>", i + 1));
-    }
+    let mut rec = std::mem::take(record);
     let info = framework_info(60.0);
     let subscribed = Instant::now();
     let s = subscribe(
@@ -254,7 +251,7 @@ pub async fn run(cluster: &TestCluster) -> Record {
     decline_and_revive(&mut x).await;
     heartbeats(&mut x);
     let after = failover_and_teardown(x, &info).await;
-    failover_timeout_expiry(after, &master).await
+    *record = failover_timeout_expiry(after, &master).await;
 }
 
 /// Calls refused before they reach the framework: each error text.

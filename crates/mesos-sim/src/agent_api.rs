@@ -38,7 +38,8 @@ fn resolve(app: &SharedApp, agent: &AgentScope, path: Option<&str>) -> Result<Pa
         ));
     };
     let root = app.lock().sandbox_root.join("slaves").join(&agent.id);
-    let not_found = || text(StatusCode::NOT_FOUND, format!("Path '{p}' not found"));
+    // A real agent's files process answers a path it lacks with a bare 404.
+    let not_found = || text(StatusCode::NOT_FOUND, "");
     // Agents also attach every sandbox at the virtual path
     // `/slaves/<agent>/frameworks/<fw>/executors/<ex>/runs/latest`.
     let virtual_root = format!("/slaves/{}/", agent.id);

@@ -52,10 +52,7 @@ impl Executor<'_> {
                 e.name.clone().unwrap_or_default(),
                 e.source.clone().unwrap_or_default(),
             ),
-            None => (
-                format!("Command Executor (Task: {})", t.id()),
-                t.id().to_string(),
-            ),
+            None => (command_executor_name(t), t.id().to_string()),
         };
         let mut allocated = RolePools::new();
         for task in self.tasks.iter().filter(|x| !x.state.is_terminal()) {
@@ -80,9 +77,9 @@ impl Executor<'_> {
             "directory": t.sandbox.display().to_string(),
             "resources": resource_map(&pools_total(&allocated)),
             "role": t.role,
-            "tasks": launched.iter().map(|x| task_json(m, x)).collect::<Vec<_>>(),
+            "tasks": launched.iter().map(|x| agent_task_json(m, x)).collect::<Vec<_>>(),
             "queued_tasks": queued.iter().map(|x| queued_task_json(x)).collect::<Vec<_>>(),
-            "completed_tasks": self.tasks.iter().filter(|x| x.state.is_terminal()).map(|x| task_json(m, x)).collect::<Vec<_>>(),
+            "completed_tasks": self.tasks.iter().filter(|x| x.state.is_terminal()).map(|x| agent_task_json(m, x)).collect::<Vec<_>>(),
         });
         if let Some(e) = &t.info.executor {
             if let Some(l) = &e.labels {
@@ -94,6 +91,48 @@ impl Executor<'_> {
         }
         v
     }
+}
+
+/// The name an agent gives a command task's executor (`getExecutorInfo`
+/// in `src/slave/slave.cpp`): the task ID and the command, cut after 12
+/// bytes when it is longer than 15.
+fn command_executor_name(t: &Task) -> String {
+    let cut = |s: &str| {
+        if s.len() > 15 {
+            let mut end = 12;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            format!("{}...", &s[..end])
+        } else {
+            s.to_string()
+        }
+    };
+    let command = t.info.command.clone().unwrap_or_default();
+    let what = match (command.shell.unwrap_or(true), &command.value) {
+        (true, None) => "(Command: NO COMMAND)".to_string(),
+        (true, Some(v)) => format!("(Command: sh -c '{}')", cut(v)),
+        (false, None) => "(Command: NO EXECUTABLE)".to_string(),
+        (false, Some(v)) => {
+            let mut args = vec![v.clone()];
+            args.extend(command.arguments.iter().cloned());
+            format!("(Command: [{}])", cut(&args.join(", ")))
+        }
+    };
+    format!("Command Executor (Task: {}) {what}", t.id())
+}
+
+/// A task as the agent writes it: as the master does, but its statuses'
+/// `container_status` lacks the executor's pid, which the agent adds only
+/// to the updates it forwards (seen on 1.11.0).
+fn agent_task_json(m: &Master, t: &Task) -> Value {
+    let mut v = task_json(m, t);
+    for status in v["statuses"].as_array_mut().into_iter().flatten() {
+        if let Some(c) = status["container_status"].as_object_mut() {
+            c.remove("executor_pid");
+        }
+    }
+    v
 }
 
 /// A queued task is written as its TaskInfo, in the agent's (v0) names.
@@ -169,43 +208,169 @@ pub async fn state(State(app): State<SharedApp>, UrlPath(seg): UrlPath<String>) 
         .values()
         .filter_map(|f| framework_json(&m, f, &agent.id))
         .collect();
-    json(&json!({
+    let total = pools_total(&agent.total);
+    let mut allocated = RolePools::new();
+    for f in m.frameworks.values() {
+        for t in f.tasks.values().filter(|t| t.agent_id == agent.id) {
+            pools_add(&mut allocated, &t.held);
+        }
+    }
+    let unreserved_allocated = allocated.get("*").cloned().unwrap_or_default();
+    let build = crate::read_api::build_info(&m);
+    let mut v = json!({
         "id": agent.id,
         "pid": m.agent_pid(agent),
         "hostname": agent.hostname,
         "version": m.spec.master.version,
         "master_hostname": m.hostname,
-        "resources": resource_map(&pools_total(&agent.total)),
+        "start_time": agent.registered_time,
+        "capabilities": m.agent_capabilities(),
+        "attributes": crate::read_api::attributes_map(agent),
+        "resources": resource_map(&total),
+        "flags": agent_flags(&m, agent),
+        "reserved_resources": {},
+        "reserved_resources_allocated": {},
+        "reserved_resources_full": {},
+        "unreserved_resources": resource_map(&agent.total.get("*").cloned().unwrap_or_default()),
+        "unreserved_resources_allocated": resource_map(&unreserved_allocated),
+        "unreserved_resources_full": crate::model::resources_in(&agent.total, crate::model::ResourceFormat::PreRefinement),
         "frameworks": frameworks,
         "completed_frameworks": completed,
-    }))
+    });
+    // Since 1.9 (seen on 1.9.0 and 1.11.0; 1.7.3 has none).
+    if m.version_at_least(1, 9) {
+        v["resource_providers"] = json!([]);
+    }
+    for key in [
+        "build_date",
+        "build_time",
+        "build_user",
+        "git_sha",
+        "git_tag",
+    ] {
+        v[key] = build[key].clone();
+    }
+    json(&v)
 }
 
-/// `/slave(N)/monitor/statistics`: one entry per running executor. No
-/// usage is sampled (there may be no process at all): the statistics hold
-/// the timestamp and the limits the containerizer would set.
-pub async fn statistics(State(app): State<SharedApp>, UrlPath(seg): UrlPath<String>) -> Response {
-    let m = app.lock();
-    let Some(agent) = agent_of(&m, &seg) else {
-        return text(StatusCode::NOT_FOUND, "");
-    };
+/// What the agent's resource monitor knows of each running executor: the
+/// entries of `/slave(N)/monitor/statistics` and `/slave(N)/containers`.
+/// Limits are the executor's resources (the command executor's share
+/// included); usage is read from `/proc` for the task's process in exec
+/// mode, and zero without one.
+fn monitored(m: &Master, agent: &Agent, with_container: bool) -> Vec<Value> {
     let mut out = Vec::new();
     for f in m.frameworks.values() {
         for e in executors_on(f, &agent.id).values().filter(|e| !e.done()) {
-            let ex = e.to_json(&m);
+            let ex = e.to_json(m);
             let res = &ex["resources"];
-            out.push(json!({
+            let mem_bytes = (res["mem"].as_f64().unwrap_or(0.0) * 1024.0 * 1024.0) as u64;
+            let usage = e.first().process_id.and_then(|p| usage_of(p.pid));
+            let (user, system, rss) = usage.unwrap_or((0.0, 0.0, 0));
+            let mut v = json!({
                 "framework_id": f.id,
                 "executor_id": ex["id"],
                 "executor_name": ex["name"],
                 "source": ex["source"],
                 "statistics": {
                     "timestamp": now_secs(),
-                    "cpus_limit": res["cpus"],
-                    "mem_limit_bytes": (res["mem"].as_f64().unwrap_or(0.0) * 1024.0 * 1024.0) as u64,
+                    "cpus_user_time_secs": user,
+                    "cpus_system_time_secs": system,
+                    "mem_limit_bytes": mem_bytes,
+                    "mem_rss_bytes": rss,
                 },
-            }));
+            });
+            // CPU shares became a soft limit, and memory got one, when
+            // tasks could have limits above their requests (1.11; 1.7.3 and
+            // 1.9.0 write `cpus_limit`).
+            if m.version_at_least(1, 11) {
+                v["statistics"]["cpus_soft_limit"] = res["cpus"].clone();
+                v["statistics"]["mem_soft_limit_bytes"] = json!(mem_bytes);
+            } else {
+                v["statistics"]["cpus_limit"] = res["cpus"].clone();
+            }
+            if with_container {
+                let t = e.first();
+                v["container_id"] = json!(t.container_id);
+                v["status"] = json!({
+                    "container_id": {"value": t.container_id},
+                    "executor_pid": t.process_id.map_or(std::process::id(), |p| p.pid),
+                });
+            }
+            out.push(v);
         }
     }
-    json(&Value::Array(out))
+    out
+}
+
+/// A process's user and system CPU seconds and resident bytes, from
+/// `/proc/<pid>/stat` and `statm`.
+fn usage_of(pid: u32) -> Option<(f64, f64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which may hold spaces: state is 3rd.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let user = fields.get(11)?.parse::<f64>().ok()? / ticks;
+    let system = fields.get(12)?.parse::<f64>().ok()? / ticks;
+    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: as above.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
+    Some((user, system, pages * page))
+}
+
+/// `/slave(N)/monitor/statistics`: one entry per running executor.
+pub async fn statistics(State(app): State<SharedApp>, UrlPath(seg): UrlPath<String>) -> Response {
+    let m = app.lock();
+    let Some(agent) = agent_of(&m, &seg) else {
+        return text(StatusCode::NOT_FOUND, "");
+    };
+    json(&Value::Array(monitored(&m, agent, false)))
+}
+
+/// `/slave(N)/containers`: the running executors' containers, with their
+/// ContainerID, executor pid and the same statistics.
+pub async fn containers(State(app): State<SharedApp>, UrlPath(seg): UrlPath<String>) -> Response {
+    let m = app.lock();
+    let Some(agent) = agent_of(&m, &seg) else {
+        return text(StatusCode::NOT_FOUND, "");
+    };
+    json(&Value::Array(monitored(&m, agent, true)))
+}
+
+/// `/slave(N)/flags`.
+pub async fn flags(State(app): State<SharedApp>, UrlPath(seg): UrlPath<String>) -> Response {
+    let m = app.lock();
+    let Some(agent) = agent_of(&m, &seg) else {
+        return text(StatusCode::NOT_FOUND, "");
+    };
+    json(&json!({ "flags": agent_flags(&m, agent) }))
+}
+
+/// The agent flags the cluster file stands for, as strings (a real agent
+/// lists its ~150 command-line flags), in `/flags` and `/state`.
+fn agent_flags(m: &Master, agent: &Agent) -> Value {
+    let attributes: Vec<String> = crate::read_api::attributes_map(agent)
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}:{}", v.as_str().map_or(v.to_string(), str::to_string)))
+        .collect();
+    let t = pools_total(&agent.total);
+    let resources = format!(
+        "cpus:{};mem:{};disk:{};ports:{}",
+        t.cpus, t.mem, t.disk, t.ports
+    );
+    json!({
+        "hostname": agent.hostname,
+        "port": agent.port.to_string(),
+        "master": m.pid(),
+        "attributes": attributes.join(";"),
+        "resources": resources,
+        "executor_registration_timeout": crate::overview_api::duration_flag(m.spec.timing.executor_registration_timeout),
+        "switch_user": "false",
+        "work_dir": m.sandbox_root.display().to_string(),
+    })
 }

@@ -553,7 +553,7 @@ impl Master {
                 let mut st = TaskStatus::new(t.info.task_id.clone(), TaskState::Killed);
                 st.source = Some(Source::SourceMaster);
                 st.reason = Some(Reason::ReasonFrameworkRemoved);
-                st.message = Some("Framework removed".to_string());
+                st.message = Some(format!("Framework {fid} removed"));
                 st.agent_id = Some(AgentId::new(t.agent_id.clone()));
                 st.timestamp = Some(now_secs());
                 let previous = t.statuses.last().cloned();
@@ -651,7 +651,8 @@ impl Master {
         for fw in self.frameworks.values().filter(|f| f.connected()) {
             fw.send(&lost);
         }
-        self.publish_agent_removed(agent_id);
+        // No AGENT_REMOVED: `Master::__removeSlave` (unreachable) sends
+        // none; only `_removeSlave` (an agent gone) does (seen on 1.11.0).
         self.dirty = true;
         true
     }

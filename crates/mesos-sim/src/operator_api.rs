@@ -62,28 +62,37 @@ fn nanos(secs: f64) -> Value {
     json!({ "nanoseconds": (secs * 1e9) as i64 })
 }
 
-/// A task in the v1 `Task` shape.
+/// A task in the v1 `Task` shape: no `role` (v1 `Task` has none), its
+/// resources with the role they are allocated to, its statuses with their
+/// uuids, and the state and uuid of the latest status update (the one
+/// waiting for its acknowledgement, else the last one).
 pub fn v1_task(t: &Task) -> Value {
+    let mut resources = t.info.resources.clone();
+    for r in &mut resources {
+        r.allocation_info = Some(mesos_api::AllocationInfo {
+            role: Some(t.role.clone()),
+        });
+    }
     let mut v = json!({
         "name": t.info.name,
         "task_id": TaskId::new(t.id()),
         "framework_id": FrameworkId::new(t.framework_id.clone()),
         "agent_id": AgentId::new(t.agent_id.clone()),
         "state": t.state,
-        "resources": t.info.resources,
-        "statuses": t.statuses.iter().map(|s| {
-            let mut s: TaskStatus = s.clone();
-            s.uuid = None;
-            s
-        }).collect::<Vec<_>>(),
-        "role": t.role,
+        "resources": resources,
+        "statuses": t.statuses,
     });
     if let Some(e) = &t.info.executor {
         v["executor_id"] = json!(e.executor_id);
     }
-    if let Some(front) = t.pending.front() {
-        v["status_update_state"] = json!(front.status.state);
-        if let Some(u) = &front.status.uuid {
+    let latest: Option<&TaskStatus> = t
+        .pending
+        .front()
+        .map(|p| &p.status)
+        .or_else(|| t.statuses.iter().rev().find(|s| s.uuid.is_some()));
+    if let Some(status) = latest {
+        v["status_update_state"] = json!(status.state);
+        if let Some(u) = &status.uuid {
             v["status_update_uuid"] = json!(u);
         }
     }
@@ -209,9 +218,12 @@ fn get_frameworks(m: &Master) -> Value {
             "connected": active && f.connected(),
             "recovered": false,
             "registered_time": nanos(f.registered_time),
+            // Written from the first subscription on (seen on 1.11.0).
+            "reregistered_time": nanos(f.reregistered_time.unwrap_or(f.registered_time)),
         });
-        if let Some(t) = f.reregistered_time {
-            v["reregistered_time"] = nanos(t);
+        // Offer constraints came with 1.11; none are modelled.
+        if m.version_at_least(1, 11) {
+            v["offer_constraints"] = json!({});
         }
         if let Some(t) = f.unregistered_time {
             v["unregistered_time"] = nanos(t);

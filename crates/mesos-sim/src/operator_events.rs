@@ -7,7 +7,8 @@
 //! whole GET_STATE and `heartbeat_interval_seconds`, a HEARTBEAT at once
 //! and then every heartbeat interval, and, as the master changes,
 //! TASK_ADDED (a task launched), TASK_UPDATED (a task's status with a new
-//! state, or a health check result), AGENT_ADDED / AGENT_REMOVED and
+//! state, or a health check result), AGENT_ADDED (no AGENT_REMOVED: only a
+//! gone agent has one, and agents here only become unreachable) and
 //! FRAMEWORK_ADDED / FRAMEWORK_UPDATED / FRAMEWORK_REMOVED. Events are
 //! built only while someone subscribes, as the master does.
 
@@ -15,7 +16,7 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::response::Response;
-use mesos_api::{AgentId, FrameworkId, Reason, TaskStatus};
+use mesos_api::{FrameworkId, Reason, TaskStatus};
 use serde_json::{json, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -145,14 +146,6 @@ impl Master {
                 None => json!({}),
             }
         });
-    }
-
-    /// AGENT_REMOVED (`Master::__removeSlave`): gone or unreachable.
-    pub fn publish_agent_removed(&mut self, agent_id: &str) {
-        self.publish(
-            "AGENT_REMOVED",
-            |_| json!({ "agent_id": AgentId::new(agent_id) }),
-        );
     }
 
     /// FRAMEWORK_ADDED (`createFrameworkAdded`): a new framework, or one

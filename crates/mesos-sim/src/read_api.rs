@@ -35,7 +35,7 @@ fn reserved_map(p: &RolePools) -> Value {
     Value::Object(m)
 }
 
-fn attributes_map(a: &Agent) -> Value {
+pub fn attributes_map(a: &Agent) -> Value {
     let mut m = Map::new();
     for at in &a.attributes {
         let v = match at.kind {

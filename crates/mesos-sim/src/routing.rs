@@ -37,6 +37,8 @@ pub const MASTER_ENDPOINTS: &[&str] = &[
 pub const AGENT_ENDPOINTS: &[&str] = &[
     "api/v1",
     "api/v1/executor",
+    "containers",
+    "flags",
     "health",
     "monitor/statistics",
     "monitor/statistics.json",

@@ -79,6 +79,8 @@ pub fn agent_routes(app: SharedApp) -> Router {
             get(agent_state::statistics),
         )
         .route("/:agent/health", get(read_api::health))
+        .route("/:agent/containers", get(agent_state::containers))
+        .route("/:agent/flags", get(agent_state::flags))
         .route("/:agent/api/v1", any(agent_v1::handle))
         .route("/:agent/api/v1/executor", post(crate::executor_api::handle))
         .route("/files/browse", get(agent_api::browse))

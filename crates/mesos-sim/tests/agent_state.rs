@@ -58,7 +58,9 @@ async fn executors_and_frameworks_carry_the_agents_fields() {
     assert_eq!(entry["executor_id"], "t1");
     assert_eq!(entry["framework_id"], sub.framework_id.value.as_str());
     assert_eq!(entry["source"], "t1");
-    assert_eq!(entry["statistics"]["cpus_limit"], json!(0.5));
+    // A soft CPU limit only, as real agents without CPU limits report.
+    assert_eq!(entry["statistics"]["cpus_soft_limit"], json!(0.5));
+    assert_eq!(entry["statistics"]["cpus_limit"], Value::Null);
     assert_eq!(
         entry["statistics"]["mem_limit_bytes"],
         json!(64 * 1024 * 1024)
