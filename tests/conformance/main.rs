@@ -31,8 +31,7 @@ use support::cluster::{Backend, ClusterDesc, TestCluster};
 /// Every session, in order, on one backend.
 async fn record(cluster: &TestCluster) -> Record {
     let mut rec = Record::default();
-    let mut hosts: Vec<&String> = cluster.desc.agents.iter().map(|a| &a.hostname).collect();
-    hosts.sort();
+    let hosts = sessions::hosts(cluster);
     for (i, h) in hosts.iter().enumerate() {
         rec.name(h, &format!("<host-{}>", i + 1));
     }

@@ -198,31 +198,15 @@ impl Session<'_> {
     }
 }
 
+/// Whether a state Mesos writes (`TASK_KILLED`) is terminal.
 fn terminal(state: &str) -> bool {
-    matches!(
-        state,
-        "TASK_FINISHED"
-            | "TASK_FAILED"
-            | "TASK_KILLED"
-            | "TASK_ERROR"
-            | "TASK_LOST"
-            | "TASK_DROPPED"
-            | "TASK_GONE"
-            | "TASK_GONE_BY_OPERATOR"
-            | "TASK_UNKNOWN"
-    )
+    serde_json::from_value::<mesos_api::TaskState>(json!(state)).is_ok_and(|s| s.is_terminal())
 }
 
 /// Runs the session on `cluster`, adding to `record`.
 pub async fn run(cluster: &TestCluster, record: &mut Record) {
     let master = cluster.url();
-    let mut hosts: Vec<String> = cluster
-        .desc
-        .agents
-        .iter()
-        .map(|a| a.hostname.clone())
-        .collect();
-    hosts.sort();
+    let hosts = crate::sessions::hosts(cluster);
     let mut rec = std::mem::take(record);
     let info = framework_info(60.0);
     let subscribed = Instant::now();

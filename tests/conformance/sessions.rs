@@ -55,6 +55,19 @@ pub fn idle_reads() -> Vec<Request> {
     ]
 }
 
+/// The cluster's agents' hostnames, sorted: the order the sessions name
+/// agents and hosts in (`<host-1>`, `<agent-1>`, ...).
+pub fn hosts(cluster: &TestCluster) -> Vec<String> {
+    let mut hosts: Vec<String> = cluster
+        .desc
+        .agents
+        .iter()
+        .map(|a| a.hostname.clone())
+        .collect();
+    hosts.sort();
+    hosts
+}
+
 /// Sends `request` to the cluster's master and records the answer.
 pub async fn ask(cluster: &TestCluster, request: &Request) -> Answer {
     let client = scheduler::http();

@@ -1,7 +1,7 @@
 //! Every emulated agent is its own HTTP server, as a real agent is: a
 //! listener on the emulator's IP with a port of its own, named by the
-//! agent's pid (`slave(N)@ip:port`), its `port` and the `url` in offers.
-//! Clients reach `/slave(N)/state`, `/state`, `/files/*`, ... there, the
+//! agent's pid (`slave(1)@ip:port`), its `port` and the `url` in offers.
+//! Clients reach `/slave(1)/state`, `/state`, `/files/*`, ... there, the
 //! way they reach agents of a real cluster, and the master's own address
 //! answers none of them (a real master does not either).
 //!
@@ -108,7 +108,7 @@ impl Master {
 /// Starts the HTTP servers of the listeners bound since the last call.
 /// Must run inside the emulator's Tokio runtime.
 pub fn serve_new(app: &SharedApp) {
-    let fresh: Vec<(String, TcpListener, usize)> = {
+    let fresh: Vec<(String, TcpListener)> = {
         let mut m = app.lock();
         if m.unserved_listeners.is_empty() {
             return;
@@ -116,19 +116,19 @@ pub fn serve_new(app: &SharedApp) {
         let bound = std::mem::take(&mut m.unserved_listeners);
         bound
             .into_iter()
-            .filter_map(|(id, l)| m.agents.get(&id).map(|a| (id, l, a.index)))
+            .filter(|(id, _)| m.agents.contains_key(id))
             .collect()
     };
     let servers = &app.agent_servers;
     let mut tasks = servers.tasks.lock().unwrap_or_else(|e| e.into_inner());
     tasks.retain(|t| !t.is_finished());
     let routes = crate::server::agent_routes(app.clone());
-    for (id, listener, index) in fresh {
+    for (id, listener) in fresh {
         let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
             eprintln!("mesos-sim: cannot serve agent {id}: its listener is unusable");
             continue;
         };
-        let router = crate::server::for_agent(&routes, id, index);
+        let router = crate::server::for_agent(&routes, id);
         let mut stop = servers.stop.clone();
         let task = match &servers.tls {
             Some(config) => tokio::spawn(crate::tls::serve(listener, router, config.clone(), stop)),

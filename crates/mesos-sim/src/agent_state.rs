@@ -1,6 +1,6 @@
-//! What an emulated agent tells about itself: `/slave(N)/state` (the
+//! What an emulated agent tells about itself: `/slave(1)/state` (the
 //! `FrameworkWriter` and `ExecutorWriter` of `src/slave/http.cpp`) and
-//! `/slave(N)/monitor/statistics` (`Http::_statistics`, the agent's
+//! `/slave(1)/monitor/statistics` (`Http::_statistics`, the agent's
 //! resource monitor).
 //!
 //! Executors are derived from tasks: a command task has its own command
@@ -10,23 +10,30 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::Extension;
 use mesos_api::TaskState;
 use serde_json::{json, Value};
 
+use crate::agent_api::AgentScope;
 use crate::app::{json, text, SharedApp};
 use crate::model::{now_secs, pools_add, pools_total, Agent, Framework, Master, RolePools, Task};
 use crate::read_api::{resource_map, task_json};
 
-/// The agent a `slave(N)` path segment names, if it is present.
-fn agent_of<'m>(m: &'m Master, segment: &str) -> Option<&'m Agent> {
-    let index: usize = segment
-        .strip_prefix("slave(")
-        .and_then(|s| s.strip_suffix(')'))
-        .and_then(|n| n.parse().ok())?;
-    m.agents.values().find(|a| a.index == index && !a.removed)
+/// The answer of the agent whose listener took the request, made by
+/// `write`; 404 once the agent is removed.
+fn answer(
+    app: &SharedApp,
+    scope: &AgentScope,
+    write: impl FnOnce(&Master, &Agent) -> Value,
+) -> Response {
+    let m = app.lock();
+    match m.agents.get(&scope.id).filter(|a| !a.removed) {
+        Some(agent) => json(&write(&m, agent)),
+        None => text(StatusCode::NOT_FOUND, ""),
+    }
 }
 
 /// The tasks of one executor of a framework on an agent.
@@ -192,21 +199,25 @@ fn framework_json(m: &Master, f: &Framework, agent_id: &str) -> Option<Value> {
     Some(v)
 }
 
-/// `/slave(N)/state`.
-pub async fn state(State(app): State<SharedApp>, UrlPath(seg): UrlPath<String>) -> Response {
-    let m = app.lock();
-    let Some(agent) = agent_of(&m, &seg) else {
-        return text(StatusCode::NOT_FOUND, "");
-    };
+/// `/slave(1)/state`.
+pub async fn state(
+    State(app): State<SharedApp>,
+    Extension(scope): Extension<AgentScope>,
+) -> Response {
+    answer(&app, &scope, agent_state)
+}
+
+/// An agent's `/state` document.
+fn agent_state(m: &Master, agent: &Agent) -> Value {
     let frameworks: Vec<Value> = m
         .frameworks
         .values()
-        .filter_map(|f| framework_json(&m, f, &agent.id))
+        .filter_map(|f| framework_json(m, f, &agent.id))
         .collect();
     let completed: Vec<Value> = m
         .removed_frameworks
         .values()
-        .filter_map(|f| framework_json(&m, f, &agent.id))
+        .filter_map(|f| framework_json(m, f, &agent.id))
         .collect();
     let total = pools_total(&agent.total);
     let mut allocated = RolePools::new();
@@ -216,7 +227,7 @@ pub async fn state(State(app): State<SharedApp>, UrlPath(seg): UrlPath<String>) 
         }
     }
     let unreserved_allocated = allocated.get("*").cloned().unwrap_or_default();
-    let build = crate::read_api::build_info(&m);
+    let build = crate::read_api::build_info(m);
     let mut v = json!({
         "id": agent.id,
         "pid": m.agent_pid(agent),
@@ -227,7 +238,7 @@ pub async fn state(State(app): State<SharedApp>, UrlPath(seg): UrlPath<String>) 
         "capabilities": m.agent_capabilities(),
         "attributes": crate::read_api::attributes_map(agent),
         "resources": resource_map(&total),
-        "flags": agent_flags(&m, agent),
+        "flags": agent_flags(m, agent),
         "reserved_resources": {},
         "reserved_resources_allocated": {},
         "reserved_resources_full": {},
@@ -250,11 +261,11 @@ pub async fn state(State(app): State<SharedApp>, UrlPath(seg): UrlPath<String>) 
     ] {
         v[key] = build[key].clone();
     }
-    json(&v)
+    v
 }
 
 /// What the agent's resource monitor knows of each running executor: the
-/// entries of `/slave(N)/monitor/statistics` and `/slave(N)/containers`.
+/// entries of `/slave(1)/monitor/statistics` and `/slave(1)/containers`.
 /// Limits are the executor's resources (the command executor's share
 /// included); usage is read from `/proc` for the task's process in exec
 /// mode, and zero without one.
@@ -321,32 +332,37 @@ fn usage_of(pid: u32) -> Option<(f64, f64, u64)> {
     Some((user, system, pages * page))
 }
 
-/// `/slave(N)/monitor/statistics`: one entry per running executor.
-pub async fn statistics(State(app): State<SharedApp>, UrlPath(seg): UrlPath<String>) -> Response {
-    let m = app.lock();
-    let Some(agent) = agent_of(&m, &seg) else {
-        return text(StatusCode::NOT_FOUND, "");
-    };
-    json(&Value::Array(monitored(&m, agent, false)))
+/// `/slave(1)/monitor/statistics`: one entry per running executor.
+pub async fn statistics(
+    State(app): State<SharedApp>,
+    Extension(scope): Extension<AgentScope>,
+) -> Response {
+    answer(&app, &scope, |m, agent| {
+        Value::Array(monitored(m, agent, false))
+    })
 }
 
-/// `/slave(N)/containers`: the running executors' containers, with their
+/// `/slave(1)/containers`: the running executors' containers, with their
 /// ContainerID, executor pid and the same statistics.
-pub async fn containers(State(app): State<SharedApp>, UrlPath(seg): UrlPath<String>) -> Response {
-    let m = app.lock();
-    let Some(agent) = agent_of(&m, &seg) else {
-        return text(StatusCode::NOT_FOUND, "");
-    };
-    json(&Value::Array(monitored(&m, agent, true)))
+pub async fn containers(
+    State(app): State<SharedApp>,
+    Extension(scope): Extension<AgentScope>,
+) -> Response {
+    answer(&app, &scope, |m, agent| {
+        Value::Array(monitored(m, agent, true))
+    })
 }
 
-/// `/slave(N)/flags`.
-pub async fn flags(State(app): State<SharedApp>, UrlPath(seg): UrlPath<String>) -> Response {
-    let m = app.lock();
-    let Some(agent) = agent_of(&m, &seg) else {
-        return text(StatusCode::NOT_FOUND, "");
-    };
-    json(&json!({ "flags": agent_flags(&m, agent) }))
+/// `/slave(1)/flags`.
+pub async fn flags(
+    State(app): State<SharedApp>,
+    Extension(scope): Extension<AgentScope>,
+) -> Response {
+    answer(
+        &app,
+        &scope,
+        |m, agent| json!({ "flags": agent_flags(m, agent) }),
+    )
 }
 
 /// The agent flags the cluster file stands for, as strings (a real agent

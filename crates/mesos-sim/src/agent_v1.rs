@@ -52,7 +52,7 @@ const AGENT_CALL_TYPES: &[&str] = &[
 
 const MEDIA_TYPES: &str = "application/json or application/x-protobuf or application/recordio";
 
-/// `POST /slave(N)/api/v1`.
+/// `POST /slave(1)/api/v1`.
 pub async fn handle(
     State(app): State<SharedApp>,
     Extension(agent): Extension<AgentScope>,
@@ -83,8 +83,11 @@ pub async fn handle(
             format!("Expecting 'Content-Type' of {MEDIA_TYPES}"),
         );
     }
-    // The agent checks `Accept` before it reads the body.
-    if !accepts_json(&headers) {
+    // The agent checks `Accept` before it reads the body. RecordIO is what
+    // streaming calls (LAUNCH_NESTED_CONTAINER_SESSION, ATTACH_CONTAINER_*)
+    // ask for, with the records' type in `Message-Accept`: accepted here
+    // as by a real agent, and the call then answered as any other.
+    if !accepts_json(&headers) && !crate::app::accepts(&headers, "application/recordio") {
         return text(
             StatusCode::NOT_ACCEPTABLE,
             format!("Expecting 'Accept' to allow {MEDIA_TYPES}"),

@@ -161,12 +161,18 @@ pub fn parse_json(body: &[u8]) -> Result<serde_json::Value, String> {
 
 /// Whether the `Accept` header (absent: anything) allows a JSON answer.
 pub fn accepts_json(headers: &HeaderMap) -> bool {
+    accepts(headers, "application/json")
+}
+
+/// Whether the `Accept` header (absent: anything) allows `media`, an
+/// `application/...` type.
+pub fn accepts(headers: &HeaderMap, media: &str) -> bool {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return true;
     };
     accept.split(',').any(|part| {
-        let media = part.split(';').next().unwrap_or("").trim();
-        matches!(media, "application/json" | "application/*" | "*/*")
+        let given = part.split(';').next().unwrap_or("").trim();
+        given == media || matches!(given, "application/*" | "*/*")
     })
 }
 

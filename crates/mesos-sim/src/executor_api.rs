@@ -85,7 +85,7 @@ fn bad(message: impl Into<String>) -> Response {
     text(StatusCode::BAD_REQUEST, message)
 }
 
-/// `POST /slave(N)/api/v1/executor`.
+/// `POST /slave(1)/api/v1/executor`.
 pub async fn handle(
     State(app): State<SharedApp>,
     Extension(agent): Extension<AgentScope>,

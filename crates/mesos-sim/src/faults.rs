@@ -50,7 +50,7 @@ impl Master {
     pub fn add_agent(&mut self, spec: &AgentSpec) -> String {
         if let Some(id) = self.find_agent(&spec.hostname) {
             let old = &self.agents[&id];
-            let mut a = Agent::from_spec(spec, id.clone(), old.index);
+            let mut a = Agent::from_spec(spec, id.clone());
             // The same agent process: it keeps its address.
             a.port = old.port;
             a.listening = old.listening;
@@ -59,13 +59,12 @@ impl Master {
             self.dirty = true;
             return id;
         }
-        let index = self.agents.len() + 1;
         let id = spec
             .id
             .clone()
-            .unwrap_or_else(|| format!("{}-S{}", self.id, index - 1));
+            .unwrap_or_else(|| format!("{}-S{}", self.id, self.agents.len()));
         self.agents
-            .insert(id.clone(), Agent::from_spec(spec, id.clone(), index));
+            .insert(id.clone(), Agent::from_spec(spec, id.clone()));
         self.dirty = true;
         id
     }

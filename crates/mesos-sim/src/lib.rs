@@ -328,7 +328,7 @@ impl SimHandle {
     }
 
     /// `http://ip:port` (or `https://`) of an agent's own listener, by ID
-    /// or hostname: where its `/slave(N)/state` and `/files/*` answer.
+    /// or hostname: where its `/slave(1)/state` and `/files/*` answer.
     pub fn agent_url(&self, agent: &str) -> Option<String> {
         let m = self.app.lock();
         let id = m.find_agent(agent)?;

@@ -134,8 +134,6 @@ pub struct Agent {
     #[serde(default)]
     pub removed_time: Option<f64>,
     pub registered_time: f64,
-    /// The agent number in its pid `slave(N)@...`.
-    pub index: usize,
 }
 
 impl Agent {
@@ -163,7 +161,7 @@ impl Agent {
         }
         info
     }
-    pub fn from_spec(spec: &AgentSpec, id: String, index: usize) -> Agent {
+    pub fn from_spec(spec: &AgentSpec, id: String) -> Agent {
         let mut total = RolePools::new();
         total.insert(
             "*".to_string(),
@@ -207,7 +205,6 @@ impl Agent {
             removed: false,
             removed_time: None,
             registered_time: now_secs(),
-            index,
         }
     }
 }
@@ -468,6 +465,12 @@ pub struct Faults {
     pub end_streams_after_subscribed: bool,
 }
 
+/// An agent's libprocess id: each agent is a process of its own (its own
+/// listener here), and a standalone agent's only `Slave` process is always
+/// the first of its kind, whatever the cluster's size (seen on 1.7.3 and
+/// 1.11.0); clients build `/slave(1)/...` URLs on that.
+pub const AGENT_PROCESS: &str = "slave(1)";
+
 /// The whole emulated master.
 #[derive(Debug)]
 pub struct Master {
@@ -525,7 +528,7 @@ impl Master {
         let mut agents = BTreeMap::new();
         for (i, a) in spec.agents.iter().enumerate() {
             let aid = a.id.clone().unwrap_or_else(|| format!("{id}-S{i}"));
-            agents.insert(aid.clone(), Agent::from_spec(a, aid, i + 1));
+            agents.insert(aid.clone(), Agent::from_spec(a, aid));
         }
         Master {
             id,
@@ -596,7 +599,7 @@ impl Master {
 
     /// `slave(N)@ip:port`: the agent's own listener.
     pub fn agent_pid(&self, agent: &Agent) -> String {
-        format!("slave({})@{}:{}", agent.index, self.ip, agent.port)
+        format!("{AGENT_PROCESS}@{}:{}", self.ip, agent.port)
     }
 
     /// The agent's `mesos.v1.URL` as the master puts it in every offer:
@@ -610,7 +613,7 @@ impl Master {
                 "ip": self.ip.to_string(),
                 "port": agent.port,
             },
-            "path": format!("/slave({})", agent.index),
+            "path": format!("/{AGENT_PROCESS}"),
         })
     }
 

@@ -126,7 +126,7 @@ impl Master {
             match self.find_agent(&spec.hostname) {
                 Some(id) => {
                     let old = &self.agents[&id];
-                    let mut a = Agent::from_spec(&spec, id.clone(), old.index);
+                    let mut a = Agent::from_spec(&spec, id.clone());
                     // The saved port is asked for again when listening starts.
                     a.port = old.port;
                     a.removed = old.removed;

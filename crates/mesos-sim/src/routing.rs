@@ -7,13 +7,15 @@
 //!   is handed to the host's delegate: the master on the emulator's own
 //!   address (`/state` is `/master/state`, `/api/v1` is `/master/api/v1`,
 //!   which is also what the master's redirects show), the agent's
-//!   `slave(N)` on an agent's listener (`/state` is `/slave(N)/state`);
+//!   `slave(1)` on an agent's listener (`/state` is `/slave(1)/state`);
 //! - empty segments and a trailing `/` are ignored;
 //! - within a process the longest endpoint that prefixes the rest of the
 //!   path answers (`/master/tasks/x` is `/master/tasks`).
 
 use axum::extract::Request;
 use axum::http::Uri;
+
+use crate::model::AGENT_PROCESS;
 
 /// The master's endpoints the emulator serves.
 pub const MASTER_ENDPOINTS: &[&str] = &[
@@ -33,7 +35,7 @@ pub const MASTER_ENDPOINTS: &[&str] = &[
     "tasks.json",
 ];
 
-/// An emulated agent's endpoints (`/slave(N)/...`).
+/// An emulated agent's endpoints (`/slave(1)/...`).
 pub const AGENT_ENDPOINTS: &[&str] = &[
     "api/v1",
     "api/v1/executor",
@@ -62,8 +64,8 @@ const METRICS_ENDPOINTS: &[&str] = &["snapshot"];
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Host {
     Master,
-    /// The agent whose process is `slave(N)`.
-    Agent(usize),
+    /// An agent, whose process is `slave(1)` ([`AGENT_PROCESS`]).
+    Agent,
 }
 
 impl Host {
@@ -71,16 +73,16 @@ impl Host {
     fn delegate(self) -> String {
         match self {
             Host::Master => "master".to_string(),
-            Host::Agent(n) => format!("slave({n})"),
+            Host::Agent => AGENT_PROCESS.to_string(),
         }
     }
 
     /// The endpoints of a process this host runs; `None` for a name no
-    /// process of this host has (another agent's `slave(M)` included).
+    /// process of this host has (`slave(2)` included).
     fn endpoints_of(self, process: &str) -> Option<&'static [&'static str]> {
         match (self, process) {
             (Host::Master, "master") => Some(MASTER_ENDPOINTS),
-            (Host::Agent(n), p) if agent_number(p) == Some(n) => Some(AGENT_ENDPOINTS),
+            (Host::Agent, AGENT_PROCESS) => Some(AGENT_ENDPOINTS),
             (_, "files") => Some(FILES_ENDPOINTS),
             (_, "metrics") => Some(METRICS_ENDPOINTS),
             // `/version` is the version process's root endpoint.
@@ -88,15 +90,6 @@ impl Host {
             _ => None,
         }
     }
-}
-
-/// N of `slave(N)`, the id of an agent's process.
-fn agent_number(segment: &str) -> Option<usize> {
-    segment
-        .strip_prefix("slave(")
-        .and_then(|s| s.strip_suffix(')'))
-        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|n| n.parse().ok())
 }
 
 /// The canonical path for a request path at the master's address.
@@ -193,16 +186,16 @@ mod tests {
     #[test]
     fn an_agent_host_delegates_to_its_own_process() {
         use super::{canonical_path_on, Host};
-        let agent = Host::Agent(2);
+        let agent = Host::Agent;
         for (given, want) in [
-            ("/state", "/slave(2)/state"),
-            ("/slave(2)/state/", "/slave(2)/state"),
-            ("/monitor/statistics", "/slave(2)/monitor/statistics"),
+            ("/state", "/slave(1)/state"),
+            ("/slave(1)/state/", "/slave(1)/state"),
+            ("/monitor/statistics", "/slave(1)/monitor/statistics"),
             ("/files/read", "/files/read"),
             ("/version", "/version"),
-            // Another agent's process is not on this host.
-            ("/slave(1)/state", "/slave(2)/slave(1)/state"),
-            ("/__sim/agents", "/slave(2)/__sim/agents"),
+            // Every agent is `slave(1)`: `slave(2)` is no process of it.
+            ("/slave(2)/state", "/slave(1)/slave(2)/state"),
+            ("/__sim/agents", "/slave(1)/__sim/agents"),
         ] {
             assert_eq!(canonical_path_on(agent, given), want, "{given}");
         }
@@ -214,8 +207,8 @@ mod tests {
     fn the_longest_endpoint_prefix_answers() {
         assert_eq!(canonical_path("/master/tasks/x/y"), "/master/tasks");
         assert_eq!(
-            super::canonical_path_on(super::Host::Agent(2), "/slave(2)/monitor/statistics/x"),
-            "/slave(2)/monitor/statistics"
+            super::canonical_path_on(super::Host::Agent, "/slave(1)/monitor/statistics/x"),
+            "/slave(1)/monitor/statistics"
         );
         assert_eq!(canonical_path("/master/nothing"), "/master/nothing");
         assert_eq!(canonical_path("/version/x"), "/version/x");

@@ -64,8 +64,8 @@ pub fn router(app: SharedApp) -> Router {
 }
 
 /// The routes of the agents' own listeners (`agent_http`), shared by all
-/// of them: an agent's process `slave(N)` (`/slave(N)/state`,
-/// `/slave(N)/monitor/statistics`, `/slave(N)/health`, `/slave(N)/api/v1`),
+/// of them: an agent's process `slave(1)` (`/slave(1)/state`,
+/// `/slave(1)/monitor/statistics`, `/slave(1)/health`, `/slave(1)/api/v1`),
 /// its file server
 /// `/files/*` over its own sandboxes, and `/version`. Which agent a
 /// request is for comes with it ([`for_agent`]).
@@ -98,13 +98,13 @@ pub fn agent_routes(app: SharedApp) -> Router {
 }
 
 /// One agent's listener: its paths resolved as its libprocess does (a
-/// path naming no process of it goes to its `slave(N)`), then the shared
+/// path naming no process of it goes to its `slave(1)`), then the shared
 /// [`agent_routes`] with the agent attached to the request.
-pub fn for_agent(routes: &Router, agent_id: String, index: usize) -> Router {
+pub fn for_agent(routes: &Router, agent_id: String) -> Router {
     let scope = agent_api::AgentScope { id: agent_id };
     let scoped = middleware::map_request(move |mut req: Request| {
         req.extensions_mut().insert(scope.clone());
-        routing::canonicalize(Host::Agent(index), req)
+        routing::canonicalize(Host::Agent, req)
     })
     .layer(routes.clone());
     Router::new().fallback_service(scoped)

@@ -30,7 +30,7 @@ async fn every_offer_carries_the_agents_url() {
             .iter()
             .find(|a| a["id"] == offer["agent_id"]["value"])
             .expect("offered agent in the state");
-        // pid is `slave(N)@ip:port`; the URL names the same process.
+        // pid is `slave(1)@ip:port`; the URL names the same process.
         let pid = agent["pid"].as_str().unwrap();
         let (id, addr) = pid.split_once('@').unwrap();
         let (ip, port) = addr.split_once(':').unwrap();

@@ -1,5 +1,5 @@
 //! Every agent is its own HTTP server, as in a real cluster: the master
-//! reports the agent's pid `slave(N)@ip:port` (`Slave::pid`), its `port`
+//! reports the agent's pid `slave(1)@ip:port` (`Slave::pid`), its `port`
 //! and offers' `url` (`Master::offer`, `src/master/master.cpp`) naming
 //! that server, which answers the agent's endpoints (`src/slave/http.cpp`)
 //! and its file server (`src/files/files.cpp`) for its own sandboxes. The
@@ -63,12 +63,19 @@ async fn each_agent_answers_at_its_own_address() {
     }
     assert_eq!(ports.len(), 3, "one port per agent: {ports:?}");
 
-    // Another agent's process is not on this server, and no agent's is on
-    // the master's.
+    // Every agent is a process of its own, so each is `slave(1)` (as a
+    // real standalone agent always is); `slave(2)` is on none of them, and
+    // no agent's is on the master's server.
     let (first, first_process) = agent_address(agents[0]["pid"].as_str().unwrap());
-    let (_, second_process) = agent_address(agents[1]["pid"].as_str().unwrap());
+    for a in &agents {
+        assert_eq!(
+            agent_address(a["pid"].as_str().unwrap()).1,
+            "slave(1)",
+            "{a}"
+        );
+    }
     assert_eq!(
-        status(&format!("{first}/{second_process}/state")).await,
+        status(&format!("{first}/slave(2)/state")).await,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
@@ -206,7 +213,7 @@ async fn an_agent_answers_its_v1_api_basics() {
         url.rsplit(':').next().unwrap().parse::<u16>().unwrap()
     );
 
-    // `/slave(N)/api/v1` is the same endpoint.
+    // `/slave(1)/api/v1` is the same endpoint.
     let (process_url, process) = agent_address(
         sim.state_json()["slaves"]
             .as_array()
@@ -257,6 +264,18 @@ async fn an_agent_answers_its_v1_api_basics() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_ACCEPTABLE);
+    // A streaming call's RecordIO `Accept` is acceptable (a real agent
+    // takes it); the call itself needs a containerizer: not emulated.
+    let r = client()
+        .post(format!("{url}/api/v1"))
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/recordio")
+        .header("Message-Accept", "application/json")
+        .body(r#"{"type": "LAUNCH_NESTED_CONTAINER_SESSION"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_IMPLEMENTED);
     // Calls that need a containerizer are not emulated.
     let (s, _) = agent_call(&url, r#"{"type": "GET_CONTAINERS"}"#).await;
     assert_eq!(s, StatusCode::NOT_IMPLEMENTED);

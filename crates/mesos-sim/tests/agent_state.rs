@@ -1,6 +1,6 @@
-//! An emulated agent's `/slave(N)/state` (the `FrameworkWriter` and
+//! An emulated agent's `/slave(1)/state` (the `FrameworkWriter` and
 //! `ExecutorWriter` of `src/slave/http.cpp`) and
-//! `/slave(N)/monitor/statistics` (`Http::_statistics`).
+//! `/slave(1)/monitor/statistics` (`Http::_statistics`).
 
 mod common;
 
@@ -11,7 +11,7 @@ use mesos_api::*;
 use serde_json::{json, Value};
 
 /// Launches one command task on the first offer; returns the agent's
-/// `http://ip:port/slave(N)`: its own listener and process.
+/// `http://ip:port/slave(1)`: its own listener and process.
 async fn launch_one(sim: &mesos_sim::SimHandle, sub: &mut Subscription) -> String {
     let offer = sub.offers().await.remove(0);
     let resources = vec![Resource::cpus(0.5), Resource::mem(64.0)];

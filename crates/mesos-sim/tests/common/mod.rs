@@ -282,14 +282,14 @@ pub fn framework(name: &str) -> FrameworkInfo {
     }
 }
 
-/// `slave(N)@ip:port` -> (`http://ip:port`, `slave(N)`): where an
+/// `slave(1)@ip:port` -> (`http://ip:port`, `slave(1)`): where an
 /// agent's own listener answers, and its process.
 pub fn agent_address(pid: &str) -> (String, String) {
     let (process, addr) = pid.split_once('@').expect("a pid is process@ip:port");
     (format!("http://{addr}"), process.to_string())
 }
 
-/// `http://ip:port/slave(N)` of the agent with this ID, from `/master/slaves`.
+/// `http://ip:port/slave(1)` of the agent with this ID, from `/master/slaves`.
 pub async fn agent_base(master_url: &str, agent_id: &str) -> String {
     let slaves = get_json(&format!("{master_url}/master/slaves")).await;
     let agent = slaves["slaves"]
