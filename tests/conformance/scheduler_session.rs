@@ -75,15 +75,14 @@ async fn subscribe(rec: &mut Record, master: &str, what: &str, call: &Value) -> 
     Some(scheduler)
 }
 
-struct Session<'a> {
+struct Session {
     rec: Record,
     master: String,
     hosts: Vec<String>,
     s: Scheduler,
-    _cluster: &'a TestCluster,
 }
 
-impl Session<'_> {
+impl Session {
     fn fw(&self) -> Value {
         json!({ "value": self.s.framework_id })
     }
@@ -223,7 +222,6 @@ pub async fn run(cluster: &TestCluster, record: &mut Record) {
         master: master.clone(),
         hosts,
         s,
-        _cluster: cluster,
     };
     x.offers("OFFERS after SUBSCRIBE").await;
     x.rec
@@ -239,7 +237,7 @@ pub async fn run(cluster: &TestCluster, record: &mut Record) {
 }
 
 /// Calls refused before they reach the framework: each error text.
-async fn call_errors(x: &mut Session<'_>) {
+async fn call_errors(x: &mut Session) {
     let decline = x.decline(&[json!({"id": {"value": NO_SUCH}})], None);
     let answer = x.s.send(None, decline.to_string()).await;
     x.rec.add("DECLINE without Mesos-Stream-Id", answer);
@@ -275,7 +273,7 @@ async fn call_errors(x: &mut Session<'_>) {
 }
 
 /// Invalid LAUNCH operations: each answered 202, then refused in an update.
-async fn invalid_operations(x: &mut Session<'_>) {
+async fn invalid_operations(x: &mut Session) {
     x.invalid_launch("LAUNCH with neither command nor executor", "bad-1", |o| {
         task("bad-1", o, 0.1, None)
     })
@@ -311,7 +309,7 @@ async fn invalid_operations(x: &mut Session<'_>) {
 /// first update is not acknowledged (timing the resend); a duplicate task
 /// ID; KILL of the running task, of the finished one and of an unknown one.
 /// Returns the first task's agent.
-async fn launch_and_kill(x: &mut Session<'_>) -> Value {
+async fn launch_and_kill(x: &mut Session) -> Value {
     let offer = x.s.take_offers(&x.hosts[..1], MUST_COME).await.remove(0);
     let agent = offer["agent_id"].clone();
     let launch = json!([{"type": "LAUNCH", "launch": {"task_infos": [task("t1", &offer, 0.1, Some("sleep 1000"))]}}]);
@@ -418,7 +416,7 @@ async fn launch_and_kill(x: &mut Session<'_>) -> Value {
 
 /// Explicit reconciliation (a finished task, a running one and an unknown
 /// one), then implicit (every task the master knows).
-async fn reconcile(x: &mut Session<'_>, t1_agent: &Value) {
+async fn reconcile(x: &mut Session, t1_agent: &Value) {
     let fw = x.fw();
     x.call(
         "RECONCILE explicit",
@@ -447,7 +445,7 @@ async fn reconcile(x: &mut Session<'_>, t1_agent: &Value) {
 /// DECLINE with a long filter (no offer comes back), REVIVE (they do);
 /// DECLINE without filters (Mesos's default refusal) and with 0 seconds
 /// (the next allocation), timed.
-async fn decline_and_revive(x: &mut Session<'_>) {
+async fn decline_and_revive(x: &mut Session) {
     let hosts = x.hosts.clone();
     x.offers("OFFERS before DECLINE").await;
     let offers = x.s.take_all_offers();
@@ -486,7 +484,7 @@ async fn decline_and_revive(x: &mut Session<'_>) {
     );
 }
 
-fn heartbeats(x: &mut Session<'_>) {
+fn heartbeats(x: &mut Session) {
     let beats = &x.s.heartbeats;
     if let (Some(subscribed), Some(first)) = (x.s.subscribed_at, beats.first()) {
         x.rec
@@ -499,7 +497,7 @@ fn heartbeats(x: &mut Session<'_>) {
 
 /// A second SUBSCRIBE of the framework (the first stream is told and
 /// closed), then TEARDOWN, then a SUBSCRIBE of the removed framework.
-async fn failover_and_teardown(mut x: Session<'_>, info: &Value) -> Record {
+async fn failover_and_teardown(mut x: Session, info: &Value) -> Record {
     let id = x.s.framework_id.clone();
     let call = subscribe_call(info, Some(&id));
     let mut rec = std::mem::take(&mut x.rec);

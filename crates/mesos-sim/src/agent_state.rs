@@ -220,12 +220,7 @@ fn agent_state(m: &Master, agent: &Agent) -> Value {
         .filter_map(|f| framework_json(m, f, &agent.id))
         .collect();
     let total = pools_total(&agent.total);
-    let mut allocated = RolePools::new();
-    for f in m.frameworks.values() {
-        for t in f.tasks.values().filter(|t| t.agent_id == agent.id) {
-            pools_add(&mut allocated, &t.held);
-        }
-    }
+    let allocated = m.holdings().used_on(&agent.id);
     let unreserved_allocated = allocated.get("*").cloned().unwrap_or_default();
     let build = crate::read_api::build_info(m);
     let mut v = json!({
@@ -276,7 +271,7 @@ fn monitored(m: &Master, agent: &Agent, with_container: bool) -> Vec<Value> {
             let ex = e.to_json(m);
             let res = &ex["resources"];
             let mem_bytes = (res["mem"].as_f64().unwrap_or(0.0) * 1024.0 * 1024.0) as u64;
-            let usage = e.first().process_id.and_then(|p| usage_of(p.pid));
+            let usage = e.first().process_id.and_then(|p| p.usage());
             let (user, system, rss) = usage.unwrap_or((0.0, 0.0, 0));
             let mut v = json!({
                 "framework_id": f.id,
@@ -305,31 +300,13 @@ fn monitored(m: &Master, agent: &Agent, with_container: bool) -> Vec<Value> {
                 v["container_id"] = json!(t.container_id);
                 v["status"] = json!({
                     "container_id": {"value": t.container_id},
-                    "executor_pid": t.process_id.map_or(std::process::id(), |p| p.pid),
+                    "executor_pid": t.executor_pid(),
                 });
             }
             out.push(v);
         }
     }
     out
-}
-
-/// A process's user and system CPU seconds and resident bytes, from
-/// `/proc/<pid>/stat` and `statm`.
-fn usage_of(pid: u32) -> Option<(f64, f64, u64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name, which may hold spaces: state is 3rd.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // SAFETY: sysconf has no preconditions.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-    let user = fields.get(11)?.parse::<f64>().ok()? / ticks;
-    let system = fields.get(12)?.parse::<f64>().ok()? / ticks;
-    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    // SAFETY: as above.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
-    Some((user, system, pages * page))
 }
 
 /// `/slave(1)/monitor/statistics`: one entry per running executor.

@@ -48,13 +48,11 @@ impl Change<'_> {
 /// The `container_status` the agent merges into the updates it forwards
 /// (`Slave::_statusUpdate`): the containerizer's ContainerID, the
 /// executor's pid and, as no isolator reports a network, the agent's own
-/// IP. The pid is the task's process in exec mode; without a process, the
-/// emulator's own (a pid that exists, as clients may look it up).
+/// IP.
 fn container_status(task: &Task, agent_ip: std::net::Ipv4Addr) -> serde_json::Value {
-    let pid = task.process_id.map_or(std::process::id(), |p| p.pid);
     serde_json::json!({
         "container_id": {"value": task.container_id},
-        "executor_pid": pid,
+        "executor_pid": task.executor_pid(),
         "network_infos": [{"ip_addresses": [{"protocol": "IPv4", "ip_address": agent_ip.to_string()}]}],
     })
 }

@@ -282,6 +282,13 @@ impl Task {
         &self.info.task_id.value
     }
 
+    /// The pid agents report as its executor's: the task's process in
+    /// exec mode; without a process, the emulator's own (a pid that
+    /// exists, as clients may look it up).
+    pub fn executor_pid(&self) -> u32 {
+        self.process_id.map_or(std::process::id(), |p| p.pid)
+    }
+
     /// Exec mode runs this task's ExecutorInfo as a real custom executor,
     /// which speaks the v1 executor API to its agent.
     pub fn has_custom_executor(&self, exec: bool) -> bool {

@@ -32,16 +32,38 @@ impl ProcessId {
     pub fn is_running(&self) -> bool {
         matches!(stat(self.pid), Some((state, start)) if start == self.start && state != 'Z' && state != 'X')
     }
+
+    /// Its user and system CPU seconds and resident bytes (what an agent's
+    /// resource monitor reports), from `/proc/<pid>/stat` and `statm`.
+    pub fn usage(&self) -> Option<(f64, f64, u64)> {
+        let fields = stat_fields(self.pid)?;
+        // SAFETY: sysconf has no preconditions.
+        let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        // utime and stime are fields 14 and 15 of stat(5).
+        let user = fields.get(11)?.parse::<f64>().ok()? / ticks;
+        let system = fields.get(12)?.parse::<f64>().ok()? / ticks;
+        let statm = std::fs::read_to_string(format!("/proc/{}/statm", self.pid)).ok()?;
+        let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+        // SAFETY: as above.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
+        Some((user, system, pages * page))
+    }
+}
+
+/// The fields of `/proc/<pid>/stat` from the 3rd (the state) on.
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces and parentheses: fields follow the last ')'.
+    let rest = &text[text.rfind(')')? + 1..];
+    Some(rest.split_whitespace().map(str::to_string).collect())
 }
 
 /// The state letter and start time of `pid`.
 fn stat(pid: u32) -> Option<(char, u64)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may hold spaces and parentheses: fields follow the last ')'.
-    let mut fields = text[text.rfind(')')? + 1..].split_whitespace();
-    let state = fields.next()?.chars().next()?;
+    let fields = stat_fields(pid)?;
+    let state = fields.first()?.chars().next()?;
     // The state is field 3 of stat(5), the start time field 22.
-    let start = fields.nth(18)?.parse().ok()?;
+    let start = fields.get(19)?.parse().ok()?;
     Some((state, start))
 }
 
