@@ -9,7 +9,7 @@ use crate::apply::engine::{ApplyOptions, Engine};
 use crate::apply::summary::RunSummary;
 use crate::desired::Desired;
 use crate::mesos::{base_url, Connection};
-use crate::plan::{secret_hasher, Plan, PlanOptions};
+use crate::plan::{secret_hasher, Plan};
 use crate::plan_file::PlanFile;
 use crate::render::{render, Format};
 use crate::state::StateStore;
@@ -51,6 +51,8 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub run: RunArgs,
     #[command(flatten)]
+    pub addresses: super::AddressArgs,
+    #[command(flatten)]
     pub launch: LaunchArgs,
     /// When a replacement fails, put the last applied configuration back on
     /// every slot this run replaced, batch by batch (false: stop and leave
@@ -64,13 +66,23 @@ pub struct DestroyArgs {
     #[command(flatten)]
     pub run: RunArgs,
     /// Also end the Mesos framework (TEARDOWN) and forget its ID.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "targets")]
     pub teardown: bool,
+    /// Kill only the tasks at this address (repeatable): master[0], worker["host"]. For exceptional cases.
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub targets: Vec<crate::address::Address>,
 }
 
 pub fn apply(g: &Global, args: &ApplyArgs) -> CliResult {
     let mut g = g.clone();
     let saved = match &args.planfile {
+        Some(path) if !args.addresses.targets.is_empty() || !args.addresses.replace.is_empty() => {
+            return Err(super::CliError::msg(format!(
+                "--target and --replace cannot change a saved plan: {} is applied exactly as it was reviewed. Make the plan with them instead: `alluxio-mesos plan --target ... -o {}`",
+                path.display(),
+                path.display()
+            )));
+        }
         Some(path) => {
             let pf = PlanFile::read(path)?;
             // The plan names its deployment; use it unless -c says otherwise.
@@ -90,6 +102,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> CliResult {
             saved,
             rollback: args.rollback_on_failure,
             launch: args.launch.clone(),
+            addresses: args.addresses.clone(),
         },
     )
 }
@@ -102,6 +115,7 @@ pub fn destroy(g: &Global, args: &DestroyArgs) -> CliResult {
         &args.run,
         Mode::Destroy {
             teardown: args.teardown,
+            targets: args.targets.clone(),
         },
     )
 }
@@ -111,9 +125,11 @@ enum Mode {
         saved: Option<Box<(PathBuf, PlanFile)>>,
         rollback: bool,
         launch: LaunchArgs,
+        addresses: super::AddressArgs,
     },
     Destroy {
         teardown: bool,
+        targets: Vec<crate::address::Address>,
     },
 }
 
@@ -167,22 +183,31 @@ fn execute_with(
             // A reviewed plan file is the approval.
             (pf.plan, true, false)
         }
-        Mode::Apply { saved: None, .. } => (
-            context::plan_for(
-                desired,
-                &live,
-                state.as_ref(),
-                &PlanOptions::default(),
-                g.verbose > 0,
-            )?,
-            run.auto_approve,
-            false,
-        ),
-        Mode::Destroy { teardown } => {
-            let opts = PlanOptions {
-                destroy: true,
-                targets: Vec::new(),
+        Mode::Apply {
+            saved: None,
+            addresses,
+            ..
+        } => {
+            addresses.check(desired, &live, state.as_ref())?;
+            (
+                context::plan_for(
+                    desired,
+                    &live,
+                    state.as_ref(),
+                    &addresses.options(false)?,
+                    g.verbose > 0,
+                )?,
+                run.auto_approve,
+                false,
+            )
+        }
+        Mode::Destroy { teardown, targets } => {
+            let addresses = super::AddressArgs {
+                targets,
+                replace: Vec::new(),
             };
+            addresses.check(desired, &live, state.as_ref())?;
+            let opts = addresses.options(true)?;
             (
                 context::plan_for(desired, &live, state.as_ref(), &opts, g.verbose > 0)?,
                 run.auto_approve,
@@ -258,6 +283,9 @@ fn execute_with(
     })?;
     let summary = RunSummary::of(&report, &plan);
     print!("{}", crate::render::apply::summary(&report, &summary));
+    if let Some(t) = &plan.targeting {
+        print!("{}", crate::render::apply::targeted_note(t));
+    }
     Ok(exit::of_run(exit::RunEnd::Ran(&summary)))
 }
 

@@ -233,6 +233,63 @@ fn dispatch(cli: &Cli) -> CliResult {
     }
 }
 
+/// `--target` and `--replace`: the addresses a plan is limited to, and
+/// those replaced even when unchanged (Terraform's `-target`, `-replace`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AddressArgs {
+    /// Limit the run to this address and what it needs (repeatable): master[0], worker["host"]. For exceptional cases; the plan says what it leaves out.
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub targets: Vec<crate::address::Address>,
+    /// Replace the task at this address even if nothing changed (repeatable), following the rollout policy.
+    #[arg(long = "replace", value_name = "ADDRESS")]
+    pub replace: Vec<crate::address::Address>,
+}
+
+impl AddressArgs {
+    /// The plan's options; `--replace` has no meaning in a destroy.
+    pub fn options(&self, destroy: bool) -> Result<crate::plan::PlanOptions, CliError> {
+        if destroy && !self.replace.is_empty() {
+            return Err(CliError::msg(
+                "--replace cannot be used with --destroy: a destroy kills every task and launches none",
+            ));
+        }
+        Ok(crate::plan::PlanOptions {
+            destroy,
+            targets: self.targets.clone(),
+            replace: self.replace.clone(),
+        })
+    }
+
+    /// An address that names nothing of the deployment is a typo, not a
+    /// wish: refused before anything is planned, with the addresses there are.
+    pub fn check(
+        &self,
+        desired: &crate::desired::Desired,
+        live: &crate::live::LiveCluster,
+        state: Option<&crate::state::State>,
+    ) -> Result<(), CliError> {
+        let asked: Vec<(&str, &crate::address::Address)> = self
+            .targets
+            .iter()
+            .map(|a| ("--target", a))
+            .chain(self.replace.iter().map(|a| ("--replace", a)))
+            .collect();
+        if asked.is_empty() {
+            return Ok(());
+        }
+        let known = crate::plan::targeting::known_addresses(desired, live, state);
+        for (flag, address) in asked {
+            if !known.contains(address) {
+                return Err(CliError::msg(format!(
+                    "{flag} {address}: the deployment has no such address; it has {}. Nothing was changed",
+                    crate::plan::targeting::list_some(&known)
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `--format` and how plans are rendered, shared by plan and show.
 #[derive(Debug, Clone, clap::Args)]
 pub struct FormatArg {

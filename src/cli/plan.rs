@@ -1,8 +1,7 @@
 //! `alluxio-mesos plan`: desired x live x state -> rendered plan (and a plan file).
 
 use super::{color_enabled, context, CliResult, FormatArg, Global};
-use crate::address::Address;
-use crate::plan::{secret_hasher, PlanOptions};
+use crate::plan::secret_hasher;
 use crate::plan_file::PlanFile;
 use std::path::PathBuf;
 
@@ -26,9 +25,8 @@ pub struct PlanArgs {
     /// Plan killing every task of the deployment.
     #[arg(long)]
     pub destroy: bool,
-    /// Restrict the plan to this address (repeatable): master[0], worker["host"].
-    #[arg(long = "target", value_name = "ADDRESS")]
-    pub targets: Vec<Address>,
+    #[command(flatten)]
+    pub addresses: super::AddressArgs,
 }
 
 pub fn run(g: &Global, args: &PlanArgs) -> CliResult {
@@ -41,10 +39,8 @@ pub fn run(g: &Global, args: &PlanArgs) -> CliResult {
         state.as_ref(),
         args.mesos_state.as_deref(),
     )?;
-    let opts = PlanOptions {
-        destroy: args.destroy,
-        targets: args.targets.clone(),
-    };
+    args.addresses.check(&desired, &live, state.as_ref())?;
+    let opts = args.addresses.options(args.destroy)?;
     let plan = context::plan_for(&desired, &live, state.as_ref(), &opts, g.verbose > 0)?;
     if let Some(out) = &args.out {
         let hasher = secret_hasher(&desired, state.as_ref());

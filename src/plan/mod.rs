@@ -12,7 +12,7 @@ pub use model::{
 };
 #[cfg(test)]
 pub(crate) use planner::task_spec;
-pub use planner::{make_plan, secret_hasher, PlanOptions};
+pub use planner::{make_plan, secret_hasher, targeting, PlanOptions, REPLACEMENT_REQUESTED};
 
 /// Task labels written at launch and read back from Mesos.
 pub const LABEL_DEPLOYMENT: &str = "alluxio-mesos.deployment";

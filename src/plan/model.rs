@@ -31,6 +31,9 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// Whether this plan was made with `--destroy`.
     pub destroy: bool,
+    /// Set when the plan was limited with `--target`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targeting: Option<Targeting>,
     /// How apply rolls the changes out (decided here, shown to reviewers,
     /// never re-read from the deployment by apply).
     pub rollout: Rollout,
@@ -43,6 +46,44 @@ pub struct Plan {
     pub launch_templates: BTreeMap<String, LaunchTemplate>,
     /// The masters' ports, for the outputs (`alluxio://host:rpc`, web UI).
     pub master_ports: MasterPorts,
+}
+
+/// A plan limited with `--target`: the addresses asked for, those added
+/// because the targets need them, and how many changes (and unplaced
+/// tasks) of the rest of the deployment the plan leaves out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Targeting {
+    pub targets: Vec<Address>,
+    pub needed: Vec<Address>,
+    pub left_out: u32,
+}
+
+impl Targeting {
+    /// Terraform's warning for a targeted plan, in our words.
+    pub fn warning(&self) -> String {
+        let names = |v: &[Address]| {
+            v.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let needed = if self.needed.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " and {} (needed by the targeted workers)",
+                names(&self.needed)
+            )
+        };
+        let rest = match self.left_out {
+            0 => "nothing else of the deployment differs now".to_string(),
+            n => format!("{n} other change(s) of the deployment are left out"),
+        };
+        format!(
+            "targeting is in effect (--target): this plan covers {}{needed} only; {rest}, and after apply the cluster and the state may not match the whole deployment. --target is for exceptional cases, such as recovering from a mistake or an error, not for routine use: run a plan without it afterwards",
+            names(&self.targets)
+        )
+    }
 }
 
 /// The masters' RPC and web ports.
@@ -451,8 +492,11 @@ impl Plan {
 
     /// Whether live differs from desired: changes to make, or tasks that
     /// cannot be placed (they are pending too, only not actionable now).
+    /// A plan limited with `--target` still judges the whole deployment.
     pub fn differs(&self) -> bool {
-        self.has_changes() || self.placement_failures.iter().any(|f| f.unplaced > 0)
+        self.has_changes()
+            || self.placement_failures.iter().any(|f| f.unplaced > 0)
+            || self.targeting.as_ref().is_some_and(|t| t.left_out > 0)
     }
 
     /// Whether applying the plan would change anything.

@@ -552,7 +552,7 @@ fn destroy_kills_every_task() {
         None,
         &PlanOptions {
             destroy: true,
-            targets: vec![],
+            ..Default::default()
         },
     );
     assert_eq!(plan.summary().kill, 4);
@@ -561,18 +561,82 @@ fn destroy_kills_every_task() {
 }
 
 #[test]
-fn targets_restrict_the_plan() {
+fn targets_restrict_the_plan_to_them_and_the_master_their_workers_need() {
     let d = desired();
     let agents: Vec<Agent> = (1..=3)
         .map(|n| agent(n, ALLUXIO_PORTS, 4.0, 16384.0))
         .collect();
     let opts = PlanOptions {
-        destroy: false,
         targets: vec![Address::Worker("a2".into())],
+        ..Default::default()
     };
     let plan = make_plan(&d, &live(agents, vec![]), None, &opts);
-    assert_eq!(plan.changes.len(), 1);
-    assert_eq!(plan.changes[0].address, Address::Worker("a2".into()));
+    let addresses: Vec<String> = plan.changes.iter().map(|c| c.address.to_string()).collect();
+    // ZooKeeper off: the worker is started with master[0]'s hostname.
+    assert_eq!(addresses, ["master[0]", "worker[\"a2\"]"]);
+    let t = plan.targeting.as_ref().expect("a targeted plan says so");
+    assert_eq!(t.needed, [Address::Master(0)]);
+    assert_eq!(t.left_out, 2, "the two other workers");
+    assert!(plan.warnings[0].starts_with("targeting is in effect"));
+    assert!(plan.differs());
+}
+
+#[test]
+fn a_targeted_plan_still_judges_the_whole_deployment() {
+    let d = desired();
+    let mut l = converged(&d);
+    let tasks = &mut l.framework.as_mut().unwrap().tasks;
+    tasks.retain(|t| t.id != "w-a3");
+    let opts = PlanOptions {
+        targets: vec![Address::Worker("a1".into())],
+        ..Default::default()
+    };
+    let plan = make_plan(&d, &l, None, &opts);
+    assert!(!plan.has_changes(), "the target is unchanged: {plan:#?}");
+    assert!(
+        plan.differs(),
+        "worker[\"a3\"] outside the target is missing"
+    );
+}
+
+#[test]
+fn tasks_left_out_by_targets_keep_their_configuration_in_the_state() {
+    let d = desired();
+    let before = applied_state(&d);
+    let mut changed = desired();
+    changed
+        .site
+        .insert("alluxio.underfs.address", "/tmp/elsewhere");
+    let opts = PlanOptions {
+        targets: vec![Address::Worker("a1".into())],
+        ..Default::default()
+    };
+    let plan = make_plan(&changed, &converged(&d), Some(&before), &opts);
+    let applied = plan.applied.as_ref().unwrap();
+    let (_, wh) = hashes(&d, "a1");
+    assert_eq!(
+        applied.launched.get(&wh),
+        Some(&before.applied.as_ref().unwrap().worker),
+        "the left-out workers' label is still explained"
+    );
+}
+
+#[test]
+fn replace_requested_replaces_an_unchanged_task_only() {
+    let d = desired();
+    let opts = PlanOptions {
+        replace: vec![Address::Worker("a2".into())],
+        ..Default::default()
+    };
+    let plan = make_plan(&d, &converged(&d), None, &opts);
+    assert_eq!(plan.summary().replace, 1, "{plan:#?}");
+    let c = plan
+        .changes
+        .iter()
+        .find(|c| c.action.name() == "replace")
+        .unwrap();
+    assert_eq!(c.address, Address::Worker("a2".into()));
+    assert_eq!(c.reasons, [crate::plan::REPLACEMENT_REQUESTED]);
 }
 
 #[test]

@@ -96,6 +96,18 @@ pub fn summary(report: &ApplyReport, s: &RunSummary) -> String {
     out
 }
 
+/// After a run of a plan limited with `--target`: Terraform's reminder
+/// that the rest of the deployment was not looked at.
+pub fn targeted_note(targeting: &crate::plan::model::Targeting) -> String {
+    let rest = match targeting.left_out {
+        0 => "nothing else differed when it was planned".to_string(),
+        n => format!("{n} other change(s) were left out"),
+    };
+    format!(
+        "Warning: the applied changes may be incomplete: the plan was limited with --target ({rest}). Run `alluxio-mesos plan` to see what else is pending.\n"
+    )
+}
+
 /// The last line: complete, incomplete with what fell short, or interrupted.
 fn ending(s: &RunSummary) -> String {
     let counts = format!(

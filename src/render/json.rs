@@ -12,6 +12,7 @@ struct PlanJson<'a> {
     format_version: &'static str,
     deployment: &'a str,
     destroy: bool,
+    targeting: Option<TargetingJson>,
     changes: Vec<ChangeJson<'a>>,
     placement_failures: Vec<FailureJson<'a>>,
     config_diff: &'a str,
@@ -21,6 +22,13 @@ struct PlanJson<'a> {
     launch_templates: &'a std::collections::BTreeMap<String, crate::state::LaunchTemplate>,
     master_ports: model::MasterPorts,
     summary: Summary,
+}
+
+#[derive(Serialize)]
+struct TargetingJson {
+    targets: Vec<String>,
+    needed: Vec<String>,
+    left_out: u32,
 }
 
 #[derive(Serialize)]
@@ -125,6 +133,11 @@ pub fn render(plan: &Plan) -> String {
         format_version: FORMAT_VERSION,
         deployment: &plan.deployment,
         destroy: plan.destroy,
+        targeting: plan.targeting.as_ref().map(|t| TargetingJson {
+            targets: t.targets.iter().map(ToString::to_string).collect(),
+            needed: t.needed.iter().map(ToString::to_string).collect(),
+            left_out: t.left_out,
+        }),
         changes: plan.changes.iter().map(change).collect(),
         placement_failures: plan
             .placement_failures

@@ -84,7 +84,13 @@ pub fn saved_plan_note(format: Format, file: &std::path::Path) -> Option<String>
 /// The closing line of text and Markdown renderings.
 pub fn summary_line(plan: &Plan) -> String {
     if !plan.has_changes() && plan.placement_failures.iter().all(|f| f.unplaced == 0) {
-        return "No changes. The deployment matches the live cluster.".to_string();
+        return match &plan.targeting {
+            Some(t) if t.left_out > 0 => format!(
+                "No changes at the targeted addresses; {} other change(s) of the deployment are left out.",
+                t.left_out
+            ),
+            _ => "No changes. The deployment matches the live cluster.".to_string(),
+        };
     }
     let s = plan.summary();
     let mut line = format!(

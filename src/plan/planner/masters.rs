@@ -40,7 +40,7 @@ impl Planner<'_> {
             let slot = self.slot(&address);
             match slot.active {
                 Some(task) => {
-                    let mut reasons = self.replace_reasons(&task, wanted, Role::Master);
+                    let mut reasons = self.replace_reasons(&address, &task, wanted);
                     if let Some(cap) = self.caps.get(&task.agent.id) {
                         // Inactive agents keep their running tasks; only rules the operator set move them.
                         let rules_only = Eligibility {

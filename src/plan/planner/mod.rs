@@ -6,6 +6,7 @@
 
 mod masters;
 mod placing;
+pub mod targeting;
 mod workers;
 
 use self::placing::annotate_reason;
@@ -25,8 +26,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub struct PlanOptions {
     /// Plan killing every task of the deployment.
     pub destroy: bool,
-    /// Restrict the plan to these addresses (empty: everything).
+    /// Restrict the plan to these addresses and what they need (empty:
+    /// everything); see [`targeting`].
     pub targets: Vec<Address>,
+    /// Replace the tasks at these addresses even when nothing changed
+    /// (`--replace`, as Terraform's `-replace`).
+    pub replace: Vec<Address>,
 }
 
 /// The hasher for secret fingerprints: the state file's key, or, before the
@@ -38,6 +43,9 @@ pub fn secret_hasher(desired: &Desired, state: Option<&State>) -> SecretHasher {
         .unwrap_or_else(|| SecretHasher::for_new_deployment(&desired.name))
 }
 
+/// The reason of a replacement asked for with `--replace`.
+pub const REPLACEMENT_REQUESTED: &str = "replacement requested (--replace)";
+
 pub fn make_plan(
     desired: &Desired,
     live: &LiveCluster,
@@ -46,7 +54,7 @@ pub fn make_plan(
 ) -> Plan {
     let hasher = secret_hasher(desired, state);
     let existing = existing::collect(live, state);
-    let warnings = warnings(desired, live, state, &existing, opts);
+    let mut warnings = warnings(desired, live, state, &existing, opts);
     let mut master_hosts = Vec::new();
     let mut p = Planner {
         desired,
@@ -56,6 +64,7 @@ pub fn make_plan(
         changes: Vec::new(),
         failures: Vec::new(),
         kept_labels: BTreeMap::new(),
+        requested: &opts.replace,
     };
     if opts.destroy {
         p.destroy_all();
@@ -79,6 +88,28 @@ pub fn make_plan(
         ));
     }
 
+    let workers_wait_for = desired.zookeeper.is_none().then_some(Address::Master(0));
+    let targeting = (!opts.targets.is_empty()).then(|| {
+        let limited = targeting::limit(
+            &mut p.changes,
+            &mut p.failures,
+            &opts.targets,
+            workers_wait_for.as_ref(),
+        );
+        // Tasks left out keep running with the labels they have: the state
+        // must go on explaining those labels after this partial apply.
+        for c in &limited.left_out_changes {
+            if let Some(h) = c.action.before().and_then(|t| t.config_hash.clone()) {
+                if let Some(config) = p.launched_config(&h, c.role()) {
+                    p.kept_labels.insert(h, config.fields);
+                }
+            }
+        }
+        limited.targeting
+    });
+    if let Some(t) = &targeting {
+        warnings.insert(0, t.warning());
+    }
     let mut applied =
         (!opts.destroy).then(|| config::applied_config(desired, &hasher, &master_hosts));
     if let Some(a) = &mut applied {
@@ -86,10 +117,6 @@ pub fn make_plan(
     }
     let mut changes = p.changes;
     let mut failures = p.failures;
-    if !opts.targets.is_empty() {
-        changes.retain(|c| opts.targets.contains(&c.address));
-        failures.retain(|f| f.address.as_ref().is_none_or(|a| opts.targets.contains(a)));
-    }
     changes.sort_by(|a, b| a.address.cmp(&b.address));
     let launch_templates =
         launch_templates(desired, &hasher, &master_hosts, &mut changes, &mut failures);
@@ -112,11 +139,12 @@ pub fn make_plan(
         config_notes,
         warnings,
         destroy: opts.destroy,
+        targeting,
         rollout: Rollout {
             max_unavailable: desired.worker.max_unavailable,
             master_order,
             leader: None,
-            workers_wait_for: desired.zookeeper.is_none().then_some(Address::Master(0)),
+            workers_wait_for,
             master_constraints: desired.master.task.constraints.clone(),
             worker_constraints: desired.worker.task.constraints.clone(),
             master_ready: desired.master.task.ready,
@@ -254,8 +282,16 @@ fn warnings(
             ));
         }
     }
-    if !opts.targets.is_empty() {
-        w.push("planned with --target: changes to other addresses are not shown and will not be applied".into());
+    for address in &opts.replace {
+        if existing
+            .slots
+            .get(address)
+            .is_none_or(|s| s.active.is_none())
+        {
+            w.push(format!(
+                "--replace {address}: no task runs at this address, so there is nothing to replace; the plan launches it if the deployment wants it"
+            ));
+        }
     }
     w
 }
@@ -270,6 +306,8 @@ struct Planner<'a> {
     /// The configurations of tasks kept under an older hash label, for the
     /// state to keep explaining them.
     kept_labels: BTreeMap<String, BTreeMap<String, String>>,
+    /// Addresses whose running task is replaced even when unchanged.
+    requested: &'a [Address],
 }
 
 /// A running task that should be replaced, and why.
@@ -397,10 +435,25 @@ impl<'a> Planner<'a> {
         (config.hash() == hash).then_some(config)
     }
 
-    /// Why a running task must be replaced (empty: keep it). A task whose
-    /// label differs only in fields that no longer concern its role is
-    /// kept, and its configuration remembered under its label.
+    /// Why the running task at `address` must be replaced (empty: keep
+    /// it): its configuration changed, or the operator asked with
+    /// `--replace`. A task whose label differs only in fields that no
+    /// longer concern its role is kept, and its configuration remembered
+    /// under its label.
     fn replace_reasons(
+        &mut self,
+        address: &Address,
+        task: &ExistingTask,
+        wanted: &RoleConfig,
+    ) -> Vec<String> {
+        let mut reasons = self.configuration_changes(task, wanted, address.role());
+        if self.requested.contains(address) {
+            reasons.push(REPLACEMENT_REQUESTED.into());
+        }
+        reasons
+    }
+
+    fn configuration_changes(
         &mut self,
         task: &ExistingTask,
         wanted: &RoleConfig,

@@ -60,7 +60,7 @@ impl Planner<'_> {
                 );
                 continue;
             }
-            let reasons = self.replace_reasons(&task, wanted, Role::Worker);
+            let reasons = self.replace_reasons(address, &task, wanted);
             keep.push((address.clone(), task, reasons));
         }
         if let WorkerCount::Exactly(n) = spec.count {

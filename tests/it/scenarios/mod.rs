@@ -17,12 +17,14 @@ mod crash;
 mod default_launch;
 mod faults;
 mod lifecycle;
+mod operator;
 mod rollout;
 
 pub use crash::*;
 pub use default_launch::*;
 pub use faults::*;
 pub use lifecycle::*;
+pub use operator::*;
 pub use rollout::*;
 
 /// Instantiates every scenario as a test on `$backend`.
@@ -105,6 +107,11 @@ macro_rules! scenario_tests {
         async fn a_long_crash_loop_converges_after_every_kill() {
             let (seed, kills) = $crate::scenarios::crash_loop_settings(30);
             $crate::scenarios::crash_loop($backend, seed, kills).await
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn replace_and_target_touch_only_the_addresses_named() {
+            $crate::scenarios::replace_and_target($backend).await
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
