@@ -10,6 +10,7 @@ pub mod address;
 pub mod apply;
 pub mod cli;
 pub mod desired;
+pub mod drift;
 pub mod excerpt;
 pub mod fit;
 pub mod launch;

@@ -59,6 +59,9 @@ pub struct ApplyArgs {
     /// the not yet replaced tasks as they are).
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
     pub rollback_on_failure: bool,
+    /// Record in the state what changed in Mesos since the last apply (see `plan --refresh-only`), with a new serial; nothing is launched or killed.
+    #[arg(long, conflicts_with_all = ["planfile", "targets", "replace"])]
+    pub refresh_only: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -74,6 +77,9 @@ pub struct DestroyArgs {
 }
 
 pub fn apply(g: &Global, args: &ApplyArgs) -> CliResult {
+    if args.refresh_only {
+        return super::refresh::apply(g, &args.run.mesos, &args.run);
+    }
     let mut g = g.clone();
     let saved = match &args.planfile {
         Some(path) if !args.addresses.targets.is_empty() || !args.addresses.replace.is_empty() => {
@@ -281,6 +287,11 @@ fn execute_with(
         };
         engine.run(&plan).await
     })?;
+    // Where the leader was, for `plan --refresh-only` to tell a change.
+    let leader = context::leader_to_record(desired, &run.mesos, &live);
+    if !store.is_new() && leader.is_some() && store.state().mesos_leader != leader {
+        store.update(|s| s.mesos_leader = leader)?;
+    }
     let summary = RunSummary::of(&report, &plan);
     print!("{}", crate::render::apply::summary(&report, &summary));
     if let Some(t) = &plan.targeting {

@@ -22,14 +22,24 @@ pub fn load_desired(g: &Global) -> Result<Desired, CliError> {
 /// a task is started when Mesos runs it unless the file says `ready`.
 pub fn load_desired_for(g: &Global, m: &MesosArgs) -> Result<Desired, CliError> {
     let mut desired = load_desired(g)?;
-    let embedded = match &m.mesos {
-        Some(url) => url.trim() == "local",
-        None => matches!(desired.mesos.master, Some(desired::MasterLocator::Local)),
-    };
-    if embedded {
+    if embedded(&desired, m) {
         desired.ask_mesos_unless_set();
     }
     Ok(desired)
+}
+
+/// Whether the command runs on the embedded emulator (`local`).
+pub fn embedded(desired: &Desired, m: &MesosArgs) -> bool {
+    match &m.mesos {
+        Some(url) => url.trim() == "local",
+        None => matches!(desired.mesos.master, Some(desired::MasterLocator::Local)),
+    }
+}
+
+/// The leading master's URL as the state records it: none for the
+/// embedded emulator, whose URL is new on every run.
+pub fn leader_to_record(desired: &Desired, m: &MesosArgs, live: &LiveCluster) -> Option<String> {
+    (!embedded(desired, m)).then(|| mesos::base_url(&live.source))
 }
 
 /// `alluxio-mesos.state.json` beside the deployment file.

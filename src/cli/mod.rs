@@ -10,6 +10,7 @@ mod force_unlock;
 mod logs;
 mod output;
 mod plan;
+mod refresh;
 mod show;
 mod state_cmd;
 mod validate;

@@ -27,9 +27,21 @@ pub struct PlanArgs {
     pub destroy: bool,
     #[command(flatten)]
     pub addresses: super::AddressArgs,
+    /// Show only what changed in Mesos since the last apply (tasks ended or lost, agents gone, the framework removed, tasks the state lacks, a new leader), and what a plan would do about each; with --detailed-exitcode, 2 means drift.
+    #[arg(long, conflicts_with_all = ["destroy", "out", "targets", "replace"])]
+    pub refresh_only: bool,
 }
 
 pub fn run(g: &Global, args: &PlanArgs) -> CliResult {
+    if args.refresh_only {
+        return super::refresh::plan(
+            g,
+            &args.mesos,
+            args.format.format(),
+            args.mesos_state.as_deref(),
+            args.detailed_exitcode,
+        );
+    }
     let desired = context::load_desired_for(g, &args.mesos)?;
     let state = context::load_state(g, &desired)?;
     let live = context::acquire_live(

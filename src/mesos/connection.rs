@@ -117,6 +117,22 @@ impl Connection {
         Ok(cluster)
     }
 
+    /// The latest status, with reason and message, of each of `ids` that
+    /// the leading master at `leader` knows.
+    pub fn latest_statuses(
+        &self,
+        leader: &str,
+        ids: &std::collections::HashSet<String>,
+    ) -> Result<std::collections::HashMap<String, super::task_statuses::StatusFacts>, MesosError>
+    {
+        self.rt.block_on(super::task_statuses::latest_statuses(
+            &self.http,
+            leader,
+            ids,
+            &self.limits,
+        ))
+    }
+
     /// Stops the local cluster (saving its state), if one was started.
     pub fn close(mut self) {
         if let Some(sim) = self.sim.take() {

@@ -12,7 +12,9 @@
 //!   [`crate::live`]'s reader (the narrower endpoints when they do);
 //! - [`scheduler`]: the v1 scheduler API, the subscription and its
 //!   watchdog, and its HTTP client ([`SchedulerClient`]);
-//! - [`sandbox`]: a task's sandbox files, read through its agent.
+//! - [`sandbox`]: a task's sandbox files, read through its agent;
+//! - [`task_statuses`]: tasks' latest statuses with Mesos's reasons and
+//!   messages (operator API `GET_TASKS`), which state documents lack.
 
 mod connection;
 mod discovery;
@@ -20,6 +22,7 @@ mod http;
 pub mod sandbox;
 pub mod scheduler;
 mod state_fetch;
+pub mod task_statuses;
 
 pub use connection::{Connection, Settings};
 pub use discovery::{base_url, ZkLeader};

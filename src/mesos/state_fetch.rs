@@ -513,7 +513,7 @@ async fn fetch_narrow(
 
 /// A URL fit for messages: a password in it (`http://user:secret@host`)
 /// is replaced by `***`.
-fn redact(url: &str) -> String {
+pub(super) fn redact(url: &str) -> String {
     match Url::parse(url) {
         Ok(mut u) if u.password().is_some() => {
             let _ = u.set_password(Some("***"));

@@ -19,7 +19,7 @@ pub const GITHUB_LIMIT: usize = 65_536;
 const RESERVE: usize = 600;
 
 /// Table cells must not break the table.
-fn cell(s: &str) -> String {
+pub(crate) fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 

@@ -6,11 +6,13 @@
 //! plan; [`group`] holds what the three for people share. Rendering never
 //! changes a plan and never sees a secret value: plans hold none.
 //!
-//! The rest: [`apply`] (progress and the run's last lines), [`state`]
+//! The rest: [`apply`] (progress and the run's last lines), [`drift`]
+//! (`plan --refresh-only`), [`state`]
 //! (`show` of the state and the `state` subcommands), [`outputs`]
 //! (`output`), [`error`] (every error and warning).
 
 pub mod apply;
+pub mod drift;
 pub mod error;
 pub mod group;
 pub mod html;

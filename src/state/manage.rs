@@ -4,7 +4,7 @@
 
 use super::{RecordedState, StateError, StateStore, TaskRecord, TaskResources};
 use crate::address::Address;
-use crate::live::LiveCluster;
+use crate::live::{LiveCluster, LiveTask};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManageError {
@@ -84,12 +84,26 @@ pub fn import(
     {
         return Err(ManageError::AddressTaken(address.clone()));
     }
+    let record = record_of(live, task, address);
+    store.update(|s| {
+        s.unmanaged_task_ids.retain(|id| id != task_id);
+        s.tasks.retain(|t| t.task_id != task_id);
+        s.tasks.push(record);
+        if s.framework_id.is_none() {
+            s.framework_id = Some(framework.id.clone());
+        }
+    })?;
+    Ok(())
+}
+
+/// The record of live task `task` at `address`, as the state keeps it.
+pub fn record_of(live: &LiveCluster, task: &LiveTask, address: &Address) -> TaskRecord {
     let hostname = live
         .agents
         .iter()
         .find(|a| a.id == task.agent_id)
         .map_or_else(|| task.agent_id.clone(), |a| a.hostname.clone());
-    let record = TaskRecord {
+    TaskRecord {
         address: address.clone(),
         task_id: task.id.clone(),
         role: address.role(),
@@ -114,14 +128,5 @@ pub fn import(
             .unwrap_or_default(),
         state: RecordedState::Mesos(task.state),
         updated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    };
-    store.update(|s| {
-        s.unmanaged_task_ids.retain(|id| id != task_id);
-        s.tasks.retain(|t| t.task_id != task_id);
-        s.tasks.push(record);
-        if s.framework_id.is_none() {
-            s.framework_id = Some(framework.id.clone());
-        }
-    })?;
-    Ok(())
+    }
 }

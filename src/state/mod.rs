@@ -86,6 +86,10 @@ pub struct State {
     /// labels, until `state import` takes them back.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unmanaged_task_ids: Vec<String>,
+    /// The URL of the leading Mesos master at the last apply, for
+    /// `plan --refresh-only` to tell a change of leader.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mesos_leader: Option<String>,
 }
 
 /// What a task was launched with, as far as Mesos is concerned.
@@ -228,6 +232,7 @@ impl State {
             outputs: Outputs::default(),
             launch_templates: BTreeMap::new(),
             unmanaged_task_ids: Vec::new(),
+            mesos_leader: None,
         }
     }
 }

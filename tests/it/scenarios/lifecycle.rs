@@ -143,6 +143,20 @@ pub async fn removed_framework(backend: Backend) {
     ] {
         assert!(said.contains(words), "{words:?} not in:\n{said}");
     }
+    // The same, as drift.
+    let drift = cli(&d, &["plan", "--refresh-only", "--detailed-exitcode"]).await;
+    expect_code(&cluster, &drift, 2, "plan --refresh-only");
+    for words in [
+        format!("framework {removed}"),
+        format!("Mesos removed framework {removed}"),
+        "register a new framework and launch 3 task(s)".to_string(),
+    ] {
+        assert!(
+            drift.stdout.contains(&words),
+            "{words:?} not in:\n{}",
+            drift.stdout
+        );
+    }
 
     let r = apply(&d).await;
     expect_code(&cluster, &r, 0, "apply after the removal");

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 mod crash;
 mod default_launch;
+mod drift;
 mod faults;
 mod lifecycle;
 mod operator;
@@ -22,6 +23,7 @@ mod rollout;
 
 pub use crash::*;
 pub use default_launch::*;
+pub use drift::*;
 pub use faults::*;
 pub use lifecycle::*;
 pub use operator::*;
@@ -112,6 +114,11 @@ macro_rules! scenario_tests {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn replace_and_target_touch_only_the_addresses_named() {
             $crate::scenarios::replace_and_target($backend).await
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn drift_is_shown_read_only_and_recorded_on_request() {
+            $crate::scenarios::drift_is_shown_and_recorded($backend).await
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
