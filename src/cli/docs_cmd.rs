@@ -37,8 +37,67 @@ pub fn completions(args: &CompletionsArgs) -> CliResult {
     };
     let mut cmd = super::command();
     clap_complete::generate(shell, &mut cmd, "alluxio-mesos", &mut std::io::stdout());
+    if let Some(addresses) = address_completion(shell) {
+        print!("{addresses}");
+    }
     Ok(super::exit::OK)
 }
+
+/// Completion of addresses from the state, after the generated script:
+/// `--target` and `--replace`, `logs`, and `state show|rm|import` take
+/// the first column of `alluxio-mesos state list` for the deployment the
+/// line names (its `-c`/`--config` and `--state`), quoted for the shell.
+fn address_completion(shell: clap_complete::Shell) -> Option<&'static str> {
+    match shell {
+        clap_complete::Shell::Bash => Some(BASH_ADDRESSES),
+        clap_complete::Shell::Fish => Some(FISH_ADDRESSES),
+        _ => None,
+    }
+}
+
+const BASH_ADDRESSES: &str = r#"
+# Addresses, from the state of the deployment the line names.
+_alluxio_mesos_addresses() {
+    local i args=()
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case "${COMP_WORDS[i]}" in
+            -c|--config|--state) args+=("${COMP_WORDS[i]}" "${COMP_WORDS[i+1]}") ;;
+        esac
+    done
+    "${COMP_WORDS[0]}" "${args[@]}" state list 2>/dev/null | while read -r address _; do
+        printf '%s
+' "$address"
+    done
+}
+
+_alluxio_mesos_with_addresses() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
+    local before="${COMP_WORDS[COMP_CWORD-2]}" address
+    if [[ "$prev" == --target || "$prev" == --replace || "$prev" == logs ||
+          ( "$before" == state && ( "$prev" == show || "$prev" == rm || "$prev" == import ) ) ]]; then
+        COMPREPLY=()
+        while IFS= read -r address; do
+            if [[ "$address" == "$cur"* ]]; then
+                COMPREPLY+=("$(printf '%q' "$address")")
+            fi
+        done < <(_alluxio_mesos_addresses)
+        return 0
+    fi
+    _alluxio__mesos "$@"
+}
+
+complete -F _alluxio_mesos_with_addresses -o bashdefault -o default alluxio-mesos
+"#;
+
+const FISH_ADDRESSES: &str = r#"
+# Addresses, from the state of the deployment in the current directory.
+function __alluxio_mesos_addresses
+    alluxio-mesos state list 2>/dev/null | string replace -r '\s.*' ''
+end
+complete -c alluxio-mesos -n "__fish_seen_subcommand_from plan apply destroy" -l target -xa '(__alluxio_mesos_addresses)'
+complete -c alluxio-mesos -n "__fish_seen_subcommand_from plan apply" -l replace -xa '(__alluxio_mesos_addresses)'
+complete -c alluxio-mesos -n "__fish_seen_subcommand_from logs" -xa '(__alluxio_mesos_addresses)'
+"#;
 
 pub fn man(args: &ManArgs) -> CliResult {
     let cmd = super::command();

@@ -69,6 +69,84 @@ fn bash_completion_parses_and_completes_the_subcommands() {
 }
 
 #[test]
+fn bash_completes_addresses_from_the_state() {
+    use alluxio_mesos::state::{RecordedState, State, TaskRecord, TaskResources};
+    let dir = tempfile::tempdir().unwrap();
+    let record = |address: &str, id: &str| TaskRecord {
+        address: address.parse().unwrap(),
+        task_id: id.into(),
+        role: address
+            .parse::<alluxio_mesos::address::Address>()
+            .unwrap()
+            .role(),
+        agent_id: "S1".into(),
+        hostname: "agent-1".into(),
+        ports: vec![],
+        resources: TaskResources {
+            cpus: 1.0,
+            mem_mb: 1024.0,
+            ramdisk_mb: 0.0,
+        },
+        config_hash: "h".into(),
+        state: RecordedState::Mesos(mesos_api::TaskState::Running),
+        updated_at: "2026-12-07T00:00:00Z".into(),
+    };
+    let state = State {
+        tasks: vec![
+            record("master[0]", "m0"),
+            record("worker[\"agent-1\"]", "w1"),
+        ],
+        ..State::empty("alluxio")
+    };
+    std::fs::write(
+        dir.path().join("alluxio-mesos.state.json"),
+        alluxio_mesos::state::render_state(&state),
+    )
+    .unwrap();
+    let (_, script, _) = output(&["completions", "bash"]);
+    let path = dir.path().join("alluxio-mesos.bash");
+    std::fs::write(&path, &script).unwrap();
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_alluxio-mesos"))
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let complete = |line: &str| {
+        let program = format!(
+            "source '{}'; COMP_LINE='{line}'; read -ra COMP_WORDS <<< \"$COMP_LINE\"; [[ $COMP_LINE == *' ' ]] && COMP_WORDS+=(''); COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 )); COMP_POINT=${{#COMP_LINE}}; _alluxio_mesos_with_addresses alluxio-mesos \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            path.display()
+        );
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(program)
+            .current_dir(dir.path())
+            .env(
+                "PATH",
+                format!("{bin_dir}:{}", std::env::var("PATH").unwrap()),
+            )
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let all = complete("alluxio-mesos apply --target ");
+    assert_eq!(
+        all.lines().collect::<Vec<_>>(),
+        ["master\\[0\\]", "worker\\[\\\"agent-1\\\"\\]"],
+        "{all}"
+    );
+    assert_eq!(
+        complete("alluxio-mesos logs wor").trim(),
+        "worker\\[\\\"agent-1\\\"\\]"
+    );
+    assert_eq!(
+        complete("alluxio-mesos state show m").trim(),
+        "master\\[0\\]"
+    );
+    // Elsewhere the generated completion answers.
+    assert_eq!(complete("alluxio-mesos pl").trim(), "plan");
+}
+
+#[test]
 fn other_shells_get_a_script_too() {
     for shell in ["zsh", "fish", "powershell"] {
         let (code, script, err) = output(&["completions", shell]);
