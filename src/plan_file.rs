@@ -311,6 +311,7 @@ mod tests {
             version: None,
             agents: vec![agent(1, "[19998-19999, 29998-30000]", 4.0, 16384.0)],
             framework: None,
+            predecessor: None,
         };
         let plan = make_plan(&d, &live, None, &PlanOptions::default());
         let h = secret_hasher(&d, None);

@@ -49,6 +49,7 @@ fn ours() -> FrameworkSelector {
         id: None,
         name: alluxio.framework,
         role: alluxio.role,
+        predecessor: None,
     }
 }
 

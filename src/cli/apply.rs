@@ -230,11 +230,18 @@ fn execute_with(
     // exists): that resets Mesos's failover timer, so running apply more
     // often than `failover_timeout` keeps the tasks alive, and the
     // reconciliation that follows brings the state file up to date.
-    if (plan.has_changes() || teardown) && !approved {
+    // Tearing another framework down is confirmed even for a saved plan.
+    let takeover_unconfirmed = plan.takeover.is_some() && !run.auto_approve;
+    if ((plan.has_changes() || teardown) && !approved) || takeover_unconfirmed {
+        let takeover = plan
+            .takeover
+            .as_ref()
+            .map(|t| format!("tear down AlluxioFramework {:?} and ", t.framework_name))
+            .unwrap_or_default();
         let what = if plan.destroy {
-            "destroy every task of this deployment"
+            "destroy every task of this deployment".to_string()
         } else {
-            "apply this plan"
+            format!("{takeover}apply this plan")
         };
         let refusal = format!(
             "refusing to {what} without confirmation: standard input is not a terminal, and an answer piped in (such as `yes |`) would approve a plan nobody read. Review the plan, then use --auto-approve, or `plan -o FILE` and `apply FILE` to apply exactly the reviewed plan"
@@ -249,6 +256,9 @@ fn execute_with(
     }
 
     let leader = base_url(&live.source);
+    if let Some(t) = &plan.takeover {
+        super::takeover::perform(g, conn, desired, &leader, t, state.as_ref())?;
+    }
     if g.verbose > 0 {
         eprintln!("Scheduler API: {leader}/api/v1/scheduler");
     }
@@ -296,6 +306,9 @@ fn execute_with(
     print!("{}", crate::render::apply::summary(&report, &summary));
     if let Some(t) = &plan.targeting {
         print!("{}", crate::render::apply::targeted_note(t));
+    }
+    if let (Some(t), false) = (&plan.takeover, summary.complete()) {
+        print!("{}", crate::render::apply::takeover_incomplete(t));
     }
     Ok(exit::of_run(exit::RunEnd::Ran(&summary)))
 }

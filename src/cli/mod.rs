@@ -13,6 +13,7 @@ mod plan;
 mod refresh;
 mod show;
 mod state_cmd;
+mod takeover;
 mod validate;
 
 use crate::render::Format;

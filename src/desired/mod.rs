@@ -74,6 +74,12 @@ pub struct MesosSettings {
     pub principal: Option<String>,
     /// The framework secret; never printed (its `Debug` is redacted).
     pub secret: Option<secrets::Secret>,
+    /// `[migrate] from_framework`: the AlluxioFramework to take over, by
+    /// name or ID (None: one named `alluxio` that looks like it).
+    pub migrate_from: Option<String>,
+    /// `[migrate] principal` and `ALLUXIO_MESOS_OPERATOR_SECRET`: who
+    /// tears the old framework down (None: the framework's credentials).
+    pub operator: Option<(String, Option<secrets::Secret>)>,
     /// Role the framework registers with (`*` by default).
     pub role: String,
     /// Unix user the tasks run as.

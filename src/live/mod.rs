@@ -46,13 +46,47 @@ pub fn leader_url(pid: &str, scheme: &str) -> Option<String> {
     Some(format!("{scheme}://{host}:{port}"))
 }
 
-/// Which framework is ours: by ID when the state file knows it, else by name.
+/// Which framework is ours: by ID when the state file knows it, else by
+/// name; and which one we would take over (see [`Predecessor`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameworkSelector {
     pub id: Option<String>,
     pub name: String,
     /// Our role: resources reserved for it count as free for us.
     pub role: String,
+    pub predecessor: Option<Predecessor>,
+}
+
+/// The AlluxioFramework to take over: a registered framework with this
+/// name or ID. Unless named in `[migrate] from_framework` (`explicit`), it
+/// counts only when its running tasks look like Alluxio 1.x's: named as
+/// Alluxio names them (`task_names`), and without this tool's labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Predecessor {
+    pub name_or_id: String,
+    pub explicit: bool,
+    pub task_names: Vec<String>,
+}
+
+/// The name Alluxio 1.x's AlluxioFramework registers under.
+pub const ALLUXIO_FRAMEWORK_NAME: &str = "alluxio";
+
+impl Predecessor {
+    /// Whether a framework of this ID and name is the one named.
+    pub fn names(&self, id: Option<&str>, name: Option<&str>) -> bool {
+        id == Some(self.name_or_id.as_str()) || name == Some(self.name_or_id.as_str())
+    }
+
+    /// Whether `tasks` are an AlluxioFramework's: some run, and every one
+    /// that runs has an Alluxio task name and none of our labels.
+    pub fn looks_like(&self, tasks: &[LiveTask]) -> bool {
+        let running: Vec<&LiveTask> = tasks.iter().filter(|t| t.state.is_active()).collect();
+        !running.is_empty()
+            && running.iter().all(|t| {
+                self.task_names.contains(&t.name)
+                    && !t.labels.contains_key(crate::plan::LABEL_ADDRESS)
+            })
+    }
 }
 
 impl FrameworkSelector {
@@ -62,10 +96,19 @@ impl FrameworkSelector {
         desired: &crate::desired::Desired,
         state: Option<&crate::state::State>,
     ) -> Self {
+        let explicit = desired.mesos.migrate_from.clone();
         FrameworkSelector {
             id: state.and_then(|s| s.framework_id.clone()),
             name: desired.mesos.framework_name.clone(),
             role: desired.mesos.role.clone(),
+            predecessor: Some(Predecessor {
+                explicit: explicit.is_some(),
+                name_or_id: explicit.unwrap_or_else(|| ALLUXIO_FRAMEWORK_NAME.to_string()),
+                task_names: vec![
+                    desired.master.task.task_name.clone(),
+                    desired.worker.task.task_name.clone(),
+                ],
+            }),
         }
     }
 }
@@ -134,6 +177,8 @@ pub struct LiveCluster {
     pub agents: Vec<Agent>,
     /// Our framework, if Mesos knows it.
     pub framework: Option<LiveFramework>,
+    /// A registered AlluxioFramework to take over (see [`Predecessor`]).
+    pub predecessor: Option<LiveFramework>,
 }
 
 #[cfg(test)]

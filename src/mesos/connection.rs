@@ -133,6 +133,28 @@ impl Connection {
         ))
     }
 
+    /// Tears framework `framework_id` down through the leading master, as
+    /// the deployment's operator (`[migrate] principal`) or framework.
+    pub fn teardown(
+        &self,
+        leader: &str,
+        framework_id: &str,
+        desired: &Desired,
+    ) -> Result<(), MesosError> {
+        let operator = desired
+            .mesos
+            .operator
+            .as_ref()
+            .map(|(p, s)| (p.as_str(), s.as_ref()));
+        self.rt.block_on(super::operator::teardown(
+            &self.http,
+            leader,
+            framework_id,
+            operator,
+            &self.limits,
+        ))
+    }
+
     /// Stops the local cluster (saving its state), if one was started.
     pub fn close(mut self) {
         if let Some(sim) = self.sim.take() {

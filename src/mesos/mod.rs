@@ -13,12 +13,14 @@
 //! - [`scheduler`]: the v1 scheduler API, the subscription and its
 //!   watchdog, and its HTTP client ([`SchedulerClient`]);
 //! - [`sandbox`]: a task's sandbox files, read through its agent;
+//! - [`operator`]: the operator API's TEARDOWN of another framework;
 //! - [`task_statuses`]: tasks' latest statuses with Mesos's reasons and
 //!   messages (operator API `GET_TASKS`), which state documents lack.
 
 mod connection;
 mod discovery;
 mod http;
+pub mod operator;
 pub mod sandbox;
 pub mod scheduler;
 mod state_fetch;

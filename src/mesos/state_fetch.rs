@@ -479,6 +479,10 @@ async fn fetch_narrow(
     limits: &HttpLimits,
 ) -> Option<LiveCluster> {
     let id = selector.id.as_ref()?;
+    // A framework named for takeover is looked for in the whole document.
+    if selector.predecessor.as_ref().is_some_and(|p| p.explicit) {
+        return None;
+    }
     let mut hops = 0;
     let version_url = Url::parse(&format!("{base}/version")).ok()?;
     let (_, resp) = get_url(version_url, client, &mut hops, limits)

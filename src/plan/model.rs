@@ -34,6 +34,9 @@ pub struct Plan {
     /// Set when the plan was limited with `--target`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targeting: Option<Targeting>,
+    /// Set when apply first tears down a running AlluxioFramework.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub takeover: Option<Takeover>,
     /// How apply rolls the changes out (decided here, shown to reviewers,
     /// never re-read from the deployment by apply).
     pub rollout: Rollout,
@@ -83,6 +86,62 @@ impl Targeting {
             "targeting is in effect (--target): this plan covers {}{needed} only; {rest}, and after apply the cluster and the state may not match the whole deployment. --target is for exceptional cases, such as recovering from a mistake or an error, not for routine use: run a plan without it afterwards",
             names(&self.targets)
         )
+    }
+}
+
+/// A running AlluxioFramework that apply tears down (operator API
+/// TEARDOWN) before it launches this deployment on the resources freed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Takeover {
+    pub framework_id: String,
+    pub framework_name: String,
+    /// Its running tasks, with their Mesos task names.
+    pub tasks: Vec<(String, ExistingTask)>,
+    /// Who sends the TEARDOWN (a principal, or none).
+    pub operator: Option<String>,
+}
+
+impl Takeover {
+    /// One line for the plan's heading.
+    pub fn headline(&self) -> String {
+        format!(
+            "AlluxioFramework {:?} ({}) will be torn down and taken over",
+            self.framework_name, self.framework_id
+        )
+    }
+
+    /// What a reviewer must know: its tasks, the downtime, what apply does.
+    pub fn details(&self) -> Vec<String> {
+        const SHOWN: usize = 10;
+        let mut tasks: Vec<String> = self
+            .tasks
+            .iter()
+            .take(SHOWN)
+            .map(|(name, t)| {
+                let ports = crate::fit::fmt_ports(&t.ports);
+                format!(
+                    "{name} {} on {} (ports {ports})",
+                    t.task_id, t.agent.hostname
+                )
+            })
+            .collect();
+        if self.tasks.len() > SHOWN {
+            tasks.push(format!("and {} more", self.tasks.len() - SHOWN));
+        }
+        let operator = match &self.operator {
+            Some(p) => format!("as operator principal {p}"),
+            None => "without credentials".to_string(),
+        };
+        vec![
+            format!("its {} running task(s): {}", self.tasks.len(), tasks.join(", ")),
+            format!(
+                "downtime: Mesos lets one framework end another's tasks only through the operator API's TEARDOWN, so all {} stop at once; Alluxio is down from the teardown until the new masters serve and the workers register again",
+                self.tasks.len()
+            ),
+            format!(
+                "apply sends TEARDOWN {operator}, only after confirmation on a terminal or with --auto-approve, waits until its tasks have ended, then launches this deployment on the resources they free"
+            ),
+        ]
     }
 }
 
@@ -501,8 +560,10 @@ impl Plan {
 
     /// Whether applying the plan would change anything.
     pub fn has_changes(&self) -> bool {
-        self.changes
-            .iter()
-            .any(|c| !matches!(c.action, Action::NoOp { .. }))
+        self.takeover.is_some()
+            || self
+                .changes
+                .iter()
+                .any(|c| !matches!(c.action, Action::NoOp { .. }))
     }
 }

@@ -43,6 +43,8 @@ pub(crate) fn desired() -> Desired {
             framework_name: "alluxio".into(),
             principal: None,
             secret: None,
+            migrate_from: None,
+            operator: None,
             role: "*".into(),
             user: "alluxio".into(),
             failover_timeout: Duration::from_secs(28 * 86400),
@@ -109,6 +111,7 @@ pub(crate) fn live(agents: Vec<Agent>, tasks: Vec<LiveTask>) -> LiveCluster {
             removed: false,
             tasks,
         }),
+        predecessor: None,
     }
 }
 

@@ -96,6 +96,15 @@ pub fn summary(report: &ApplyReport, s: &RunSummary) -> String {
     out
 }
 
+/// After a takeover whose launches did not all run: the old framework is
+/// gone, so this must be said.
+pub fn takeover_incomplete(t: &crate::plan::model::Takeover) -> String {
+    format!(
+        "Warning: AlluxioFramework {:?} ({}) was torn down, and this deployment is not fully running: Alluxio is not fully served by either framework now. Run `alluxio-mesos apply` again: the next plan launches what is missing.\n",
+        t.framework_name, t.framework_id
+    )
+}
+
 /// After a run of a plan limited with `--target`: Terraform's reminder
 /// that the rest of the deployment was not looked at.
 pub fn targeted_note(targeting: &crate::plan::model::Targeting) -> String {

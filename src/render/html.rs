@@ -285,6 +285,13 @@ pub fn render(plan: &Plan) -> String {
         );
     }
     out.push_str("</table>\n");
+    if let Some(t) = &plan.takeover {
+        let _ = writeln!(out, "<h2 id=\"takeover\">{}</h2>\n<ul>", esc(&t.headline()));
+        for line in t.details() {
+            let _ = writeln!(out, "<li>{}</li>", esc(&line));
+        }
+        out.push_str("</ul>\n");
+    }
     let (warnings, more) = group::warnings_shown(plan, false);
     for w in warnings {
         let _ = writeln!(out, "<p class=\"warning\">Warning: {}</p>", esc(w));

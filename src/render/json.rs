@@ -13,6 +13,7 @@ struct PlanJson<'a> {
     deployment: &'a str,
     destroy: bool,
     targeting: Option<TargetingJson>,
+    takeover: Option<TakeoverJson<'a>>,
     changes: Vec<ChangeJson<'a>>,
     placement_failures: Vec<FailureJson<'a>>,
     config_diff: &'a str,
@@ -29,6 +30,21 @@ struct TargetingJson {
     targets: Vec<String>,
     needed: Vec<String>,
     left_out: u32,
+}
+
+#[derive(Serialize)]
+struct TakeoverJson<'a> {
+    framework_id: &'a str,
+    framework_name: &'a str,
+    tasks: Vec<TakenOverJson<'a>>,
+    operator: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct TakenOverJson<'a> {
+    name: &'a str,
+    #[serde(flatten)]
+    task: BeforeJson<'a>,
 }
 
 #[derive(Serialize)]
@@ -137,6 +153,19 @@ pub fn render(plan: &Plan) -> String {
             targets: t.targets.iter().map(ToString::to_string).collect(),
             needed: t.needed.iter().map(ToString::to_string).collect(),
             left_out: t.left_out,
+        }),
+        takeover: plan.takeover.as_ref().map(|t| TakeoverJson {
+            framework_id: &t.framework_id,
+            framework_name: &t.framework_name,
+            tasks: t
+                .tasks
+                .iter()
+                .map(|(name, task)| TakenOverJson {
+                    name,
+                    task: before(task),
+                })
+                .collect(),
+            operator: t.operator.as_deref(),
         }),
         changes: plan.changes.iter().map(change).collect(),
         placement_failures: plan

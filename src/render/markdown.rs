@@ -73,6 +73,13 @@ fn parts(plan: &Plan, opts: &Options) -> Vec<Part> {
     let mut parts = Vec::new();
     let mut head = heading(plan);
     let _ = writeln!(head, "**{}**\n", summary_line(plan));
+    if let Some(t) = &plan.takeover {
+        let _ = writeln!(head, "#### {}\n", inline(&t.headline()));
+        for line in t.details() {
+            let _ = writeln!(head, "- {}", inline(&line));
+        }
+        head.push('\n');
+    }
     let (warnings, more) = group::warnings_shown(plan, opts.detail);
     for w in warnings {
         let _ = writeln!(head, "> **Warning:** {}\n", inline(w));

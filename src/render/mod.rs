@@ -95,8 +95,19 @@ pub fn summary_line(plan: &Plan) -> String {
         };
     }
     let s = plan.summary();
+    let takeover = plan
+        .takeover
+        .as_ref()
+        .map(|t| {
+            format!(
+                "take over AlluxioFramework {:?} ({} task(s) stop), ",
+                t.framework_name,
+                t.tasks.len()
+            )
+        })
+        .unwrap_or_default();
     let mut line = format!(
-        "Plan: {} to launch, {} to replace, {} to kill.",
+        "Plan: {takeover}{} to launch, {} to replace, {} to kill.",
         s.launch, s.replace, s.kill
     );
     if s.unplaceable > 0 {

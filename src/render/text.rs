@@ -151,12 +151,20 @@ pub fn render(plan: &Plan, opts: &Options) -> String {
     let p = Paint { on: opts.color };
     let mut out = String::new();
     let changes: Vec<&Change> = visible_changes(plan).collect();
-    if !changes.is_empty() {
+    if !changes.is_empty() || plan.takeover.is_some() {
         let _ = writeln!(
             out,
             "alluxio-mesos will perform the following actions on deployment {:?}:\n",
             plan.deployment
         );
+        if let Some(t) = &plan.takeover {
+            let _ = writeln!(out, "  {}", p.bold(&format!("# {}", t.headline())));
+            let _ = writeln!(out, "  {} framework {}", p.red("-"), t.framework_id);
+            for line in t.details() {
+                let _ = writeln!(out, "      {line}");
+            }
+            out.push('\n');
+        }
         if opts.detail || changes.len() <= SMALL {
             for c in changes {
                 change_block(&mut out, c, &p);

@@ -399,6 +399,7 @@ fn fuzz_the_mesos_state_reader() {
                 id: None,
                 name: "alluxio".into(),
                 role: "*".into(),
+                predecessor: None,
             };
             if let Err(e) = parse_state(input, &selector, "state.json") {
                 let m = e.to_string();

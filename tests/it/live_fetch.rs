@@ -19,6 +19,7 @@ fn selector() -> FrameworkSelector {
         id: None,
         name: "alluxio".into(),
         role: "alluxio".into(),
+        predecessor: None,
     }
 }
 

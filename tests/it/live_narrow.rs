@@ -22,6 +22,7 @@ fn by_id(id: Option<&str>) -> FrameworkSelector {
         id: id.map(str::to_string),
         name: "alluxio".into(),
         role: "alluxio".into(),
+        predecessor: None,
     }
 }
 

@@ -15,6 +15,7 @@ fn by_name(role: &str) -> FrameworkSelector {
         id: None,
         name: "alluxio".into(),
         role: role.into(),
+        predecessor: None,
     }
 }
 
@@ -119,6 +120,7 @@ fn selecting_by_id_finds_a_torn_down_framework_of_the_same_name() {
         id: Some("3f9c2a71-8d4e-4b6a-9e2f-5c1d7a8b0e42-0002".into()),
         name: "alluxio".into(),
         role: "alluxio".into(),
+        predecessor: None,
     };
     let c = read("partial-lost-worker.json", &sel);
     let f = c.framework.unwrap();
@@ -133,6 +135,7 @@ fn an_id_mesos_does_not_know_selects_no_framework_even_if_the_name_matches() {
         id: Some("3f9c2a71-8d4e-4b6a-9e2f-5c1d7a8b0e42-0099".into()),
         name: "alluxio".into(),
         role: "alluxio".into(),
+        predecessor: None,
     };
     assert!(read("partial-lost-worker.json", &sel).framework.is_none());
 }
@@ -180,6 +183,7 @@ fn reserved_other_role_fixture_keeps_other_roles_reservations_out_of_free() {
         id: None,
         name: "spark-shuffle".into(),
         role: "spark".into(),
+        predecessor: None,
     };
     let c = read("reserved-other-role.json", &spark);
     assert_eq!(c.agents[1].free.cpus, 7.0);

@@ -371,6 +371,30 @@ fn version_info(m: &Master) -> Value {
     json!({ "version_info": crate::read_api::build_info(m) })
 }
 
+/// TEARDOWN, as `Master::Http::_teardown`: a registered framework is
+/// removed (its tasks killed, its stream closed) and the answer is an
+/// empty 200; any other ID is a 400.
+fn teardown(app: &SharedApp, call: &Value) -> Response {
+    let Some(fid) = call["teardown"]["framework_id"]["value"].as_str() else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "Failed to convert JSON into Call protobuf: Missing required fields: teardown.framework_id",
+        );
+    };
+    {
+        let mut m = app.lock();
+        if !m.frameworks.contains_key(fid) {
+            return text(
+                StatusCode::BAD_REQUEST,
+                "No framework found with specified ID",
+            );
+        }
+        m.remove_framework(fid);
+    }
+    app.touch();
+    axum::response::IntoResponse::into_response(StatusCode::OK)
+}
+
 /// The operator endpoint.
 pub async fn handle(
     State(app): State<SharedApp>,
@@ -415,6 +439,9 @@ pub async fn handle(
     }
     if kind == "SUBSCRIBE" {
         return crate::operator_events::subscribe(&app);
+    }
+    if kind == "TEARDOWN" {
+        return teardown(&app, &call);
     }
     let m = app.lock();
     let payload = match kind {

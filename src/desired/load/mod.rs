@@ -40,6 +40,8 @@ pub struct Loaded {
 
 /// The environment variable that may hold the framework secret.
 pub const SECRET_ENV: &str = "ALLUXIO_MESOS_SECRET";
+/// The secret of `[migrate] principal`, the operator who tears AlluxioFramework down.
+pub const OPERATOR_SECRET_ENV: &str = "ALLUXIO_MESOS_OPERATOR_SECRET";
 
 /// Loads and validates a deployment, reading the process environment.
 /// Warnings are dropped: use [`load_with_warnings`] to show them.

@@ -103,11 +103,24 @@ impl Context<'_> {
         }
         let secret = self.secret(env);
         let framework_name = framework_name.or(name)?;
+        let migrate_from = self
+            .read_toml(&settings::MIGRATE_FROM, &TEXT)
+            .map(|f| f.value);
+        let operator = self
+            .read_toml(&settings::OPERATOR_PRINCIPAL, &TEXT)
+            .map(|p| {
+                let secret = env(OPERATOR_SECRET_ENV)
+                    .filter(|s| !s.is_empty())
+                    .map(Secret::new);
+                (p.value, secret)
+            });
         Some(MesosSettings {
             master,
             framework_name,
             principal: Some(principal.value),
             secret: secret?,
+            migrate_from,
+            operator,
             role: role.value,
             user: user?,
             failover_timeout: failover_timeout?,

@@ -204,7 +204,9 @@ pub use table::*;
 
 /// The tables of the deployment file, in the order of the documentation
 /// (`""`: the top level).
-pub const TABLES: [&str; 6] = ["", "mesos", "alluxio", "master", "worker", "state"];
+pub const TABLES: [&str; 7] = [
+    "", "mesos", "alluxio", "master", "worker", "state", "migrate",
+];
 
 /// The keys of `table` in the deployment file (the top level also holds
 /// the tables themselves).

@@ -343,6 +343,21 @@ pub const WORKER: RoleSettings = RoleSettings {
     constraints: WORKER_CONSTRAINTS,
 };
 
+pub const MIGRATE_FROM: Setting = toml(
+    "migrate",
+    "from_framework",
+    Type::Text,
+    "the running AlluxioFramework to take over, by framework name or ID: `plan` shows the takeover (its tasks stop together, through the operator API's TEARDOWN, and ours launch on the freed resources), `apply` performs it after confirmation",
+)
+.fallback(Derived("a framework named `alluxio` (Alluxio 1.x's AlluxioFramework) whose running tasks are AlluxioFramework's: named as `master.name`/`worker.name` say, without this tool's labels"));
+pub const OPERATOR_PRINCIPAL: Setting = toml(
+    "migrate",
+    "principal",
+    Type::Text,
+    "the operator principal that tears the old framework down (HTTP basic authentication, with the secret in `ALLUXIO_MESOS_OPERATOR_SECRET`); it needs the `teardown_frameworks` ACL on masters that authorize",
+)
+.fallback(Derived("`mesos.principal`, with the framework secret"));
+
 /// Every setting, in the order of the documentation.
 pub const SETTINGS: &[Setting] = &[
     NAME,
@@ -388,6 +403,8 @@ pub const SETTINGS: &[Setting] = &[
     WORKER_READY,
     WORKER_READY_TIMEOUT,
     STATE_URL,
+    MIGRATE_FROM,
+    OPERATOR_PRINCIPAL,
     ZOOKEEPER_ENABLED,
     ZOOKEEPER_ADDRESS,
     SECRET,

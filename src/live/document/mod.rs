@@ -130,7 +130,7 @@ pub fn read_state_parts<R: Read>(
     for src in srcs {
         collected = read_part(src, selector, source, io_error, collected)?;
     }
-    collected.finish(source)
+    collected.finish(source, selector)
 }
 
 fn read_part<R: Read>(

@@ -4,7 +4,11 @@
 use super::*;
 
 impl Collected {
-    pub(super) fn finish(self, source: &str) -> Result<LiveCluster, LiveError> {
+    pub(super) fn finish(
+        self,
+        source: &str,
+        selector: &FrameworkSelector,
+    ) -> Result<LiveCluster, LiveError> {
         if !self.recognised {
             return Err(LiveError::NotAState {
                 origin: source.to_string(),
@@ -44,6 +48,7 @@ impl Collected {
             });
         }
 
+        let predecessor = take_predecessor(&mut candidates, selector);
         // Registered before torn down, the old endpoints' lists before v1's
         // (the order only matters between exact equals).
         candidates.sort_by_key(|c| (!c.registered, c.v1));
@@ -109,8 +114,45 @@ impl Collected {
             version,
             agents,
             framework,
+            predecessor,
         })
     }
+}
+
+/// Takes the framework to take over out of `candidates` (see
+/// [`crate::live::Predecessor`]), and leaves only those that may be ours.
+/// A framework of our name that is not an AlluxioFramework stays ours;
+/// ours by ID is never taken over.
+fn take_predecessor(
+    candidates: &mut Vec<FrameworkCandidate>,
+    selector: &FrameworkSelector,
+) -> Option<LiveFramework> {
+    let mut found = None;
+    if let Some(p) = &selector.predecessor {
+        let mut kept = Vec::new();
+        for c in std::mem::take(candidates) {
+            let by_id = selector.id.is_some() && ours(selector, &c.head);
+            if found.is_some() || by_id || !c.registered || !p.names(c.head.id(), c.head.name()) {
+                kept.push(c);
+                continue;
+            }
+            let tasks = tasks_of(c.tasks.iter().map(|(_, t)| t.clone()).collect());
+            if p.explicit || p.looks_like(&tasks) {
+                found = Some(LiveFramework {
+                    id: c.head.id().unwrap_or_default().to_string(),
+                    name: c.head.name().unwrap_or_default().to_string(),
+                    active: c.head.active.unwrap_or(true),
+                    removed: false,
+                    tasks,
+                });
+            } else {
+                kept.push(c);
+            }
+        }
+        *candidates = kept;
+    }
+    candidates.retain(|c| ours(selector, &c.head));
+    found
 }
 
 /// The best of the frameworks the selector matched (see the module doc).

@@ -91,7 +91,7 @@ pub(super) struct OfferDoc {
     pub(super) resources: Option<ResourcesDoc>,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, Clone)]
 pub(super) struct StatusDoc {
     #[serde(default)]
     pub(super) state: Option<String>,
@@ -101,7 +101,7 @@ pub(super) struct StatusDoc {
     pub(super) message: Option<String>,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, Clone)]
 pub(super) struct TaskDoc {
     #[serde(default, alias = "task_id")]
     pub(super) id: Option<Id>,

@@ -5,6 +5,7 @@ fn sel(name: &str, role: &str) -> FrameworkSelector {
         id: None,
         name: name.into(),
         role: role.into(),
+        predecessor: None,
     }
 }
 
@@ -296,6 +297,7 @@ fn a_missing_file_is_named_in_the_error() {
         id: None,
         name: "alluxio".into(),
         role: "*".into(),
+        predecessor: None,
     };
     let e = read_state_file(std::path::Path::new("no/such/state.json"), &sel)
         .unwrap_err()
@@ -304,4 +306,66 @@ fn a_missing_file_is_named_in_the_error() {
         e.starts_with("cannot read the Mesos state file no/such/state.json:"),
         "{e}"
     );
+}
+
+fn with_predecessor(id: Option<&str>, from: Option<&str>) -> FrameworkSelector {
+    FrameworkSelector {
+        id: id.map(str::to_string),
+        predecessor: Some(crate::live::Predecessor {
+            name_or_id: from.unwrap_or(crate::live::ALLUXIO_FRAMEWORK_NAME).into(),
+            explicit: from.is_some(),
+            task_names: vec!["AlluxioMaster".into(), "AlluxioWorker".into()],
+        }),
+        ..sel("alluxio", "alluxio")
+    }
+}
+
+/// AlluxioFramework (tasks "0", "1", no labels) and this deployment, both
+/// named `alluxio`, and a framework of another name.
+const TWO_ALLUXIOS: &str = r#"{"slaves":[{"id":"S0","hostname":"h0"}],
+  "frameworks":[
+    {"id":"OLD","name":"alluxio","active":true,"tasks":[
+      {"id":"0","name":"AlluxioMaster","slave_id":"S0","state":"TASK_RUNNING"},
+      {"id":"1","name":"AlluxioWorker","slave_id":"S0","state":"TASK_RUNNING"}]},
+    {"id":"NEW","name":"alluxio","active":false,"tasks":[
+      {"id":"alluxio-master-0.x","name":"AlluxioMaster","slave_id":"S0","state":"TASK_RUNNING",
+       "labels":[{"key":"alluxio-mesos.address","value":"master[0]"}]}]},
+    {"id":"SPARK","name":"spark","tasks":[
+      {"id":"s","name":"AlluxioWorker","slave_id":"S0","state":"TASK_RUNNING"}]}]}"#;
+
+#[test]
+fn an_alluxio_framework_is_told_from_ours_by_its_tasks() {
+    let c = parse_state(TWO_ALLUXIOS.as_bytes(), &with_predecessor(None, None), "t").unwrap();
+    assert_eq!(c.predecessor.as_ref().map(|f| f.id.as_str()), Some("OLD"));
+    assert_eq!(c.predecessor.unwrap().tasks.len(), 2);
+    assert_eq!(c.framework.map(|f| f.id), Some("NEW".to_string()));
+}
+
+#[test]
+fn ours_by_id_is_never_taken_over_and_a_named_one_is_taken_as_named() {
+    let c = parse_state(
+        TWO_ALLUXIOS.as_bytes(),
+        &with_predecessor(Some("OLD"), None),
+        "t",
+    )
+    .unwrap();
+    assert_eq!(c.framework.map(|f| f.id), Some("OLD".to_string()));
+    assert_ne!(c.predecessor.map(|f| f.id), Some("OLD".to_string()));
+    // Named by ID, a framework of any name and tasks is the one.
+    let c = parse_state(
+        TWO_ALLUXIOS.as_bytes(),
+        &with_predecessor(None, Some("SPARK")),
+        "t",
+    )
+    .unwrap();
+    assert_eq!(c.predecessor.map(|f| f.id), Some("SPARK".to_string()));
+}
+
+#[test]
+fn a_framework_named_alluxio_whose_tasks_are_not_alluxios_is_not_taken_over() {
+    let doc = r#"{"frameworks":[{"id":"F","name":"alluxio","tasks":[
+        {"id":"0","name":"etl","slave_id":"S0","state":"TASK_RUNNING"}]}]}"#;
+    let c = parse_state(doc.as_bytes(), &with_predecessor(None, None), "t").unwrap();
+    assert!(c.predecessor.is_none());
+    assert_eq!(c.framework.map(|f| f.id), Some("F".to_string()));
 }

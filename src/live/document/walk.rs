@@ -127,12 +127,15 @@ impl<R: Read> Walk<'_, R> {
         Ok(())
     }
 
-    /// Whether a framework is ours by the selector, once its head says.
+    /// Whether a framework may be ours, or the one to take over, by the
+    /// selector, once its head says.
     pub(super) fn selects(&self, head: &FrameworkHead) -> bool {
-        match &self.selector.id {
-            Some(id) => head.id() == Some(id.as_str()),
-            None => head.name() == Some(self.selector.name.as_str()),
-        }
+        ours(self.selector, head)
+            || self
+                .selector
+                .predecessor
+                .as_ref()
+                .is_some_and(|p| p.names(head.id(), head.name()))
     }
 
     /// One framework: its head is read; its tasks are read only when the
@@ -146,10 +149,14 @@ impl<R: Read> Walk<'_, R> {
         let mut held: Vec<(TaskList, Vec<u8>, Pos)> = Vec::new();
         let mut held_offers: Option<(Vec<u8>, Pos)> = None;
         self.object(|w, key| {
-            // Decided only by the fields that rank first in `id()`/`name()`.
-            let decided = match &w.selector.id {
-                Some(_) => head.id.as_ref().map(|_| w.selects(&head)),
-                None => head.name.as_ref().map(|_| w.selects(&head)),
+            // Decided only by the fields that rank first in `id()`/`name()`
+            // (both, when a framework to take over may match either).
+            let decided = match (&w.selector.id, &w.selector.predecessor) {
+                (_, Some(_)) => {
+                    (head.id.is_some() && head.name.is_some()).then(|| w.selects(&head))
+                }
+                (Some(_), None) => head.id.as_ref().map(|_| w.selects(&head)),
+                (None, None) => head.name.as_ref().map(|_| w.selects(&head)),
             };
             let list = match key {
                 "id" => {
@@ -265,5 +272,13 @@ impl<R: Read> Walk<'_, R> {
             c.pending_loose.push((list, fid, self.copy.clone(), start));
         }
         Ok(())
+    }
+}
+
+/// Whether a framework is ours by the selector: its ID, else its name.
+pub(super) fn ours(selector: &FrameworkSelector, head: &FrameworkHead) -> bool {
+    match &selector.id {
+        Some(id) => head.id() == Some(id.as_str()),
+        None => head.name() == Some(selector.name.as_str()),
     }
 }

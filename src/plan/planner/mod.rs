@@ -66,6 +66,18 @@ pub fn make_plan(
         kept_labels: BTreeMap::new(),
         requested: &opts.replace,
     };
+    // A takeover frees the old framework's resources for this plan; a
+    // partial (targeted) or destroy plan takes nothing over.
+    let takeover = live
+        .predecessor
+        .as_ref()
+        .filter(|_| !opts.destroy && opts.targets.is_empty())
+        .map(|f| takeover_of(f, live, desired));
+    for (_, task) in takeover.iter().flat_map(|t| &t.tasks) {
+        if let Some(cap) = p.caps.get_mut(&task.agent.id) {
+            cap.give_back(task);
+        }
+    }
     if opts.destroy {
         p.destroy_all();
     } else {
@@ -140,6 +152,7 @@ pub fn make_plan(
         warnings,
         destroy: opts.destroy,
         targeting,
+        takeover,
         rollout: Rollout {
             max_unavailable: desired.worker.max_unavailable,
             master_order,
@@ -156,6 +169,56 @@ pub fn make_plan(
             rpc: desired.master.task.rpc_port,
             web: desired.master.task.web_port,
         },
+    }
+}
+
+/// The takeover of AlluxioFramework `f`: its running tasks, as the
+/// resources they hold, and who tears it down.
+fn takeover_of(f: &crate::live::LiveFramework, live: &LiveCluster, desired: &Desired) -> Takeover {
+    let hostnames: HashMap<&str, &str> = live
+        .agents
+        .iter()
+        .map(|a| (a.id.as_str(), a.hostname.as_str()))
+        .collect();
+    let tasks = f
+        .tasks
+        .iter()
+        .filter(|t| t.state.is_active())
+        .map(|t| {
+            let task = ExistingTask {
+                task_id: t.id.clone(),
+                agent: AgentRef {
+                    id: t.agent_id.clone(),
+                    hostname: hostnames
+                        .get(t.agent_id.as_str())
+                        .map_or_else(|| t.agent_id.clone(), |h| h.to_string()),
+                },
+                state: Some(t.state),
+                cpus: t.resources.cpus,
+                mem_mb: t.resources.mem_mb,
+                ports: t
+                    .resources
+                    .ports
+                    .ports()
+                    .filter_map(|p| u16::try_from(p).ok())
+                    .collect(),
+                config_hash: None,
+                // What its executor holds is not known: not counted as freed.
+                executor: None,
+            };
+            (t.name.clone(), task)
+        })
+        .collect();
+    Takeover {
+        framework_id: f.id.clone(),
+        framework_name: f.name.clone(),
+        tasks,
+        operator: desired
+            .mesos
+            .operator
+            .as_ref()
+            .map(|(p, _)| p.clone())
+            .or_else(|| desired.mesos.principal.clone()),
     }
 }
 
@@ -279,6 +342,14 @@ fn warnings(
         if spec.health_check.is_some() && spec.command.is_none() && !opts.destroy {
             w.push(format!(
                 "[{role}] health_check with the default launch: Mesos leaves the checks of a custom executor to the executor, and Alluxio 1.x's own Mesos executors run none, so apply would wait for a verdict that never comes; with such an Alluxio, drop the health check (`ready = \"alluxio\"`, the default, waits until Alluxio serves)"
+            ));
+        }
+    }
+    if let Some(f) = &live.predecessor {
+        if !opts.targets.is_empty() && !opts.destroy {
+            w.push(format!(
+                "AlluxioFramework {:?} ({}) runs and holds resources; a plan limited with --target takes nothing over: plan without --target to take it over",
+                f.name, f.id
             ));
         }
     }

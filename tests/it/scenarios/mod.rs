@@ -117,6 +117,16 @@ macro_rules! scenario_tests {
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_running_alluxio_framework_is_taken_over() {
+            $crate::scenarios::takeover($backend).await
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_takeover_whose_launches_fail_says_so_and_the_next_apply_converges() {
+            $crate::scenarios::takeover_that_fails_midway($backend).await
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn drift_is_shown_read_only_and_recorded_on_request() {
             $crate::scenarios::drift_is_shown_and_recorded($backend).await
         }

@@ -165,3 +165,116 @@ pub async fn replace_and_target(backend: Backend) {
     assert_converged(&cluster, &d, 4).await;
     cluster.shutdown().await;
 }
+
+/// A running AlluxioFramework holds every port the deployment needs. The
+/// plan shows its takeover; apply refuses it without confirmation, then,
+/// approved, tears it down through the operator API and launches ours on
+/// the resources it freed.
+pub async fn takeover(backend: Backend) {
+    use crate::support::alluxio_framework::StandInFramework;
+    let cluster = TestCluster::start(backend, &ClusterDesc::agents(2)).await;
+    let hosts: Vec<String> = cluster
+        .desc
+        .agents
+        .iter()
+        .map(|a| a.hostname.clone())
+        .collect();
+    let old = StandInFramework::start(&cluster.url(), &hosts[0], &hosts).await;
+    let d = sleepers(&cluster, "", "");
+
+    let plan = cli(&d, &["plan", "--detailed-exitcode"]).await;
+    expect_said(
+        &cluster,
+        &plan,
+        2,
+        "plan with a running AlluxioFramework",
+        "Plan: take over AlluxioFramework \"alluxio\" (3 task(s) stop), 3 to launch, 0 to replace, 0 to kill.",
+    );
+    for words in [
+        format!(
+            "# AlluxioFramework \"alluxio\" ({}) will be torn down and taken over",
+            old.id
+        ),
+        format!("AlluxioMaster 0 on {} (ports 19998-19999)", hosts[0]),
+        "all 3 stop at once".to_string(),
+    ] {
+        assert!(
+            plan.stdout.contains(&words),
+            "{words:?} not in:\n{}",
+            plan.stdout
+        );
+    }
+    assert!(!plan.stdout.contains("cannot be placed"), "{}", plan.stdout);
+
+    // Not confirmed: nothing happens to the old framework.
+    let refused = cli(&d, &["apply"]).await;
+    expect_code(&cluster, &refused, 1, "apply without confirmation");
+    assert!(
+        registered_framework(&cluster.state().await, &old.id).is_some(),
+        "the old framework was touched"
+    );
+
+    let r = apply(&d).await;
+    expect_said(
+        &cluster,
+        &r,
+        0,
+        "apply of the takeover",
+        "Apply complete: 3 launched, 0 replaced, 0 killed.",
+    );
+    assert!(
+        r.stdout.contains(&format!(
+            "Tore down AlluxioFramework \"alluxio\" ({})",
+            old.id
+        )),
+        "{}",
+        r.stdout
+    );
+    let state = cluster.state().await;
+    assert!(registered_framework(&state, &old.id).is_none());
+    assert!(completed_framework(&state, &old.id));
+    assert_ne!(d.state()["framework_id"].as_str(), Some(old.id.as_str()));
+    assert_converged(&cluster, &d, 3).await;
+    drop(old);
+    cluster.shutdown().await;
+}
+
+/// A takeover whose launches fail: the old framework is gone, and apply
+/// says so; the next apply, once the command is fixed, converges.
+pub async fn takeover_that_fails_midway(backend: Backend) {
+    use crate::support::alluxio_framework::StandInFramework;
+    let cluster = TestCluster::start(backend, &ClusterDesc::agents(2)).await;
+    let hosts: Vec<String> = cluster
+        .desc
+        .agents
+        .iter()
+        .map(|a| a.hostname.clone())
+        .collect();
+    let old = StandInFramework::start(&cluster.url(), &hosts[0], &hosts).await;
+    let d = sleepers(&cluster, "", "");
+    let good = std::fs::read_to_string(d.toml()).unwrap();
+    let bad = good.replace(
+        "[worker]\ncommand = \"exec sleep 600\"",
+        "[worker]\ncommand = \"exit 3\"",
+    );
+    std::fs::write(d.toml(), &bad).unwrap();
+    let r = apply(&d).await;
+    expect_code(&cluster, &r, 1, "a takeover whose workers fail");
+    assert!(
+        r.stdout.contains(&format!(
+            "AlluxioFramework \"alluxio\" ({}) was torn down, and this deployment is not fully running",
+            old.id
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(completed_framework(&cluster.state().await, &old.id));
+
+    std::fs::write(d.toml(), &good).unwrap();
+    let r = apply(&d).await;
+    expect_code(&cluster, &r, 0, "the apply after the failed takeover");
+    assert!(!r.stdout.contains("take over"), "{}", r.stdout);
+    assert_converged(&cluster, &d, 3).await;
+    drop(old);
+    cluster.shutdown().await;
+}

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod alluxio_framework;
 pub mod alluxio_workload;
 pub mod cluster;
 pub mod stand_in;
