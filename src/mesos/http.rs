@@ -132,6 +132,25 @@ fn basic_auth_header(desired: &Desired) -> Option<reqwest::header::HeaderValue> 
     Some(value)
 }
 
+/// A call to the v1 operator API of the master at `base`: JSON both ways,
+/// the answer's headers awaited for at most `limits.headers`. Returns the
+/// URL too, for messages.
+pub(super) fn operator_call(
+    client: &reqwest::Client,
+    base: &str,
+    body: String,
+    limits: &HttpLimits,
+) -> (String, reqwest::RequestBuilder) {
+    let url = format!("{}/api/v1", base.trim_end_matches('/'));
+    let request = client
+        .post(&url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(reqwest::header::ACCEPT, "application/json")
+        .body(body)
+        .timeout(limits.headers);
+    (url, request)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

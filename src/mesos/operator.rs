@@ -14,17 +14,11 @@ pub async fn teardown(
     operator: Option<(&str, Option<&Secret>)>,
     limits: &HttpLimits,
 ) -> Result<(), MesosError> {
-    let url = format!("{}/api/v1", leader.trim_end_matches('/'));
     let body = serde_json::json!({
         "type": "TEARDOWN",
         "teardown": { "framework_id": { "value": framework_id } }
     });
-    let mut request = client
-        .post(&url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(reqwest::header::ACCEPT, "application/json")
-        .body(body.to_string())
-        .timeout(limits.headers);
+    let (url, mut request) = super::http::operator_call(client, leader, body.to_string(), limits);
     if let Some((principal, secret)) = operator {
         request = request.basic_auth(principal, secret.map(Secret::expose));
     }

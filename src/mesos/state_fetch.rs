@@ -157,15 +157,9 @@ async fn check_recovered(
     limits: &HttpLimits,
     source: &str,
 ) -> Result<(), LiveError> {
-    let url = format!("{}/api/v1", base.trim_end_matches('/'));
-    let probe = client
-        .post(&url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(reqwest::header::ACCEPT, "application/json")
-        .body(r#"{"type":"GET_HEALTH"}"#)
-        .timeout(limits.headers)
-        .send()
-        .await;
+    let (_, request) =
+        super::http::operator_call(client, base, r#"{"type":"GET_HEALTH"}"#.to_string(), limits);
+    let probe = request.send().await;
     let Ok(resp) = probe else {
         return Ok(());
     };

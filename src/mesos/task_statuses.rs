@@ -78,22 +78,15 @@ pub async fn latest_statuses(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let url = format!("{}/api/v1", base.trim_end_matches('/'));
+    let (url, request) =
+        super::http::operator_call(client, base, r#"{"type":"GET_TASKS"}"#.to_string(), limits);
     let failed = |what: String| {
         MesosError::msg(format!(
             "cannot read the tasks' statuses from {} (operator API GET_TASKS): {what}",
             super::state_fetch::redact(&url)
         ))
     };
-    let mut resp = client
-        .post(&url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(reqwest::header::ACCEPT, "application/json")
-        .body(r#"{"type":"GET_TASKS"}"#)
-        .timeout(limits.headers)
-        .send()
-        .await
-        .map_err(|e| failed(e.to_string()))?;
+    let mut resp = request.send().await.map_err(|e| failed(e.to_string()))?;
     if !resp.status().is_success() {
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();

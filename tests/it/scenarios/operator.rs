@@ -166,12 +166,16 @@ pub async fn replace_and_target(backend: Backend) {
     cluster.shutdown().await;
 }
 
-/// A running AlluxioFramework holds every port the deployment needs. The
-/// plan shows its takeover; apply refuses it without confirmation, then,
-/// approved, tears it down through the operator API and launches ours on
-/// the resources it freed.
-pub async fn takeover(backend: Backend) {
-    use crate::support::alluxio_framework::StandInFramework;
+/// Two agents, a stand-in AlluxioFramework running its master on the
+/// first and a worker on each, and a deployment of command tasks.
+async fn beside_an_alluxio_framework(
+    backend: Backend,
+) -> (
+    TestCluster,
+    Vec<String>,
+    crate::support::alluxio_framework::StandInFramework,
+    Deployment,
+) {
     let cluster = TestCluster::start(backend, &ClusterDesc::agents(2)).await;
     let hosts: Vec<String> = cluster
         .desc
@@ -179,8 +183,22 @@ pub async fn takeover(backend: Backend) {
         .iter()
         .map(|a| a.hostname.clone())
         .collect();
-    let old = StandInFramework::start(&cluster.url(), &hosts[0], &hosts).await;
+    let old = crate::support::alluxio_framework::StandInFramework::start(
+        &cluster.url(),
+        &hosts[0],
+        &hosts,
+    )
+    .await;
     let d = sleepers(&cluster, "", "");
+    (cluster, hosts, old, d)
+}
+
+/// A running AlluxioFramework holds every port the deployment needs. The
+/// plan shows its takeover; apply refuses it without confirmation, then,
+/// approved, tears it down through the operator API and launches ours on
+/// the resources it freed.
+pub async fn takeover(backend: Backend) {
+    let (cluster, hosts, old, d) = beside_an_alluxio_framework(backend).await;
 
     let plan = cli(&d, &["plan", "--detailed-exitcode"]).await;
     expect_said(
@@ -242,16 +260,7 @@ pub async fn takeover(backend: Backend) {
 /// A takeover whose launches fail: the old framework is gone, and apply
 /// says so; the next apply, once the command is fixed, converges.
 pub async fn takeover_that_fails_midway(backend: Backend) {
-    use crate::support::alluxio_framework::StandInFramework;
-    let cluster = TestCluster::start(backend, &ClusterDesc::agents(2)).await;
-    let hosts: Vec<String> = cluster
-        .desc
-        .agents
-        .iter()
-        .map(|a| a.hostname.clone())
-        .collect();
-    let old = StandInFramework::start(&cluster.url(), &hosts[0], &hosts).await;
-    let d = sleepers(&cluster, "", "");
+    let (cluster, _, old, d) = beside_an_alluxio_framework(backend).await;
     let good = std::fs::read_to_string(d.toml()).unwrap();
     let bad = good.replace(
         "[worker]\ncommand = \"exec sleep 600\"",
