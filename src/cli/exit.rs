@@ -41,7 +41,7 @@ pub const TABLE: [(i32, &str); 4] = [
     ),
     (
         CHANGES,
-        "`plan --detailed-exitcode`: live differs from desired (changes pending, unplaceable tasks included), and nothing else",
+        "`plan --detailed-exitcode`: live differs from desired (changes pending, unplaceable tasks included, changes left out by `--target` too), and nothing else; with `--refresh-only`: Mesos drifted from the state",
     ),
     (
         INTERRUPTED,

@@ -201,6 +201,8 @@ pub async fn takeover(backend: Backend) {
     let (cluster, hosts, old, d) = beside_an_alluxio_framework(backend).await;
 
     let plan = cli(&d, &["plan", "--detailed-exitcode"]).await;
+    // Shown with --nocapture: the takeover as a reviewer reads it.
+    println!("{}", plan.stdout);
     expect_said(
         &cluster,
         &plan,
