@@ -130,7 +130,7 @@ impl Takeover {
         }
         let operator = match &self.operator {
             Some(p) => format!("as operator principal {p}"),
-            None => "without credentials".to_string(),
+            None => "without credentials (none are configured)".to_string(),
         };
         vec![
             format!("its {} running task(s): {}", self.tasks.len(), tasks.join(", ")),

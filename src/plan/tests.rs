@@ -854,3 +854,64 @@ fn workers_without_zookeeper_or_a_placed_master_are_unplaceable() {
     assert!(f.summary.contains("no master is placed"), "{}", f.summary);
     assert_eq!(plan.summary().unplaceable, 3);
 }
+
+/// Three agents whose Alluxio ports an AlluxioFramework holds: its master
+/// on a1, a worker on each.
+fn held_by_alluxio_framework() -> LiveCluster {
+    let mut agents: Vec<Agent> = (1..=3)
+        .map(|n| agent(n, ALLUXIO_PORTS, 4.0, 16384.0))
+        .collect();
+    let mut tasks = Vec::new();
+    let mut hold = |a: &mut Agent, id: &str, name: &str, ports: &str| {
+        let mut t = running(id, "", a, "", 1.0, 1024.0, ports);
+        t.name = name.into();
+        t.labels.clear();
+        a.free.cpus -= 1.0;
+        a.free.mem_mb -= 1024.0;
+        a.free.ports = a.free.ports.subtract(&ports.parse().unwrap());
+        tasks.push(t);
+    };
+    hold(&mut agents[0], "0", "AlluxioMaster", "[19998-19999]");
+    for (i, a) in agents.iter_mut().enumerate() {
+        hold(a, &(i + 1).to_string(), "AlluxioWorker", "[29998-30000]");
+    }
+    LiveCluster {
+        framework: None,
+        predecessor: Some(LiveFramework {
+            id: "OLD".into(),
+            name: "alluxio".into(),
+            active: true,
+            removed: false,
+            tasks,
+        }),
+        ..live(agents, vec![])
+    }
+}
+
+#[test]
+fn a_takeover_places_the_deployment_on_the_ports_it_frees() {
+    let d = desired();
+    let l = held_by_alluxio_framework();
+    let plan = plan_of(&d, &l, None);
+    let t = plan.takeover.as_ref().expect("the takeover is planned");
+    assert_eq!(t.framework_id, "OLD");
+    assert_eq!(t.tasks.len(), 4);
+    let s = plan.summary();
+    assert_eq!((s.launch, s.unplaceable), (4, 0), "{plan:#?}");
+    assert!(render(&plan, Format::Text, &Default::default())
+        .contains("Plan: take over AlluxioFramework \"alluxio\" (4 task(s) stop), 4 to launch"));
+    // Limited with --target, nothing is taken over: the master goes where
+    // the old one holds no ports.
+    let opts = PlanOptions {
+        targets: vec![Address::Master(0)],
+        ..Default::default()
+    };
+    let targeted = make_plan(&d, &l, None, &opts);
+    assert!(targeted.takeover.is_none());
+    let master = &targeted.changes[0];
+    assert_ne!(master.action.agent().hostname, "a1", "{targeted:#?}");
+    assert!(targeted
+        .warnings
+        .iter()
+        .any(|w| w.contains("takes nothing over")));
+}

@@ -213,12 +213,12 @@ fn takeover_of(f: &crate::live::LiveFramework, live: &LiveCluster, desired: &Des
         framework_id: f.id.clone(),
         framework_name: f.name.clone(),
         tasks,
-        operator: desired
-            .mesos
-            .operator
-            .as_ref()
-            .map(|(p, _)| p.clone())
-            .or_else(|| desired.mesos.principal.clone()),
+        // The framework's principal goes with the TEARDOWN only with its secret.
+        operator: match (&desired.mesos.operator, &desired.mesos.secret) {
+            (Some((p, _)), _) => Some(p.clone()),
+            (None, Some(_)) => desired.mesos.principal.clone(),
+            (None, None) => None,
+        },
     }
 }
 
