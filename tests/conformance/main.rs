@@ -41,6 +41,7 @@ async fn record(cluster: &TestCluster) -> Record {
     }
     scheduler_session::run(cluster, &mut rec).await;
     operator_session::run(cluster, &mut rec).await;
+    operator_session::operator_teardown(cluster, &mut rec).await;
     clients::run(cluster, &mut rec).await;
     operator_session::agent_goes_away(cluster, &mut rec).await;
     rec

@@ -175,6 +175,54 @@ pub async fn agent_goes_away(cluster: &TestCluster, rec: &mut Record) {
     op.record_types(rec, "operator events while an agent goes away");
 }
 
+/// The operator API's TEARDOWN: refused without its payload, its
+/// framework ID, or a framework Mesos knows; then, of a running
+/// framework, an empty 200 and the end of that framework's stream.
+pub async fn operator_teardown(cluster: &TestCluster, rec: &mut Record) {
+    let master = cluster.url();
+    let call = |body: Value| {
+        let url = format!("{master}/api/v1");
+        async move {
+            let response = http()
+                .post(&url)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("operator TEARDOWN at {url}: {e}"));
+            answer_of(response).await
+        }
+    };
+    for (what, body) in [
+        (
+            "operator TEARDOWN without its payload",
+            json!({"type": "TEARDOWN"}),
+        ),
+        (
+            "operator TEARDOWN without a framework ID",
+            json!({"type": "TEARDOWN", "teardown": {}}),
+        ),
+        (
+            "operator TEARDOWN of an unknown framework",
+            json!({"type": "TEARDOWN", "teardown": {"framework_id": {"value": "no-such-framework"}}}),
+        ),
+    ] {
+        rec.add(what, call(body).await);
+    }
+    let mut one = OneTask::launch(cluster, rec, "conformance-teardown", "t5", "sleep 1000").await;
+    let id = one.s.framework_id.clone();
+    rec.add(
+        "operator TEARDOWN of a running framework",
+        call(json!({"type": "TEARDOWN", "teardown": {"framework_id": {"value": id}}})).await,
+    );
+    let (ended, types) = one.s.ends_within(Duration::from_secs(10)).await;
+    rec.add(
+        "the framework's stream after an operator TEARDOWN",
+        observed(json!({ "ended": ended, "types": types })),
+    );
+}
+
 /// A framework with one command task running on the first agent (by
 /// hostname): launched, its updates acknowledged, then killed and torn
 /// down.
