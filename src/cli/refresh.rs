@@ -12,28 +12,45 @@ use crate::render::Format;
 use crate::state::{State, StateStore};
 use std::path::Path;
 
-/// The drift of `desired` against what `conn` (or a saved document) shows.
+/// Where the live cluster is read from.
+enum Source<'a> {
+    Master(&'a Connection),
+    /// A saved `/master/state` document (`--mesos-state`).
+    Saved(&'a Path),
+}
+
+/// The drift of `desired` against what `source` shows; with the live
+/// cluster read and the leading master's URL to record.
 fn observe(
     g: &Global,
     m: &MesosArgs,
     desired: &Desired,
     state: Option<&State>,
-    conn: Option<&Connection>,
-    saved: Option<&Path>,
+    source: Source,
 ) -> Result<(LiveCluster, Drift, Option<String>), CliError> {
-    let live = match (conn, saved) {
-        (_, Some(file)) => context::acquire_live(g, m, desired, state, Some(file))?,
-        (Some(conn), None) => conn.fetch_live(desired, state, g.verbose > 0)?,
-        (None, None) => unreachable!("a connection or a saved document"),
-    };
-    // A saved document names no leader that means anything now.
-    let leader = conn.and_then(|_| context::leader_to_record(desired, m, &live));
-    let ended = drift::ended_task_ids(&live, state);
-    let statuses = match conn {
-        Some(conn) if !ended.is_empty() => {
-            conn.latest_statuses(&crate::mesos::base_url(&live.source), &ended)?
+    let (live, leader, statuses) = match source {
+        // A saved document names no leader that means anything now, and
+        // has no statuses to ask for.
+        Source::Saved(file) => (
+            context::acquire_live(g, m, desired, state, Some(file))?,
+            None,
+            Default::default(),
+        ),
+        Source::Master(conn) => {
+            let live = conn.fetch_live(desired, state, g.verbose > 0)?;
+            let leader = context::leader_to_record(desired, m, &live);
+            let ended = drift::ended_task_ids(&live, state);
+            let base = crate::mesos::base_url(&live.source);
+            // Reasons and messages enrich the report; without them it
+            // still stands (a master that refuses GET_TASKS, say).
+            let statuses = conn.latest_statuses(&base, &ended).unwrap_or_else(|e| {
+                eprintln!(
+                    "Warning: {e}; the ended tasks are shown without Mesos's reasons and messages"
+                );
+                Default::default()
+            });
+            (live, leader, statuses)
         }
-        _ => Default::default(),
     };
     let plan = context::plan_for(desired, &live, state, &PlanOptions::default(), false)?;
     let drift = drift::detect(&live, state, &plan, &statuses, leader.as_deref());
@@ -56,18 +73,15 @@ pub fn plan(
     }
     let desired = context::load_desired_for(g, m)?;
     let state = context::load_state(g, &desired)?;
-    let (conn, result) = match saved {
-        Some(_) => (None, observe(g, m, &desired, state.as_ref(), None, saved)),
+    let (_, drift, _) = match saved {
+        Some(file) => observe(g, m, &desired, state.as_ref(), Source::Saved(file))?,
         None => {
             let conn = context::connect(g, m, &desired)?;
-            let r = observe(g, m, &desired, state.as_ref(), Some(&conn), None);
-            (Some(conn), r)
+            let observed = observe(g, m, &desired, state.as_ref(), Source::Master(&conn));
+            conn.close();
+            observed?
         }
     };
-    if let Some(conn) = conn {
-        conn.close();
-    }
-    let (_, drift, _) = result?;
     print!(
         "{}",
         match format {
@@ -99,7 +113,7 @@ pub fn apply(g: &Global, m: &MesosArgs, run: &super::apply::RunArgs) -> CliResul
     }
     let conn = context::connect(g, m, &desired)?;
     let state = store.state().clone();
-    let observed = observe(g, m, &desired, Some(&state), Some(&conn), None);
+    let observed = observe(g, m, &desired, Some(&state), Source::Master(&conn));
     conn.close();
     let (live, drift, leader) = match observed {
         Ok(o) => o,
