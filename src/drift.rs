@@ -156,7 +156,7 @@ pub fn record(state: &mut State, live: &LiveCluster, leader: Option<&str>) -> us
         if let Some(t) = live_tasks.get(r.task_id.as_str()) {
             if r.state != RecordedState::Mesos(t.state) {
                 r.state = RecordedState::Mesos(t.state);
-                r.updated_at = crate::state::manage::record_of(live, t, &r.address).updated_at;
+                r.updated_at = crate::state::timestamp_now();
                 changed += 1;
             }
         }

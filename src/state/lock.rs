@@ -60,7 +60,7 @@ impl LockInfo {
             id: uuid::Uuid::new_v4().to_string(),
             pid: std::process::id(),
             host: this_host(),
-            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            created_at: crate::state::timestamp_now(),
             operation: operation.to_string(),
             user: std::env::var("USER")
                 .ok()

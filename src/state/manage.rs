@@ -127,6 +127,6 @@ pub fn record_of(live: &LiveCluster, task: &LiveTask, address: &Address) -> Task
             .cloned()
             .unwrap_or_default(),
         state: RecordedState::Mesos(task.state),
-        updated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        updated_at: crate::state::timestamp_now(),
     }
 }

@@ -46,6 +46,12 @@ pub fn load_for_at(
     }
 }
 
+/// The time the state writes on a record it changes (RFC 3339, UTC, to
+/// the second).
+pub fn timestamp_now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// The bytes a state is stored as (pretty JSON, final newline), in every backend.
 pub fn render_state(state: &State) -> Vec<u8> {
     file::render(state)

@@ -2,7 +2,6 @@
 //! step's launch template restored on the offer), and the saved intent
 //! before the ACCEPTs.
 
-use super::record::now_rfc3339;
 use super::*;
 
 /// Whether an offer's agent meets the constraints a moving step must meet.
@@ -234,7 +233,7 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
             resources: what.template.resources.clone(),
             config_hash: what.config_hash.clone(),
             state: RecordedState::Pending,
-            updated_at: now_rfc3339(),
+            updated_at: crate::state::timestamp_now(),
         };
         step.attempts += 1;
         let line = format!(

@@ -3,10 +3,6 @@
 
 use super::*;
 
-pub(super) fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
     /// Saves the statuses of `batch` in one write, then acknowledges them.
     pub(super) async fn flush(
@@ -43,7 +39,7 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
             return Ok(());
         }
         let changed: HashSet<String> = changed.into_iter().map(str::to_string).collect();
-        let now = now_rfc3339();
+        let now = crate::state::timestamp_now();
         self.store.update(|s| {
             for t in s.tasks.iter_mut().filter(|t| changed.contains(&t.task_id)) {
                 t.state = RecordedState::Mesos(latest[&t.task_id]);
