@@ -70,27 +70,9 @@ fn bash_completion_parses_and_completes_the_subcommands() {
 
 #[test]
 fn bash_completes_addresses_from_the_state() {
-    use alluxio_mesos::state::{RecordedState, State, TaskRecord, TaskResources};
+    use alluxio_mesos::state::State;
     let dir = tempfile::tempdir().unwrap();
-    let record = |address: &str, id: &str| TaskRecord {
-        address: address.parse().unwrap(),
-        task_id: id.into(),
-        role: address
-            .parse::<alluxio_mesos::address::Address>()
-            .unwrap()
-            .role(),
-        agent_id: "S1".into(),
-        hostname: "agent-1".into(),
-        ports: vec![],
-        resources: TaskResources {
-            cpus: 1.0,
-            mem_mb: 1024.0,
-            ramdisk_mb: 0.0,
-        },
-        config_hash: "h".into(),
-        state: RecordedState::Mesos(mesos_api::TaskState::Running),
-        updated_at: "2026-12-07T00:00:00Z".into(),
-    };
+    let record = |address: &str, id: &str| running_record(address, id, "S1", "agent-1");
     let state = State {
         tasks: vec![
             record("master[0]", "m0"),

@@ -342,27 +342,17 @@ fn errors_quote_a_short_excerpt_of_a_huge_value() {
 /// is lost there, and the running tasks the state lacks are named.
 #[test]
 fn drift_from_a_saved_document() {
-    use alluxio_mesos::state::{RecordedState, State, TaskRecord, TaskResources};
+    use alluxio_mesos::state::State;
     let lost = "alluxio-worker.4e2d3c4b-5a69-4f8e-9c7b-1d2e3f4a5b63";
     let state = State {
         framework_id: Some("3f9c2a71-8d4e-4b6a-9e2f-5c1d7a8b0e42-0003".into()),
         serial: 7,
-        tasks: vec![TaskRecord {
-            address: "worker[\"mesos-agent-4.example.com\"]".parse().unwrap(),
-            task_id: lost.into(),
-            role: alluxio_mesos::address::Role::Worker,
-            agent_id: "3f9c2a71-8d4e-4b6a-9e2f-5c1d7a8b0e42-S3".into(),
-            hostname: "mesos-agent-4.example.com".into(),
-            ports: vec![29998, 29999, 30000],
-            resources: TaskResources {
-                cpus: 4.0,
-                mem_mb: 6144.0,
-                ramdisk_mb: 4096.0,
-            },
-            config_hash: "h".into(),
-            state: RecordedState::Mesos(mesos_api::TaskState::Running),
-            updated_at: "2026-12-07T00:00:00Z".into(),
-        }],
+        tasks: vec![support::running_record(
+            "worker[\"mesos-agent-4.example.com\"]",
+            lost,
+            "3f9c2a71-8d4e-4b6a-9e2f-5c1d7a8b0e42-S3",
+            "mesos-agent-4.example.com",
+        )],
         ..State::empty("alluxio")
     };
     let dir = tempfile::tempdir().unwrap();

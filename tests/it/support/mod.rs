@@ -347,3 +347,31 @@ pub fn assert_one_task_per_address(sim: &mesos_sim::SimHandle, expected: usize) 
         assert_eq!(tasks.len(), 1, "{address} has {tasks:?}");
     }
 }
+
+/// A state record of a running task at `address`, for tests that write a
+/// state by hand.
+pub fn running_record(
+    address: &str,
+    task_id: &str,
+    agent_id: &str,
+    hostname: &str,
+) -> alluxio_mesos::state::TaskRecord {
+    use alluxio_mesos::state::{RecordedState, TaskRecord, TaskResources};
+    let address: alluxio_mesos::address::Address = address.parse().expect("an address");
+    TaskRecord {
+        role: address.role(),
+        address,
+        task_id: task_id.into(),
+        agent_id: agent_id.into(),
+        hostname: hostname.into(),
+        ports: vec![],
+        resources: TaskResources {
+            cpus: 1.0,
+            mem_mb: 1024.0,
+            ramdisk_mb: 0.0,
+        },
+        config_hash: "h".into(),
+        state: RecordedState::Mesos(mesos_api::TaskState::Running),
+        updated_at: "2026-12-07T00:00:00Z".into(),
+    }
+}
