@@ -139,7 +139,7 @@ impl Takeover {
                 self.tasks.len()
             ),
             format!(
-                "apply sends TEARDOWN {operator}, only after confirmation on a terminal or with --auto-approve, waits until its tasks have ended, then launches this deployment on the resources they free"
+                "apply sends TEARDOWN {operator}, only after confirmation on a terminal or with --auto-approve, waits until Mesos no longer lists the framework, then launches this deployment on the resources its tasks free (each launch waits for the offer that brings them back)"
             ),
         ]
     }
