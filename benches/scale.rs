@@ -97,6 +97,11 @@ fn deployment(dir: &Path, master: Option<&str>) -> PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/deployments/alluxio");
     fs::create_dir_all(dir).unwrap();
     let mut toml = fs::read_to_string(src.join("alluxio-mesos.toml")).unwrap();
+    // The emulator runs no Alluxio: a task counts as started when Mesos
+    // runs it (what `master = "local"` does), not when Alluxio answers.
+    toml = toml
+        .replace("[master]\n", "[master]\nready = \"mesos\"\n")
+        .replace("[worker]\n", "[worker]\nready = \"mesos\"\n");
     if let Some(m) = master {
         toml = toml.replace("[mesos]\n", &format!("[mesos]\nmaster = \"{m}\"\n"));
     }

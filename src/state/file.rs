@@ -23,6 +23,14 @@ pub fn load(path: &Path) -> Result<Option<State>, StateError> {
 }
 
 fn load_limited(path: &Path, limit: u64) -> Result<Option<State>, StateError> {
+    match read_bytes(path, limit)? {
+        Some(bytes) => parse(path, &bytes).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The file's bytes, within `limit`; None when there is no file.
+fn read_bytes(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, StateError> {
     let bytes = match limits::read(path, limit) {
         Ok(b) => b,
         Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -39,7 +47,33 @@ fn load_limited(path: &Path, limit: u64) -> Result<Option<State>, StateError> {
             })
         }
     };
-    parse(path, &bytes).map(Some)
+    Ok(Some(bytes))
+}
+
+/// What a write checks of the file it replaces.
+#[derive(serde::Deserialize)]
+pub struct Head {
+    pub lineage: String,
+    pub serial: u64,
+}
+
+/// The lineage and serial of the state file at `path` (None: no file),
+/// read without building the rest: a writer's check costs one scan, not
+/// a whole parse, per write. A file that does not read as a state gets
+/// [`load`]'s full error.
+pub fn load_head(path: &Path) -> Result<Option<Head>, StateError> {
+    let Some(bytes) = read_bytes(path, limits::STATE_FILE)? else {
+        return Ok(None);
+    };
+    match serde_json::from_slice::<Head>(&bytes) {
+        Ok(head) => Ok(Some(head)),
+        Err(_) => parse(path, &bytes).map(|s| {
+            Some(Head {
+                lineage: s.lineage,
+                serial: s.serial,
+            })
+        }),
+    }
 }
 
 /// Like [`load`], and refuses the state file of another deployment.

@@ -3,7 +3,7 @@
 
 use super::backend::{LockTaken, Revision, StateBackend};
 use super::error::{backup_path, StateError};
-use super::file::{self, load, write_atomic};
+use super::file::{self, load, load_head, write_atomic};
 use super::lock::{self, Lock, LockHolder};
 use super::State;
 use std::path::{Path, PathBuf};
@@ -46,7 +46,7 @@ impl StateBackend for FileBackend {
         bytes: &[u8],
         expected: Option<Revision>,
     ) -> Result<Revision, StateError> {
-        let current = load(&self.path)?;
+        let current = load_head(&self.path)?;
         let (found, expected) = match (&current, expected) {
             (Some(s), _) if s.lineage != state.lineage => {
                 return Err(StateError::LineageMismatch {
