@@ -42,21 +42,15 @@ impl Master {
         // Computed once per round: offers made below are for agents whose
         // free resources were already taken from these.
         let holdings = self.holdings();
-        // Agents each framework declined with a filter still in force.
-        let filtered: std::collections::HashMap<String, std::collections::HashSet<String>> = self
+        // The filters still in force, by framework.
+        let filters: std::collections::HashMap<String, Vec<OfferFilter>> = self
             .frameworks
             .values()
-            .map(|f| {
-                let agents = f.filters.iter().map(|x| x.agent_id.clone()).collect();
-                (f.id.clone(), agents)
-            })
+            .map(|f| (f.id.clone(), f.filters.clone()))
             .collect();
         for aid in agent_ids {
             let mut free = holdings.free_on(&self.agents[&aid]);
             for fid in &fids {
-                if filtered.get(fid).is_some_and(|a| a.contains(&aid)) {
-                    continue;
-                }
                 let fw = &self.frameworks[fid];
                 let roles: Vec<String> = fw
                     .roles()
@@ -73,7 +67,9 @@ impl Master {
                             }
                         }
                     }
-                    if pools_total(&pools).is_empty() {
+                    if pools_total(&pools).is_empty()
+                        || filters[fid].iter().any(|f| f.refuses(&aid, &pools))
+                    {
                         continue;
                     }
                     for key in pools.keys() {
@@ -119,10 +115,16 @@ impl Master {
         }
     }
 
-    /// Returns an offer's resources to the pool and keeps the agent away
-    /// from the framework for `refuse_seconds` (DECLINE, or what an ACCEPT
-    /// left unused).
-    pub fn filter_agent(&mut self, fid: &str, agent_id: &str, refuse_seconds: f64) {
+    /// Keeps `resources` of an agent (a declined offer, or what an ACCEPT
+    /// left unused) from being offered to the framework again for
+    /// `refuse_seconds`.
+    pub fn filter_agent(
+        &mut self,
+        fid: &str,
+        agent_id: &str,
+        refuse_seconds: f64,
+        resources: RolePools,
+    ) {
         if refuse_seconds <= 0.0 {
             return;
         }
@@ -138,6 +140,7 @@ impl Master {
             fw.filters.push(OfferFilter {
                 agent_id: agent_id.to_string(),
                 until: Instant::now() + Duration::from_secs_f64(secs),
+                resources,
             });
         }
     }

@@ -245,7 +245,7 @@ pub fn accept(m: &mut Master, fid: &str, accept: Accept) {
         .unwrap_or_default()
         .refuse_seconds_or_default();
     if !crate::model::pools_total(&available).is_empty() {
-        m.filter_agent(fid, &agent_id, refuse);
+        m.filter_agent(fid, &agent_id, refuse, available);
     }
 }
 

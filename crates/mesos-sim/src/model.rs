@@ -320,11 +320,25 @@ impl Connection {
     }
 }
 
-/// A decline/accept filter: no offers of this agent until `until`.
+/// A decline/accept filter, as the allocator's refused-resources filter:
+/// until `until`, no offer of this agent whose resources all lie within
+/// `resources` (what was declined, or what an ACCEPT left unused). Once
+/// more is free there (a task ended), the agent is offered again.
 #[derive(Debug, Clone)]
 pub struct OfferFilter {
     pub agent_id: String,
     pub until: Instant,
+    pub resources: RolePools,
+}
+
+impl OfferFilter {
+    /// Whether an offer of `pools` on `agent_id` is held back.
+    pub fn refuses(&self, agent_id: &str, pools: &RolePools) -> bool {
+        self.agent_id == agent_id
+            && pools
+                .iter()
+                .all(|(key, s)| self.resources.get(key).is_some_and(|r| r.contains(s)))
+    }
 }
 
 /// A framework the master knows.

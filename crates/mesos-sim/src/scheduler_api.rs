@@ -316,7 +316,7 @@ fn dispatch(m: &mut Master, fid: &str, call: Call) {
                     .is_some_and(|o| o.framework_id == fid);
                 if owned {
                     let o = m.offers.remove(&oid.value).expect("checked");
-                    m.filter_agent(fid, &o.agent_id, refuse);
+                    m.filter_agent(fid, &o.agent_id, refuse, o.pools);
                 }
             }
         }

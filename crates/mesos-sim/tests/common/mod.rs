@@ -75,6 +75,9 @@ pub struct Subscription {
     body: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
     decoder: Decoder,
     queue: std::collections::VecDeque<Event>,
+    /// OFFERS events a wait for something else went past: their offers
+    /// stay outstanding, so [`Subscription::offers`] hands them out first.
+    passed_offers: std::collections::VecDeque<Event>,
     ended: bool,
     /// Every event record received so far, as the JSON the emulator wrote.
     pub raw_events: Vec<serde_json::Value>,
@@ -107,6 +110,7 @@ impl Subscription {
             body: Box::pin(resp.bytes_stream()),
             decoder: Decoder::new(),
             queue: Default::default(),
+            passed_offers: Default::default(),
             ended: false,
             raw_events: Vec::new(),
         };
@@ -157,6 +161,9 @@ impl Subscription {
             if pred(&e) {
                 return Some(e);
             }
+            if e.kind == EventType::Offers {
+                self.passed_offers.push_back(e);
+            }
         }
     }
 
@@ -175,12 +182,14 @@ impl Subscription {
     }
 
     pub async fn offers(&mut self) -> Vec<Offer> {
-        self.wait_for(Duration::from_secs(5), |e| e.kind == EventType::Offers)
-            .await
-            .expect("an OFFERS event")
-            .offers
-            .unwrap()
-            .offers
+        let event = match self.passed_offers.pop_front() {
+            Some(e) => e,
+            None => self
+                .wait_for(Duration::from_secs(5), |e| e.kind == EventType::Offers)
+                .await
+                .expect("an OFFERS event"),
+        };
+        event.offers.unwrap().offers
     }
 
     /// The next UPDATE status.
