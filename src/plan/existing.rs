@@ -72,12 +72,34 @@ fn describe_end(task: &LiveTask) -> String {
     s
 }
 
-fn ports_of(task: &LiveTask) -> Vec<u16> {
+/// The ports a live task holds.
+pub(crate) fn ports_of(task: &LiveTask) -> Vec<u16> {
     task.resources
         .ports
         .ports()
         .filter_map(|p| u16::try_from(p).ok())
         .collect()
+}
+
+/// A live task as plans see it, on the agent named `hostname`.
+pub(crate) fn existing_task(
+    task: &LiveTask,
+    hostname: String,
+    config_hash: Option<String>,
+) -> ExistingTask {
+    ExistingTask {
+        task_id: task.id.clone(),
+        agent: AgentRef {
+            id: task.agent_id.clone(),
+            hostname,
+        },
+        state: Some(task.state),
+        cpus: task.resources.cpus,
+        mem_mb: task.resources.mem_mb,
+        ports: ports_of(task),
+        config_hash,
+        executor: task.has_executor.then_some(ExecutorShare::DEFAULT),
+    }
 }
 
 /// Joins live tasks and state records. Deterministic: ties are broken by task ID.
@@ -111,23 +133,14 @@ pub fn collect(live: &LiveCluster, state: Option<&State>) -> Existing {
             .unwrap_or_else(|| task.agent_id.clone());
         candidates.push(ClaimedTask {
             address,
-            task: ExistingTask {
-                task_id: task.id.clone(),
-                agent: AgentRef {
-                    id: task.agent_id.clone(),
-                    hostname,
-                },
-                state: Some(task.state),
-                cpus: task.resources.cpus,
-                mem_mb: task.resources.mem_mb,
-                ports: ports_of(task),
-                config_hash: task
-                    .labels
+            task: existing_task(
+                task,
+                hostname,
+                task.labels
                     .get(LABEL_CONFIG_HASH)
                     .cloned()
                     .or_else(|| record.map(|r| r.config_hash.clone())),
-                executor: task.has_executor.then_some(ExecutorShare::DEFAULT),
-            },
+            ),
             state: Some(task.state),
             updated_at: task.updated_at,
             what: describe_end(task),

@@ -109,12 +109,7 @@ pub fn record_of(live: &LiveCluster, task: &LiveTask, address: &Address) -> Task
         role: address.role(),
         agent_id: task.agent_id.clone(),
         hostname,
-        ports: task
-            .resources
-            .ports
-            .ports()
-            .filter_map(|p| u16::try_from(p).ok())
-            .collect(),
+        ports: crate::plan::existing::ports_of(task),
         resources: TaskResources {
             cpus: task.resources.cpus,
             mem_mb: task.resources.mem_mb,

@@ -185,26 +185,13 @@ fn takeover_of(f: &crate::live::LiveFramework, live: &LiveCluster, desired: &Des
         .iter()
         .filter(|t| t.state.is_active())
         .map(|t| {
+            let hostname = hostnames
+                .get(t.agent_id.as_str())
+                .map_or_else(|| t.agent_id.clone(), |h| h.to_string());
             let task = ExistingTask {
-                task_id: t.id.clone(),
-                agent: AgentRef {
-                    id: t.agent_id.clone(),
-                    hostname: hostnames
-                        .get(t.agent_id.as_str())
-                        .map_or_else(|| t.agent_id.clone(), |h| h.to_string()),
-                },
-                state: Some(t.state),
-                cpus: t.resources.cpus,
-                mem_mb: t.resources.mem_mb,
-                ports: t
-                    .resources
-                    .ports
-                    .ports()
-                    .filter_map(|p| u16::try_from(p).ok())
-                    .collect(),
-                config_hash: None,
                 // What its executor holds is not known: not counted as freed.
                 executor: None,
+                ..existing::existing_task(t, hostname, None)
             };
             (t.name.clone(), task)
         })
