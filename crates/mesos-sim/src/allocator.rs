@@ -17,7 +17,7 @@ impl Master {
             return;
         }
         for fw in self.frameworks.values_mut() {
-            fw.filters.retain(|f| f.until > now);
+            fw.filters.expire(now);
         }
         let agent_ids: Vec<String> = self
             .agents
@@ -42,12 +42,6 @@ impl Master {
         // Computed once per round: offers made below are for agents whose
         // free resources were already taken from these.
         let holdings = self.holdings();
-        // The filters still in force, by framework.
-        let filters: std::collections::HashMap<String, Vec<OfferFilter>> = self
-            .frameworks
-            .values()
-            .map(|f| (f.id.clone(), f.filters.clone()))
-            .collect();
         for aid in agent_ids {
             let mut free = holdings.free_on(&self.agents[&aid]);
             for fid in &fids {
@@ -68,7 +62,7 @@ impl Master {
                         }
                     }
                     if pools_total(&pools).is_empty()
-                        || filters[fid].iter().any(|f| f.refuses(&aid, &pools))
+                        || self.frameworks[fid].filters.refuses(&aid, &pools)
                     {
                         continue;
                     }
@@ -137,11 +131,13 @@ impl Master {
         // As the allocator: a filter lasts at least one allocation interval.
         let secs = secs.max(self.spec.timing.allocation_interval.as_secs_f64());
         if let Some(fw) = self.frameworks.get_mut(fid) {
-            fw.filters.push(OfferFilter {
-                agent_id: agent_id.to_string(),
-                until: Instant::now() + Duration::from_secs_f64(secs),
-                resources,
-            });
+            fw.filters.add(
+                agent_id,
+                OfferFilter {
+                    until: Instant::now() + Duration::from_secs_f64(secs),
+                    resources,
+                },
+            );
         }
     }
 

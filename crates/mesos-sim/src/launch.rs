@@ -213,7 +213,6 @@ pub fn accept(m: &mut Master, fid: &str, accept: Accept) {
                     .join(t.task_id.value.as_str())
                     .join("runs")
                     .join("latest");
-                let _ = crate::sandbox::create(&sandbox);
                 let task = Task {
                     info: t.clone(),
                     framework_id: fid.to_string(),
@@ -234,6 +233,10 @@ pub fn accept(m: &mut Master, fid: &str, accept: Accept) {
                 };
                 m.record(fid, &task, TaskState::Staging);
                 m.publish_task_added(&task);
+                if let Some((_, at)) = task.timer {
+                    m.wakeups.book(at, fid, &t.task_id.value);
+                }
+                m.sandboxes_to_create.push(task.sandbox.clone());
                 let fw = m.frameworks.get_mut(fid).expect("caller checked");
                 fw.tasks.insert(t.task_id.value.clone(), task);
                 m.dirty = true;

@@ -39,6 +39,7 @@ pub mod scheduler_api;
 pub mod server;
 pub mod strict;
 pub mod tls;
+pub mod wakeups;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

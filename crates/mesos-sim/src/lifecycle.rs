@@ -137,6 +137,9 @@ impl Master {
             } else if first {
                 pu.next_send = Some(now);
             }
+            if let Some(at) = pu.next_send {
+                self.wakeups.book(at, fid, task_id);
+            }
             let task = fw
                 .tasks
                 .get_mut(task_id)
@@ -210,7 +213,9 @@ impl Master {
         }
         task.pending.drain(..=pos);
         if let Some(next) = task.pending.front_mut() {
-            next.next_send = Some(Instant::now());
+            let now = Instant::now();
+            next.next_send = Some(now);
+            self.wakeups.book(now, fid, task_id);
         }
         if task.pending.is_empty() && task.state.is_terminal() {
             fw.complete_task(task_id);
@@ -218,24 +223,28 @@ impl Master {
         self.dirty = true;
     }
 
-    /// Resends unacknowledged updates whose time has come.
-    pub fn resend_updates(&mut self, now: Instant) {
-        for fw in self.frameworks.values_mut() {
+    /// Resends the unacknowledged updates of the `due` tasks whose time has come.
+    pub fn resend_updates(&mut self, now: Instant, due: &[(String, String)]) {
+        for (fid, tid) in due {
+            let Some(fw) = self.frameworks.get_mut(fid) else {
+                continue;
+            };
             let Some(conn) = &fw.connection else {
                 continue;
             };
-            for task in fw
+            let task = fw
                 .tasks
-                .values_mut()
-                .chain(fw.unreachable_tasks.values_mut())
-            {
-                if let Some(front) = task.pending.front_mut() {
-                    if front.next_send.is_some_and(|t| t <= now) {
-                        conn.send(&Event::update(front.status.clone()));
-                        front.next_send = Some(now + front.backoff);
-                        front.backoff = (front.backoff * 2).min(MAX_BACKOFF);
-                    }
-                }
+                .get_mut(tid)
+                .or_else(|| fw.unreachable_tasks.get_mut(tid));
+            let Some(front) = task.and_then(|t| t.pending.front_mut()) else {
+                continue;
+            };
+            if front.next_send.is_some_and(|t| t <= now) {
+                conn.send(&Event::update(front.status.clone()));
+                let next = now + front.backoff;
+                front.next_send = Some(next);
+                front.backoff = (front.backoff * 2).min(MAX_BACKOFF);
+                self.wakeups.book(next, fid, tid);
             }
         }
     }
@@ -245,14 +254,12 @@ impl Master {
     pub fn resend_all_pending(&mut self, fid: &str) {
         let retry = self.spec.timing.status_update_retry;
         if let Some(fw) = self.frameworks.get_mut(fid) {
-            for t in fw
-                .tasks
-                .values_mut()
-                .chain(fw.unreachable_tasks.values_mut())
-            {
+            for (tid, t) in fw.tasks.iter_mut().chain(fw.unreachable_tasks.iter_mut()) {
                 if let Some(front) = t.pending.front_mut() {
-                    front.next_send = Some(Instant::now());
+                    let now = Instant::now();
+                    front.next_send = Some(now);
                     front.backoff = retry;
+                    self.wakeups.book(now, fid, tid);
                 }
             }
         }
@@ -270,17 +277,18 @@ impl Master {
     }
 
     /// Fires task timers: STARTING, RUNNING, health, and the end of a KILLING.
-    pub fn run_task_timers(&mut self, now: Instant) -> Vec<(String, String)> {
-        let mut due = Vec::new();
-        for (fid, fw) in &self.frameworks {
-            for (tid, t) in &fw.tasks {
-                if let Some((timer, at)) = t.timer {
-                    if at <= now {
-                        due.push((fid.clone(), tid.clone(), timer));
-                    }
-                }
-            }
-        }
+    pub fn run_task_timers(
+        &mut self,
+        now: Instant,
+        due: &[(String, String)],
+    ) -> Vec<(String, String)> {
+        let due: Vec<(String, String, Timer)> = due
+            .iter()
+            .filter_map(|(fid, tid)| {
+                let (timer, at) = self.frameworks.get(fid)?.tasks.get(tid)?.timer?;
+                (at <= now).then(|| (fid.clone(), tid.clone(), timer))
+            })
+            .collect();
         let delay = self.spec.timing.task_start_delay;
         let mut to_spawn = Vec::new();
         for (fid, tid, timer) in due {
@@ -351,17 +359,57 @@ impl Master {
                     None
                 }
             };
-            if let Some(t) = self
+            let live = self
                 .frameworks
-                .get_mut(&fid)
-                .and_then(|f| f.tasks.get_mut(&tid))
-            {
-                if !t.state.is_terminal() {
-                    t.timer = next;
-                }
+                .get(&fid)
+                .and_then(|f| f.tasks.get(&tid))
+                .is_some_and(|t| !t.state.is_terminal());
+            if live {
+                self.set_timer(&fid, &tid, next);
             }
         }
         to_spawn
+    }
+
+    /// Sets the timer of task `tid` of `fid` (among its running tasks)
+    /// and books the clock's look at it.
+    pub fn set_timer(&mut self, fid: &str, tid: &str, timer: Option<(Timer, Instant)>) {
+        if let Some(t) = self
+            .frameworks
+            .get_mut(fid)
+            .and_then(|f| f.tasks.get_mut(tid))
+        {
+            t.timer = timer;
+            if let Some((_, at)) = timer {
+                self.wakeups.book(at, fid, tid);
+            }
+        }
+    }
+
+    /// Debug builds: every timer and resend time the clock acts on is
+    /// booked, so no task waits forever for a look that never comes.
+    pub fn check_wakeups(&self) {
+        for (fid, fw) in &self.frameworks {
+            for (tid, t) in &fw.tasks {
+                if let Some((timer, at)) = t.timer {
+                    assert!(
+                        self.wakeups.is_booked(at, fid, tid),
+                        "timer {timer:?} of task {tid} set without its wake-up"
+                    );
+                }
+            }
+            if fw.connection.is_none() {
+                continue;
+            }
+            for (tid, t) in fw.tasks.iter().chain(&fw.unreachable_tasks) {
+                if let Some(at) = t.pending.front().and_then(|p| p.next_send) {
+                    assert!(
+                        self.wakeups.is_booked(at, fid, tid),
+                        "update resend of task {tid} set without its wake-up"
+                    );
+                }
+            }
+        }
     }
 
     /// KILL: as the agent would, with TASK_KILLING first for frameworks
@@ -426,13 +474,7 @@ impl Master {
                 let _ = p.send(());
             }
             None => {
-                if let Some(t) = self
-                    .frameworks
-                    .get_mut(fid)
-                    .and_then(|f| f.tasks.get_mut(task_id))
-                {
-                    t.timer = Some((Timer::Killed, Instant::now() + delay));
-                }
+                self.set_timer(fid, task_id, Some((Timer::Killed, Instant::now() + delay)));
             }
         }
     }

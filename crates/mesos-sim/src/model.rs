@@ -321,23 +321,52 @@ impl Connection {
 }
 
 /// A decline/accept filter, as the allocator's refused-resources filter:
-/// until `until`, no offer of this agent whose resources all lie within
+/// until `until`, no offer of its agent whose resources all lie within
 /// `resources` (what was declined, or what an ACCEPT left unused). Once
 /// more is free there (a task ended), the agent is offered again.
 #[derive(Debug, Clone)]
 pub struct OfferFilter {
-    pub agent_id: String,
     pub until: Instant,
     pub resources: RolePools,
 }
 
-impl OfferFilter {
+/// A framework's offer filters, by agent ID: every ACCEPT leaves one, so
+/// a framework running 10,000 tasks holds about as many, and an
+/// allocation round looks up each agent's own instead of scanning all.
+#[derive(Debug, Clone, Default)]
+pub struct OfferFilters {
+    by_agent: std::collections::HashMap<String, Vec<OfferFilter>>,
+}
+
+impl OfferFilters {
+    pub fn add(&mut self, agent_id: &str, filter: OfferFilter) {
+        self.by_agent
+            .entry(agent_id.to_string())
+            .or_default()
+            .push(filter);
+    }
+
+    /// Drops the filters that have run out by `now`.
+    pub fn expire(&mut self, now: Instant) {
+        self.by_agent.retain(|_, fs| {
+            fs.retain(|f| f.until > now);
+            !fs.is_empty()
+        });
+    }
+
     /// Whether an offer of `pools` on `agent_id` is held back.
     pub fn refuses(&self, agent_id: &str, pools: &RolePools) -> bool {
-        self.agent_id == agent_id
-            && pools
-                .iter()
-                .all(|(key, s)| self.resources.get(key).is_some_and(|r| r.contains(s)))
+        self.by_agent.get(agent_id).is_some_and(|fs| {
+            fs.iter().any(|f| {
+                pools
+                    .iter()
+                    .all(|(key, s)| f.resources.get(key).is_some_and(|r| r.contains(s)))
+            })
+        })
+    }
+
+    pub fn clear(&mut self) {
+        self.by_agent.clear();
     }
 }
 
@@ -362,7 +391,7 @@ pub struct Framework {
     #[serde(skip)]
     pub disconnected_at: Option<Instant>,
     #[serde(skip)]
-    pub filters: Vec<OfferFilter>,
+    pub filters: OfferFilters,
 }
 
 /// Mesos caps completed tasks per framework (`--max_completed_tasks_per_framework`).
@@ -527,6 +556,11 @@ pub struct Master {
     pub unserved_listeners: Vec<(String, std::net::TcpListener)>,
     /// Open operator API event streams (`operator_events`), oldest first.
     pub operator_subscribers: Vec<crate::operator_events::Subscriber>,
+    /// When the clock must look at which task (timers, update resends).
+    pub wakeups: crate::wakeups::Wakeups,
+    /// Sandboxes of tasks just launched, made by the clock outside the
+    /// lock (as an agent makes one once the task reaches it).
+    pub sandboxes_to_create: Vec<PathBuf>,
 }
 
 impl Master {
@@ -575,6 +609,8 @@ impl Master {
             dirty: false,
             unserved_listeners: Vec::new(),
             operator_subscribers: Vec::new(),
+            wakeups: Default::default(),
+            sandboxes_to_create: Vec::new(),
         }
     }
 

@@ -144,13 +144,16 @@ impl Master {
         let retry = self.spec.timing.status_update_retry;
         for fw in self.frameworks.values_mut() {
             fw.disconnected_at = Some(now);
-            for t in fw.tasks.values_mut() {
+            for (tid, t) in fw.tasks.iter_mut() {
                 t.timer = match t.state {
                     mesos_api::TaskState::Staging => Some((Timer::Starting, now)),
                     mesos_api::TaskState::Starting => Some((Timer::Running, now)),
                     mesos_api::TaskState::Killing => Some((Timer::Killed, now)),
                     _ => None,
                 };
+                if t.timer.is_some() {
+                    self.wakeups.book(now, &fw.id, tid);
+                }
                 for p in t.pending.iter_mut() {
                     p.backoff = retry;
                 }

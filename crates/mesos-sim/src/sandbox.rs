@@ -12,14 +12,15 @@ use crate::app::SharedApp;
 use crate::lifecycle::Change;
 use crate::process::{terminate, ProcessId};
 
-/// Creates the sandbox with empty `stdout` and `stderr`.
+/// Creates the sandbox with empty `stdout` and `stderr`; what a running
+/// command already wrote there is kept (two callers may race to create it).
 pub fn create(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     for f in ["stdout", "stderr"] {
-        let p = dir.join(f);
-        if !p.exists() {
-            std::fs::write(&p, b"")?;
-        }
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(f))?;
     }
     Ok(())
 }
@@ -210,20 +211,15 @@ pub fn spawn(app: SharedApp, fid: String, tid: String) {
             if !custom_executor {
                 m.change_task(&fid, &tid, Change::executor(TaskState::Running));
                 let health = m.health_timer(&fid, &tid, std::time::Instant::now());
-                if let Some(t) = m
-                    .frameworks
-                    .get_mut(&fid)
-                    .and_then(|f| f.tasks.get_mut(&tid))
-                {
-                    t.timer = health;
-                }
+                m.set_timer(&fid, &tid, health);
             } else {
                 // A custom executor reports its task's states itself, once
                 // it has subscribed in time.
-                t.timer = Some((
+                let timer = (
                     crate::model::Timer::ExecutorRegistration,
                     std::time::Instant::now() + registration,
-                ));
+                );
+                m.set_timer(&fid, &tid, Some(timer));
             }
         }
         app.touch();

@@ -263,7 +263,7 @@ fn register(m: &mut Master, sub: Subscribe, conn: Connection) {
             suppressed_roles: Default::default(),
             connection: None,
             disconnected_at: None,
-            filters: Vec::new(),
+            filters: Default::default(),
         });
     if let Some(old) = fw.connection.take() {
         old.send(&Event::error("Framework failed over"));

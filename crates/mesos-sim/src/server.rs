@@ -170,6 +170,17 @@ pub async fn clock(app: SharedApp) {
         interval.tick().await;
         let to_spawn = tick(&app, Instant::now());
         crate::agent_http::serve_new(&app);
+        // Off the lock: making thousands of directories must not hold up
+        // the scheduler calls (a task's sandbox exists before its
+        // TASK_STARTING, which comes a start delay later).
+        let sandboxes = std::mem::take(&mut app.lock().sandboxes_to_create);
+        if !sandboxes.is_empty() {
+            tokio::task::spawn_blocking(move || {
+                for dir in sandboxes {
+                    let _ = crate::sandbox::create(&dir);
+                }
+            });
+        }
         for (fid, tid) in to_spawn {
             crate::sandbox::spawn(app.clone(), fid, tid);
         }
@@ -220,8 +231,12 @@ pub fn tick(app: &SharedApp, now: Instant) -> Vec<(String, String)> {
         }
     }
     m.heartbeat_operators(now);
-    let spawn = m.run_task_timers(now);
-    m.resend_updates(now);
+    let due = m.wakeups.take_due(now);
+    let spawn = m.run_task_timers(now, &due);
+    m.resend_updates(now, &due);
+    if cfg!(debug_assertions) {
+        m.check_wakeups();
+    }
     m.expire_offers(now);
     // The periodic batch; an event-driven allocation leaves its phase be.
     let batch = now.duration_since(m.last_allocation) >= m.spec.timing.allocation_interval;
