@@ -11,7 +11,8 @@ use crate::launch::template;
 use crate::plan::model::{Action, AgentRef, ExistingTask, Plan};
 use crate::state::LaunchTemplate;
 use mesos_api::TaskState;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Where a step is.
@@ -56,7 +57,8 @@ pub(super) enum Phase {
 #[derive(Debug, Clone)]
 pub(super) struct Launchable {
     pub(super) config_hash: String,
-    pub(super) template: Box<LaunchTemplate>,
+    /// Shared by every step of the configuration (10,000 workers, one template).
+    pub(super) template: Arc<LaunchTemplate>,
     /// The last applied configuration, relaunched by a rollback.
     pub(super) restored: bool,
 }
@@ -127,6 +129,11 @@ pub const ROLL_BACK: &str = "roll back";
 /// The steps of a plan, in the order they may start: kills, masters,
 /// workers, each by address.
 pub(super) fn steps_from(plan: &Plan) -> Vec<Step> {
+    let templates: HashMap<&str, Arc<LaunchTemplate>> = plan
+        .launch_templates
+        .iter()
+        .map(|(hash, t)| (hash.as_str(), Arc::new(t.clone())))
+        .collect();
     let mut steps: Vec<Step> = plan
         .changes
         .iter()
@@ -154,9 +161,8 @@ pub(super) fn steps_from(plan: &Plan) -> Vec<Step> {
                 old,
                 launch: launch.map(|(agent, spec)| {
                     // A plan always holds the template of every configuration it launches.
-                    let template = plan
-                        .launch_templates
-                        .get(&spec.config_hash)
+                    let template = templates
+                        .get(spec.config_hash.as_str())
                         .cloned()
                         .unwrap_or_else(|| {
                             panic!(
@@ -168,7 +174,7 @@ pub(super) fn steps_from(plan: &Plan) -> Vec<Step> {
                         agent,
                         Launchable {
                             config_hash: spec.config_hash.clone(),
-                            template: Box::new(template),
+                            template,
                             restored: false,
                         },
                     )
@@ -246,6 +252,10 @@ pub(super) fn rollback_steps(
     if !failed || replaced.is_empty() {
         return Vec::new();
     }
+    let shared: HashMap<&str, Arc<LaunchTemplate>> = templates
+        .iter()
+        .map(|(hash, t)| (hash.as_str(), Arc::new(t.clone())))
+        .collect();
     let mut back: Vec<Step> = replaced
         .into_iter()
         .map(|s| {
@@ -259,7 +269,7 @@ pub(super) fn rollback_steps(
             let template = old
                 .config_hash
                 .as_ref()
-                .and_then(|h| Some((h.clone(), templates.get(h)?.clone())));
+                .and_then(|h| Some((h.clone(), shared.get(h.as_str())?.clone())));
             let unrestorable = match &template {
                 None => Some("not rolled back: the state file holds no launch template of its previous configuration (it was launched by an older version)".to_string()),
                 Some((_, t)) => template::restore_properties(t, site, hasher)
@@ -285,7 +295,7 @@ pub(super) fn rollback_steps(
                         old.agent.clone(),
                         Launchable {
                             config_hash,
-                            template: Box::new(t),
+                            template: t,
                             restored: true,
                         },
                     )
@@ -380,7 +390,7 @@ mod tests {
     fn planned() -> Launchable {
         Launchable {
             config_hash: "new".to_string(),
-            template: Box::new(LaunchTemplate {
+            template: Arc::new(LaunchTemplate {
                 role: Role::Master,
                 task_info: serde_json::json!({ "name": "AlluxioMaster" }),
                 resources: crate::state::TaskResources {

@@ -136,6 +136,9 @@ pub fn carve(
             }
         })
         .collect();
+    // What is taken goes into a TaskInfo that waits, with thousands of
+    // others, for its ACCEPT: no spare capacity.
+    taken.shrink_to_fit();
     Ok((taken, remaining))
 }
 

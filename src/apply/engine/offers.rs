@@ -93,16 +93,19 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
                 }
             })?;
             let mut calls = Vec::with_capacity(launches.len());
-            for l in &launches {
-                self.by_task.insert(l.record.task_id.clone(), l.step);
+            let mut launched = Vec::with_capacity(launches.len());
+            for l in launches {
+                self.by_task.insert(l.record.task_id, l.step);
                 self.progress.line(&l.line);
-                calls.push(l.call.clone());
+                calls.push(l.call);
+                launched.push(l.step);
             }
             // One ACCEPT per offer, each on its own offer: independent.
             self.client.call_all(sub, &calls).await?;
+            drop(calls);
             let now = Instant::now();
-            for l in &launches {
-                if let Phase::Launching { since, .. } = &mut steps[l.step].phase {
+            for i in launched {
+                if let Phase::Launching { since, .. } = &mut steps[i].phase {
                     *since = now;
                 }
             }

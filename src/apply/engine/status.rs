@@ -217,12 +217,10 @@ impl<M: SchedulerApi, S: StateSink> Engine<'_, M, S> {
                 }
                 // Acknowledged once saved (see the module doc): unacknowledged
                 // updates are resent.
-                if let Some(ack) = Call::acknowledge(sub.framework_id.clone(), &status) {
-                    batch.acks.push(ack);
-                }
-                batch
-                    .statuses
-                    .push((status.task_id.value.clone(), status.state));
+                batch.push(
+                    (status.task_id.value.clone(), status.state),
+                    Call::acknowledge(sub.framework_id.clone(), &status),
+                );
                 self.on_status(steps, &status);
             }
             EventType::Offers => {
