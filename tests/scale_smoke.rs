@@ -175,3 +175,27 @@ fn reading_a_big_document_holds_only_agents_and_our_tasks() {
         n * 330 / 1_000_000
     );
 }
+
+#[test]
+fn production_shaped_documents_read_back() {
+    let _one = serial();
+    let alluxio = alluxio_workload(3);
+    let mut doc = Vec::new();
+    mesos_sim::gen::write_state_shaped(
+        &mut doc,
+        mesos_sim::gen::Shape::Production,
+        50,
+        ALLUXIO_AGENT_PORTS,
+        500,
+        7,
+        Some(&alluxio),
+        42,
+    )
+    .unwrap();
+    let live = parse_state(&doc, &ours(), "generated").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(live.agents.len(), 50);
+    assert_eq!(live.framework.expect("ours").tasks.len(), 3);
+    // Reservations for other roles are not free for ours: agent 0 holds one.
+    let first = &live.agents[0];
+    assert!(first.free.cpus < first.total.cpus, "{first:?}");
+}

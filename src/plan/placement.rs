@@ -21,10 +21,11 @@ pub struct Eligibility<'a> {
 }
 
 #[derive(Debug, Clone)]
-pub struct Capacity {
+pub struct Capacity<'a> {
     pub agent: AgentRef,
     pub active: bool,
-    pub attributes: BTreeMap<String, String>,
+    /// The live agent's, borrowed: a plan of 10,000 agents copied them all.
+    pub attributes: &'a BTreeMap<String, String>,
     /// What is left for our tasks, decided by the fit rule of [`crate::fit`].
     pub available: Available,
     /// Masters and workers of ours that will be on this agent after the plan.
@@ -32,15 +33,15 @@ pub struct Capacity {
     pub workers: u32,
 }
 
-impl Capacity {
-    pub fn from_agent(agent: &Agent) -> Self {
+impl<'a> Capacity<'a> {
+    pub fn from_agent(agent: &'a Agent) -> Self {
         Capacity {
             agent: AgentRef {
                 id: agent.id.clone(),
                 hostname: agent.hostname.clone(),
             },
             active: agent.active,
-            attributes: agent.attributes.clone(),
+            attributes: &agent.attributes,
             available: Available::free(
                 agent.free.cpus,
                 agent.free.mem_mb,
@@ -66,7 +67,7 @@ impl Capacity {
             }
         }
         if let Some(c) = rules.constraints {
-            if !c.matches(&self.attributes) {
+            if !c.matches(self.attributes) {
                 let attrs = if self.attributes.is_empty() {
                     "no attributes".to_string()
                 } else {
@@ -113,7 +114,7 @@ impl Capacity {
 }
 
 /// Capacity of every agent, by agent ID.
-pub fn capacities(agents: &[Agent]) -> BTreeMap<String, Capacity> {
+pub fn capacities(agents: &[Agent]) -> BTreeMap<String, Capacity<'_>> {
     agents
         .iter()
         .map(|a| (a.id.clone(), Capacity::from_agent(a)))
@@ -158,14 +159,16 @@ mod tests {
 
     #[test]
     fn default_agent_lacks_the_alluxio_ports() {
-        let cap = Capacity::from_agent(&agent("[31000-32000]", 4.0, 16384.0));
+        let live_1 = agent("[31000-32000]", 4.0, 16384.0);
+        let cap = Capacity::from_agent(&live_1);
         assert_eq!(
             reasons(cap.shortfalls(&worker_need())),
             ["ports 29998-30000 not offered (agent offers [31000-32000])"]
         );
         assert!(cap.lacks_offered_ports(&worker_need()));
         // Agents offering other ranges share the cause, by which plans group them.
-        let other = Capacity::from_agent(&agent("[31000-31500]", 4.0, 16384.0));
+        let live_2 = agent("[31000-31500]", 4.0, 16384.0);
+        let other = Capacity::from_agent(&live_2);
         assert_eq!(
             cap.shortfalls(&worker_need())[0].cause,
             other.shortfalls(&worker_need())[0].cause
@@ -174,7 +177,8 @@ mod tests {
 
     #[test]
     fn memory_shortfall_shows_jvm_and_ramdisk() {
-        let cap = Capacity::from_agent(&agent("[29998-30000]", 0.5, 2048.0));
+        let live_3 = agent("[29998-30000]", 0.5, 2048.0);
+        let cap = Capacity::from_agent(&live_3);
         assert_eq!(
             reasons(cap.shortfalls(&worker_need())),
             [
@@ -186,7 +190,8 @@ mod tests {
 
     #[test]
     fn taking_and_giving_back_restores_capacity() {
-        let mut cap = Capacity::from_agent(&agent("[29998-30000]", 2.0, 8192.0));
+        let live_4 = agent("[29998-30000]", 2.0, 8192.0);
+        let mut cap = Capacity::from_agent(&live_4);
         cap.take(&worker_need());
         assert_eq!(
             reasons(cap.shortfalls(&worker_need())),

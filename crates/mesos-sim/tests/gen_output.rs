@@ -123,3 +123,95 @@ fn every_kind_of_task_runs_on_the_first_agents_and_text_is_escaped() {
     assert_eq!(doc["slaves"][3]["used_resources"]["cpus"], 0.0);
     assert_eq!(doc["slaves"][3]["resources"]["ports"], "[8000-9000]");
 }
+
+fn production(agents: usize, tasks: usize, frameworks: usize) -> (String, serde_json::Value) {
+    use mesos_sim::gen::{write_state_shaped, Shape};
+    let mut out = Vec::new();
+    write_state_shaped(
+        &mut out,
+        Shape::Production,
+        agents,
+        PORTS,
+        tasks,
+        frameworks,
+        None,
+        9,
+    )
+    .unwrap();
+    let doc = serde_json::from_slice(&out).expect("valid JSON");
+    (String::from_utf8(out).unwrap(), doc)
+}
+
+/// A production-shaped framework carries what real masters write besides
+/// the bench's lean tasks, in their order, within a master's own limits.
+#[test]
+fn production_shaped_tasks_carry_what_real_masters_write() {
+    // 6,000 tasks of one framework: about 1,200 completed, over the cap.
+    let (text, doc) = production(40, 6000, 1);
+    let f = &doc["frameworks"][0];
+    // A 1.x master's order (`FullFrameworkWriter`).
+    let at = |k: &str| text.find(&format!("\"{k}\":[")).unwrap();
+    assert!(at("tasks") < at("unreachable_tasks"));
+    assert!(at("unreachable_tasks") < at("completed_tasks"));
+    assert!(at("completed_tasks") < at("offers"));
+    assert!(at("offers") < at("executors"));
+    assert_eq!(
+        f["completed_tasks"].as_array().unwrap().len(),
+        1000,
+        "a master keeps the last 1,000"
+    );
+    assert!(f["roles"].as_array().unwrap().len() >= 2);
+    let unreachable = f["unreachable_tasks"].as_array().unwrap();
+    assert!(!unreachable.is_empty());
+    assert!(unreachable.iter().all(|t| t["state"] == "TASK_UNREACHABLE"));
+    for t in f["tasks"].as_array().unwrap() {
+        let statuses = t["statuses"].as_array().unwrap();
+        assert!((3..=7).contains(&statuses.len()), "{statuses:?}");
+        assert!(statuses
+            .iter()
+            .all(|s| s["container_status"]["network_infos"]
+                .as_array()
+                .is_some_and(|n| !n.is_empty())));
+        assert!(t["labels"].as_array().unwrap().len() >= 5);
+        assert_eq!(
+            t["discovery"]["ports"]["ports"].as_array().unwrap().len(),
+            2
+        );
+        assert_eq!(t["health_check"]["type"], "HTTP");
+    }
+}
+
+/// Custom executors, reservations and fault domains.
+#[test]
+fn production_shaped_clusters_have_executors_and_reservations() {
+    let (_, doc) = production(40, 300, 3);
+    let frameworks = doc["frameworks"].as_array().unwrap();
+    // The first framework runs custom executors, one per running task.
+    let executors = frameworks[0]["executors"].as_array().unwrap();
+    assert_eq!(
+        executors.len(),
+        frameworks[0]["tasks"].as_array().unwrap().len()
+    );
+    assert!(executors
+        .iter()
+        .all(|e| e["type"] == "CUSTOM" && e["slave_id"].is_string()));
+    assert!(frameworks[1]["executors"].as_array().unwrap().is_empty());
+    // A quarter of the agents hold a reservation; every one has a fault domain.
+    let agents = doc["slaves"].as_array().unwrap();
+    let reserved = agents
+        .iter()
+        .filter(|a| !a["reserved_resources"].as_object().unwrap().is_empty())
+        .count();
+    assert_eq!(reserved, 10);
+    assert!(agents
+        .iter()
+        .all(|a| a["domain"]["fault_domain"]["zone"]["name"].is_string()));
+}
+
+#[test]
+fn the_bench_shape_is_unchanged_by_the_production_one() {
+    use mesos_sim::gen::{write_state_shaped, Shape};
+    let mut shaped = Vec::new();
+    write_state_shaped(&mut shaped, Shape::Bench, 20, PORTS, 100, 4, None, 1).unwrap();
+    assert_eq!((fnv1a(&shaped), shaped.len()), state(20, 100, 4, 0, 1));
+}

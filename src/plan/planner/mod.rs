@@ -357,7 +357,7 @@ fn warnings(
 struct Planner<'a> {
     desired: &'a Desired,
     existing: Existing,
-    caps: BTreeMap<String, Capacity>,
+    caps: BTreeMap<String, Capacity<'a>>,
     applied: Option<&'a crate::state::AppliedConfig>,
     changes: Vec<Change>,
     failures: Vec<PlacementFailure>,

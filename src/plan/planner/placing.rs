@@ -77,7 +77,7 @@ impl Planner<'_> {
         rules: &Eligibility<'_>,
         prefer: Option<&str>,
     ) -> Result<AgentRef, Vec<AgentRejection>> {
-        let mut order: Vec<&Capacity> = self.caps.values().collect();
+        let mut order: Vec<&Capacity<'_>> = self.caps.values().collect();
         order.sort_by(|a, b| {
             let pa = Some(a.agent.id.as_str()) != prefer;
             let pb = Some(b.agent.id.as_str()) != prefer;

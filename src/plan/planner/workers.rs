@@ -11,18 +11,23 @@ impl Planner<'_> {
             hostname: None,
             constraints: spec.task.constraints.as_ref(),
         };
-        let agent_by_host: HashMap<String, String> = {
-            // Prefer active agents when a hostname re-registered under a new ID.
-            let mut m: HashMap<String, (bool, String)> = HashMap::new();
+        // Agents passed over for another of the same hostname: a hostname
+        // that re-registered under a new ID prefers its active agent.
+        let passed_over: HashSet<String> = {
+            let mut preferred: HashMap<&str, (bool, &str)> = HashMap::new();
             for c in self.caps.values() {
-                let e = m
-                    .entry(c.agent.hostname.clone())
-                    .or_insert((c.active, c.agent.id.clone()));
+                let e = preferred
+                    .entry(c.agent.hostname.as_str())
+                    .or_insert((c.active, c.agent.id.as_str()));
                 if c.active && !e.0 {
-                    *e = (true, c.agent.id.clone());
+                    *e = (true, c.agent.id.as_str());
                 }
             }
-            m.into_iter().map(|(h, (_, id))| (h, id)).collect()
+            self.caps
+                .values()
+                .filter(|c| preferred[c.agent.hostname.as_str()].1 != c.agent.id)
+                .map(|c| c.agent.id.clone())
+                .collect()
         };
 
         // Existing workers: keep, replace or kill.
@@ -116,12 +121,6 @@ impl Planner<'_> {
 
         // New workers.
         let placed_now = self.caps.values().filter(|c| c.workers > 0).count() as u32;
-        let mut candidates: Vec<Capacity> = self
-            .caps
-            .values()
-            .filter(|c| c.workers == 0)
-            .cloned()
-            .collect();
         // A set, not a scan of the slots per comparison: the sort stays
         // O(agents log agents) with thousands of existing workers.
         let worker_hosts: HashSet<&str> = worker_slots
@@ -131,13 +130,26 @@ impl Planner<'_> {
                 _ => None,
             })
             .collect();
-        let had_worker = |host: &str| worker_hosts.contains(host);
-        candidates.sort_by(|a, b| {
-            had_worker(&b.agent.hostname)
-                .cmp(&had_worker(&a.agent.hostname))
-                .then(b.available.mem_mb().total_cmp(&a.available.mem_mb()))
-                .then(a.agent.hostname.cmp(&b.agent.hostname))
-        });
+        // The candidates' sort keys and IDs, not copies of their
+        // capacities (10,000 agents' attributes and ports).
+        let mut candidates: Vec<(bool, f64, &str, &str)> = self
+            .caps
+            .values()
+            .filter(|c| c.workers == 0)
+            .map(|c| {
+                (
+                    worker_hosts.contains(c.agent.hostname.as_str()),
+                    c.available.mem_mb(),
+                    c.agent.hostname.as_str(),
+                    c.agent.id.as_str(),
+                )
+            })
+            .collect();
+        candidates.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(b.2)));
+        let candidates: Vec<String> = candidates
+            .into_iter()
+            .map(|(.., id)| id.to_string())
+            .collect();
         let wanted_new = match spec.count {
             WorkerCount::All => u32::MAX,
             WorkerCount::Exactly(n) => n.saturating_sub(placed_now),
@@ -145,17 +157,18 @@ impl Planner<'_> {
         let mut launched = 0u32;
         let mut rejections = Vec::new();
         let mut counted = 0u32;
-        for cand in candidates {
+        for id in candidates {
             if launched >= wanted_new {
                 break; // never for `count = "all"`: wanted_new is unbounded
             }
+            let cand = &self.caps[&id];
             let ineligible = cand.ineligibility(&rules);
-            let short = cand.shortfalls(&need);
             if !ineligible.is_empty() {
                 rejections.push(AgentRejection::new(cand.agent.clone(), ineligible));
                 continue;
             }
-            if agent_by_host.get(&cand.agent.hostname) != Some(&cand.agent.id) {
+            let short = cand.shortfalls(&need);
+            if passed_over.contains(&id) {
                 let cause = "another agent with the same hostname is preferred";
                 let why = Why {
                     reason: format!(
@@ -176,10 +189,7 @@ impl Planner<'_> {
             }
             let address = Address::Worker(cand.agent.hostname.clone());
             let slot = self.slot(&address);
-            let cap = self
-                .caps
-                .get_mut(&cand.agent.id)
-                .expect("candidate from caps");
+            let cap = self.caps.get_mut(&id).expect("candidate from caps");
             cap.take(&need);
             cap.workers += 1;
             let agent = cap.agent.clone();
