@@ -3,6 +3,10 @@
 //! 1.9 master writes (compact, `slaves`/`slave_id`, resources as maps,
 //! ports as a string) and emulator cluster files.
 //!
+//! Documents come in two shapes ([`Shape`]): the bench's own, lean one,
+//! and one with what production masters carry besides (see
+//! [`Shape::Production`]).
+//!
 //! The same arguments always give the same bytes: every choice comes from
 //! a small seeded generator (splitmix64), and documents are written as a
 //! stream, so their size is not limited by memory.
@@ -47,6 +51,12 @@ impl Rng {
 
 const BASE_TIME: f64 = 1_732_060_800.0;
 
+/// `--max_completed_tasks_per_framework`'s default: what a master keeps.
+const MAX_COMPLETED_PER_FRAMEWORK: usize = 1000;
+
+/// Unreachable tasks of each framework in a production-shaped document.
+const UNREACHABLE_PER_FRAMEWORK: usize = 5;
+
 /// The framework under test in a state document: who it is and the tasks
 /// it runs, as the tool that plans against the document expects them.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +79,28 @@ pub struct TaskKind {
     pub port: u16,
     /// How many run: one on each of the first `count` agents.
     pub count: usize,
+}
+
+/// How much of what a production master writes a document carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Every task with two statuses, three labels, a health check,
+    /// discovery and a container; no executors, reservations, unreachable
+    /// tasks or roles beyond one per framework.
+    Bench,
+    /// As production clusters look (the fields are those Mesos 1.x
+    /// writes, seen on 1.7.3 and 1.11.0 masters):
+    /// - status histories of three to six entries (health flaps included),
+    ///   each with `container_status` (network infos, executor PID);
+    /// - six labels, discovery with two ports, health checks;
+    /// - a third of the frameworks run custom executors, listed under
+    ///   `executors` with their command, environment and URIs;
+    /// - `completed_tasks` kept up to the 1,000 a master keeps per
+    ///   framework, with terminal reasons and messages;
+    /// - a few `unreachable_tasks` per framework;
+    /// - frameworks with two or three roles; a quarter of the agents with
+    ///   reservations for one of them, and fault domains.
+    Production,
 }
 
 /// `s` as it goes between the quotes of a JSON string; JSON's escapes are
@@ -157,6 +189,226 @@ fn write_task(
     )
 }
 
+/// The roles of the `f`-th framework of a production-shaped document: its
+/// own, and one or two shared ones (reservations are made for those).
+fn production_roles(name: &str, f: usize) -> Vec<String> {
+    let mut roles = vec![name.to_string(), format!("shared-{}", f % 3)];
+    if f.is_multiple_of(2) {
+        roles.push(format!("batch-{}", f % 5));
+    }
+    roles
+}
+
+/// A production task's `container_status`: one container, its network,
+/// the executor's PID.
+fn container_status(container: &str, ip: &str, pid: u64) -> String {
+    format!(
+        "{{\"container_id\":{{\"value\":\"{container}\"}},\"network_infos\":[{{\"ip_addresses\":[{{\"protocol\":\"IPv4\",\"ip_address\":\"{ip}\"}}],\"name\":\"dcos\",\"labels\":{{\"labels\":[{{\"key\":\"network\",\"value\":\"overlay\"}}]}}}}],\"executor_pid\":{pid}}}"
+    )
+}
+
+/// One task as a production master lists it (see [`Shape::Production`]):
+/// about 3 KB of JSON.
+#[allow(clippy::too_many_arguments)]
+fn write_production_task(
+    w: &mut dyn Write,
+    rng: &mut Rng,
+    id: &str,
+    name: &str,
+    fid: &str,
+    executor: &str,
+    agent: &Agent,
+    state: &str,
+    cpus: f64,
+    mem: f64,
+    port: u64,
+    role: &str,
+) -> io::Result<()> {
+    let t0 = BASE_TIME + rng.below(86_400 * 30) as f64 + rng.below(1000) as f64 / 1000.0;
+    let cs = container_status(&rng.uuid(), &agent.ip, 1000 + rng.below(60_000));
+    write!(
+        w,
+        "{{\"id\":\"{id}\",\"name\":\"{name}\",\"framework_id\":\"{fid}\",\"executor_id\":\"{executor}\",\"slave_id\":\"{}\",\"state\":\"{state}\",\"resources\":",
+        agent.id
+    )?;
+    let ports = format!("[{port}-{}]", port + 1);
+    write_resources(w, cpus, mem, 1024.0, Some(&ports))?;
+    write!(w, ",\"role\":\"{role}\",\"statuses\":[")?;
+    // STARTING, RUNNING, the first healthy check, some flaps, and the end.
+    let mut history: Vec<(&str, Option<bool>)> = vec![
+        ("TASK_STARTING", None),
+        ("TASK_RUNNING", None),
+        ("TASK_RUNNING", Some(true)),
+    ];
+    for _ in 0..rng.below(3) {
+        history.push(("TASK_RUNNING", Some(false)));
+        history.push(("TASK_RUNNING", Some(true)));
+    }
+    if state != "TASK_RUNNING" {
+        history.push((state, None));
+    }
+    for (k, (st, healthy)) in history.iter().enumerate() {
+        if k > 0 {
+            w.write_all(b",")?;
+        }
+        write!(
+            w,
+            "{{\"state\":\"{st}\",\"timestamp\":{:.6},\"container_status\":{cs}",
+            t0 + k as f64 * 7.25
+        )?;
+        if let Some(h) = healthy {
+            write!(w, ",\"healthy\":{h}")?;
+        }
+        w.write_all(b"}")?;
+    }
+    write!(
+        w,
+        "],\"user\":\"svc-{name}\",\"labels\":[{{\"key\":\"owner\",\"value\":\"team-{}\"}},{{\"key\":\"build\",\"value\":\"{}\"}},{{\"key\":\"commit\",\"value\":\"{}\"}},{{\"key\":\"DCOS_SERVICE_NAME\",\"value\":\"{name}\"}},{{\"key\":\"DCOS_SERVICE_PORT_INDEX\",\"value\":\"0\"}},{{\"key\":\"config\",\"value\":\"{{\\\"replicas\\\":{},\\\"tier\\\":\\\"backend\\\"}}\"}}],",
+        rng.below(50),
+        rng.hex(12),
+        rng.hex(40),
+        1 + rng.below(9),
+    )?;
+    write!(
+        w,
+        "\"discovery\":{{\"visibility\":\"FRAMEWORK\",\"name\":\"{name}\",\"ports\":{{\"ports\":[{{\"number\":{port},\"name\":\"http\",\"protocol\":\"tcp\",\"labels\":{{\"labels\":[{{\"key\":\"VIP_0\",\"value\":\"/{name}:80\"}}]}}}},{{\"number\":{},\"name\":\"admin\",\"protocol\":\"tcp\"}}]}}}},",
+        port + 1
+    )?;
+    write!(
+        w,
+        "\"container\":{{\"type\":\"MESOS\",\"mesos\":{{\"image\":{{\"type\":\"DOCKER\",\"docker\":{{\"name\":\"registry.example.com/{name}:{}\"}},\"cached\":true}}}},\"volumes\":[{{\"container_path\":\"/data\",\"host_path\":\"/srv/data/{name}\",\"mode\":\"RW\"}},{{\"container_path\":\"/etc/ssl\",\"host_path\":\"/etc/ssl\",\"mode\":\"RO\"}}]}},",
+        rng.hex(8),
+    )?;
+    write!(
+        w,
+        "\"health_check\":{{\"type\":\"HTTP\",\"http\":{{\"port\":{port},\"path\":\"/health\",\"scheme\":\"http\"}},\"delay_seconds\":15.0,\"interval_seconds\":10.0,\"timeout_seconds\":20.0,\"consecutive_failures\":3,\"grace_period_seconds\":300.0}}}}"
+    )
+}
+
+/// A custom executor of a production framework, as `executors` lists it.
+fn write_executor(
+    w: &mut dyn Write,
+    rng: &mut Rng,
+    executor: &str,
+    name: &str,
+    fid: &str,
+    agent: &Agent,
+    role: &str,
+) -> io::Result<()> {
+    write!(
+        w,
+        "{{\"executor_id\":\"{executor}\",\"name\":\"{name} executor\",\"framework_id\":\"{fid}\",\"command\":{{\"uris\":[{{\"value\":\"https://artifacts.example.com/{name}/executor-{}.tar.gz\",\"executable\":false,\"extract\":true,\"cache\":true}},{{\"value\":\"https://artifacts.example.com/jre-11.tar.gz\",\"executable\":false,\"extract\":true,\"cache\":true}}],\"environment\":{{\"variables\":[{{\"name\":\"JAVA_HOME\",\"type\":\"VALUE\",\"value\":\"./jre\"}},{{\"name\":\"SERVICE\",\"type\":\"VALUE\",\"value\":\"{name}\"}},{{\"name\":\"EXECUTOR_BUILD\",\"type\":\"VALUE\",\"value\":\"{}\"}}]}},\"shell\":true,\"value\":\"./jre/bin/java -Xmx64m -jar executor.jar\"}},\"resources\":",
+        rng.hex(8),
+        rng.hex(12),
+    )?;
+    write_resources(w, 0.1, 64.0, 0.0, None)?;
+    write!(
+        w,
+        ",\"role\":\"{role}\",\"labels\":[{{\"key\":\"executor\",\"value\":\"{name}\"}}],\"type\":\"CUSTOM\",\"slave_id\":\"{}\"}}",
+        agent.id
+    )
+}
+
+/// The running (`running`) or completed tasks of framework `f` of
+/// `n_frameworks`, named `name` (ID `fid`, its roles, whether it runs
+/// custom executors); the executors of running tasks go to `executors`.
+#[allow(clippy::too_many_arguments)]
+fn write_tasks(
+    w: &mut dyn Write,
+    rng: &mut Rng,
+    shape: Shape,
+    placements: &[(usize, f64, f64, bool)],
+    (f, n_frameworks): (usize, usize),
+    running: bool,
+    (name, fid, roles, custom_executors): (&str, &str, &[String], bool),
+    agents: &[Agent],
+    executors: &mut Vec<(String, usize)>,
+) -> io::Result<()> {
+    let mut kept = 0usize;
+    for (t, &(a, c, m, is_running)) in placements.iter().enumerate() {
+        if t % n_frameworks != f || is_running != running {
+            continue;
+        }
+        // A master keeps the last 1,000 completed tasks of each framework.
+        if shape == Shape::Production && !running && kept == MAX_COMPLETED_PER_FRAMEWORK {
+            break;
+        }
+        if kept > 0 {
+            w.write_all(b",")?;
+        }
+        kept += 1;
+        let id = format!("{name}.{}", rng.uuid());
+        match shape {
+            Shape::Bench => {
+                let state = if running {
+                    "TASK_RUNNING"
+                } else {
+                    "TASK_FINISHED"
+                };
+                let port = 31000 + (t as u64 % 1000);
+                write_task(w, rng, &id, name, fid, &agents[a], state, c, m, port, name)?;
+            }
+            Shape::Production => {
+                let state = if running {
+                    "TASK_RUNNING"
+                } else {
+                    ["TASK_FINISHED", "TASK_FAILED", "TASK_KILLED"][t % 3]
+                };
+                let executor = if custom_executors {
+                    format!("{id}.executor")
+                } else {
+                    String::new()
+                };
+                if running && custom_executors {
+                    executors.push((executor.clone(), a));
+                }
+                // Two ports each, in [31000-32000].
+                let port = 31000 + 2 * (t as u64 % 500);
+                let role = &roles[t % roles.len()];
+                write_production_task(
+                    w, rng, &id, name, fid, &executor, &agents[a], state, c, m, port, role,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A few tasks of a production framework on agents that went away and
+/// may come back.
+fn write_unreachable(
+    w: &mut dyn Write,
+    rng: &mut Rng,
+    name: &str,
+    fid: &str,
+    agents: &[Agent],
+    role: &str,
+) -> io::Result<()> {
+    for k in 0..UNREACHABLE_PER_FRAMEWORK {
+        if k > 0 {
+            w.write_all(b",")?;
+        }
+        let a = rng.below(agents.len() as u64) as usize;
+        let id = format!("{name}.{}", rng.uuid());
+        let port = 32000 + k as u64;
+        write_production_task(
+            w,
+            rng,
+            &id,
+            name,
+            fid,
+            "",
+            &agents[a],
+            "TASK_UNREACHABLE",
+            0.5,
+            256.0,
+            port,
+            role,
+        )?;
+    }
+    Ok(())
+}
+
 /// Writes a `/master/state` document of `n_agents` agents, each offering
 /// `agent_ports` (Mesos's string form, written as given), and `n_tasks`
 /// tasks (80% running) of `n_frameworks` other frameworks, plus, when
@@ -171,6 +423,31 @@ pub fn write_state(
     ours: Option<&Workload>,
     seed: u64,
 ) -> io::Result<()> {
+    write_state_shaped(
+        w,
+        Shape::Bench,
+        n_agents,
+        agent_ports,
+        n_tasks,
+        n_frameworks,
+        ours,
+        seed,
+    )
+}
+
+/// [`write_state`] in either [`Shape`].
+#[allow(clippy::too_many_arguments)]
+pub fn write_state_shaped(
+    w: &mut dyn Write,
+    shape: Shape,
+    n_agents: usize,
+    agent_ports: &str,
+    n_tasks: usize,
+    n_frameworks: usize,
+    ours: Option<&Workload>,
+    seed: u64,
+) -> io::Result<()> {
+    let production = shape == Shape::Production;
     let agent_ports = quoted_text(agent_ports);
     let mut rng = Rng(seed);
     let master_id = rng.uuid();
@@ -214,12 +491,28 @@ pub fn write_state(
         }
         write!(
             w,
-            "{{\"id\":\"{}\",\"hostname\":\"{}\",\"port\":5051,\"attributes\":{{\"rack\":\"r{}\",\"gen\":{},\"ssd\":\"{}\"}},\"pid\":\"slave(1)@{}:5051\",\"registered_time\":{:.3},\"resources\":",
+            "{{\"id\":\"{}\",\"hostname\":\"{}\",\"port\":5051,\"attributes\":{{\"rack\":\"r{}\",\"gen\":{},\"ssd\":\"{}\"",
             a.id,
             a.hostname,
             i % 40,
             2 + i % 3,
             i % 2 == 0,
+        )?;
+        if production {
+            write!(
+                w,
+                ",\"os\":\"debian-12\",\"kernel\":\"6.1.0-{}\"}},\"domain\":{{\"fault_domain\":{{\"region\":{{\"name\":\"eu-west-{}\"}},\"zone\":{{\"name\":\"eu-west-{}{}\"}}}}}}",
+                10 + i % 7,
+                1 + i % 2,
+                1 + i % 2,
+                ["a", "b", "c"][i % 3]
+            )?;
+        } else {
+            w.write_all(b"}")?;
+        }
+        write!(
+            w,
+            ",\"pid\":\"slave(1)@{}:5051\",\"registered_time\":{:.3},\"resources\":",
             a.ip,
             BASE_TIME + i as f64 * 0.01
         )?;
@@ -228,8 +521,17 @@ pub fn write_state(
         write_resources(w, uc.min(a.cpus), um.min(a.mem), 0.0, None)?;
         w.write_all(b",\"offered_resources\":")?;
         write_resources(w, 0.0, 0.0, 0.0, None)?;
-        w.write_all(b",\"reserved_resources\":{},\"unreserved_resources\":")?;
-        write_resources(w, a.cpus, a.mem, a.disk, Some(&agent_ports))?;
+        // A quarter of a production cluster's agents hold a reservation
+        // (a quarter of their cpus and memory) for a shared role.
+        let reserved = (production && i.is_multiple_of(4)).then(|| (a.cpus / 4.0, a.mem / 4.0));
+        w.write_all(b",\"reserved_resources\":{")?;
+        if let Some((rc, rm)) = reserved {
+            write!(w, "\"shared-{}\":", i % 3)?;
+            write_resources(w, rc, rm, 0.0, None)?;
+        }
+        w.write_all(b"},\"unreserved_resources\":")?;
+        let (rc, rm) = reserved.unwrap_or((0.0, 0.0));
+        write_resources(w, a.cpus - rc, a.mem - rm, a.disk, Some(&agent_ports))?;
         w.write_all(b",\"active\":true,\"deactivated\":false,\"version\":\"1.9.0\",\"capabilities\":[\"MULTI_ROLE\",\"HIERARCHICAL_ROLE\",\"RESERVATION_REFINEMENT\"]}")?;
     }
     w.write_all(b"],\"frameworks\":[")?;
@@ -243,47 +545,77 @@ pub fn write_state(
         }
         first = false;
         let name = format!("service-{f:03}");
+        let roles = if production {
+            production_roles(&name, f)
+        } else {
+            vec![name.clone()]
+        };
+        let roles_json = serde_json::to_string(&roles).expect("strings");
+        // A third of a production cluster's frameworks run custom
+        // executors, one per task.
+        let custom_executors = production && f.is_multiple_of(3);
+        let capabilities = if production {
+            "[\"PARTITION_AWARE\",\"MULTI_ROLE\",\"TASK_KILLING_STATE\",\"GPU_RESOURCES\",\"RESERVATION_REFINEMENT\"]"
+        } else {
+            "[\"PARTITION_AWARE\"]"
+        };
         write!(
             w,
-            "{{\"id\":\"{fid}\",\"name\":\"{name}\",\"pid\":\"scheduler-{}@10.0.1.{}:4000\",\"used_resources\":{{}},\"offered_resources\":{{}},\"capabilities\":[\"PARTITION_AWARE\"],\"hostname\":\"sched{f}.example.com\",\"webui_url\":\"\",\"active\":true,\"connected\":true,\"recovered\":false,\"role\":\"{name}\",\"roles\":[\"{name}\"],\"user\":\"root\",\"failover_timeout\":604800.0,\"checkpoint\":true,\"registered_time\":{:.6},\"unregistered_time\":0,\"principal\":\"{name}\",\"resources\":{{}},\"offers\":[],\"executors\":[],",
+            "{{\"id\":\"{fid}\",\"name\":\"{name}\",\"pid\":\"scheduler-{}@10.0.1.{}:4000\",\"used_resources\":{{}},\"offered_resources\":{{}},\"capabilities\":{capabilities},\"hostname\":\"sched{f}.example.com\",\"webui_url\":\"\",\"active\":true,\"connected\":true,\"recovered\":false,\"role\":\"{name}\",\"roles\":{roles_json},\"user\":\"root\",\"failover_timeout\":604800.0,\"checkpoint\":true,\"registered_time\":{:.6},\"unregistered_time\":0,\"principal\":\"{name}\",\"resources\":{{}},{}",
             rng.uuid(),
             f % 250,
-            BASE_TIME + f as f64
+            BASE_TIME + f as f64,
+            if production {
+                ""
+            } else {
+                "\"offers\":[],\"executors\":[],"
+            }
         )?;
-        for (list, want_running) in [("tasks", true), ("completed_tasks", false)] {
+        // Production: which running tasks' executors to list.
+        let mut executors: Vec<(String, usize)> = Vec::new();
+        // The lists in the order the master writes them: the bench's kept
+        // as it always was; production as a 1.x master (tasks, unreachable
+        // tasks, completed tasks, offers, executors).
+        let lists: &[&str] = if production {
+            &["tasks", "unreachable_tasks", "completed_tasks"]
+        } else {
+            &["tasks", "completed_tasks"]
+        };
+        for (l, list) in lists.iter().enumerate() {
+            if l > 0 {
+                w.write_all(b",")?;
+            }
             write!(w, "\"{list}\":[")?;
-            let mut first_task = true;
-            for (t, &(a, c, m, running)) in placements.iter().enumerate() {
-                if t % n_frameworks != f || running != want_running {
-                    continue;
+            match *list {
+                "unreachable_tasks" => {
+                    write_unreachable(w, &mut rng, &name, fid, &agents, &roles[0])?
                 }
-                if !first_task {
-                    w.write_all(b",")?;
-                }
-                first_task = false;
-                let state = if running {
-                    "TASK_RUNNING"
-                } else {
-                    "TASK_FINISHED"
-                };
-                let id = format!("{name}.{}", rng.uuid());
-                write_task(
+                _ => write_tasks(
                     w,
                     &mut rng,
-                    &id,
-                    &name,
-                    fid,
-                    &agents[a],
-                    state,
-                    c,
-                    m,
-                    31000 + (t as u64 % 1000),
-                    &name,
-                )?;
+                    shape,
+                    &placements,
+                    (f, n_frameworks),
+                    *list == "tasks",
+                    (&name, fid, &roles, custom_executors),
+                    &agents,
+                    &mut executors,
+                )?,
             }
-            w.write_all(b"],")?;
+            w.write_all(b"]")?;
         }
-        w.write_all(b"\"unreachable_tasks\":[]}")?;
+        if production {
+            w.write_all(b",\"offers\":[],\"executors\":[")?;
+            for (k, (executor, a)) in executors.iter().enumerate() {
+                if k > 0 {
+                    w.write_all(b",")?;
+                }
+                write_executor(w, &mut rng, executor, &name, fid, &agents[*a], &roles[0])?;
+            }
+            w.write_all(b"]}")?;
+        } else {
+            w.write_all(b",\"unreachable_tasks\":[]}")?;
+        }
     }
     if let Some(ours) = ours {
         write_our_framework(w, &mut rng, &master_id, &agents, ours)?;

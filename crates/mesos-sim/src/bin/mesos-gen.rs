@@ -1,13 +1,15 @@
 //! `mesos-gen`: large, deterministic test inputs for benchmarks.
 //!
 //! - `mesos-gen state --agents N --tasks M [--frameworks F] [--ports R]
-//!   [--ours K [--framework-name NAME] [--role ROLE] [--user USER]
+//!   [--shape bench|production] [--ours K [--framework-name NAME] [--role ROLE] [--user USER]
 //!   [--task NAME:CPUS:MEM:PORT[:ID_PREFIX]]...] --seed S -o FILE`
 //!   writes a `/master/state` document in the shape a Mesos 1.9 master
 //!   writes (compact, `slaves`/`slave_id`, resources as maps, ports as a
 //!   string), with `M` tasks spread over `F` other frameworks and, when
 //!   `K > 0`, the framework under test running `K` tasks of each `--task`
-//!   kind, one per agent on the first `K` agents.
+//!   kind, one per agent on the first `K` agents. `--shape production`
+//!   adds what production masters carry besides (status histories,
+//!   executors, completed and unreachable tasks, roles and reservations).
 //! - `mesos-gen cluster --agents N [--ports R] --seed S
 //!   [--allocation-interval D] [--task-start-delay D] -o FILE` writes an
 //!   emulator cluster file.
@@ -26,7 +28,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use mesos_api::PortRanges;
-use mesos_sim::gen::{write_cluster, write_state, TaskKind, Workload};
+use mesos_sim::gen::{write_cluster, write_state_shaped, Shape, TaskKind, Workload};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -54,6 +56,10 @@ enum What {
         /// Number of other frameworks sharing those tasks.
         #[arg(long, default_value_t = 40)]
         frameworks: usize,
+        /// `bench` (lean tasks) or `production` (what production masters
+        /// carry besides; see `mesos_sim::gen::Shape`).
+        #[arg(long, default_value = "bench", value_parser = shape)]
+        shape: Shape,
         /// Tasks of each kind the framework under test runs, one per agent
         /// on the first K agents (0: no such framework).
         #[arg(long, value_name = "K", default_value_t = 0)]
@@ -100,6 +106,14 @@ enum What {
 fn port_ranges(s: &str) -> Result<String, String> {
     s.parse::<PortRanges>().map_err(|e| e.to_string())?;
     Ok(s.to_string())
+}
+
+fn shape(s: &str) -> Result<Shape, String> {
+    match s {
+        "bench" => Ok(Shape::Bench),
+        "production" => Ok(Shape::Production),
+        _ => Err("expected bench or production".into()),
+    }
 }
 
 /// `NAME:CPUS:MEM:PORT[:ID_PREFIX]`; the count comes from `--ours`.
@@ -150,6 +164,7 @@ fn main() -> ExitCode {
             ports,
             tasks,
             frameworks,
+            shape,
             ours,
             framework_name,
             role,
@@ -171,8 +186,9 @@ fn main() -> ExitCode {
                     .collect(),
             });
             let r = open(&out).and_then(|mut w| {
-                write_state(
+                write_state_shaped(
                     &mut *w,
+                    shape,
                     agents,
                     &ports,
                     tasks,
