@@ -145,6 +145,14 @@ fn change(c: &model::Change) -> ChangeJson<'_> {
 }
 
 pub fn render(plan: &Plan) -> String {
+    let mut out = Vec::new();
+    write(plan, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// [`render`] written straight to `w`: a plan of 10,000 slots is several
+/// MB of JSON that need not be held whole.
+pub fn write(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     let view = PlanJson {
         format_version: FORMAT_VERSION,
         deployment: &plan.deployment,
@@ -197,7 +205,6 @@ pub fn render(plan: &Plan) -> String {
         master_ports: plan.master_ports,
         summary: plan.summary(),
     };
-    let mut out = serde_json::to_string_pretty(&view).expect("plan views serialize");
-    out.push('\n');
-    out
+    serde_json::to_writer_pretty(&mut *w, &view)?;
+    w.write_all(b"\n")
 }

@@ -8,8 +8,11 @@ pub mod alluxio_framework;
 pub mod alluxio_workload;
 pub mod cluster;
 pub mod stand_in;
+mod tools;
+
 #[allow(unused_imports)]
 pub use alluxio_workload::ALLUXIO_AGENT_PORTS;
+pub use tools::{serve, task_label};
 
 use mesos_sim::{ClusterSpec, Sim, SimConfig, SimHandle};
 use std::path::{Path, PathBuf};
@@ -276,16 +279,6 @@ pub fn live_tasks_by_address(
     out
 }
 
-/// The value of label `key` of a task of a master's state document.
-pub fn task_label(task: &serde_json::Value, key: &str) -> Option<String> {
-    task["labels"]
-        .as_array()?
-        .iter()
-        .find(|l| l["key"] == key)
-        .and_then(|l| l["value"].as_str())
-        .map(str::to_string)
-}
-
 /// The configuration hash label of each task of ours that is not
 /// terminal, by address, from a master's state document.
 pub fn config_hashes(state: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
@@ -322,21 +315,6 @@ pub fn fewest_running_since(sim: &SimHandle, task_name: &str, since: usize) -> O
         }
     }
     fewest
-}
-
-/// Starts `router` on an ephemeral port of 127.0.0.1; returns
-/// `http://127.0.0.1:PORT`.
-pub async fn serve(router: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("cannot bind a test server on 127.0.0.1");
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, router)
-            .await
-            .expect("test server failed");
-    });
-    format!("http://{addr}")
 }
 
 /// Exactly `expected` addresses have a live task, one each.
