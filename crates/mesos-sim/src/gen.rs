@@ -99,7 +99,8 @@ pub enum Shape {
     ///   framework, with terminal reasons and messages;
     /// - a few `unreachable_tasks` per framework;
     /// - frameworks with two or three roles; a quarter of the agents with
-    ///   reservations for one of them, and fault domains.
+    ///   reservations for one of them; a dozen attributes and a fault
+    ///   domain on every agent.
     Production,
 }
 
@@ -501,8 +502,12 @@ pub fn write_state_shaped(
         if production {
             write!(
                 w,
-                ",\"os\":\"debian-12\",\"kernel\":\"6.1.0-{}\"}},\"domain\":{{\"fault_domain\":{{\"region\":{{\"name\":\"eu-west-{}\"}},\"zone\":{{\"name\":\"eu-west-{}{}\"}}}}}}",
+                ",\"os\":\"debian-12\",\"kernel\":\"6.1.0-{}\",\"instance_type\":\"m5.{}xlarge\",\"cores\":{},\"gpu\":\"false\",\"network\":\"25g\",\"team\":\"t{}\",\"pool\":\"general\",\"dc\":\"dc{}\"}},\"domain\":{{\"fault_domain\":{{\"region\":{{\"name\":\"eu-west-{}\"}},\"zone\":{{\"name\":\"eu-west-{}{}\"}}}}}}",
                 10 + i % 7,
+                [2, 4, 8][i % 3],
+                a.cpus,
+                i % 12,
+                1 + i % 2,
                 1 + i % 2,
                 1 + i % 2,
                 ["a", "b", "c"][i % 3]
