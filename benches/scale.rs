@@ -445,10 +445,7 @@ fn main() {
             })
             .collect();
         let peak = runs.iter().map(|r| r.fresh_rss).max().unwrap_or(0);
-        let mut r = runs
-            .into_iter()
-            .min_by_key(|r| r.fresh)
-            .expect("one run");
+        let mut r = runs.into_iter().min_by_key(|r| r.fresh).expect("one run");
         r.fresh_rss = peak;
         let ratio = r.fresh.as_secs_f64() / ideal.as_secs_f64();
         let cpu_ratio = per_task(r.fresh_cpu, big) / per_task(apply_cpu, workers);
