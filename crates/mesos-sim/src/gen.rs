@@ -150,21 +150,35 @@ fn write_resources(
     w.write_all(b"}")
 }
 
-/// One task as a 1.9 master lists it: about 1.4 KB of JSON.
-#[allow(clippy::too_many_arguments)]
-fn write_task(
-    w: &mut dyn Write,
-    rng: &mut Rng,
-    id: &str,
-    name: &str,
-    fid: &str,
-    agent: &Agent,
-    state: &str,
+/// What a task line of a state document says of its task.
+struct TaskLine<'a> {
+    id: &'a str,
+    name: &'a str,
+    fid: &'a str,
+    /// Empty for a command task (the master writes `""`).
+    executor: &'a str,
+    agent: &'a Agent,
+    state: &'a str,
     cpus: f64,
     mem: f64,
     port: u64,
-    role: &str,
-) -> io::Result<()> {
+    role: &'a str,
+}
+
+/// One task as a 1.9 master lists it: about 1.4 KB of JSON.
+fn write_task(w: &mut dyn Write, rng: &mut Rng, task: &TaskLine) -> io::Result<()> {
+    let TaskLine {
+        id,
+        name,
+        fid,
+        agent,
+        state,
+        cpus,
+        mem,
+        port,
+        role,
+        ..
+    } = *task;
     let t0 = BASE_TIME + rng.below(86_400 * 30) as f64 + rng.below(1000) as f64 / 1000.0;
     let container = rng.uuid();
     write!(
@@ -210,21 +224,19 @@ fn container_status(container: &str, ip: &str, pid: u64) -> String {
 
 /// One task as a production master lists it (see [`Shape::Production`]):
 /// about 3 KB of JSON.
-#[allow(clippy::too_many_arguments)]
-fn write_production_task(
-    w: &mut dyn Write,
-    rng: &mut Rng,
-    id: &str,
-    name: &str,
-    fid: &str,
-    executor: &str,
-    agent: &Agent,
-    state: &str,
-    cpus: f64,
-    mem: f64,
-    port: u64,
-    role: &str,
-) -> io::Result<()> {
+fn write_production_task(w: &mut dyn Write, rng: &mut Rng, task: &TaskLine) -> io::Result<()> {
+    let TaskLine {
+        id,
+        name,
+        fid,
+        executor,
+        agent,
+        state,
+        cpus,
+        mem,
+        port,
+        role,
+    } = *task;
     let t0 = BASE_TIME + rng.below(86_400 * 30) as f64 + rng.below(1000) as f64 / 1000.0;
     let cs = container_status(&rng.uuid(), &agent.ip, 1000 + rng.below(60_000));
     write!(
@@ -347,7 +359,19 @@ fn write_tasks(
                     "TASK_FINISHED"
                 };
                 let port = 31000 + (t as u64 % 1000);
-                write_task(w, rng, &id, name, fid, &agents[a], state, c, m, port, name)?;
+                let task = TaskLine {
+                    id: &id,
+                    name,
+                    fid,
+                    executor: "",
+                    agent: &agents[a],
+                    state,
+                    cpus: c,
+                    mem: m,
+                    port,
+                    role: name,
+                };
+                write_task(w, rng, &task)?;
             }
             Shape::Production => {
                 let state = if running {
@@ -366,9 +390,19 @@ fn write_tasks(
                 // Two ports each, in [31000-32000].
                 let port = 31000 + 2 * (t as u64 % 500);
                 let role = &roles[t % roles.len()];
-                write_production_task(
-                    w, rng, &id, name, fid, &executor, &agents[a], state, c, m, port, role,
-                )?;
+                let task = TaskLine {
+                    id: &id,
+                    name,
+                    fid,
+                    executor: &executor,
+                    agent: &agents[a],
+                    state,
+                    cpus: c,
+                    mem: m,
+                    port,
+                    role,
+                };
+                write_production_task(w, rng, &task)?;
             }
         }
     }
@@ -392,20 +426,19 @@ fn write_unreachable(
         let a = rng.below(agents.len() as u64) as usize;
         let id = format!("{name}.{}", rng.uuid());
         let port = 32000 + k as u64;
-        write_production_task(
-            w,
-            rng,
-            &id,
+        let task = TaskLine {
+            id: &id,
             name,
             fid,
-            "",
-            &agents[a],
-            "TASK_UNREACHABLE",
-            0.5,
-            256.0,
+            executor: "",
+            agent: &agents[a],
+            state: "TASK_UNREACHABLE",
+            cpus: 0.5,
+            mem: 256.0,
             port,
             role,
-        )?;
+        };
+        write_production_task(w, rng, &task)?;
     }
     Ok(())
 }
@@ -659,19 +692,19 @@ fn write_our_framework(
             }
             first = false;
             let id = format!("{id_prefix}{}", rng.uuid());
-            write_task(
-                w,
-                rng,
-                &id,
-                &task_name,
-                &fid,
-                a,
-                "TASK_RUNNING",
-                kind.cpus,
-                kind.mem,
-                u64::from(kind.port),
-                &role,
-            )?;
+            let task = TaskLine {
+                id: &id,
+                name: &task_name,
+                fid: &fid,
+                executor: "",
+                agent: a,
+                state: "TASK_RUNNING",
+                cpus: kind.cpus,
+                mem: kind.mem,
+                port: u64::from(kind.port),
+                role: &role,
+            };
+            write_task(w, rng, &task)?;
         }
     }
     w.write_all(b"],\"completed_tasks\":[],\"unreachable_tasks\":[]}")
