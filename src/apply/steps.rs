@@ -57,7 +57,7 @@ pub(super) enum Phase {
 #[derive(Debug, Clone)]
 pub(super) struct Launchable {
     pub(super) config_hash: String,
-    /// Shared by every step of the configuration (10,000 workers, one template).
+    /// Shared by every step of the configuration ([`shared_templates`]).
     pub(super) template: Arc<LaunchTemplate>,
     /// The last applied configuration, relaunched by a rollback.
     pub(super) restored: bool,
@@ -126,14 +126,21 @@ impl Step {
 /// The action name of a rollback step in the report.
 pub const ROLL_BACK: &str = "roll back";
 
+/// Launch templates by configuration hash, one shared copy each for the
+/// steps that launch it (10,000 workers, one template).
+fn shared_templates(
+    templates: &BTreeMap<String, LaunchTemplate>,
+) -> HashMap<&str, Arc<LaunchTemplate>> {
+    templates
+        .iter()
+        .map(|(hash, t)| (hash.as_str(), Arc::new(t.clone())))
+        .collect()
+}
+
 /// The steps of a plan, in the order they may start: kills, masters,
 /// workers, each by address.
 pub(super) fn steps_from(plan: &Plan) -> Vec<Step> {
-    let templates: HashMap<&str, Arc<LaunchTemplate>> = plan
-        .launch_templates
-        .iter()
-        .map(|(hash, t)| (hash.as_str(), Arc::new(t.clone())))
-        .collect();
+    let templates = shared_templates(&plan.launch_templates);
     let mut steps: Vec<Step> = plan
         .changes
         .iter()
@@ -252,10 +259,7 @@ pub(super) fn rollback_steps(
     if !failed || replaced.is_empty() {
         return Vec::new();
     }
-    let shared: HashMap<&str, Arc<LaunchTemplate>> = templates
-        .iter()
-        .map(|(hash, t)| (hash.as_str(), Arc::new(t.clone())))
-        .collect();
+    let shared = shared_templates(templates);
     let mut back: Vec<Step> = replaced
         .into_iter()
         .map(|s| {
