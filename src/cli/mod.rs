@@ -332,16 +332,11 @@ impl FormatArg {
             markdown_limit: self.markdown_limit,
         };
         let Some(dir) = &self.markdown_split else {
-            if self.format() == crate::render::Format::Json {
-                // Streamed: the JSON of a large plan is never held whole.
-                let stdout = std::io::stdout();
-                let mut out = std::io::BufWriter::new(stdout.lock());
-                return crate::render::json::write(plan, &mut out)
-                    .and_then(|()| std::io::Write::flush(&mut out))
-                    .map_err(|e| CliError::msg(format!("cannot write the plan: {e}")));
-            }
-            print!("{}", crate::render::render(plan, self.format(), &opts));
-            return Ok(());
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            return crate::render::write(plan, self.format(), &opts, &mut out)
+                .and_then(|()| std::io::Write::flush(&mut out))
+                .map_err(|e| CliError::msg(format!("cannot write the plan: {e}")));
         };
         if self.markdown_limit < 2_000 {
             return Err(CliError::msg(format!(

@@ -144,14 +144,7 @@ fn change(c: &model::Change) -> ChangeJson<'_> {
     }
 }
 
-pub fn render(plan: &Plan) -> String {
-    let mut out = Vec::new();
-    write(plan, &mut out).expect("writing to memory");
-    String::from_utf8(out).expect("JSON is UTF-8")
-}
-
-/// [`render`] written straight to `w`: a plan of 10,000 slots is several
-/// MB of JSON that need not be held whole.
+/// The plan's JSON document, written to `w` as it is made.
 pub fn write(plan: &Plan, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     let view = PlanJson {
         format_version: FORMAT_VERSION,

@@ -58,13 +58,29 @@ impl Default for Options {
     }
 }
 
+/// `plan` in `format`, as text.
 pub fn render(plan: &Plan, format: Format, opts: &Options) -> String {
-    match format {
+    let mut out = Vec::new();
+    write(plan, format, opts, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("renderings are UTF-8")
+}
+
+/// Writes `plan` in `format` to `w`. JSON is streamed as it is made: the
+/// JSON of a plan of 10,000 slots is several MB that need not be held
+/// whole.
+pub fn write(
+    plan: &Plan,
+    format: Format,
+    opts: &Options,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let text = match format {
         Format::Text => text::render(plan, opts),
         Format::Markdown => markdown::render(plan, opts),
-        Format::Json => json::render(plan),
+        Format::Json => return json::write(plan, w),
         Format::Html => html::render(plan),
-    }
+    };
+    w.write_all(text.as_bytes())
 }
 
 /// What follows a plan saved with `plan -o FILE`: the command that applies
