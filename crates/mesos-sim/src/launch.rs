@@ -223,7 +223,7 @@ pub fn accept(m: &mut Master, fid: &str, accept: Accept) {
                     statuses: Vec::new(),
                     pending: Default::default(),
                     sandbox,
-                    timer: Some((Timer::Starting, Instant::now() + delay)),
+                    timer: None,
                     process: None,
                     kill_requested: false,
                     process_id: None,
@@ -233,12 +233,11 @@ pub fn accept(m: &mut Master, fid: &str, accept: Accept) {
                 };
                 m.record(fid, &task, TaskState::Staging);
                 m.publish_task_added(&task);
-                if let Some((_, at)) = task.timer {
-                    m.wakeups.book(at, fid, &t.task_id.value);
-                }
                 m.sandboxes_to_create.push(task.sandbox.clone());
                 let fw = m.frameworks.get_mut(fid).expect("caller checked");
                 fw.tasks.insert(t.task_id.value.clone(), task);
+                let starting = (Timer::Starting, Instant::now() + delay);
+                m.set_timer(fid, &t.task_id.value, Some(starting));
                 m.dirty = true;
             }
         }

@@ -142,22 +142,24 @@ impl Master {
         self.removed_frameworks = snap.removed_frameworks;
         self.transitions = snap.transitions;
         let retry = self.spec.timing.status_update_retry;
+        let mut timers = Vec::new();
         for fw in self.frameworks.values_mut() {
             fw.disconnected_at = Some(now);
             for (tid, t) in fw.tasks.iter_mut() {
-                t.timer = match t.state {
-                    mesos_api::TaskState::Staging => Some((Timer::Starting, now)),
-                    mesos_api::TaskState::Starting => Some((Timer::Running, now)),
-                    mesos_api::TaskState::Killing => Some((Timer::Killed, now)),
+                let timer = match t.state {
+                    mesos_api::TaskState::Staging => Some(Timer::Starting),
+                    mesos_api::TaskState::Starting => Some(Timer::Running),
+                    mesos_api::TaskState::Killing => Some(Timer::Killed),
                     _ => None,
                 };
-                if t.timer.is_some() {
-                    self.wakeups.book(now, &fw.id, tid);
-                }
+                timers.push((fw.id.clone(), tid.clone(), timer.map(|k| (k, now))));
                 for p in t.pending.iter_mut() {
                     p.backoff = retry;
                 }
             }
+        }
+        for (fid, tid, timer) in timers {
+            self.set_timer(&fid, &tid, timer);
         }
     }
 }
