@@ -165,29 +165,36 @@ struct TaskLine<'a> {
     role: &'a str,
 }
 
+/// When a generated task started: some time in the 30 days after
+/// [`BASE_TIME`].
+fn start_time(rng: &mut Rng) -> f64 {
+    BASE_TIME + rng.below(86_400 * 30) as f64 + rng.below(1000) as f64 / 1000.0
+}
+
+/// A task's fields up to and including its `resources` (with `disk` MB and
+/// the port range `ports`), as every master writes them first.
+fn write_task_head(w: &mut dyn Write, task: &TaskLine, disk: f64, ports: &str) -> io::Result<()> {
+    write!(
+        w,
+        "{{\"id\":\"{}\",\"name\":\"{}\",\"framework_id\":\"{}\",\"executor_id\":\"{}\",\"slave_id\":\"{}\",\"state\":\"{}\",\"resources\":",
+        task.id, task.name, task.fid, task.executor, task.agent.id, task.state
+    )?;
+    write_resources(w, task.cpus, task.mem, disk, Some(ports))
+}
+
 /// One task as a 1.9 master lists it: about 1.4 KB of JSON.
 fn write_task(w: &mut dyn Write, rng: &mut Rng, task: &TaskLine) -> io::Result<()> {
     let TaskLine {
-        id,
         name,
-        fid,
         agent,
         state,
-        cpus,
-        mem,
         port,
         role,
         ..
     } = *task;
-    let t0 = BASE_TIME + rng.below(86_400 * 30) as f64 + rng.below(1000) as f64 / 1000.0;
+    let t0 = start_time(rng);
     let container = rng.uuid();
-    write!(
-        w,
-        "{{\"id\":\"{id}\",\"name\":\"{name}\",\"framework_id\":\"{fid}\",\"executor_id\":\"\",\"slave_id\":\"{}\",\"state\":\"{state}\",\"resources\":",
-        agent.id
-    )?;
-    let ports = format!("[{port}-{port}]");
-    write_resources(w, cpus, mem, 0.0, Some(&ports))?;
+    write_task_head(w, task, 0.0, &format!("[{port}-{port}]"))?;
     write!(
         w,
         ",\"role\":\"{role}\",\"statuses\":[{{\"state\":\"TASK_STARTING\",\"timestamp\":{t0:.6},\"container_status\":{{\"container_id\":{{\"value\":\"{container}\"}},\"network_infos\":[{{\"ip_addresses\":[{{\"protocol\":\"IPv4\",\"ip_address\":\"{ip}\"}}]}}]}}}},{{\"state\":\"{state}\",\"timestamp\":{t1:.6},\"container_status\":{{\"container_id\":{{\"value\":\"{container}\"}},\"network_infos\":[{{\"ip_addresses\":[{{\"protocol\":\"IPv4\",\"ip_address\":\"{ip}\"}}]}}]}}}}],",
@@ -226,26 +233,16 @@ fn container_status(container: &str, ip: &str, pid: u64) -> String {
 /// about 3 KB of JSON.
 fn write_production_task(w: &mut dyn Write, rng: &mut Rng, task: &TaskLine) -> io::Result<()> {
     let TaskLine {
-        id,
         name,
-        fid,
-        executor,
         agent,
         state,
-        cpus,
-        mem,
         port,
         role,
+        ..
     } = *task;
-    let t0 = BASE_TIME + rng.below(86_400 * 30) as f64 + rng.below(1000) as f64 / 1000.0;
+    let t0 = start_time(rng);
     let cs = container_status(&rng.uuid(), &agent.ip, 1000 + rng.below(60_000));
-    write!(
-        w,
-        "{{\"id\":\"{id}\",\"name\":\"{name}\",\"framework_id\":\"{fid}\",\"executor_id\":\"{executor}\",\"slave_id\":\"{}\",\"state\":\"{state}\",\"resources\":",
-        agent.id
-    )?;
-    let ports = format!("[{port}-{}]", port + 1);
-    write_resources(w, cpus, mem, 1024.0, Some(&ports))?;
+    write_task_head(w, task, 1024.0, &format!("[{port}-{}]", port + 1))?;
     write!(w, ",\"role\":\"{role}\",\"statuses\":[")?;
     // STARTING, RUNNING, the first healthy check, some flaps, and the end.
     let mut history: Vec<(&str, Option<bool>)> = vec![
